@@ -1,0 +1,91 @@
+# nbdroot: root filesystems on a Network Block Device for diskless machines.
+#
+#   make               build client/nbd-client (static klibc) and server/nbd-server
+#   make initrd        build/initrd.img for the newest kernel (KVER=, OUT=)
+#   make check         deps (when root), build, unit and QEMU tests
+#   make demo          boot a diskless VM from our server, console on this tty
+#   make unit          host unit tests only (no root, no VM)
+#   make qemu-tests    QEMU tests only
+
+CC	?= gcc
+KLCC	?= klcc
+WARN	:= -Wall -Wextra -Werror
+CFLAGS	?= -O2 -g
+CFLAGS	+= $(WARN) -std=gnu11 -D_GNU_SOURCE -Icommon
+KLCFLAGS := -Os $(WARN) -Icommon
+SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer
+
+BUILD	:= build
+KVER	?= $(shell ls -1 /lib/modules 2>/dev/null | sort -V | tail -n 1)
+OUT	?= $(BUILD)/initrd.img
+
+COMMON_SRC := $(wildcard common/*.c)
+SERVER_SRC := $(wildcard server/*.c)
+CLIENT_SRC := $(wildcard client/*.c)
+HEADERS    := $(wildcard common/*.h server/*.h client/*.h)
+
+# Everything but main.c is a library the unit tests link against.
+SERVER_LIB := $(filter-out server/main.c,$(SERVER_SRC)) $(COMMON_SRC)
+CLIENT_LIB := $(filter-out client/main.c,$(CLIENT_SRC)) $(COMMON_SRC)
+
+UNIT_SRC   := $(wildcard tests/unit/test-*.c)
+UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
+UNIT_ASAN  := $(patsubst tests/unit/%.c,$(BUILD)/unit-asan/%,$(UNIT_SRC))
+
+.PHONY: all initrd check unit unit-asan qemu-tests demo deps clean shellcheck
+
+all: client/nbd-client server/nbd-server
+
+server/nbd-server: $(SERVER_SRC) $(COMMON_SRC) $(HEADERS)
+	$(CC) $(CFLAGS) -o $@ $(SERVER_SRC) $(COMMON_SRC)
+
+# The client runs in the initrd before any library exists: static klibc.
+client/nbd-client: $(CLIENT_SRC) $(COMMON_SRC) $(HEADERS)
+	$(KLCC) -static $(KLCFLAGS) -o $@ $(CLIENT_SRC) $(COMMON_SRC)
+	strip $@
+
+# Unit tests link the component libraries with the host compiler; a test
+# names what it needs in its first line: "// unit: server" or "client".
+$(BUILD)/unit/%: tests/unit/%.c $(SERVER_SRC) $(CLIENT_SRC) $(COMMON_SRC) $(HEADERS) tests/unit/unit.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -Iserver -Iclient -Itests/unit -o $@ $< \
+		$(call unit_libs,$<)
+$(BUILD)/unit-asan/%: tests/unit/%.c $(SERVER_SRC) $(CLIENT_SRC) $(COMMON_SRC) $(HEADERS) tests/unit/unit.h
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SANFLAGS) -Iserver -Iclient -Itests/unit -o $@ $< \
+		$(call unit_libs,$<)
+
+unit_libs = $(if $(shell grep -l '^// unit:.*server' $(1)),$(filter-out $(COMMON_SRC),$(SERVER_LIB))) \
+	    $(if $(shell grep -l '^// unit:.*client' $(1)),$(filter-out $(COMMON_SRC),$(CLIENT_LIB))) \
+	    $(COMMON_SRC)
+
+unit: $(UNIT_BIN) all
+	@tests/run unit $(UNIT_BIN)
+
+unit-asan: $(UNIT_ASAN) all
+	@tests/run unit-asan $(UNIT_ASAN)
+
+initrd: client/nbd-client
+	initramfs/mkinitrd --kver "$(KVER)" --out "$(OUT)"
+
+qemu-tests: all initrd
+	@tests/run qemu tests/qemu/[0-9]*.sh
+
+deps:
+	scripts/deps
+
+# CI and fresh machines: install what is missing, build, then every test.
+check:
+	@if [ "$$(id -u)" = 0 ]; then scripts/deps; else scripts/deps --check; fi
+	@$(MAKE) --no-print-directory all initrd $(UNIT_BIN) $(UNIT_ASAN)
+	@tests/run check $(UNIT_BIN) $(UNIT_ASAN) tests/unit/*.sh tests/qemu/[0-9]*.sh
+
+demo: all initrd
+	scripts/demo
+
+shellcheck:
+	shellcheck -s sh initramfs/init initramfs/lib/*.sh
+	shellcheck scripts/* initramfs/mkinitrd tests/run tests/qemu/*.sh tests/unit/*.sh
+
+clean:
+	rm -rf $(BUILD) client/nbd-client server/nbd-server
