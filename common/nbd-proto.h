@@ -100,6 +100,19 @@
 #define NBD_SIMPLE_REPLY_MAGIC	0x67446698u
 #define NBD_STRUCTURED_REPLY_MAGIC 0x668e33efu
 
+/* Structured reply chunks (proto.md "Structured reply chunk message") */
+#define NBD_REPLY_FLAG_DONE	(1u << 0)
+#define NBD_REPLY_TYPE_NONE	0
+#define NBD_REPLY_TYPE_OFFSET_DATA 1
+#define NBD_REPLY_TYPE_OFFSET_HOLE 2
+#define NBD_REPLY_TYPE_BLOCK_STATUS 5
+#define NBD_REPLY_TYPE_ERROR	((1u << 15) | 1)
+#define NBD_REPLY_TYPE_ERROR_OFFSET ((1u << 15) | 2)
+
+/* base:allocation extent flags */
+#define NBD_STATE_HOLE		(1u << 0)
+#define NBD_STATE_ZERO		(1u << 1)
+
 /* Fixed sizes of wire messages, in bytes */
 #define NBD_GREETING_SIZE	18	/* NBDMAGIC, IHAVEOPT, u16 flags */
 #define NBD_OPT_HDR_SIZE	16	/* IHAVEOPT, u32 option, u32 length */
@@ -127,6 +140,13 @@ struct nbd_simple_reply {
 	uint64_t cookie;
 };
 
+struct nbd_chunk_hdr {
+	uint16_t flags;
+	uint16_t type;
+	uint64_t cookie;
+	uint32_t length;
+};
+
 struct nbd_opt_hdr {
 	uint32_t option;
 	uint32_t length;
@@ -146,6 +166,9 @@ void nbd_simple_reply_encode(unsigned char *buf,
 			     const struct nbd_simple_reply *rep);
 int nbd_simple_reply_decode(const unsigned char *buf,
 			    struct nbd_simple_reply *rep);
+
+void nbd_chunk_hdr_encode(unsigned char *buf, const struct nbd_chunk_hdr *ch);
+int nbd_chunk_hdr_decode(const unsigned char *buf, struct nbd_chunk_hdr *ch);
 
 void nbd_opt_hdr_encode(unsigned char *buf, const struct nbd_opt_hdr *opt);
 int nbd_opt_hdr_decode(const unsigned char *buf, struct nbd_opt_hdr *opt);

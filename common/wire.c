@@ -53,6 +53,26 @@ int nbd_simple_reply_decode(const unsigned char *buf,
 	return 0;
 }
 
+void nbd_chunk_hdr_encode(unsigned char *buf, const struct nbd_chunk_hdr *ch)
+{
+	put_be32(buf, NBD_STRUCTURED_REPLY_MAGIC);
+	put_be16(buf + 4, ch->flags);
+	put_be16(buf + 6, ch->type);
+	put_be64(buf + 8, ch->cookie);
+	put_be32(buf + 16, ch->length);
+}
+
+int nbd_chunk_hdr_decode(const unsigned char *buf, struct nbd_chunk_hdr *ch)
+{
+	if (get_be32(buf) != NBD_STRUCTURED_REPLY_MAGIC)
+		return -1;
+	ch->flags = get_be16(buf + 4);
+	ch->type = get_be16(buf + 6);
+	ch->cookie = get_be64(buf + 8);
+	ch->length = get_be32(buf + 16);
+	return 0;
+}
+
 void nbd_opt_hdr_encode(unsigned char *buf, const struct nbd_opt_hdr *opt)
 {
 	put_be64(buf, NBD_IHAVEOPT);

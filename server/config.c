@@ -1,0 +1,419 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The nbd-server(5) configuration format: a [generic] section, then one
+ * section per export, "key = value" lines, '#' or ';' comments. Unlike
+ * the reference server, a key we do not support is reported (a warning
+ * naming file and line), and anything malformed stops the server with an
+ * error naming file and line.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "server.h"
+
+#define MAX_LINE	4096
+#define MAX_INCLUDE	4
+
+struct parse {
+	struct config *cfg;
+	const char *file;
+	unsigned line;
+	struct export *exp;	/* NULL: [generic] or before any section */
+	bool in_generic;
+	unsigned exp_line;	/* where exp's section started */
+	int depth;
+	char *why;
+	size_t whylen;
+};
+
+/* Keys of nbd-server(5) we accept and ignore: behaviour is always on. */
+static const char *const always_on[] = { "flush", "fua", "sync", NULL };
+
+/* Keys of nbd-server(5) we know but do not implement: a warning. */
+static const char *const unsupported[] = {
+	"logfile", "modernport", "oldstyle", "cacertfile", "certfile",
+	"keyfile", "force_tls", "tlsonly", "tlsprio", "duallisten",
+	"virtstyle", "prerun", "postrun", "timeout", "multifile", "splice",
+	"sdp", "waitfile", "transactionlog", "cowdir", "sparse_cow", "port",
+	"listenaddr", "max_threads", NULL,
+};
+
+struct config *config_new(void)
+{
+	return calloc(1, sizeof(struct config));
+}
+
+void config_free(struct config *cfg)
+{
+	struct export *e, *next;
+	size_t i;
+
+	if (!cfg)
+		return;
+	for (e = cfg->exports; e; e = next) {
+		next = e->next;
+		free(e->name);
+		free(e->path);
+		free(e->description);
+		free(e->authfile);
+		free(e);
+	}
+	for (i = 0; i < cfg->nwarnings; i++)
+		free(cfg->warnings[i]);
+	free(cfg->warnings);
+	free(cfg->listenaddr);
+	free(cfg->port);
+	free(cfg->user);
+	free(cfg->group);
+	free(cfg->default_name);
+	free(cfg);
+}
+
+/* Appends an export (with trim on, everything else off); NULL on ENOMEM. */
+struct export *config_add_export(struct config *cfg, const char *name)
+{
+	struct export *e = calloc(1, sizeof(*e)), **tail;
+
+	if (!e)
+		return NULL;
+	e->name = strdup(name);
+	if (!e->name) {
+		free(e);
+		return NULL;
+	}
+	e->trim = true;
+	for (tail = &cfg->exports; *tail; tail = &(*tail)->next)
+		;
+	*tail = e;
+	return e;
+}
+
+int config_warn(struct config *cfg, const char *fmt, ...)
+{
+	char **w, *msg;
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return -1;
+	w = realloc(cfg->warnings, (cfg->nwarnings + 1) * sizeof(*w));
+	if (!w) {
+		free(msg);
+		return -1;
+	}
+	cfg->warnings = w;
+	cfg->warnings[cfg->nwarnings++] = msg;
+	return 0;
+}
+
+static int perr(struct parse *ps, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static int perr(struct parse *ps, const char *fmt, ...)
+{
+	char msg[SRV_ERRLEN];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(ps->why, ps->whylen, "%s:%u: %s", ps->file, ps->line, msg);
+	return -1;
+}
+
+static bool in_list(const char *const *list, const char *key)
+{
+	for (; *list; list++)
+		if (strcmp(*list, key) == 0)
+			return true;
+	return false;
+}
+
+static int parse_bool(struct parse *ps, const char *key, const char *val,
+		      bool *out)
+{
+	if (!strcasecmp(val, "true") || !strcasecmp(val, "yes") ||
+	    !strcmp(val, "1")) {
+		*out = true;
+		return 0;
+	}
+	if (!strcasecmp(val, "false") || !strcasecmp(val, "no") ||
+	    !strcmp(val, "0")) {
+		*out = false;
+		return 0;
+	}
+	return perr(ps, "%s: expected true or false, got '%s'", key, val);
+}
+
+static int parse_u64(struct parse *ps, const char *key, const char *val,
+		     uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(val, &end, 10);
+	if (errno || end == val || *end || val[0] == '-')
+		return perr(ps, "%s: expected a number, got '%s'", key, val);
+	*out = v;
+	return 0;
+}
+
+static int parse_unsigned(struct parse *ps, const char *key, const char *val,
+			  unsigned *out)
+{
+	uint64_t v;
+
+	if (parse_u64(ps, key, val, &v) < 0)
+		return -1;
+	if (v > 1000000)
+		return perr(ps, "%s: %llu is too large", key,
+			    (unsigned long long)v);
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int set_string(struct parse *ps, char **dst, const char *val)
+{
+	free(*dst);
+	*dst = strdup(val);
+	return *dst ? 0 : perr(ps, "out of memory");
+}
+
+static int warn_key(struct parse *ps, const char *key, const char *what)
+{
+	config_warn(ps->cfg, "%s:%u: %s '%s' ignored", ps->file, ps->line,
+		    what, key);
+	return 0;
+}
+
+static int load_file(struct parse *ps, const char *path);
+
+static int include_dir(struct parse *ps, const char *dir)
+{
+	struct dirent **names;
+	char path[4096];
+	int n, i, r = 0;
+	size_t len;
+
+	n = scandir(dir, &names, NULL, alphasort);
+	if (n < 0)
+		return perr(ps, "includedir %s: %s", dir, strerror(errno));
+	for (i = 0; i < n; i++) {
+		len = strlen(names[i]->d_name);
+		if (r == 0 && len > 5 &&
+		    strcmp(names[i]->d_name + len - 5, ".conf") == 0) {
+			snprintf(path, sizeof(path), "%s/%s", dir,
+				 names[i]->d_name);
+			r = load_file(ps, path);
+		}
+		free(names[i]);
+	}
+	free(names);
+	return r;
+}
+
+static int generic_key(struct parse *ps, const char *key, const char *val)
+{
+	struct config *cfg = ps->cfg;
+
+	if (!strcmp(key, "port"))
+		return set_string(ps, &cfg->port, val);
+	if (!strcmp(key, "listenaddr"))
+		return set_string(ps, &cfg->listenaddr, val);
+	if (!strcmp(key, "user"))
+		return set_string(ps, &cfg->user, val);
+	if (!strcmp(key, "group"))
+		return set_string(ps, &cfg->group, val);
+	if (!strcmp(key, "default"))
+		return set_string(ps, &cfg->default_name, val);
+	if (!strcmp(key, "allowlist"))
+		return parse_bool(ps, key, val, &cfg->allowlist);
+	if (!strcmp(key, "maxconnections"))
+		return parse_unsigned(ps, key, val, &cfg->maxconn);
+	if (!strcmp(key, "includedir"))
+		return include_dir(ps, val);
+	if (in_list(unsupported, key))
+		return warn_key(ps, key, "unsupported key");
+	return warn_key(ps, key, "unknown key");
+}
+
+static int export_key(struct parse *ps, const char *key, const char *val)
+{
+	struct export *e = ps->exp;
+	bool cow;
+
+	if (!strcmp(key, "exportname"))
+		return set_string(ps, &e->path, val);
+	if (!strcmp(key, "description"))
+		return set_string(ps, &e->description, val);
+	if (!strcmp(key, "authfile"))
+		return set_string(ps, &e->authfile, val);
+	if (!strcmp(key, "readonly"))
+		return parse_bool(ps, key, val, &e->readonly);
+	if (!strcmp(key, "trim"))
+		return parse_bool(ps, key, val, &e->trim);
+	if (!strcmp(key, "rotational"))
+		return parse_bool(ps, key, val, &e->rotational);
+	if (!strcmp(key, "temporary"))
+		return parse_bool(ps, key, val, &e->temporary);
+	if (!strcmp(key, "filesize"))
+		return parse_u64(ps, key, val, &e->filesize);
+	if (!strcmp(key, "maxconnections"))
+		return parse_unsigned(ps, key, val, &e->maxconn);
+	if (!strcmp(key, "copyonwrite")) {
+		if (parse_bool(ps, key, val, &cow) < 0)
+			return -1;
+		/* Serving the base read-write instead would corrupt it. */
+		return cow ? perr(ps, "copyonwrite is not supported yet") : 0;
+	}
+	if (in_list(always_on, key))
+		return 0;
+	if (in_list(unsupported, key))
+		return warn_key(ps, key, "unsupported key");
+	return warn_key(ps, key, "unknown key");
+}
+
+/* A section is complete: check what cannot be checked key by key. */
+static int finish_export(struct parse *ps)
+{
+	struct export *e = ps->exp;
+	unsigned line = ps->line;
+	int r = 0;
+
+	if (!e)
+		return 0;
+	ps->line = ps->exp_line;
+	if (!e->path)
+		r = perr(ps, "[%s]: no exportname", e->name);
+	else if (e->temporary && e->filesize == 0)
+		r = perr(ps, "[%s]: temporary needs filesize", e->name);
+	else if (e->filesize && !e->temporary)
+		config_warn(ps->cfg, "%s:%u: [%s]: filesize without temporary ignored",
+			    ps->file, ps->line, e->name);
+	ps->line = line;
+	ps->exp = NULL;
+	return r;
+}
+
+static int section(struct parse *ps, char *p)
+{
+	char *end = strchr(p, ']');
+
+	if (!end || end == p + 1 || end[1 + strspn(end + 1, " \t")])
+		return perr(ps, "malformed section header");
+	*end = '\0';
+	p++;
+	if (finish_export(ps) < 0)
+		return -1;
+	ps->in_generic = strcmp(p, "generic") == 0;
+	if (ps->in_generic)
+		return 0;
+	if (export_find(ps->cfg, p, strlen(p)))
+		return perr(ps, "export [%s] defined twice", p);
+	ps->exp = config_add_export(ps->cfg, p);
+	ps->exp_line = ps->line;
+	return ps->exp ? 0 : perr(ps, "out of memory");
+}
+
+static char *trim(char *s)
+{
+	char *end;
+
+	s += strspn(s, " \t");
+	end = s + strlen(s);
+	while (end > s && strchr(" \t\r\n", end[-1]))
+		*--end = '\0';
+	return s;
+}
+
+static int parse_line(struct parse *ps, char *line)
+{
+	char *p = trim(line), *eq, *key, *val;
+
+	if (*p == '\0' || *p == '#' || *p == ';')
+		return 0;
+	if (*p == '[')
+		return section(ps, p);
+	eq = strchr(p, '=');
+	if (!eq)
+		return perr(ps, "expected 'key = value'");
+	*eq = '\0';
+	key = trim(p);
+	val = trim(eq + 1);
+	if (*key == '\0')
+		return perr(ps, "missing key before '='");
+	if (ps->in_generic)
+		return generic_key(ps, key, val);
+	if (ps->exp)
+		return export_key(ps, key, val);
+	return perr(ps, "'%s' outside any section", key);
+}
+
+static int load_lines(struct parse *ps, FILE *f)
+{
+	char line[MAX_LINE];
+	size_t n;
+
+	while (fgets(line, sizeof(line), f)) {
+		ps->line++;
+		n = strlen(line);
+		if (n == sizeof(line) - 1 && line[n - 1] != '\n' && !feof(f))
+			return perr(ps, "line longer than %d bytes",
+				    MAX_LINE - 2);
+		if (parse_line(ps, line) < 0)
+			return -1;
+	}
+	if (ferror(f))
+		return perr(ps, "read error");
+	return finish_export(ps);
+}
+
+static int load_file(struct parse *ps, const char *path)
+{
+	struct parse sub = *ps;
+	FILE *f;
+	int r;
+
+	if (ps->depth >= MAX_INCLUDE)
+		return perr(ps, "includedir nested too deep");
+	f = fopen(path, "re");
+	if (!f) {
+		snprintf(ps->why, ps->whylen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	sub.file = path;
+	sub.line = 0;
+	sub.exp = NULL;
+	sub.in_generic = false;
+	sub.depth = ps->depth + 1;
+	r = load_lines(&sub, f);
+	fclose(f);
+	return r;
+}
+
+/* Adds path's exports and settings to cfg. 0, or -1 with "file:line: why". */
+int config_load(struct config *cfg, const char *path, char *why,
+		size_t whylen)
+{
+	struct parse ps = {
+		.cfg = cfg, .file = path, .why = why, .whylen = whylen,
+	};
+
+	if (load_file(&ps, path) < 0)
+		return -1;
+	if (cfg->default_name &&
+	    !export_find(cfg, cfg->default_name, strlen(cfg->default_name))) {
+		snprintf(why, whylen, "%s: default export [%s] is not defined",
+			 path, cfg->default_name);
+		return -1;
+	}
+	return 0;
+}

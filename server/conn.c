@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * One client connection: negotiation, then transmission, then one log
+ * line saying who it was, what it used and how it ended.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "server.h"
+
+static void describe_peer(struct conn *c)
+{
+	const struct sockaddr *sa = (const struct sockaddr *)&c->peer_sa;
+	const struct sockaddr_in *in4 = (const void *)sa;
+	const struct sockaddr_in6 *in6 = (const void *)sa;
+	char addr[INET6_ADDRSTRLEN];
+
+	snprintf(c->peer_addr, sizeof(c->peer_addr), "%s", "-");
+	snprintf(c->peer, sizeof(c->peer), "%s", "stdin");
+	if (c->peer_len == 0)
+		return;
+	if (sa->sa_family == AF_INET) {
+		inet_ntop(AF_INET, &in4->sin_addr, addr, sizeof(addr));
+		snprintf(c->peer_addr, sizeof(c->peer_addr), "%s", addr);
+		snprintf(c->peer, sizeof(c->peer), "%s:%u", addr,
+			 ntohs(in4->sin_port));
+	} else if (sa->sa_family == AF_INET6) {
+		inet_ntop(AF_INET6, &in6->sin6_addr, addr, sizeof(addr));
+		snprintf(c->peer_addr, sizeof(c->peer_addr), "%s", addr);
+		snprintf(c->peer, sizeof(c->peer), "[%s]:%u", addr,
+			 ntohs(in6->sin6_port));
+	} else {
+		c->peer_len = 0;
+	}
+}
+
+/* in and out may be the same socket; a peer address is looked up. */
+void conn_init(struct conn *c, int in, int out, const struct config *cfg)
+{
+	memset(c, 0, sizeof(*c));
+	c->in = in;
+	c->out = out;
+	c->cfg = cfg;
+	c->fd = -1;
+	c->outcome = "closed";
+	c->peer_len = sizeof(c->peer_sa);
+	if (getpeername(in, (struct sockaddr *)&c->peer_sa, &c->peer_len) < 0)
+		c->peer_len = 0;
+	describe_peer(c);
+}
+
+/* Records why the connection failed; returns -1 for the caller to pass. */
+int conn_fail(struct conn *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(c->why, sizeof(c->why), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* 0 clean end, -1 failure (c->why); either way c->outcome is set. */
+int conn_serve(struct conn *c)
+{
+	int r;
+
+	c->deadline = now_ms() + SRV_HANDSHAKE_SECS * 1000;
+	r = negotiate(c);
+	if (r != 0)
+		return r < 0 ? -1 : 0;
+	c->deadline = 0;
+	return transmit(c);
+}
+
+void conn_close(struct conn *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	free(c->buf);
+	c->buf = NULL;
+	c->bufsize = 0;
+}
+
+/*
+ * Copies at most len bytes of a peer-supplied string into dst as printable
+ * ASCII: anything else becomes \xHH, and a long string ends in "...".
+ * Returns the length written; dst is always terminated.
+ */
+size_t escape_string(char *dst, size_t dstlen, const char *src, size_t len)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0, i;
+	unsigned char ch;
+
+	if (dstlen == 0)
+		return 0;
+	for (i = 0; i < len; i++) {
+		ch = (unsigned char)src[i];
+		if (o + 8 >= dstlen) {
+			memcpy(dst + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (ch >= 0x20 && ch < 0x7f && ch != '\\' && ch != '\'') {
+			dst[o++] = (char)ch;
+			continue;
+		}
+		dst[o++] = '\\';
+		dst[o++] = 'x';
+		dst[o++] = hex[ch >> 4];
+		dst[o++] = hex[ch & 15];
+	}
+	dst[o] = '\0';
+	return o;
+}
+
+/* "PEER export 'NAME': N requests, OUTCOME[: WHY]" ("no export" before GO) */
+void conn_log_line(const struct conn *c, char *line, size_t len)
+{
+	char name[140];
+
+	snprintf(name, sizeof(name), "no export");
+	if (c->exp) {
+		memcpy(name, "export '", 8);
+		escape_string(name + 8, sizeof(name) - 9, c->exp_name,
+			      strlen(c->exp_name));
+		strcat(name, "'");
+	}
+	snprintf(line, len, "%s %s: %llu requests, %s%s%s", c->peer, name,
+		 (unsigned long long)c->requests, c->outcome,
+		 c->why[0] ? ": " : "", c->why);
+}

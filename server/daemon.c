@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The master's accept loop and the per-connection child. The master never
+ * reads a byte from a client: each connection is negotiated and served in
+ * its own child (CVE-2013-7441 was negotiation in the parent), so a client
+ * can only ever crash or stall its own process.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "daemon.h"
+
+static volatile sig_atomic_t got_hup;
+static bool use_syslog;
+
+void srv_log(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (use_syslog) {
+		vsyslog(LOG_INFO, fmt, ap);
+	} else {
+		fputs("nbd-server: ", stderr);
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+	}
+	va_end(ap);
+}
+
+void srv_log_to_syslog(void)
+{
+	openlog("nbd-server", LOG_PID, LOG_DAEMON);
+	use_syslog = true;
+}
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	srv_stopping = 1;
+}
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	got_hup = 1;
+}
+
+static void on_chld(int sig)
+{
+	(void)sig;
+}
+
+static void set_handler(int sig, void (*fn)(int))
+{
+	struct sigaction sa = { .sa_handler = fn };
+
+	/* No SA_RESTART: a blocked read or poll must see the signal. */
+	sigemptyset(&sa.sa_mask);
+	sigaction(sig, &sa, NULL);
+}
+
+void srv_signals(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	set_handler(SIGTERM, on_stop);
+	set_handler(SIGINT, on_stop);
+	set_handler(SIGHUP, on_hup);
+	set_handler(SIGCHLD, on_chld);
+}
+
+/* Serves one client on in/out and logs how it went. 0 or -1. */
+int serve_client(int in, int out, const struct config *cfg)
+{
+	char line[600];
+	struct conn c;
+	int r;
+
+	conn_init(&c, in, out, cfg);
+	r = conn_serve(&c);
+	conn_log_line(&c, line, sizeof(line));
+	srv_log("%s", line);
+	conn_close(&c);
+	return r;
+}
+
+static void tune_socket(int fd)
+{
+	int one = 1;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* Half-open clients are found and dropped eventually. */
+	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+}
+
+static void reap(struct daemon *d)
+{
+	pid_t pid;
+	size_t i;
+
+	while ((pid = waitpid(-1, NULL, WNOHANG)) > 0) {
+		for (i = 0; i < d->npids; i++) {
+			if (d->pids[i] == pid) {
+				d->pids[i] = d->pids[--d->npids];
+				break;
+			}
+		}
+	}
+}
+
+static void child(struct daemon *d, int fd, const sigset_t *orig)
+{
+	int i;
+
+	for (i = 0; i < d->l.nfds; i++)
+		close(d->l.fds[i]);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGCHLD, SIG_DFL);
+	sigprocmask(SIG_SETMASK, orig, NULL);
+	_exit(serve_client(fd, fd, d->cfg) < 0 ? 1 : 0);
+}
+
+static int track(struct daemon *d, pid_t pid)
+{
+	pid_t *p;
+
+	if (d->npids == d->cap) {
+		p = realloc(d->pids, (d->cap ? d->cap * 2 : 16) * sizeof(*p));
+		if (!p)
+			return -1;
+		d->pids = p;
+		d->cap = d->cap ? d->cap * 2 : 16;
+	}
+	d->pids[d->npids++] = pid;
+	return 0;
+}
+
+static void accept_one(struct daemon *d, int lfd, const sigset_t *orig)
+{
+	unsigned max = d->cfg->maxconn;
+	pid_t pid;
+	int fd;
+
+	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	tune_socket(fd);
+	if (max && d->npids >= max) {
+		srv_log("connection refused: maxconnections (%u) reached", max);
+		close(fd);
+		return;
+	}
+	if (d->nofork) {
+		sigprocmask(SIG_SETMASK, orig, NULL);
+		serve_client(fd, fd, d->cfg);
+		close(fd);
+		return;
+	}
+	pid = fork();
+	if (pid == 0)
+		child(d, fd, orig);
+	if (pid < 0)
+		srv_log("fork: %s", strerror(errno));
+	else if (track(d, pid) < 0)
+		srv_log("out of memory tracking child %d", (int)pid);
+	close(fd);
+}
+
+/* SIGTERM: no new clients; children finish what they hold, then exit. */
+static void stop_children(struct daemon *d, const sigset_t *orig)
+{
+	size_t i;
+
+	while (d->l.nfds > 0)
+		close(d->l.fds[--d->l.nfds]);
+	for (i = 0; i < d->npids; i++)
+		kill(d->pids[i], SIGTERM);
+	sigprocmask(SIG_SETMASK, orig, NULL);
+	while (d->npids > 0) {
+		if (waitpid(-1, NULL, 0) < 0 && errno == ECHILD)
+			break;
+		reap(d);
+	}
+}
+
+/* Accepts until SIGHUP (DAEMON_RELOAD) or SIGTERM (DAEMON_STOP). */
+int daemon_run(struct daemon *d)
+{
+	struct pollfd pfd[16];
+	sigset_t block, orig;
+	int i, r;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &block, &orig);
+	for (i = 0; i < d->l.nfds; i++)
+		pfd[i] = (struct pollfd){ .fd = d->l.fds[i], .events = POLLIN };
+	while (!srv_stopping && !got_hup) {
+		reap(d);
+		r = ppoll(pfd, (nfds_t)d->l.nfds, NULL, &orig);
+		for (i = 0; r > 0 && i < d->l.nfds; i++) {
+			if (pfd[i].revents & POLLIN)
+				accept_one(d, pfd[i].fd, &orig);
+			sigprocmask(SIG_BLOCK, &block, NULL);
+		}
+	}
+	if (got_hup) {
+		got_hup = 0;
+		sigprocmask(SIG_SETMASK, &orig, NULL);
+		return DAEMON_RELOAD;
+	}
+	stop_children(d, &orig);
+	return DAEMON_STOP;
+}

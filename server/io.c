@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Whole-message reads and writes on a client's descriptors, with an
+ * optional deadline so that a client that stops talking during the
+ * handshake cannot hold a child forever (qemu CVE-2024-7409).
+ *
+ * The descriptors may be sockets, pipes or regular files (stdin mode, unit
+ * tests, the fuzzer), so this uses read/write, never recv/send.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "server.h"
+
+/* Set by SIGTERM: a read that has not started a message gives up. */
+volatile int srv_stopping;
+
+int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* 0 when fd is ready, -1 with ETIMEDOUT once the deadline has passed. */
+static int wait_ready(int fd, short events, int64_t deadline)
+{
+	struct pollfd pfd = { .fd = fd, .events = events };
+	int64_t left;
+	int r;
+
+	if (!deadline)
+		return 0;
+	for (;;) {
+		left = deadline - now_ms();
+		if (left <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		r = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
+		if (r > 0)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (r < 0 && srv_stopping)
+			return -1;
+	}
+}
+
+/*
+ * Reads n bytes. Returns n, fewer on end of file (0: EOF before the first
+ * byte, a clean close between messages), or -1 with errno. SIGTERM makes
+ * a read that has nothing yet return -1 with EINTR; a message already
+ * started is finished.
+ */
+ssize_t read_full(int fd, void *buf, size_t n, int64_t deadline)
+{
+	unsigned char *p = buf;
+	size_t done = 0;
+	ssize_t r;
+
+	while (done < n) {
+		if (wait_ready(fd, POLLIN, deadline) < 0)
+			return -1;
+		r = read(fd, p + done, n - done);
+		if (r > 0) {
+			done += (size_t)r;
+			continue;
+		}
+		if (r == 0)
+			break;
+		if (errno != EINTR)
+			return -1;
+		if (srv_stopping && done == 0)
+			return -1;
+	}
+	return (ssize_t)done;
+}
+
+static int writev_full(int fd, struct iovec *iov, int cnt, int64_t deadline)
+{
+	ssize_t r;
+
+	while (cnt > 0) {
+		if (wait_ready(fd, POLLOUT, deadline) < 0)
+			return -1;
+		r = writev(fd, iov, cnt);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		while (cnt > 0 && (size_t)r >= iov->iov_len) {
+			r -= (ssize_t)iov->iov_len;
+			iov++;
+			cnt--;
+		}
+		if (cnt > 0) {
+			iov->iov_base = (char *)iov->iov_base + r;
+			iov->iov_len -= (size_t)r;
+		}
+	}
+	return 0;
+}
+
+/* Writes all of buf: 0, or -1 with errno. */
+int write_full(int fd, const void *buf, size_t n, int64_t deadline)
+{
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = n };
+
+	return writev_full(fd, &iov, 1, deadline);
+}
+
+/* A header and its payload in one system call where possible. */
+int write2_full(int fd, const void *a, size_t alen, const void *b,
+		size_t blen, int64_t deadline)
+{
+	struct iovec iov[2] = {
+		{ .iov_base = (void *)a, .iov_len = alen },
+		{ .iov_base = (void *)b, .iov_len = blen },
+	};
+
+	return writev_full(fd, iov, blen ? 2 : 1, deadline);
+}
+
+/*
+ * Reads and discards n bytes, so that a rejected message leaves the stream
+ * in sync. 0, or -1 with errno (EPIPE when the peer closed first).
+ */
+int drain(int fd, uint64_t n, int64_t deadline)
+{
+	unsigned char scratch[16384];
+	size_t chunk;
+	ssize_t r;
+
+	while (n > 0) {
+		chunk = n < sizeof(scratch) ? (size_t)n : sizeof(scratch);
+		r = read_full(fd, scratch, chunk, deadline);
+		if (r < 0)
+			return -1;
+		if ((size_t)r < chunk) {
+			errno = EPIPE;
+			return -1;
+		}
+		n -= chunk;
+	}
+	return 0;
+}

@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Listening sockets (bound here, or inherited through LISTEN_FDS) and the
+ * privilege drop that follows binding.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "server.h"
+
+#define SD_LISTEN_FDS_START 3
+
+static int bind_one(const struct addrinfo *ai, char *why, size_t whylen,
+		    const char *shown)
+{
+	int fd, one = 1, zero = 0;
+
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+		    ai->ai_protocol);
+	if (fd < 0) {
+		snprintf(why, whylen, "socket %s: %s", shown, strerror(errno));
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* "Every address" is one dual-stack socket where the host has IPv6. */
+	if (ai->ai_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	if (bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 ||
+	    listen(fd, 128) < 0) {
+		snprintf(why, whylen, "bind %s: %s", shown, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int listen_family(struct listener *l, const char *addr,
+			 const char *port, int family, char *why,
+			 size_t whylen)
+{
+	struct addrinfo hints = {
+		.ai_family = family, .ai_socktype = SOCK_STREAM,
+		.ai_flags = AI_PASSIVE | AI_NUMERICSERV,
+	}, *res, *ai;
+	char shown[300];
+	int r, fd;
+
+	l->nfds = 0;
+	snprintf(shown, sizeof(shown), "%s:%s", addr ? addr : "*", port);
+	r = getaddrinfo(addr, port, &hints, &res);
+	if (r != 0) {
+		snprintf(why, whylen, "address %s: %s", shown, gai_strerror(r));
+		return -1;
+	}
+	for (ai = res; ai && l->nfds < 16; ai = ai->ai_next) {
+		fd = bind_one(ai, why, whylen, shown);
+		if (fd < 0) {
+			while (l->nfds > 0)
+				close(l->fds[--l->nfds]);
+			break;
+		}
+		l->fds[l->nfds++] = fd;
+	}
+	freeaddrinfo(res);
+	return l->nfds > 0 ? 0 : -1;
+}
+
+/*
+ * Binds addr on port; NULL means every address: one dual-stack IPv6
+ * socket, or IPv4 only on a host without IPv6. 0, or -1 with why such as
+ * "bind 127.0.0.1:10809: Address already in use".
+ */
+int listen_open(struct listener *l, const char *addr, const char *port,
+		char *why, size_t whylen)
+{
+	if (addr)
+		return listen_family(l, addr, port, AF_UNSPEC, why, whylen);
+	if (listen_family(l, NULL, port, AF_INET6, why, whylen) == 0)
+		return 0;
+	return listen_family(l, NULL, port, AF_INET, why, whylen);
+}
+
+/*
+ * Socket activation (sd_listen_fds(3) protocol): LISTEN_PID must be us.
+ * Returns the number of sockets taken over (0: not activated).
+ */
+int listen_from_env(struct listener *l)
+{
+	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	long n, i;
+
+	l->nfds = 0;
+	if (!pid || !fds || strtol(pid, NULL, 10) != (long)getpid())
+		return 0;
+	n = strtol(fds, NULL, 10);
+	if (n <= 0 || n > 16)
+		return 0;
+	for (i = 0; i < n; i++) {
+		fcntl(SD_LISTEN_FDS_START + (int)i, F_SETFD, FD_CLOEXEC);
+		l->fds[l->nfds++] = SD_LISTEN_FDS_START + (int)i;
+	}
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	return l->nfds;
+}
+
+static int lookup_group(const char *group, gid_t *gid, char *why,
+			size_t whylen)
+{
+	struct group *gr = getgrnam(group);
+
+	if (!gr) {
+		snprintf(why, whylen, "group %s: no such group", group);
+		return -1;
+	}
+	*gid = gr->gr_gid;
+	return 0;
+}
+
+/*
+ * Becomes user (and group, default: the user's) for good: after binding,
+ * before the first byte from a client. Not root: only a check that we are
+ * already that user.
+ */
+int drop_privileges(const char *user, const char *group, char *why,
+		    size_t whylen)
+{
+	struct passwd *pw = NULL;
+	gid_t gid = getgid();
+
+	if (user) {
+		pw = getpwnam(user);
+		if (!pw) {
+			snprintf(why, whylen, "user %s: no such user", user);
+			return -1;
+		}
+		gid = pw->pw_gid;
+	}
+	if (group && lookup_group(group, &gid, why, whylen) < 0)
+		return -1;
+	if (geteuid() != 0) {
+		if ((pw && pw->pw_uid != geteuid()) || gid != getegid()) {
+			snprintf(why, whylen, "cannot become %s%s%s: not root",
+				 user ? user : "", group ? ":" : "",
+				 group ? group : "");
+			return -1;
+		}
+		return 0;
+	}
+	if (setgroups(0, NULL) < 0 || setgid(gid) < 0 ||
+	    (pw && setuid(pw->pw_uid) < 0)) {
+		snprintf(why, whylen, "dropping privileges: %s",
+			 strerror(errno));
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,269 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nbd-server: serve files as NBD exports to diskless machines.
+ *
+ * Command line as upstream nbd-server(1):
+ *   nbd-server [-n] [-d] [-r] [-s] [-C config] [ip@port | ip:port | port] [file]
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "daemon.h"
+
+#define USAGE "usage: nbd-server [-n] [-d] [-r] [-s] [-C config] " \
+	      "[ip@port | ip:port | port] [file]\n"
+
+struct options {
+	bool foreground;	/* -n */
+	bool nofork;		/* -d */
+	bool readonly;		/* -r */
+	bool inetd;		/* -s, or port 0 */
+	const char *config;	/* -C */
+	char *addr;		/* NULL: config or every address */
+	char *port;		/* NULL: config or 10809 */
+	const char *file;	/* the default export */
+};
+
+static bool all_digits(const char *s)
+{
+	return *s && strspn(s, "0123456789") == strlen(s);
+}
+
+static int set_port(struct options *o, const char *port)
+{
+	if (!all_digits(port) || strlen(port) > 5 || atoi(port) > 65535)
+		return -1;
+	o->port = strdup(port);
+	if (atoi(port) == 0)
+		o->inetd = true;
+	return 0;
+}
+
+/* "ip@port", "ip:port", "[ip6]:port" or "port". 0, or -1 if malformed. */
+static int parse_listen(struct options *o, const char *spec)
+{
+	const char *sep = strrchr(spec, '@');
+	size_t alen;
+
+	if (!sep && spec[0] == '[') {
+		sep = strstr(spec, "]:");
+		if (!sep)
+			return -1;
+		o->addr = strndup(spec + 1, (size_t)(sep - spec - 1));
+		return set_port(o, sep + 2);
+	}
+	if (!sep && strchr(spec, ':') == strrchr(spec, ':'))
+		sep = strchr(spec, ':');
+	if (!sep)
+		return set_port(o, spec);
+	alen = (size_t)(sep - spec);
+	if (alen)
+		o->addr = strndup(spec, alen);
+	return set_port(o, sep + 1);
+}
+
+static int parse_args(struct options *o, int argc, char **argv)
+{
+	int ch;
+
+	while ((ch = getopt(argc, argv, "ndrsC:h")) != -1) {
+		switch (ch) {
+		case 'n': o->foreground = true; break;
+		case 'd': o->foreground = o->nofork = true; break;
+		case 'r': o->readonly = true; break;
+		case 's': o->inetd = true; break;
+		case 'C': o->config = optarg; break;
+		default: return -1;
+		}
+	}
+	if (argc - optind > 2)
+		return -1;
+	if (optind < argc && parse_listen(o, argv[optind++]) < 0) {
+		fprintf(stderr, "nbd-server: not an address and port: %s\n",
+			argv[optind - 1]);
+		return -1;
+	}
+	if (optind < argc)
+		o->file = argv[optind];
+	return 0;
+}
+
+/* The configuration: -C file, then the command-line export as "". */
+static struct config *build_config(const struct options *o)
+{
+	char why[SRV_ERRLEN];
+	struct config *cfg = config_new();
+	struct export *e;
+	size_t i;
+
+	if (!cfg)
+		goto out_nomem;
+	cfg->allowlist = !o->config;	/* nbd-server(5) default: off */
+	if (o->config && config_load(cfg, o->config, why, sizeof(why)) < 0) {
+		for (i = 0; i < cfg->nwarnings; i++)
+			fprintf(stderr, "nbd-server: warning: %s\n",
+				cfg->warnings[i]);
+		fprintf(stderr, "nbd-server: %s\n", why);
+		config_free(cfg);
+		return NULL;
+	}
+	if (o->file) {
+		e = config_add_export(cfg, "");
+		if (!e || !(e->path = strdup(o->file)))
+			goto out_nomem;
+	}
+	for (e = cfg->exports; e && o->readonly; e = e->next)
+		e->readonly = true;
+	for (i = 0; i < cfg->nwarnings; i++)
+		fprintf(stderr, "nbd-server: warning: %s\n", cfg->warnings[i]);
+	return cfg;
+
+out_nomem:
+	fprintf(stderr, "nbd-server: out of memory\n");
+	config_free(cfg);
+	return NULL;
+}
+
+static int check_file(const char *file)
+{
+	struct stat st;
+
+	if (stat(file, &st) < 0) {
+		fprintf(stderr, "nbd-server: %s: %s\n", file, strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+		fprintf(stderr, "nbd-server: %s: not a regular file or block device\n",
+			file);
+		return -1;
+	}
+	return 0;
+}
+
+static int open_listener(struct daemon *d, const struct options *o)
+{
+	const char *addr = o->addr ? o->addr : d->cfg->listenaddr;
+	const char *port = o->port ? o->port : d->cfg->port;
+	char why[SRV_ERRLEN];
+	char defport[8];
+
+	if (listen_from_env(&d->l) > 0)
+		return 0;
+	snprintf(defport, sizeof(defport), "%d", NBD_DEFAULT_PORT);
+	if (listen_open(&d->l, addr, port ? port : defport, why,
+			sizeof(why)) < 0) {
+		fprintf(stderr, "nbd-server: %s\n", why);
+		return -1;
+	}
+	return 0;
+}
+
+/* Without -n or -d: the classic daemon, logging to syslog. */
+static int background(void)
+{
+	pid_t pid = fork();
+	int fd;
+
+	if (pid < 0)
+		return -1;
+	if (pid > 0)
+		_exit(0);
+	setsid();
+	fd = open("/dev/null", O_RDWR);
+	if (fd >= 0) {
+		dup2(fd, 0);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	srv_log_to_syslog();
+	return 0;
+}
+
+static void reload(struct daemon *d, struct config **cfg,
+		   const struct options *o)
+{
+	struct config *n = build_config(o);
+
+	if (!n) {
+		srv_log("SIGHUP: keeping the previous configuration");
+		return;
+	}
+	config_free(*cfg);
+	*cfg = n;
+	d->cfg = n;
+	srv_log("SIGHUP: configuration reloaded");
+}
+
+static int run_daemon(struct config *cfg, const struct options *o)
+{
+	struct daemon d = { .cfg = cfg, .nofork = o->nofork };
+	char why[SRV_ERRLEN];
+
+	if (open_listener(&d, o) < 0)
+		return 1;
+	if (drop_privileges(cfg->user, cfg->group, why, sizeof(why)) < 0) {
+		fprintf(stderr, "nbd-server: %s\n", why);
+		return 1;
+	}
+	if (!o->foreground && background() < 0) {
+		fprintf(stderr, "nbd-server: fork: %s\n", strerror(errno));
+		return 1;
+	}
+	while (daemon_run(&d) == DAEMON_RELOAD)
+		reload(&d, &cfg, o);
+	free(d.pids);
+	config_free(cfg);
+	return 0;
+}
+
+static int run_inetd(struct config *cfg)
+{
+	char why[SRV_ERRLEN];
+	int r;
+
+	if (drop_privileges(cfg->user, cfg->group, why, sizeof(why)) < 0) {
+		fprintf(stderr, "nbd-server: %s\n", why);
+		return 1;
+	}
+	r = serve_client(0, 1, cfg);
+	config_free(cfg);
+	return r < 0 ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { 0 };
+	struct config *cfg;
+
+	if (parse_args(&o, argc, argv) < 0) {
+		fputs(USAGE, stderr);
+		return 2;
+	}
+	if (!o.file && !o.config) {
+		fprintf(stderr, "nbd-server: nothing to export: name a file or -C config\n");
+		fputs(USAGE, stderr);
+		return 2;
+	}
+	if (o.file && check_file(o.file) < 0)
+		return 1;
+	cfg = build_config(&o);
+	if (!cfg)
+		return 1;
+	if (!cfg->exports) {
+		fprintf(stderr, "nbd-server: %s: no exports defined\n", o.config);
+		config_free(cfg);
+		return 1;
+	}
+	srv_signals();
+	if (o.inetd)
+		return run_inetd(cfg);
+	return run_daemon(cfg, &o);
+}

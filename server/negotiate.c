@@ -1,0 +1,467 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Fixed newstyle negotiation (proto.md "Newstyle negotiation", "Option
+ * types"). Runs in the child that owns the connection, under a deadline.
+ *
+ * Every option's data is read whole (it is at most SRV_MAX_OPT_DATA) before
+ * it is parsed, so a rejected option never leaves the stream out of sync;
+ * a larger announced length is refused without reading it, and the
+ * connection closed (qemu CVE-2017-15119 drained such lengths for minutes).
+ * Fields are then taken with a remaining-length check before each one.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "byteorder.h"
+#include "server.h"
+
+#define KNOWN_CLIENT_FLAGS	(NBD_FLAG_C_FIXED_NEWSTYLE | NBD_FLAG_C_NO_ZEROES)
+
+/* What to do after an option: keep negotiating, transmit, or stop. */
+enum { OPT_NEXT, OPT_TRANSMIT, OPT_END };
+
+struct opt {
+	uint32_t option;
+	uint32_t len;
+	const unsigned char *data;
+};
+
+/*
+ * A reader over one option's data, which was read whole: every field is
+ * taken only after checking what remains, and a false return means the
+ * data ended first.
+ */
+struct rd {
+	const unsigned char *p;
+	uint32_t rem;
+};
+
+static bool rd_u16(struct rd *r, uint16_t *v)
+{
+	if (r->rem < 2)
+		return false;
+	*v = get_be16(r->p);
+	r->p += 2;
+	r->rem -= 2;
+	return true;
+}
+
+static bool rd_u32(struct rd *r, uint32_t *v)
+{
+	if (r->rem < 4)
+		return false;
+	*v = get_be32(r->p);
+	r->p += 4;
+	r->rem -= 4;
+	return true;
+}
+
+/* u32 length, then that many bytes (a name or a query). */
+static bool rd_string(struct rd *r, const unsigned char **s, uint32_t *len)
+{
+	if (!rd_u32(r, len) || *len > r->rem)
+		return false;
+	*s = r->p;
+	r->p += *len;
+	r->rem -= *len;
+	return true;
+}
+
+static int send_reply(struct conn *c, uint32_t option, uint32_t type,
+		      const void *data, uint32_t len)
+{
+	unsigned char hdr[NBD_OPT_REPLY_HDR_SIZE];
+	struct nbd_opt_reply_hdr rep = {
+		.option = option, .type = type, .length = len,
+	};
+
+	nbd_opt_reply_hdr_encode(hdr, &rep);
+	if (write2_full(c->out, hdr, sizeof(hdr), data, len, c->deadline) < 0)
+		return conn_fail(c, "sending %s reply to %s: %s",
+				 nbd_rep_name(type), nbd_opt_name(option),
+				 strerror(errno));
+	return 0;
+}
+
+/* An error reply carries a human-readable message (proto.md allows it). */
+static int send_error(struct conn *c, uint32_t option, uint32_t type,
+		      const char *msg)
+{
+	if (send_reply(c, option, type, msg, (uint32_t)strlen(msg)) < 0)
+		return -1;
+	return OPT_NEXT;
+}
+
+static int send_ack(struct conn *c, uint32_t option)
+{
+	return send_reply(c, option, NBD_REP_ACK, NULL, 0) < 0 ? -1 : OPT_NEXT;
+}
+
+/*
+ * Looks up a client-supplied name and checks the client may use it. 0 with
+ * *out set; otherwise the option error to send and a message in msg.
+ */
+static uint32_t resolve_export(struct conn *c, const unsigned char *name,
+			       uint32_t len, const struct export **out,
+			       char *msg, size_t msglen)
+{
+	const struct export *e;
+
+	if (len > NBD_MAX_NAME) {
+		snprintf(msg, msglen, "export name too long (%u > %u)", len,
+			 NBD_MAX_NAME);
+		return NBD_REP_ERR_TOO_BIG;
+	}
+	e = export_find(c->cfg, (const char *)name, len);
+	if (!e) {
+		snprintf(msg, msglen, "no such export");
+		return NBD_REP_ERR_UNKNOWN;
+	}
+	if (export_allowed(c, e, msg, msglen) != 1)
+		return NBD_REP_ERR_POLICY;
+	*out = e;
+	return 0;
+}
+
+static void remember_name(struct conn *c, const unsigned char *name,
+			  uint32_t len)
+{
+	char shown[140];
+
+	escape_string(shown, sizeof(shown), (const char *)name, len);
+	conn_fail(c, "export '%s'", shown);
+}
+
+/* proto.md "NBD_OPT_EXPORT_NAME": no error reply exists, so close. */
+static int opt_export_name(struct conn *c, const struct opt *o)
+{
+	unsigned char rep[NBD_EXPORT_NAME_REPLY_SIZE + NBD_EXPORT_NAME_PAD];
+	const struct export *e = NULL;
+	char msg[SRV_ERRLEN];
+	size_t replen = sizeof(rep);
+
+	if (resolve_export(c, o->data, o->len, &e, msg, sizeof(msg))) {
+		remember_name(c, o->data, o->len);
+		c->outcome = "refused";
+		return conn_fail(c, "EXPORT_NAME: %.200s", msg);
+	}
+	if (export_open(c, e, false) < 0)
+		return -1;
+	memset(rep, 0, sizeof(rep));
+	put_be64(rep, c->size);
+	put_be16(rep + 8, c->tflags);
+	if (c->no_zeroes)
+		replen = NBD_EXPORT_NAME_REPLY_SIZE;
+	if (write_full(c->out, rep, replen, c->deadline) < 0)
+		return conn_fail(c, "sending export reply: %s", strerror(errno));
+	return OPT_TRANSMIT;
+}
+
+/* proto.md "NBD_REP_SERVER": u32 name length, name, then a description. */
+static int send_server_entry(struct conn *c, const struct export *e)
+{
+	unsigned char buf[4 + 2 * NBD_MAX_NAME];
+	size_t n = strnlen(e->name, NBD_MAX_NAME), d = 0;
+
+	put_be32(buf, (uint32_t)n);
+	memcpy(buf + 4, e->name, n);
+	if (e->description) {
+		d = strnlen(e->description, NBD_MAX_NAME);
+		memcpy(buf + 4 + n, e->description, d);
+	}
+	return send_reply(c, NBD_OPT_LIST, NBD_REP_SERVER, buf,
+			  (uint32_t)(4 + n + d));
+}
+
+static int opt_list(struct conn *c, const struct opt *o)
+{
+	const struct export *e;
+	char msg[SRV_ERRLEN];
+
+	if (o->len != 0)
+		return send_error(c, o->option, NBD_REP_ERR_INVALID,
+				  "LIST takes no data");
+	if (!c->cfg->allowlist)
+		return send_error(c, o->option, NBD_REP_ERR_POLICY,
+				  "listing exports is disabled");
+	for (e = c->cfg->exports; e; e = e->next) {
+		if (export_allowed(c, e, msg, sizeof(msg)) != 1)
+			continue;
+		if (send_server_entry(c, e) < 0)
+			return -1;
+	}
+	return send_ack(c, o->option);
+}
+
+static int send_info(struct conn *c, uint32_t option, uint16_t type,
+		     const void *body, size_t len)
+{
+	unsigned char buf[2 + NBD_MAX_NAME];
+
+	if (len > NBD_MAX_NAME)
+		len = NBD_MAX_NAME;
+	put_be16(buf, type);
+	memcpy(buf + 2, body, len);
+	return send_reply(c, option, NBD_REP_INFO, buf, (uint32_t)(2 + len));
+}
+
+/* Replies for INFO and GO once the export is open (proto.md "NBD_REP_INFO"). */
+static int send_infos(struct conn *c, uint32_t option, bool want_name,
+		      bool want_desc)
+{
+	const struct export *e = c->exp;
+	unsigned char body[12];
+
+	put_be64(body, c->size);
+	put_be16(body + 8, c->tflags);
+	if (send_info(c, option, NBD_INFO_EXPORT, body, 10) < 0)
+		return -1;
+	if (want_name &&
+	    send_info(c, option, NBD_INFO_NAME, e->name, strlen(e->name)) < 0)
+		return -1;
+	if (want_desc && e->description &&
+	    send_info(c, option, NBD_INFO_DESCRIPTION, e->description,
+		      strlen(e->description)) < 0)
+		return -1;
+	/* Sent unrequested too: minimum 1 constrains nobody. */
+	put_be32(body, SRV_BLOCK_MIN);
+	put_be32(body + 4, SRV_BLOCK_PREF);
+	put_be32(body + 8, SRV_BLOCK_MAX);
+	if (send_info(c, option, NBD_INFO_BLOCK_SIZE, body, 12) < 0)
+		return -1;
+	return send_reply(c, option, NBD_REP_ACK, NULL, 0);
+}
+
+/*
+ * INFO and GO: u32 name length, name, u16 count, count x u16 requests
+ * (proto.md "NBD_OPT_INFO").
+ */
+static int opt_info_go(struct conn *c, const struct opt *o)
+{
+	struct rd r = { o->data, o->len };
+	const unsigned char *name;
+	uint32_t namelen, type;
+	const struct export *e = NULL;
+	bool want_name = false, want_desc = false;
+	char msg[SRV_ERRLEN];
+	uint16_t count, info;
+
+	if (!rd_string(&r, &name, &namelen) || !rd_u16(&r, &count))
+		goto too_short;
+	/* r.rem < 64 KiB here, so 2 * count cannot overflow the test. */
+	if (r.rem != 2u * count)
+		return send_error(c, o->option, NBD_REP_ERR_INVALID,
+				  "information request count does not match length");
+	while (rd_u16(&r, &info)) {
+		want_name |= info == NBD_INFO_NAME;
+		want_desc |= info == NBD_INFO_DESCRIPTION;
+	}
+	type = resolve_export(c, name, namelen, &e, msg, sizeof(msg));
+	if (type) {
+		remember_name(c, name, namelen);
+		return send_error(c, o->option, type, msg);
+	}
+	if (export_open(c, e, o->option == NBD_OPT_INFO) < 0)
+		return send_error(c, o->option, NBD_REP_ERR_UNKNOWN,
+				  "export cannot be opened");
+	if (send_infos(c, o->option, want_name, want_desc) < 0)
+		return -1;
+	if (o->option == NBD_OPT_GO)
+		return OPT_TRANSMIT;
+	export_close(c);
+	return OPT_NEXT;
+
+too_short:
+	return send_error(c, o->option, NBD_REP_ERR_INVALID,
+			  "option data too short");
+}
+
+static int opt_structured_reply(struct conn *c, const struct opt *o)
+{
+	if (o->len != 0)
+		return send_error(c, o->option, NBD_REP_ERR_INVALID,
+				  "STRUCTURED_REPLY takes no data");
+	c->structured = true;
+	return send_ack(c, o->option);
+}
+
+static int send_meta_context(struct conn *c, uint32_t option)
+{
+	static const char ctx[] = SRV_META_ALLOCATION;
+	unsigned char buf[4 + sizeof(ctx)];
+
+	put_be32(buf, SRV_META_ALLOCATION_ID);
+	memcpy(buf + 4, ctx, sizeof(ctx) - 1);
+	return send_reply(c, option, NBD_REP_META_CONTEXT, buf,
+			  (uint32_t)(4 + sizeof(ctx) - 1));
+}
+
+/* Does this query select base:allocation? "base:" lists the namespace. */
+static bool query_matches(const unsigned char *q, uint32_t len, bool list)
+{
+	static const char ctx[] = SRV_META_ALLOCATION;
+
+	if (len == sizeof(ctx) - 1 && memcmp(q, ctx, len) == 0)
+		return true;
+	return list && len == 5 && memcmp(q, "base:", 5) == 0;
+}
+
+/*
+ * LIST_META_CONTEXT and SET_META_CONTEXT: u32 name length, name, u32
+ * query count, then count x (u32 length, query) (proto.md "Metadata
+ * querying"). Only base:allocation exists here.
+ */
+static int opt_meta_context(struct conn *c, const struct opt *o)
+{
+	struct rd r = { o->data, o->len };
+	const unsigned char *name, *query;
+	uint32_t namelen, count, qlen, i;
+	bool list = o->option == NBD_OPT_LIST_META_CONTEXT, found = false;
+	const struct export *e = NULL;
+	char msg[SRV_ERRLEN];
+	uint32_t err;
+
+	if (!list && !c->structured)
+		return send_error(c, o->option, NBD_REP_ERR_INVALID,
+				  "SET_META_CONTEXT needs STRUCTURED_REPLY first");
+	if (!rd_string(&r, &name, &namelen) || !rd_u32(&r, &count))
+		goto too_short;
+	for (i = 0; i < count; i++) {
+		if (!rd_string(&r, &query, &qlen))
+			goto too_short;
+		found |= query_matches(query, qlen, list);
+	}
+	if (r.rem != 0)
+		return send_error(c, o->option, NBD_REP_ERR_INVALID,
+				  "trailing bytes after the queries");
+	err = resolve_export(c, name, namelen, &e, msg, sizeof(msg));
+	if (err)
+		return send_error(c, o->option, err, msg);
+	if (!list)
+		c->meta_alloc = found;
+	if ((found || (list && count == 0)) &&
+	    send_meta_context(c, o->option) < 0)
+		return -1;
+	return send_ack(c, o->option);
+
+too_short:
+	return send_error(c, o->option, NBD_REP_ERR_INVALID,
+			  "option data too short");
+}
+
+static int handle_option(struct conn *c, const struct opt *o)
+{
+	switch (o->option) {
+	case NBD_OPT_EXPORT_NAME:
+		return opt_export_name(c, o);
+	case NBD_OPT_ABORT:
+		/* proto.md: the server SHOULD ack, then close. */
+		c->outcome = "aborted";
+		send_reply(c, o->option, NBD_REP_ACK, NULL, 0);
+		return OPT_END;
+	case NBD_OPT_LIST:
+		return opt_list(c, o);
+	case NBD_OPT_INFO:
+	case NBD_OPT_GO:
+		return opt_info_go(c, o);
+	case NBD_OPT_STRUCTURED_REPLY:
+		return opt_structured_reply(c, o);
+	case NBD_OPT_LIST_META_CONTEXT:
+	case NBD_OPT_SET_META_CONTEXT:
+		return opt_meta_context(c, o);
+	default:
+		return send_error(c, o->option, NBD_REP_ERR_UNSUP,
+				  "option not supported");
+	}
+}
+
+/* Reads one option header and its data into c->buf. 1: EOF. */
+static int read_option(struct conn *c, struct opt *o)
+{
+	unsigned char hdr[NBD_OPT_HDR_SIZE];
+	struct nbd_opt_hdr h;
+	ssize_t r;
+
+	r = read_full(c->in, hdr, sizeof(hdr), c->deadline);
+	if (r == 0)
+		return 1;
+	if (r < 0)
+		return conn_fail(c, "reading option: %s", strerror(errno));
+	if ((size_t)r < sizeof(hdr))
+		return conn_fail(c, "EOF inside an option header");
+	if (nbd_opt_hdr_decode(hdr, &h) < 0)
+		return conn_fail(c, "option without IHAVEOPT magic");
+	o->option = h.option;
+	o->len = h.length;
+	o->data = c->buf;
+	if (h.length > SRV_MAX_OPT_DATA) {
+		if (h.option != NBD_OPT_EXPORT_NAME)
+			send_reply(c, h.option, NBD_REP_ERR_TOO_BIG, NULL, 0);
+		return conn_fail(c, "%s: option data too long (%u > %u)",
+				 nbd_opt_name(h.option), h.length,
+				 SRV_MAX_OPT_DATA);
+	}
+	r = read_full(c->in, c->buf, h.length, c->deadline);
+	if (r < 0)
+		return conn_fail(c, "reading %s data: %s",
+				 nbd_opt_name(h.option), strerror(errno));
+	if ((size_t)r < h.length)
+		return conn_fail(c, "EOF inside %s data",
+				 nbd_opt_name(h.option));
+	return 0;
+}
+
+static int greet(struct conn *c)
+{
+	unsigned char buf[NBD_GREETING_SIZE];
+	uint32_t flags;
+	ssize_t r;
+
+	nbd_greeting_encode(buf, NBD_FLAG_FIXED_NEWSTYLE | NBD_FLAG_NO_ZEROES);
+	if (write_full(c->out, buf, sizeof(buf), c->deadline) < 0)
+		return conn_fail(c, "sending greeting: %s", strerror(errno));
+	r = read_full(c->in, buf, 4, c->deadline);
+	if (r < 0)
+		return conn_fail(c, "reading client flags: %s",
+				 strerror(errno));
+	if (r < 4)
+		return conn_fail(c, "EOF before client flags");
+	flags = get_be32(buf);
+	/* proto.md: unknown client flags mean the server must close. */
+	if (flags & ~KNOWN_CLIENT_FLAGS)
+		return conn_fail(c, "unknown client flags 0x%x", flags);
+	c->no_zeroes = flags & NBD_FLAG_C_NO_ZEROES;
+	return 0;
+}
+
+int negotiate(struct conn *c)
+{
+	struct opt o;
+	int r;
+
+	c->outcome = "failed in negotiation";
+	c->buf = malloc(SRV_MAX_OPT_DATA);
+	if (!c->buf)
+		return conn_fail(c, "no memory for option data");
+	c->bufsize = SRV_MAX_OPT_DATA;
+	if (greet(c) < 0)
+		return -1;
+	for (;;) {
+		r = read_option(c, &o);
+		if (r == 1) {
+			c->outcome = "closed in negotiation";
+			return 1;
+		}
+		if (r < 0)
+			return -1;
+		r = handle_option(c, &o);
+		if (r < 0)
+			return -1;
+		if (r == OPT_END)
+			return 1;
+		if (r == OPT_TRANSMIT)
+			return 0;
+	}
+}

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * nbd-server internals: configuration, exports and one client connection.
+ *
+ * Layering: main.c parses the command line and prints; listen.c owns the
+ * sockets, signals and children; conn.c runs one connection (negotiate.c,
+ * then transmit.c) and produces its log line; export.c, auth.c and config.c
+ * are the pieces those use. Nothing below main.c and conn.c prints: errors
+ * travel back as -1 plus a message in a caller's buffer.
+ */
+#ifndef NBDROOT_SERVER_H
+#define NBDROOT_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include "nbd-proto.h"
+
+/* Limits on what a client may make us read or hold (issue 3, proto.md) */
+#define SRV_MAX_OPT_DATA	(64u << 10)	/* option payload */
+#define SRV_HANDSHAKE_SECS	10		/* greeting to transmission */
+#define SRV_BLOCK_MIN		1
+#define SRV_BLOCK_PREF		4096
+#define SRV_BLOCK_MAX		NBD_MAX_PAYLOAD
+#define SRV_MAX_EXTENTS		1024		/* per BLOCK_STATUS reply */
+#define SRV_ERRLEN		256
+
+/* The one meta context we serve (proto.md "Metadata querying") */
+#define SRV_META_ALLOCATION	"base:allocation"
+#define SRV_META_ALLOCATION_ID	1
+
+struct export {
+	struct export *next;
+	char *name;		/* as clients ask for it; "" is the default */
+	char *path;		/* "%s" in it becomes the client's address */
+	char *description;
+	char *authfile;
+	uint64_t filesize;	/* temporary: size of the per-client file */
+	unsigned maxconn;	/* 0: no limit */
+	bool readonly;
+	bool trim;
+	bool rotational;
+	bool temporary;
+};
+
+struct config {
+	struct export *exports;
+	char *listenaddr;	/* NULL: every address */
+	char *port;		/* NULL: NBD_DEFAULT_PORT */
+	char *user;
+	char *group;
+	char *default_name;	/* [generic] default */
+	unsigned maxconn;	/* 0: no limit */
+	bool allowlist;		/* NBD_OPT_LIST answered */
+	char **warnings;	/* for main to print */
+	size_t nwarnings;
+};
+
+/* One client, from accept to close. */
+struct conn {
+	int in;
+	int out;
+	const struct config *cfg;
+	struct sockaddr_storage peer_sa;
+	socklen_t peer_len;	/* 0: not a network peer (stdin mode) */
+	char peer_addr[64];	/* address only: "%s" and authfile */
+	char peer[80];		/* address:port, for the log */
+	int64_t deadline;	/* CLOCK_MONOTONIC ms; 0 none */
+
+	bool no_zeroes;
+	bool structured;
+	bool meta_alloc;	/* base:allocation selected */
+
+	const struct export *exp;
+	char exp_name[NBD_MAX_NAME + 1];
+	int fd;
+	uint64_t size;
+	uint16_t tflags;
+	bool sync_failed;	/* sticky: later FLUSHes fail too */
+
+	unsigned char *buf;
+	size_t bufsize;
+	uint64_t requests;
+	const char *outcome;	/* for the log line */
+	char why[SRV_ERRLEN];
+};
+
+/* io.c: whole-message I/O; see the comments there for return values. */
+extern volatile int srv_stopping;
+int64_t now_ms(void);
+ssize_t read_full(int fd, void *buf, size_t n, int64_t deadline);
+int write_full(int fd, const void *buf, size_t n, int64_t deadline);
+int write2_full(int fd, const void *a, size_t alen, const void *b,
+		size_t blen, int64_t deadline);
+int drain(int fd, uint64_t n, int64_t deadline);
+
+/* conn.c */
+void conn_init(struct conn *c, int in, int out, const struct config *cfg);
+int conn_fail(struct conn *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int conn_serve(struct conn *c);
+void conn_log_line(const struct conn *c, char *line, size_t len);
+void conn_close(struct conn *c);
+size_t escape_string(char *dst, size_t dstlen, const char *src, size_t len);
+
+/* negotiate.c: 0 go to transmission, 1 clean end, -1 error in c->why */
+int negotiate(struct conn *c);
+
+/* transmit.c: 0 clean end, -1 error in c->why */
+int transmit(struct conn *c);
+
+/* export.c */
+const struct export *export_find(const struct config *cfg,
+				 const char *name, size_t len);
+int export_allowed(const struct conn *c, const struct export *e,
+		   char *why, size_t whylen);
+int export_open(struct conn *c, const struct export *e, bool probe);
+void export_close(struct conn *c);
+uint16_t export_flags(const struct conn *c, const struct export *e);
+int expand_path(const char *pattern, const char *addr, char *out,
+		size_t outlen);
+
+/* auth.c: 1 allowed, 0 not, -1 unreadable or malformed (why says which) */
+int auth_check(const char *authfile, const struct sockaddr *peer,
+	       char *why, size_t whylen);
+int auth_parse_line(const char *line, unsigned char *addr, int *family,
+		    unsigned *prefix);
+bool auth_match(const unsigned char *net, int family, unsigned prefix,
+		const struct sockaddr *peer);
+
+/* config.c */
+struct config *config_new(void);
+void config_free(struct config *cfg);
+int config_load(struct config *cfg, const char *path, char *why,
+		size_t whylen);
+struct export *config_add_export(struct config *cfg, const char *name);
+int config_warn(struct config *cfg, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* listen.c */
+struct listener {
+	int fds[16];
+	int nfds;
+};
+int listen_open(struct listener *l, const char *addr, const char *port,
+		char *why, size_t whylen);
+int listen_from_env(struct listener *l);
+int drop_privileges(const char *user, const char *group, char *why,
+		    size_t whylen);
+
+#endif
