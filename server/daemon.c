@@ -110,6 +110,7 @@ static void reap(struct daemon *d)
 	size_t i;
 
 	while ((pid = waitpid(-1, NULL, WNOHANG)) > 0) {
+		slots_release(pid);
 		for (i = 0; i < d->npids; i++) {
 			if (d->pids[i] == pid) {
 				d->pids[i] = d->pids[--d->npids];

@@ -91,22 +91,34 @@ int listen_open(struct listener *l, const char *addr, const char *port,
 
 /*
  * Socket activation (sd_listen_fds(3) protocol): LISTEN_PID must be us.
- * Returns the number of sockets taken over (0: not activated).
+ * Returns the number of sockets taken over (0: not activated), or -1 with
+ * why when the inherited descriptors are not listening sockets.
  */
-int listen_from_env(struct listener *l)
+int listen_from_env(struct listener *l, char *why, size_t whylen)
 {
 	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
-	long n, i;
+	int n, i, fd, on;
+	socklen_t len;
 
 	l->nfds = 0;
 	if (!pid || !fds || strtol(pid, NULL, 10) != (long)getpid())
 		return 0;
-	n = strtol(fds, NULL, 10);
-	if (n <= 0 || n > 16)
-		return 0;
+	n = (int)strtol(fds, NULL, 10);
+	if (n <= 0 || n > 16) {
+		snprintf(why, whylen, "LISTEN_FDS=%s: expected 1 to 16", fds);
+		return -1;
+	}
 	for (i = 0; i < n; i++) {
-		fcntl(SD_LISTEN_FDS_START + (int)i, F_SETFD, FD_CLOEXEC);
-		l->fds[l->nfds++] = SD_LISTEN_FDS_START + (int)i;
+		fd = SD_LISTEN_FDS_START + i;
+		len = sizeof(on);
+		if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) < 0 ||
+		    !on) {
+			snprintf(why, whylen, "LISTEN_FDS: fd %d is not a listening socket",
+				 fd);
+			return -1;
+		}
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+		l->fds[l->nfds++] = fd;
 	}
 	unsetenv("LISTEN_PID");
 	unsetenv("LISTEN_FDS");

@@ -84,6 +84,12 @@ static int parse_args(struct options *o, int argc, char **argv)
 	}
 	if (argc - optind > 2)
 		return -1;
+	/* A lone argument that is no address is the file (default port). */
+	if (argc - optind == 1 && !strpbrk(argv[optind], "@:") &&
+	    !all_digits(argv[optind])) {
+		o->file = argv[optind];
+		return 0;
+	}
 	if (optind < argc && parse_listen(o, argv[optind++]) < 0) {
 		fprintf(stderr, "nbd-server: not an address and port: %s\n",
 			argv[optind - 1]);
@@ -153,8 +159,15 @@ static int open_listener(struct daemon *d, const struct options *o)
 	char why[SRV_ERRLEN];
 	char defport[8];
 
-	if (listen_from_env(&d->l) > 0)
+	switch (listen_from_env(&d->l, why, sizeof(why))) {
+	case -1:
+		fprintf(stderr, "nbd-server: %s\n", why);
+		return -1;
+	case 0:
+		break;
+	default:
 		return 0;
+	}
 	snprintf(defport, sizeof(defport), "%d", NBD_DEFAULT_PORT);
 	if (listen_open(&d->l, addr, port ? port : defport, why,
 			sizeof(why)) < 0) {
@@ -215,6 +228,11 @@ static int run_daemon(struct config *cfg, const struct options *o)
 	}
 	if (!o->foreground && background() < 0) {
 		fprintf(stderr, "nbd-server: fork: %s\n", strerror(errno));
+		return 1;
+	}
+	if (!o->nofork && slots_init() < 0) {
+		fprintf(stderr, "nbd-server: shared connection counts: %s\n",
+			strerror(errno));
 		return 1;
 	}
 	while (daemon_run(&d) == DAEMON_RELOAD)

@@ -125,6 +125,17 @@ static uint32_t resolve_export(struct conn *c, const unsigned char *name,
 	return 0;
 }
 
+/* maxconnections of the export: ERR_POLICY when it is full. */
+static uint32_t claim_export(const struct export *e, char *msg,
+			     size_t msglen)
+{
+	if (slots_claim(e->name, e->maxconn) == 0)
+		return 0;
+	snprintf(msg, msglen, "export has its maxconnections (%u)",
+		 e->maxconn);
+	return NBD_REP_ERR_POLICY;
+}
+
 static void remember_name(struct conn *c, const unsigned char *name,
 			  uint32_t len)
 {
@@ -142,7 +153,8 @@ static int opt_export_name(struct conn *c, const struct opt *o)
 	char msg[SRV_ERRLEN];
 	size_t replen = sizeof(rep);
 
-	if (resolve_export(c, o->data, o->len, &e, msg, sizeof(msg))) {
+	if (resolve_export(c, o->data, o->len, &e, msg, sizeof(msg)) ||
+	    claim_export(e, msg, sizeof(msg))) {
 		remember_name(c, o->data, o->len);
 		c->outcome = "refused";
 		return conn_fail(c, "EXPORT_NAME: %.200s", msg);
@@ -259,6 +271,8 @@ static int opt_info_go(struct conn *c, const struct opt *o)
 		want_desc |= info == NBD_INFO_DESCRIPTION;
 	}
 	type = resolve_export(c, name, namelen, &e, msg, sizeof(msg));
+	if (!type && o->option == NBD_OPT_GO)
+		type = claim_export(e, msg, sizeof(msg));
 	if (type) {
 		remember_name(c, name, namelen);
 		return send_error(c, o->option, type, msg);

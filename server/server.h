@@ -27,6 +27,7 @@
 #define SRV_BLOCK_MAX		NBD_MAX_PAYLOAD
 #define SRV_MAX_EXTENTS		1024		/* per BLOCK_STATUS reply */
 #define SRV_ERRLEN		256
+#define SRV_MAX_SLOTS		4096		/* children counted per export */
 
 /* The one meta context we serve (proto.md "Metadata querying") */
 #define SRV_META_ALLOCATION	"base:allocation"
@@ -140,6 +141,11 @@ struct export *config_add_export(struct config *cfg, const char *name);
 int config_warn(struct config *cfg, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* slots.c: per-export maxconnections across children */
+int slots_init(void);
+int slots_claim(const char *name, unsigned max);
+void slots_release(pid_t pid);
+
 /* listen.c */
 struct listener {
 	int fds[16];
@@ -147,7 +153,7 @@ struct listener {
 };
 int listen_open(struct listener *l, const char *addr, const char *port,
 		char *why, size_t whylen);
-int listen_from_env(struct listener *l);
+int listen_from_env(struct listener *l, char *why, size_t whylen);
 int drop_privileges(const char *user, const char *group, char *why,
 		    size_t whylen);
 

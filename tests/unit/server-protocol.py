@@ -1,0 +1,546 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""
+Hostile and broken clients against the real nbd-server on 127.0.0.1.
+
+Each case sends one bad input and asserts the exact reply or the close,
+then checks that the server still serves another client with the data
+intact. Process-level behaviour follows: handshake deadline, idle clients
+not delaying others, SIGTERM, SIGHUP, maxconnections, authfile, per-client
+"%s" and temporary exports, inetd mode, LISTEN_FDS and the privilege drop.
+
+Usage: server-protocol.py SERVER_BINARY
+"""
+import os
+import random
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+NBDMAGIC = 0x4E42444D41474943
+IHAVEOPT = 0x49484156454F5054
+REP_MAGIC = 0x0003E889045565A9
+REQ_MAGIC = 0x25609513
+SIMPLE_MAGIC = 0x67446698
+
+OPT_EXPORT_NAME, OPT_ABORT, OPT_LIST, OPT_INFO, OPT_GO = 1, 2, 3, 6, 7
+REP_ACK, REP_SERVER, REP_INFO = 1, 2, 3
+ERR = 1 << 31
+ERR_UNSUP, ERR_POLICY, ERR_INVALID, ERR_UNKNOWN, ERR_TOO_BIG = (
+    ERR | 1, ERR | 2, ERR | 3, ERR | 6, ERR | 9)
+CMD_READ, CMD_WRITE, CMD_DISC, CMD_FLUSH = 0, 1, 2, 3
+EPERM, EINVAL, ENOSPC = 1, 22, 28
+
+SERVER = os.path.abspath(sys.argv[1])
+TMP = tempfile.mkdtemp(prefix="nbdroot-proto-")
+SIZE = 1 << 20
+failures = []
+
+
+class Closed(Exception):
+    pass
+
+
+class Client:
+    def __init__(self, port, timeout=5):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+
+    def recv(self, n):
+        buf = b""
+        while len(buf) < n:
+            chunk = self.s.recv(n - len(buf))
+            if not chunk:
+                raise Closed()
+            buf += chunk
+        return buf
+
+    def send(self, data):
+        self.s.sendall(data)
+
+    def greet(self, flags=3):
+        magic, opt, hflags = struct.unpack(">QQH", self.recv(18))
+        assert (magic, opt, hflags) == (NBDMAGIC, IHAVEOPT, 3), "bad greeting"
+        self.send(struct.pack(">I", flags))
+        return self
+
+    def opt(self, option, data=b"", length=None):
+        n = len(data) if length is None else length
+        self.send(struct.pack(">QII", IHAVEOPT, option, n) + data)
+
+    def rep(self):
+        magic, option, rtype, n = struct.unpack(">QIII", self.recv(20))
+        assert magic == REP_MAGIC, "bad reply magic %x" % magic
+        return option, rtype, self.recv(n)
+
+    def info_data(self, name, infos=()):
+        return (struct.pack(">I", len(name)) + name +
+                struct.pack(">H", len(infos)) +
+                b"".join(struct.pack(">H", i) for i in infos))
+
+    def go(self, name=b""):
+        self.opt(OPT_GO, self.info_data(name))
+        size = flags = None
+        while True:
+            option, rtype, data = self.rep()
+            assert option == OPT_GO, "reply to option %d" % option
+            if rtype == REP_ACK:
+                return size, flags
+            if rtype != REP_INFO:
+                raise AssertionError("GO %r: reply 0x%x" % (name, rtype))
+            if struct.unpack(">H", data[:2])[0] == 0:
+                size, flags = struct.unpack(">QH", data[2:12])
+
+    def req(self, rtype, cookie, off, length, flags=0, payload=b""):
+        self.send(struct.pack(">IHHQQI", REQ_MAGIC, flags, rtype, cookie,
+                              off, length) + payload)
+
+    def reply(self, cookie, datalen=0):
+        magic, err, ck = struct.unpack(">IIQ", self.recv(16))
+        assert magic == SIMPLE_MAGIC and ck == cookie, "bad simple reply"
+        return err, (self.recv(datalen) if err == 0 and datalen else b"")
+
+    def expect_close(self, within=5):
+        self.s.settimeout(within)
+        try:
+            data = self.s.recv(4096)
+        except ConnectionResetError:
+            return True
+        except socket.timeout:
+            raise AssertionError("server did not close the connection")
+        assert data == b"", "expected a close, got %r" % data[:40]
+
+    def close(self):
+        self.s.close()
+
+
+class Server:
+    def __init__(self, *args, env=None, mode="-n"):
+        self.log = os.path.join(TMP, "server-%d.log" % random.randrange(1 << 30))
+        for _ in range(10):
+            self.port = random.randrange(20000, 60000)
+            self.p = subprocess.Popen(
+                [SERVER, mode, "127.0.0.1@%d" % self.port] + list(args),
+                stderr=open(self.log, "w"), env=env)
+            if self.wait_listening():
+                return
+            self.p.wait(5)
+            if "Address already in use" not in self.logtext():
+                raise AssertionError("server did not start: " + self.logtext())
+        raise AssertionError("no free port")
+
+    def wait_listening(self):
+        for _ in range(50):
+            if self.p.poll() is not None:
+                return False
+            out = subprocess.run(["ss", "-Hltn", "sport = :%d" % self.port],
+                                 capture_output=True, text=True).stdout
+            if "LISTEN" in out:
+                return True
+            time.sleep(0.1)
+        return False
+
+    def logtext(self):
+        with open(self.log) as f:
+            return f.read()
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGTERM)
+        return self.p.wait(10)
+
+
+def make_image(name="disk.img", size=SIZE, seed=1):
+    path = os.path.join(TMP, name)
+    data = random.Random(seed).randbytes(size)
+    with open(path, "wb") as f:
+        f.write(data)
+    return path, data
+
+
+def healthy(srv, image_data, name=b""):
+    """Another client gets the export with its data intact, and writes."""
+    c = Client(srv.port).greet()
+    size, _ = c.go(name)
+    assert size == len(image_data), "size %r" % size
+    c.req(CMD_READ, 1, 0, 4096)
+    err, data = c.reply(1, 4096)
+    assert err == 0 and data == image_data[:4096], "data not intact"
+    c.req(CMD_DISC, 2, 0, 0)
+    c.close()
+
+
+def case(fn):
+    try:
+        fn()
+        print("ok: " + fn.__name__)
+    except Exception as e:  # a failed case must not hide the others
+        failures.append(fn.__name__)
+        print("FAIL: %s: %s: %s" % (fn.__name__, type(e).__name__, e))
+    return fn
+
+
+# ---- one server, many bad clients --------------------------------------
+
+def bad_inputs():
+    path, data = make_image()
+    srv = Server(path)
+    try:
+        run_bad_inputs(srv, path, data)
+    finally:
+        srv.stop()
+        print(srv.logtext(), end="")
+
+
+def run_bad_inputs(srv, path, data):
+    def check(label, fn):
+        c = Client(srv.port)
+        try:
+            fn(c)
+        except Exception as e:
+            raise AssertionError("%s: %s" % (label, e))
+        finally:
+            c.close()
+        healthy(srv, data)
+        print("  ok: " + label)
+
+    def unknown_flags(c):
+        c.greet(flags=0x80)
+        c.expect_close()
+
+    def bad_option_magic(c):
+        c.greet()
+        c.send(struct.pack(">QII", IHAVEOPT ^ 1, OPT_GO, 0))
+        c.expect_close()
+
+    def huge_option(c):
+        c.greet()
+        t = time.monotonic()
+        c.opt(OPT_GO, length=0xFFFFFFFF)
+        assert c.rep()[1] == ERR_TOO_BIG
+        c.expect_close(within=2)
+        assert time.monotonic() - t < 2, "server drained the announced length"
+
+    def unknown_export_name(c):
+        c.greet()
+        c.opt(OPT_EXPORT_NAME, b"nope")
+        c.expect_close()
+
+    def name_length_overflow(c):
+        c.greet()
+        c.opt(OPT_INFO, struct.pack(">IH", 0xFFFFFFFF, 0))
+        assert c.rep()[1] == ERR_INVALID
+        c.opt(OPT_ABORT)
+        assert c.rep()[1] == REP_ACK
+
+    def path_names(c):
+        c.greet()
+        for name in (b"../disk.img", b"/etc/passwd", b"\0", b"x\0y",
+                     path.encode()):
+            c.opt(OPT_GO, c.info_data(name))
+            option, rtype, _ = c.rep()
+            assert (option, rtype) == (OPT_GO, ERR_UNKNOWN), \
+                "%r: 0x%x" % (name, rtype)
+        c.opt(OPT_ABORT)
+        assert c.rep()[1] == REP_ACK
+
+    def long_name(c):
+        c.greet()
+        c.opt(OPT_INFO, c.info_data(b"a" * 4097))
+        assert c.rep()[1] == ERR_TOO_BIG
+        c.opt(OPT_LIST)
+        assert c.rep()[1] == REP_SERVER
+
+    def unknown_option(c):
+        c.greet()
+        c.opt(4242, b"x" * 1000)
+        assert c.rep()[:2] == (4242, ERR_UNSUP)
+        c.opt(OPT_LIST, b"junk")
+        assert c.rep()[1] == ERR_INVALID
+        assert c.go()[0] == SIZE
+
+    def eof_in_option(c):
+        c.greet()
+        c.send(struct.pack(">QII", IHAVEOPT, OPT_GO, 100) + b"short")
+        c.s.shutdown(socket.SHUT_WR)
+        c.expect_close()
+
+    def bad_request_magic(c):
+        c.greet()
+        c.go()
+        c.send(struct.pack(">IHHQQI", 0x12560953, 0, CMD_READ, 1, 0, 512))
+        c.expect_close()
+
+    def request_errors(c):
+        c.greet()
+        c.go()
+        c.req(CMD_READ, 1, SIZE - 1, 2)
+        assert c.reply(1) == (EINVAL, b"")
+        c.req(CMD_WRITE, 2, SIZE, 512, payload=b"\xff" * 512)
+        assert c.reply(2) == (ENOSPC, b"")
+        c.req(CMD_WRITE, 3, 0, (32 << 20) + 1, payload=b"\xff" * ((32 << 20) + 1))
+        assert c.reply(3) == (EINVAL, b"")
+        c.req(99, 4, 0, 512)
+        assert c.reply(4) == (EINVAL, b"")
+        c.req(CMD_READ, 5, 0, 16, flags=1 << 12)
+        assert c.reply(5) == (EINVAL, b"")
+        c.req(CMD_READ, 6, 0, 16)
+        assert c.reply(6, 16) == (0, data[:16])
+
+    def eof_in_payload(c):
+        c.greet()
+        c.go()
+        c.req(CMD_WRITE, 1, 0, 4096, payload=b"\xee" * 100)
+        c.s.shutdown(socket.SHUT_WR)
+        c.expect_close()
+
+    for label, fn in [
+            ("unknown client flags: close", unknown_flags),
+            ("wrong option magic: close", bad_option_magic),
+            ("option length 0xffffffff: ERR_TOO_BIG, close, no drain", huge_option),
+            ("unknown EXPORT_NAME: close", unknown_export_name),
+            ("name length 0xffffffff: ERR_INVALID, in sync", name_length_overflow),
+            ("paths and NULs as names: ERR_UNKNOWN", path_names),
+            ("4097-byte name: ERR_TOO_BIG, in sync", long_name),
+            ("unknown option: ERR_UNSUP, in sync", unknown_option),
+            ("EOF inside option data: close", eof_in_option),
+            ("wrong request magic: close", bad_request_magic),
+            ("request errors: EINVAL/ENOSPC, payloads drained", request_errors),
+            ("EOF inside a WRITE payload: close, nothing written", eof_in_payload)]:
+        check(label, fn)
+    with open(path, "rb") as f:
+        assert f.read() == data, "the image changed"
+
+
+# ---- process behaviour -------------------------------------------------
+
+def handshake_deadline_and_idle_clients():
+    path, data = make_image()
+    srv = Server(path)
+    try:
+        silent = Client(srv.port, timeout=15)
+        silent.recv(18)
+        idle = Client(srv.port).greet()
+        idle.go()
+        # neither the silent nor the idle client delays anyone else
+        t = time.monotonic()
+        healthy(srv, data)
+        assert time.monotonic() - t < 2, "a new client waited"
+        silent.expect_close(within=13)
+        elapsed = time.monotonic() - t
+        assert 8 < elapsed < 13, "deadline after %.1f s" % elapsed
+        # after GO there is no deadline: the idle client is still served
+        idle.req(CMD_READ, 7, 0, 8)
+        assert idle.reply(7, 8) == (0, data[:8])
+    finally:
+        srv.stop()
+
+
+def sigterm_lets_children_finish():
+    path, data = make_image()
+    srv = Server(path)
+    c = Client(srv.port).greet()
+    c.go()
+    c.req(CMD_READ, 1, 0, 8)
+    assert c.reply(1, 8) == (0, data[:8])
+    srv.p.send_signal(signal.SIGTERM)
+    c.expect_close()
+    assert srv.p.wait(10) == 0, "exit status %s" % srv.p.returncode
+    assert "stopped by SIGTERM" in srv.logtext(), srv.logtext()
+
+
+def sighup_rereads_config():
+    path, data = make_image()
+    cfg = os.path.join(TMP, "hup.conf")
+    with open(cfg, "w") as f:
+        f.write("[generic]\nallowlist = true\n[one]\nexportname = %s\n" % path)
+    srv = Server("-C", cfg)
+    try:
+        c = Client(srv.port).greet()
+        c.opt(OPT_GO, c.info_data(b"two"))
+        assert c.rep()[1] == ERR_UNKNOWN
+        c.close()
+        with open(cfg, "a") as f:
+            f.write("[two]\nexportname = %s\nreadonly = true\n" % path)
+        srv.p.send_signal(signal.SIGHUP)
+        for _ in range(50):
+            if "configuration reloaded" in srv.logtext():
+                break
+            time.sleep(0.1)
+        healthy(srv, data, b"two")
+        # a broken file keeps the previous configuration
+        with open(cfg, "a") as f:
+            f.write("this is not a key\n")
+        srv.p.send_signal(signal.SIGHUP)
+        for _ in range(50):
+            if "keeping the previous configuration" in srv.logtext():
+                break
+            time.sleep(0.1)
+        assert "hup.conf:8: expected 'key = value'" in srv.logtext(), srv.logtext()
+        healthy(srv, data, b"one")
+    finally:
+        srv.stop()
+
+
+def maxconnections():
+    path, data = make_image()
+    cfg = os.path.join(TMP, "max.conf")
+    with open(cfg, "w") as f:
+        f.write("[generic]\nmaxconnections = 2\n[a]\nexportname = %s\n"
+                "maxconnections = 1\n[b]\nexportname = %s\n" % (path, path))
+    srv = Server("-C", cfg)
+    try:
+        a = Client(srv.port).greet()
+        a.go(b"a")
+        # export a is full: ERR_POLICY; b still has room
+        c = Client(srv.port).greet()
+        c.opt(OPT_GO, c.info_data(b"a"))
+        assert c.rep()[1] == ERR_POLICY, "second client of a admitted"
+        c.close()
+        time.sleep(0.3)
+        b = Client(srv.port).greet()
+        b.go(b"b")
+        # two connections in total: the third is closed at once
+        d = Client(srv.port)
+        d.expect_close()
+        a.req(CMD_DISC, 1, 0, 0)
+        a.close()
+        time.sleep(0.5)
+        healthy(srv, data, b"a")
+        b.close()
+    finally:
+        srv.stop()
+
+
+def authfile_and_per_client_files():
+    path, data = make_image()
+    allow = os.path.join(TMP, "allow")
+    deny = os.path.join(TMP, "deny")
+    with open(allow, "w") as f:
+        f.write("# lab\n10.0.0.0/8\n127.0.0.1/32\n")
+    with open(deny, "w") as f:
+        f.write("127.0.0.10\n127.0.0.0/32\n")
+    os.rename(path, os.path.join(TMP, "127.0.0.1.img"))
+    cfg = os.path.join(TMP, "auth.conf")
+    with open(cfg, "w") as f:
+        f.write("[generic]\nallowlist = true\n"
+                "[mine]\nexportname = %s/%%s.img\nauthfile = %s\n"
+                "[closed]\nexportname = %s/%%s.img\nauthfile = %s\n"
+                "[swap]\nexportname = %s/swap\ntemporary = true\n"
+                "filesize = 4194304\n" % (TMP, allow, TMP, deny, TMP))
+    srv = Server("-C", cfg)
+    try:
+        healthy(srv, data, b"mine")
+        c = Client(srv.port).greet()
+        c.opt(OPT_GO, c.info_data(b"closed"))
+        assert c.rep()[1] == ERR_POLICY, "authfile did not deny 127.0.0.1"
+        c.opt(OPT_LIST)
+        names = []
+        while True:
+            _, rtype, d = c.rep()
+            if rtype == REP_ACK:
+                break
+            names.append(d[4:4 + struct.unpack(">I", d[:4])[0]])
+        assert names == [b"mine", b"swap"], names
+        c.close()
+        s = Client(srv.port).greet()
+        assert s.go(b"swap")[0] == 4194304
+        s.req(CMD_WRITE, 1, 4194304 - 512, 512, payload=b"\x42" * 512)
+        assert s.reply(1)[0] == 0
+        s.req(CMD_READ, 2, 4194304 - 512, 512)
+        assert s.reply(2, 512) == (0, b"\x42" * 512)
+        leftovers = [n for n in os.listdir(TMP) if n.startswith("swap")]
+        assert leftovers == [], "temporary file visible: %r" % leftovers
+        s.close()
+    finally:
+        srv.stop()
+    os.rename(os.path.join(TMP, "127.0.0.1.img"), path)
+
+
+def inetd_mode():
+    path, data = make_image()
+    ours, theirs = socket.socketpair()
+    p = subprocess.Popen([SERVER, "-s", path], stdin=theirs, stdout=theirs,
+                         stderr=subprocess.PIPE)
+    theirs.close()
+    c = Client.__new__(Client)
+    c.s = ours
+    c.s.settimeout(5)
+    c.greet()
+    c.go()
+    c.req(CMD_READ, 1, 100, 100)
+    assert c.reply(1, 100) == (0, data[100:200])
+    c.req(CMD_DISC, 2, 0, 0)
+    _, err = p.communicate(timeout=10)
+    assert p.returncode == 0, "exit %d: %s" % (p.returncode, err)
+    assert b"disconnected" in err, err
+
+
+def listen_fds():
+    path, data = make_image()
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(8)
+    port = lsock.getsockname()[1]
+    pid = os.fork()
+    if pid == 0:
+        if lsock.fileno() == 3:
+            os.set_inheritable(3, True)
+        else:
+            os.dup2(lsock.fileno(), 3)
+        os.environ["LISTEN_FDS"] = "1"
+        os.environ["LISTEN_PID"] = str(os.getpid())
+        os.execv(SERVER, [SERVER, "-n", path])
+    lsock.close()
+    try:
+        srv = Server.__new__(Server)
+        srv.port = port
+        healthy(srv, data)
+    finally:
+        os.kill(pid, signal.SIGTERM)
+        _, status = os.waitpid(pid, 0)
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, status
+
+
+def privilege_drop():
+    if os.geteuid() != 0:
+        print("  skipped: not root")
+        return
+    path, data = make_image()
+    os.chmod(TMP, 0o755)
+    os.chmod(path, 0o666)
+    cfg = os.path.join(TMP, "user.conf")
+    with open(cfg, "w") as f:
+        f.write("[generic]\nuser = nobody\ngroup = nogroup\n"
+                "[x]\nexportname = %s\n" % path)
+    srv = Server("-C", cfg)
+    try:
+        c = Client(srv.port).greet()
+        c.go(b"x")
+        uids = []
+        for pid in [srv.p.pid] + [int(x) for x in subprocess.run(
+                ["pgrep", "-P", str(srv.p.pid)], capture_output=True,
+                text=True).stdout.split()]:
+            with open("/proc/%d/status" % pid) as f:
+                uids += [l.split()[1:] for l in f if l.startswith("Uid:")]
+        assert len(uids) == 2, uids
+        for u in uids:
+            assert set(u) == {"65534"}, "uids %r" % u
+        c.close()
+    finally:
+        srv.stop()
+
+
+for fn in (bad_inputs, handshake_deadline_and_idle_clients,
+           sigterm_lets_children_finish, sighup_rereads_config,
+           maxconnections, authfile_and_per_client_files, inetd_mode,
+           listen_fds, privilege_drop):
+    case(fn)
+subprocess.run(["rm", "-rf", TMP])
+if failures:
+    print("failed: " + " ".join(failures))
+    sys.exit(1)
+print("all protocol cases passed")
