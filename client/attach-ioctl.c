@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The ioctl path, for kernels without the "nbd" netlink family or with -L.
+ * NBD_DO_IT blocks in the calling process for the life of the device, and
+ * any signal to that process drops the device, so it runs in a child that
+ * marks itself as a root storage daemon ('@' in argv[0], the systemd
+ * convention) and ignores what it can.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <linux/nbd.h>
+
+#include "nbd-client.h"
+
+/* klibc declares ioctl(int, int, void *), glibc ioctl(int, unsigned long, ...) */
+static int nbd_ioctl(int fd, unsigned int req, unsigned long arg)
+{
+	return ioctl(fd, req, (void *)arg);
+}
+
+static int configure(int dev, const struct client_opts *o,
+		     const struct export_info *e, int fd)
+{
+	unsigned long flags = e->flags;
+
+	if (nbd_ioctl(dev, NBD_SET_BLKSIZE, (unsigned long)o->block_size) < 0)
+		return client_error("%s: NBD_SET_BLKSIZE %u: %s", o->device,
+				    o->block_size, strerror(errno));
+	if (nbd_ioctl(dev, NBD_SET_SIZE_BLOCKS,
+		  (unsigned long)(e->size / o->block_size)) < 0)
+		return client_error("%s: NBD_SET_SIZE_BLOCKS: %s", o->device,
+				    strerror(errno));
+	if (o->timeout && nbd_ioctl(dev, NBD_SET_TIMEOUT,
+				(unsigned long)o->timeout) < 0)
+		return client_error("%s: NBD_SET_TIMEOUT: %s", o->device,
+				    strerror(errno));
+	if (nbd_ioctl(dev, NBD_SET_FLAGS, flags) < 0)
+		return client_error("%s: NBD_SET_FLAGS: %s", o->device,
+				    strerror(errno));
+	nbd_ioctl(dev, NBD_CLEAR_SOCK, 0);
+	if (nbd_ioctl(dev, NBD_SET_SOCK, (unsigned long)fd) < 0) {
+		if (errno == EBUSY)
+			return client_error("%s is already in use", o->device);
+		return client_error("%s: NBD_SET_SOCK: %s", o->device,
+				    strerror(errno));
+	}
+	return 0;
+}
+
+/* Runs the device until it is disconnected; never returns. */
+static void serve_device(int dev, const struct client_opts *o, char **argv)
+{
+	argv[0][0] = '@';
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	if (o->swap || o->systemd_mark)
+		mlockall(MCL_CURRENT | MCL_FUTURE);
+	if (nbd_ioctl(dev, NBD_DO_IT, 0) < 0 && errno != EPIPE && errno != EBADR)
+		fprintf(stderr, "nbd-client: %s: NBD_DO_IT: %s\n", o->device,
+			strerror(errno));
+	nbd_ioctl(dev, NBD_CLEAR_QUE, 0);
+	nbd_ioctl(dev, NBD_CLEAR_SOCK, 0);
+	_exit(0);
+}
+
+/* Waits until the kernel has started the device, at most 5 seconds. */
+static void wait_started(const struct client_opts *o)
+{
+	char path[64];
+	int i;
+
+	snprintf(path, sizeof(path), "/sys/block/nbd%d/pid", o->index);
+	for (i = 0; i < 100 && access(path, F_OK) < 0; i++)
+		usleep(50000);
+}
+
+int ioctl_attach(const struct client_opts *o, const struct export_info *e,
+		 int fd, char **argv)
+{
+	int dev = open(o->device, O_RDWR);
+	pid_t pid;
+
+	if (dev < 0)
+		return client_error("open %s: %s", o->device, strerror(errno));
+	if (configure(dev, o, e, fd) < 0)
+		goto out_close;
+	if (o->nofork)
+		serve_device(dev, o, argv);
+	pid = fork();
+	if (pid < 0) {
+		client_error("fork: %s", strerror(errno));
+		goto out_clear;
+	}
+	if (pid == 0) {
+		setsid();
+		serve_device(dev, o, argv);
+	}
+	close(dev);
+	wait_started(o);
+	return 0;
+
+out_clear:
+	nbd_ioctl(dev, NBD_CLEAR_SOCK, 0);
+out_close:
+	close(dev);
+	return -1;
+}
+
+int ioctl_disconnect(const char *device)
+{
+	int dev = open(device, O_RDWR);
+
+	if (dev < 0)
+		return client_error("open %s: %s", device, strerror(errno));
+	if (nbd_ioctl(dev, NBD_DISCONNECT, 0) < 0) {
+		client_error("%s: NBD_DISCONNECT: %s", device, strerror(errno));
+		close(dev);
+		return -1;
+	}
+	nbd_ioctl(dev, NBD_CLEAR_SOCK, 0);
+	close(dev);
+	return 0;
+}

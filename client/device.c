@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: GPL-2.0
+/* /dev/nbdN names and the device state the kernel shows in sysfs. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <linux/fs.h>
+
+#include "nbd-client.h"
+
+/* "/dev/nbd12" -> 12; anything else -> -1. */
+int device_index(const char *device)
+{
+	const char *p;
+	int n = 0;
+
+	if (strncmp(device, "/dev/nbd", 8) != 0 || !device[8])
+		return -1;
+	for (p = device + 8; *p; p++) {
+		if (*p < '0' || *p > '9' || n > 100000)
+			return -1;
+		n = n * 10 + (*p - '0');
+	}
+	return n;
+}
+
+/*
+ * Upstream's -c: prints the pid that connected the device and returns 0,
+ * returns 1 when it is not connected, 2 when it is no NBD device.
+ */
+int device_check(const char *device)
+{
+	char path[64], pid[32];
+	int index = device_index(device), fd;
+	ssize_t n;
+
+	if (index < 0) {
+		client_error("%s is not an NBD device (/dev/nbdN)", device);
+		return 2;
+	}
+	snprintf(path, sizeof(path), "/sys/block/nbd%d/pid", index);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return 1;
+	n = read(fd, pid, sizeof(pid) - 1);
+	close(fd);
+	if (n <= 0)
+		return 1;
+	pid[n] = '\0';
+	fputs(pid, stdout);
+	return 0;
+}
+
+/* Partition tables are read without udev (BLKRRPART); best effort. */
+void device_rescan(const char *device)
+{
+	int fd = open(device, O_RDONLY);
+
+	if (fd < 0)
+		return;
+	ioctl(fd, BLKRRPART, NULL);
+	close(fd);
+}

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * nbd-client internals. Lower layers return -1 after recording a message
+ * with client_error(); only main() prints it, as "nbd-client: <message>".
+ */
+#ifndef NBDROOT_NBD_CLIENT_H
+#define NBDROOT_NBD_CLIENT_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#define CLIENT_ERRLEN		256
+#define CLIENT_MAX_CONNS	16
+#define CLIENT_MAX_SERVERS	8
+/* Replies we accept during negotiation: anything larger is a broken peer. */
+#define CLIENT_MAX_OPT_REPLY	(64u << 10)
+#define CLIENT_CONNECT_TIMEOUT	10	/* seconds, for connect and handshake */
+
+struct client_opts {
+	const char *hosts;	/* "h1,h2": failover order */
+	uint16_t port;
+	const char *device;	/* /dev/nbdN */
+	int index;		/* N of /dev/nbdN, -1 if none */
+	const char *name;	/* export name, "" = default */
+	const char *identifier;	/* backend identifier for netlink */
+	uint32_t block_size;	/* 0 = choose */
+	uint32_t timeout;	/* request timeout (s), 0 = kernel default */
+	uint32_t dead_timeout;	/* dead-connection timeout (s) */
+	int conns;
+	int persist, swap, systemd_mark, nonetlink, nofork, readonly, no_optgo;
+};
+
+struct export_info {
+	uint64_t size;
+	uint16_t flags;		/* transmission flags */
+	uint32_t min_bs, pref_bs, max_bs;	/* 0 when not announced */
+};
+
+/* error.c */
+int client_error(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
+const char *client_last_error(void);
+
+/* io.c: whole-buffer transfers bounded by an absolute deadline */
+long long now_ms(void);
+int read_full(int fd, void *buf, size_t len, long long deadline);
+int write_full(int fd, const void *buf, size_t len, long long deadline);
+
+/* connect.c */
+int connect_server(const char *host, uint16_t port, char *peer,
+		   size_t peerlen);
+
+/* negotiate.c: newstyle handshake up to transmission */
+int negotiate(int fd, const char *peer, const char *name, int no_optgo,
+	      struct export_info *info);
+
+/* attach-netlink.c: 1 when the "nbd" genl family is missing */
+int netlink_connect(const struct client_opts *o, const struct export_info *e,
+		    const int *fds, int nfds);
+int netlink_disconnect(int index);
+
+/* attach-ioctl.c */
+int ioctl_attach(const struct client_opts *o, const struct export_info *e,
+		 int fd, char **argv);
+int ioctl_disconnect(const char *device);
+
+/* device.c */
+int device_index(const char *device);
+int device_check(const char *device);
+void device_rescan(const char *device);
+
+#endif
