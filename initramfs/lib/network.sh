@@ -1,0 +1,132 @@
+# shellcheck shell=sh
+# Network bring-up for the nbdroot init: DHCP on every link at once (the
+# first lease wins), or the kernel's static ip= syntax. Every link that is
+# configured is described in /run/net-DEVICE.conf (klibc's format).
+#
+# The caller provides info() and fail(); these functions print a reason
+# and return 1 on failure.
+
+DHCP_EVENT=/lib/nbdroot/dhcp-event
+
+# Ethernet-like links, in the kernel's order.
+net_links() {
+	for _l in /sys/class/net/*; do
+		[ -e "$_l" ] || continue
+		_n=${_l##*/}
+		[ "$_n" != lo ] || continue
+		[ "$(cat "$_l/type" 2>/dev/null)" = 1 ] || continue
+		echo "$_n"
+	done
+}
+
+# Waits up to $1 seconds for a driver to register a link.
+net_wait_links() {
+	_i=0
+	while [ -z "$(net_links)" ]; do
+		[ "$_i" -lt $(($1 * 10)) ] || return 1
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+}
+
+net_configured() {
+	for _c in /run/net-*.conf; do
+		[ -e "$_c" ] && return 0
+	done
+	return 1
+}
+
+# net_dhcp SECONDS [LINK...]: one udhcpc per link, in parallel; returns as
+# soon as one has a lease, and stops the others.
+net_dhcp() {
+	_secs=$1
+	shift
+	# shellcheck disable=SC2046 # link names are words
+	[ $# -gt 0 ] || set -- $(net_links)
+	if [ $# -eq 0 ]; then
+		echo "no network interface found"
+		return 1
+	fi
+	_pids=
+	for _l in "$@"; do
+		ip link set "$_l" up 2>/dev/null
+		udhcpc -i "$_l" -f -q -n -t "$_secs" -T 1 -A 1 -O rootpath \
+			-s "$DHCP_EVENT" >"/run/nbdroot/udhcpc-$_l.log" 2>&1 &
+		_pids="$_pids $!"
+	done
+	_i=0
+	while ! net_configured && [ "$_i" -lt $((_secs * 10)) ]; do
+		_alive=
+		for _p in $_pids; do
+			kill -0 "$_p" 2>/dev/null && _alive=1
+		done
+		[ -n "$_alive" ] || break
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	for _p in $_pids; do
+		kill "$_p" 2>/dev/null
+	done
+	net_configured && return 0
+	echo "no DHCP answer on $* within ${_secs}s"
+	return 1
+}
+
+# Dotted netmask -> prefix length; "" for an invalid mask.
+net_prefix() {
+	_bits=0
+	_ifs=$IFS
+	IFS=.
+	# shellcheck disable=SC2086 # the octets are words
+	set -- $1
+	IFS=$_ifs
+	[ $# -eq 4 ] || return 0
+	for _o in "$@"; do
+		case $_o in
+		255) _bits=$((_bits + 8)) ;;
+		254) _bits=$((_bits + 7)) ;; 252) _bits=$((_bits + 6)) ;;
+		248) _bits=$((_bits + 5)) ;; 240) _bits=$((_bits + 4)) ;;
+		224) _bits=$((_bits + 3)) ;; 192) _bits=$((_bits + 2)) ;;
+		128) _bits=$((_bits + 1)) ;; 0) ;;
+		*) return 0 ;;
+		esac
+	done
+	echo "$_bits"
+}
+
+# ip=CLIENT:SERVER:GW:NETMASK:HOSTNAME:DEVICE:AUTOCONF:DNS0:DNS1:NTP0
+# (Documentation/admin-guide/nfs/nfsroot.rst) with a client address.
+net_static() {
+	_ifs=$IFS
+	IFS=:
+	# shellcheck disable=SC2086 # the fields are words
+	set -- $1
+	IFS=$_ifs
+	_addr=${1:-} _server=${2:-} _gw=${3:-} _mask=${4:-}
+	_host=${5:-} _dev=${6:-} _dns0=${8:-} _dns1=${9:-}
+	[ -n "$_dev" ] || _dev=$(net_links | head -n 1)
+	if [ -z "$_dev" ] || [ ! -e "/sys/class/net/$_dev" ]; then
+		echo "ip=: no interface \"$_dev\""
+		return 1
+	fi
+	_len=$(net_prefix "${_mask:-255.255.255.0}")
+	if [ -z "$_len" ]; then
+		echo "ip=: \"$_mask\" is not a netmask"
+		return 1
+	fi
+	ip addr flush dev "$_dev" 2>/dev/null
+	ip link set "$_dev" up
+	if ! ip addr add "$_addr/$_len" dev "$_dev"; then
+		echo "ip=: cannot set $_addr/$_len on $_dev"
+		return 1
+	fi
+	[ -z "$_gw" ] || ip route add default via "$_gw" dev "$_dev"
+	[ -z "$_host" ] || hostname "$_host"
+	: >/etc/resolv.conf
+	for _ns in $_dns0 $_dns1; do
+		echo "nameserver $_ns" >>/etc/resolv.conf
+	done
+	interface=$_dev ip=$_addr subnet=${_mask:-255.255.255.0} \
+		router=$_gw dns="$_dns0 $_dns1" hostname=$_host \
+		siaddr=$_server "$DHCP_EVENT" static
+}
