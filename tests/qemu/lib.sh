@@ -1,0 +1,194 @@
+# shellcheck shell=bash
+# Harness for the QEMU tests, sourced by tests/qemu/NN-*.sh.
+#
+# A test builds (or reuses) the busybox test root, serves a copy of it from
+# a server on 127.0.0.1, boots the test kernel with our initrd under TCG
+# with user networking (the guest reaches the host's loopback as 10.0.2.2),
+# and passes only on the marker line the guest prints after its check.
+# On failure it prints the log tail and the exact QEMU command line.
+set -u
+
+top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+KVER=${KVER:-$(find /lib/modules -mindepth 1 -maxdepth 1 -printf '%f\n' 2>/dev/null | sort -V | tail -n 1)}
+KERNEL=${KERNEL:-/boot/vmlinuz-$KVER}
+INITRD=${INITRD:-$top/build/initrd.img}
+TEST_ROOT=$top/build/test-root.img
+VM_TIMEOUT=${VM_TIMEOUT:-180}
+test_name=$(basename "$0" .sh)
+work=$(mktemp -d "${TMPDIR:-/tmp}/nbdroot-$test_name.XXXXXX")
+server_pids=()
+failed=
+
+fail() {
+	echo "FAIL: $*"
+	failed=1
+	exit 1
+}
+
+any_alive() {
+	local pid
+	for pid; do
+		kill -0 -- "-$pid" 2>/dev/null && return 0
+	done
+	return 1
+}
+
+cleanup() {
+	local pid
+	for pid in "${server_pids[@]}"; do
+		kill -TERM -- "-$pid" 2>/dev/null
+	done
+	for _ in $(seq 30); do
+		any_alive "${server_pids[@]}" || break
+		sleep 0.1
+	done
+	for pid in "${server_pids[@]}"; do
+		kill -KILL -- "-$pid" 2>/dev/null
+	done 2>/dev/null
+	wait 2>/dev/null
+	if [ -n "$failed" ] || [ -n "${KEEP_WORK:-}" ]; then
+		echo "(work files kept in $work)"
+	else
+		rm -rf "$work"
+	fi
+}
+trap cleanup EXIT
+trap 'fail "interrupted"' INT TERM
+
+require() {
+	local t
+	for t in qemu-system-x86_64 mkfs.ext4 busybox; do
+		command -v "$t" >/dev/null || fail "$t not installed (run scripts/deps)"
+	done
+	[ -r "$KERNEL" ] || fail "kernel $KERNEL not readable (run scripts/deps)"
+	[ -r "$INITRD" ] || fail "$INITRD missing (run make initrd)"
+}
+
+# The busybox test root (scripts/mkrootfs) with tests/qemu/guest over it:
+# its /sbin/init runs the check named on the kernel command line. Rebuilt
+# when a guest file changes.
+build_test_root() {
+	local newer
+	newer=$(find "$top/tests/qemu/guest" "$top/scripts/mkrootfs" -newer "$TEST_ROOT" 2>/dev/null | head -n 1)
+	if [ -s "$TEST_ROOT" ] && [ -z "$newer" ]; then
+		return 0
+	fi
+	"$top/scripts/mkrootfs" busybox --out "$TEST_ROOT" --size 64M \
+		--overlay "$top/tests/qemu/guest" ||
+		fail "could not build the test root"
+}
+
+# Prints a private, sparse copy of the test root for this test.
+test_image() {
+	local img=$work/${1:-root}.img
+	build_test_root >&2
+	cp --sparse=always "$TEST_ROOT" "$img"
+	echo "$img"
+}
+
+random_port() {
+	echo $((20000 + RANDOM % 40000))
+}
+
+port_open() {
+	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# start_server KIND IMAGE [ARGS...]: serves IMAGE as the default export on
+# 127.0.0.1 and a free port, in its own process group. Sets SERVER_PORT and
+# SERVER_PID. KIND: ours, nbd-server (Debian's), nbdkit or qemu-nbd.
+start_server() {
+	local kind=$1 img=$2 log
+	shift 2
+	local -a cmd
+	for _ in 1 2 3 4 5 6 7 8; do
+		SERVER_PORT=$(random_port)
+		log=$work/server-$kind-$SERVER_PORT.log
+		case $kind in
+		ours)
+			cmd=("$top/server/nbd-server" -n "$@"
+				"127.0.0.1@$SERVER_PORT" "$img") ;;
+		nbdkit)
+			cmd=(nbdkit -f -i 127.0.0.1 -p "$SERVER_PORT" "$@"
+				file "$img") ;;
+		qemu-nbd)
+			cmd=(qemu-nbd -b 127.0.0.1 -p "$SERVER_PORT" -f raw
+				--persistent "$@" "$img") ;;
+		*)	fail "unknown server kind $kind" ;;
+		esac
+		# setsid execs in place: the pid is the server's process group
+		setsid "${cmd[@]}" >"$log" 2>&1 </dev/null &
+		SERVER_PID=$!
+		server_pids+=("$SERVER_PID")
+		for _ in $(seq 50); do
+			port_open "$SERVER_PORT" && return 0
+			kill -0 "$SERVER_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -TERM -- "-$SERVER_PID" 2>/dev/null
+		grep -qi 'in use' "$log" || fail "$kind did not start: $(tail -n 3 "$log")"
+	done
+	fail "no free port for $kind after 8 tries"
+}
+
+# stop_server [SIGNAL]: the server and its children; SIGKILL after 5 s.
+stop_server() {
+	kill "-${1:-TERM}" -- "-$SERVER_PID" 2>/dev/null
+	for _ in $(seq 50); do
+		kill -0 "$SERVER_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL -- "-$SERVER_PID" 2>/dev/null
+	wait "$SERVER_PID" 2>/dev/null
+}
+
+# boot_vm NAME "KERNEL ARGS": boots the diskless VM; its serial console goes
+# to $work/NAME.log and its command line to $work/NAME.cmd. Returns QEMU's
+# exit status, 124 when the VM had to be killed after VM_TIMEOUT seconds.
+boot_vm() {
+	local name=$1 append=$2 rc
+	local log=$work/$name.log
+	local -a cmd=(qemu-system-x86_64 -accel tcg -m "${VM_MEM:-256}" -smp 1
+		-nodefaults -no-reboot -display none -monitor none
+		-serial "file:$log"
+		-kernel "$KERNEL" -initrd "$INITRD"
+		-append "console=ttyS0 panic=1 $append"
+		-netdev user,id=net0 -device "${VM_NIC:-virtio-net-pci},netdev=net0")
+	printf '%q ' "${cmd[@]}" >"$work/$name.cmd"
+	echo "boot $name: $append"
+	timeout "$VM_TIMEOUT" "${cmd[@]}" </dev/null
+	rc=$?
+	echo "boot $name: QEMU exited with $rc"
+	return $rc
+}
+
+show_vm() {
+	echo "--- last lines of the console ($work/$1.log):"
+	tail -n "${2:-40}" "$work/$1.log" 2>/dev/null | sed 's/^/    /'
+	echo "--- QEMU command line:"
+	sed 's/^/    /' "$work/$1.cmd"
+	echo
+}
+
+# expect_marker NAME: the guest of boot NAME printed its PASS marker.
+expect_marker() {
+	local line
+	line=$(grep -a "NBDROOT-TEST [^:]*: \(PASS\|FAIL\)" "$work/$1.log" | tail -n 1)
+	case $line in
+	*": PASS"*) echo "ok: ${line#*NBDROOT-TEST }" ;;
+	*) show_vm "$1"; fail "$1: ${line:-no marker from the guest}" ;;
+	esac
+}
+
+# expect_console NAME PATTERN: the console of boot NAME shows PATTERN
+# (a fixed string).
+expect_console() {
+	if grep -aqF -- "$2" "$work/$1.log"; then
+		echo "ok: console shows: $(grep -aF -- "$2" "$work/$1.log" | head -n 1 | tr -d '\r')"
+	else
+		show_vm "$1"
+		fail "$1: console does not show \"$2\""
+	fi
+}
+
+require
