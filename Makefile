@@ -32,7 +32,7 @@ UNIT_SRC   := $(wildcard tests/unit/test-*.c)
 UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
 UNIT_ASAN  := $(patsubst tests/unit/%.c,$(BUILD)/unit-asan/%,$(UNIT_SRC))
 
-.PHONY: all initrd check unit unit-asan qemu-tests demo deps clean shellcheck
+.PHONY: all initrd check unit unit-asan qemu-tests demo deps clean shellcheck fuzz
 
 all: client/nbd-client server/nbd-server
 
@@ -64,6 +64,23 @@ unit: $(UNIT_BIN) all
 
 unit-asan: $(UNIT_ASAN) all
 	@tests/run unit-asan $(UNIT_ASAN)
+
+# libFuzzer over nbd-server's negotiation and transmission (the -s path);
+# new inputs collect in build/fuzz/corpus, seeds in tests/fuzz/corpus-server.
+FUZZ_SECONDS ?= 60
+FUZZ_CC    ?= clang
+FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	      -fno-omit-frame-pointer -g -O1
+$(BUILD)/fuzz/fuzz-server: tests/fuzz/fuzz-server.c $(SERVER_SRC) $(COMMON_SRC) $(HEADERS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Icommon -Iserver \
+		-o $@ $< $(SERVER_LIB)
+
+fuzz: $(BUILD)/fuzz/fuzz-server
+	@mkdir -p $(BUILD)/fuzz/corpus
+	$(BUILD)/fuzz/fuzz-server -max_total_time=$(FUZZ_SECONDS) -timeout=20 \
+		-max_len=300000 -print_final_stats=1 \
+		$(BUILD)/fuzz/corpus tests/fuzz/corpus-server
 
 initrd: client/nbd-client
 	initramfs/mkinitrd --kver "$(KVER)" --out "$(OUT)"
