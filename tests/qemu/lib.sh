@@ -14,6 +14,7 @@ KERNEL=${KERNEL:-/boot/vmlinuz-$KVER}
 INITRD=${INITRD:-$top/build/initrd.img}
 TEST_ROOT=$top/build/test-root.img
 VM_TIMEOUT=${VM_TIMEOUT:-180}
+QEMU_LOCK=${QEMU_LOCK:-/tmp/nbdroot-qemu.lock}
 test_name=$(basename "$0" .sh)
 work=$(mktemp -d "${TMPDIR:-/tmp}/nbdroot-$test_name.XXXXXX")
 server_pids=()
@@ -156,7 +157,8 @@ boot_vm() {
 		-netdev user,id=net0 -device "${VM_NIC:-virtio-net-pci},netdev=net0")
 	printf '%q ' "${cmd[@]}" >"$work/$name.cmd"
 	echo "boot $name: $append"
-	timeout "$VM_TIMEOUT" "${cmd[@]}" </dev/null
+	# one VM at a time on this machine, whoever starts it (2 cores, TCG)
+	flock "$QEMU_LOCK" timeout "$VM_TIMEOUT" "${cmd[@]}" </dev/null
 	rc=$?
 	echo "boot $name: QEMU exited with $rc"
 	return $rc
