@@ -120,6 +120,10 @@ static void reap(struct daemon *d)
 	}
 }
 
+/*
+ * The child keeps SIGTERM blocked (inherited from daemon_run) except while
+ * it waits for a client's next message: see io_wait_mask().
+ */
 static void child(struct daemon *d, int fd, const sigset_t *orig)
 {
 	int i;
@@ -128,7 +132,7 @@ static void child(struct daemon *d, int fd, const sigset_t *orig)
 		close(d->l.fds[i]);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGCHLD, SIG_DFL);
-	sigprocmask(SIG_SETMASK, orig, NULL);
+	io_wait_mask(orig);
 	_exit(serve_client(fd, fd, d->cfg) < 0 ? 1 : 0);
 }
 
@@ -163,7 +167,7 @@ static void accept_one(struct daemon *d, int lfd, const sigset_t *orig)
 		return;
 	}
 	if (d->nofork) {
-		sigprocmask(SIG_SETMASK, orig, NULL);
+		io_wait_mask(orig);
 		serve_client(fd, fd, d->cfg);
 		close(fd);
 		return;
@@ -178,21 +182,39 @@ static void accept_one(struct daemon *d, int lfd, const sigset_t *orig)
 	close(fd);
 }
 
-/* SIGTERM: no new clients; children finish what they hold, then exit. */
-static void stop_children(struct daemon *d, const sigset_t *orig)
+static void signal_children(struct daemon *d, int sig)
 {
 	size_t i;
 
+	for (i = 0; i < d->npids; i++)
+		kill(d->pids[i], sig);
+}
+
+/*
+ * SIGTERM: no new clients; children finish the request they hold and
+ * exit. One stuck on a client that stopped reading is killed after
+ * SRV_STOP_SECS so that the server always ends.
+ */
+static void stop_children(struct daemon *d)
+{
+	int64_t deadline = now_ms() + SRV_STOP_SECS * 1000;
+	struct timespec ts = { .tv_sec = 0, .tv_nsec = 100000000 };
+	sigset_t chld;
+
 	while (d->l.nfds > 0)
 		close(d->l.fds[--d->l.nfds]);
-	for (i = 0; i < d->npids; i++)
-		kill(d->pids[i], SIGTERM);
-	sigprocmask(SIG_SETMASK, orig, NULL);
-	while (d->npids > 0) {
-		if (waitpid(-1, NULL, 0) < 0 && errno == ECHILD)
-			break;
-		reap(d);
+	signal_children(d, SIGTERM);
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	for (reap(d); d->npids > 0 && now_ms() < deadline; reap(d))
+		sigtimedwait(&chld, NULL, &ts);
+	if (d->npids > 0) {
+		srv_log("SIGTERM: killing %zu children still busy after %d s",
+			d->npids, SRV_STOP_SECS);
+		signal_children(d, SIGKILL);
 	}
+	while (d->npids > 0 && waitpid(-1, NULL, 0) > 0)
+		reap(d);
 }
 
 /* Accepts until SIGHUP (DAEMON_RELOAD) or SIGTERM (DAEMON_STOP). */
@@ -224,6 +246,7 @@ int daemon_run(struct daemon *d)
 		sigprocmask(SIG_SETMASK, &orig, NULL);
 		return DAEMON_RELOAD;
 	}
-	stop_children(d, &orig);
+	stop_children(d);
+	sigprocmask(SIG_SETMASK, &orig, NULL);
 	return DAEMON_STOP;
 }

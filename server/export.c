@@ -145,9 +145,36 @@ static int size_of(struct conn *c, int fd, const char *path)
 }
 
 /*
- * Opens e for this connection and sets c->exp, c->fd, c->size, c->tflags.
- * With probe (NBD_OPT_INFO) nothing is created and the file is closed
- * again by the caller. 0, or -1 with c->why set.
+ * NBD_OPT_INFO only wants the size: a regular file is not opened (nor a
+ * temporary one created); a block device is opened read-only to ask.
+ */
+static int probe_size(struct conn *c, const struct export *e,
+		      const char *path)
+{
+	struct stat st;
+	int fd, r;
+
+	if (e->temporary) {
+		c->size = e->filesize;
+		return 0;
+	}
+	if (stat(path, &st) < 0)
+		return conn_fail(c, "%s: %s", path, strerror(errno));
+	if (S_ISREG(st.st_mode)) {
+		c->size = (uint64_t)st.st_size;
+		return 0;
+	}
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return conn_fail(c, "%s: %s", path, strerror(errno));
+	r = size_of(c, fd, path);
+	close(fd);
+	return r;
+}
+
+/*
+ * Opens e for this connection and sets c->exp, c->fd, c->size, c->tflags;
+ * with probe (NBD_OPT_INFO) only the size and flags. 0, or -1 with c->why.
  */
 int export_open(struct conn *c, const struct export *e, bool probe)
 {
@@ -159,8 +186,11 @@ int export_open(struct conn *c, const struct export *e, bool probe)
 	if (strstr(e->path, "%s") && c->peer_len == 0)
 		return conn_fail(c, "%s: no client address for %%s", e->path);
 	c->exp = e;
-	if (e->temporary && probe) {
-		c->size = e->filesize;
+	if (probe) {
+		if (probe_size(c, e, path) < 0) {
+			c->exp = NULL;
+			return -1;
+		}
 		c->tflags = export_flags(c, e);
 		return 0;
 	}

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,6 +19,20 @@
 /* Set by SIGTERM: a read that has not started a message gives up. */
 volatile int srv_stopping;
 
+/*
+ * With io_wait_mask() set, SIGTERM is blocked except while waiting for the
+ * first byte of a message, so it can neither be lost between a check of
+ * srv_stopping and a blocking read, nor cut a message in half.
+ */
+static sigset_t wait_mask;
+static bool have_wait_mask;
+
+void io_wait_mask(const sigset_t *unblocked)
+{
+	wait_mask = *unblocked;
+	have_wait_mask = true;
+}
+
 int64_t now_ms(void)
 {
 	struct timespec ts;
@@ -26,27 +41,40 @@ int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* 0 when fd is ready, -1 with ETIMEDOUT once the deadline has passed. */
-static int wait_ready(int fd, short events, int64_t deadline)
+/*
+ * 0 when fd is ready; -1 with ETIMEDOUT once the deadline has passed, or
+ * with EINTR at the start of a message once SIGTERM arrived.
+ */
+static int wait_ready(int fd, short events, int64_t deadline, bool start)
 {
 	struct pollfd pfd = { .fd = fd, .events = events };
+	const sigset_t *mask = start && have_wait_mask ? &wait_mask : NULL;
+	struct timespec ts, *tsp;
 	int64_t left;
 	int r;
 
-	if (!deadline)
+	if (!deadline && !mask)
 		return 0;
 	for (;;) {
-		left = deadline - now_ms();
-		if (left <= 0) {
-			errno = ETIMEDOUT;
+		if (start && srv_stopping) {
+			errno = EINTR;
 			return -1;
 		}
-		r = poll(&pfd, 1, left > 60000 ? 60000 : (int)left);
+		tsp = NULL;
+		if (deadline) {
+			left = deadline - now_ms();
+			if (left <= 0) {
+				errno = ETIMEDOUT;
+				return -1;
+			}
+			ts.tv_sec = left / 1000;
+			ts.tv_nsec = (left % 1000) * 1000000;
+			tsp = &ts;
+		}
+		r = ppoll(&pfd, 1, tsp, mask);
 		if (r > 0)
 			return 0;
 		if (r < 0 && errno != EINTR)
-			return -1;
-		if (r < 0 && srv_stopping)
 			return -1;
 	}
 }
@@ -64,7 +92,7 @@ ssize_t read_full(int fd, void *buf, size_t n, int64_t deadline)
 	ssize_t r;
 
 	while (done < n) {
-		if (wait_ready(fd, POLLIN, deadline) < 0)
+		if (wait_ready(fd, POLLIN, deadline, done == 0) < 0)
 			return -1;
 		r = read(fd, p + done, n - done);
 		if (r > 0) {
@@ -86,7 +114,7 @@ static int writev_full(int fd, struct iovec *iov, int cnt, int64_t deadline)
 	ssize_t r;
 
 	while (cnt > 0) {
-		if (wait_ready(fd, POLLOUT, deadline) < 0)
+		if (wait_ready(fd, POLLOUT, deadline, false) < 0)
 			return -1;
 		r = writev(fd, iov, cnt);
 		if (r < 0) {

@@ -245,12 +245,23 @@ static int run_daemon(struct config *cfg, const struct options *o)
 static int run_inetd(struct config *cfg)
 {
 	char why[SRV_ERRLEN];
+	sigset_t stop, orig;
+	struct stat st;
 	int r;
+
+	/* inetd hands us the socket as stderr too: log elsewhere. */
+	if (fstat(2, &st) == 0 && S_ISSOCK(st.st_mode))
+		srv_log_to_syslog();
 
 	if (drop_privileges(cfg->user, cfg->group, why, sizeof(why)) < 0) {
 		fprintf(stderr, "nbd-server: %s\n", why);
 		return 1;
 	}
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	sigprocmask(SIG_BLOCK, &stop, &orig);
+	io_wait_mask(&orig);
 	r = serve_client(0, 1, cfg);
 	config_free(cfg);
 	return r < 0 ? 1 : 0;
@@ -260,6 +271,7 @@ int main(int argc, char **argv)
 {
 	struct options o = { 0 };
 	struct config *cfg;
+	int r;
 
 	if (parse_args(&o, argc, argv) < 0) {
 		fputs(USAGE, stderr);
@@ -281,7 +293,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	srv_signals();
-	if (o.inetd)
-		return run_inetd(cfg);
-	return run_daemon(cfg, &o);
+	r = o.inetd ? run_inetd(cfg) : run_daemon(cfg, &o);
+	free(o.addr);
+	free(o.port);
+	return r;
 }

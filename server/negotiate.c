@@ -136,13 +136,16 @@ static uint32_t claim_export(const struct export *e, char *msg,
 	return NBD_REP_ERR_POLICY;
 }
 
-static void remember_name(struct conn *c, const unsigned char *name,
-			  uint32_t len)
+/* For the log line: which name was refused, and why. */
+static void remember_refusal(struct conn *c, uint32_t option,
+			     const unsigned char *name, uint32_t len,
+			     const char *msg)
 {
 	char shown[140];
 
 	escape_string(shown, sizeof(shown), (const char *)name, len);
-	conn_fail(c, "export '%s'", shown);
+	conn_fail(c, "%s '%s' refused: %.100s", nbd_opt_name(option), shown,
+		  msg);
 }
 
 /* proto.md "NBD_OPT_EXPORT_NAME": no error reply exists, so close. */
@@ -155,9 +158,9 @@ static int opt_export_name(struct conn *c, const struct opt *o)
 
 	if (resolve_export(c, o->data, o->len, &e, msg, sizeof(msg)) ||
 	    claim_export(e, msg, sizeof(msg))) {
-		remember_name(c, o->data, o->len);
+		remember_refusal(c, o->option, o->data, o->len, msg);
 		c->outcome = "refused";
-		return conn_fail(c, "EXPORT_NAME: %.200s", msg);
+		return -1;
 	}
 	if (export_open(c, e, false) < 0)
 		return -1;
@@ -274,9 +277,10 @@ static int opt_info_go(struct conn *c, const struct opt *o)
 	if (!type && o->option == NBD_OPT_GO)
 		type = claim_export(e, msg, sizeof(msg));
 	if (type) {
-		remember_name(c, name, namelen);
+		remember_refusal(c, o->option, name, namelen, msg);
 		return send_error(c, o->option, type, msg);
 	}
+	/* c->why says what failed; the client only learns that it did. */
 	if (export_open(c, e, o->option == NBD_OPT_INFO) < 0)
 		return send_error(c, o->option, NBD_REP_ERR_UNKNOWN,
 				  "export cannot be opened");

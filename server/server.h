@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <signal.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -22,6 +23,7 @@
 /* Limits on what a client may make us read or hold (issue 3, proto.md) */
 #define SRV_MAX_OPT_DATA	(64u << 10)	/* option payload */
 #define SRV_HANDSHAKE_SECS	10		/* greeting to transmission */
+#define SRV_STOP_SECS		10		/* SIGTERM: children to finish */
 #define SRV_BLOCK_MIN		1
 #define SRV_BLOCK_PREF		4096
 #define SRV_BLOCK_MAX		NBD_MAX_PAYLOAD
@@ -91,6 +93,7 @@ struct conn {
 
 /* io.c: whole-message I/O; see the comments there for return values. */
 extern volatile int srv_stopping;
+void io_wait_mask(const sigset_t *unblocked);
 int64_t now_ms(void);
 ssize_t read_full(int fd, void *buf, size_t n, int64_t deadline);
 int write_full(int fd, const void *buf, size_t n, int64_t deadline);

@@ -102,14 +102,15 @@ static int send_simple(struct conn *c, const struct nbd_request *rq,
 	return 0;
 }
 
-/* One final chunk: header, a small prefix (offset, context id) and data. */
-static int send_chunk(struct conn *c, const struct nbd_request *rq,
-		      uint16_t type, const unsigned char *pre, size_t prelen,
-		      const void *data, size_t len)
+/* One chunk: header, a small prefix (offset, context id...) and data. */
+static int send_chunk_flags(struct conn *c, const struct nbd_request *rq,
+			    uint16_t flags, uint16_t type,
+			    const unsigned char *pre, size_t prelen,
+			    const void *data, size_t len)
 {
-	unsigned char hdr[NBD_CHUNK_HDR_SIZE + 8];
+	unsigned char hdr[NBD_CHUNK_HDR_SIZE + 12];
 	struct nbd_chunk_hdr ch = {
-		.flags = NBD_REPLY_FLAG_DONE, .type = type,
+		.flags = flags, .type = type,
 		.cookie = rq->cookie, .length = (uint32_t)(prelen + len),
 	};
 
@@ -120,6 +121,15 @@ static int send_chunk(struct conn *c, const struct nbd_request *rq,
 		return conn_fail(c, "sending %s chunk: %s",
 				 nbd_cmd_name(rq->type), strerror(errno));
 	return 0;
+}
+
+/* The final chunk of a reply. */
+static int send_chunk(struct conn *c, const struct nbd_request *rq,
+		      uint16_t type, const unsigned char *pre, size_t prelen,
+		      const void *data, size_t len)
+{
+	return send_chunk_flags(c, rq, NBD_REPLY_FLAG_DONE, type, pre, prelen,
+				data, len);
 }
 
 /*
@@ -148,16 +158,14 @@ static uint32_t sync_file(struct conn *c)
 	return c->sync_failed ? NBD_EIO : 0;
 }
 
-static uint32_t do_read(struct conn *c, const struct nbd_request *rq)
+/* len bytes at off into c->buf (which holds at least len). */
+static uint32_t pread_all(struct conn *c, uint64_t off, size_t len)
 {
 	size_t done = 0;
 	ssize_t r;
 
-	if (ensure_buf(c, rq->length) < 0)
-		return NBD_ENOMEM;
-	while (done < rq->length) {
-		r = pread(c->fd, c->buf + done, rq->length - done,
-			  (off_t)(rq->offset + done));
+	while (done < len) {
+		r = pread(c->fd, c->buf + done, len - done, (off_t)(off + done));
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0)
@@ -248,6 +256,28 @@ out_sync:
 	return err;
 }
 
+/*
+ * The end of the data or hole run that starts at pos (at most end), from
+ * SEEK_DATA/SEEK_HOLE; a file system without them is all data.
+ */
+static uint64_t run_end(const struct conn *c, uint64_t pos, uint64_t end,
+			bool *hole)
+{
+	off_t next = lseek(c->fd, (off_t)pos, SEEK_DATA);
+
+	if (next < 0 && errno == ENXIO)
+		next = (off_t)end;
+	else if (next < 0)
+		next = (off_t)pos;
+	*hole = (uint64_t)next > pos;
+	if (!*hole) {
+		next = lseek(c->fd, (off_t)pos, SEEK_HOLE);
+		if (next < 0 || (uint64_t)next <= pos)
+			next = (off_t)end;
+	}
+	return (uint64_t)next < end ? (uint64_t)next : end;
+}
+
 static void put_extent(unsigned char *p, uint64_t len, uint32_t flags)
 {
 	put_be32(p, (uint32_t)len);
@@ -261,28 +291,14 @@ static int do_block_status(struct conn *c, const struct nbd_request *rq)
 	size_t n = 0, max = (rq->flags & NBD_CMD_FLAG_REQ_ONE) ? 1 :
 			    SRV_MAX_EXTENTS;
 	unsigned char pre[4];
-	off_t data, hole;
+	bool hole;
 
 	if (ensure_buf(c, max * 8) < 0)
 		return send_error(c, rq, NBD_ENOMEM);
 	while (pos < end && n < max) {
-		data = lseek(c->fd, (off_t)pos, SEEK_DATA);
-		if (data < 0 && errno == ENXIO)
-			data = (off_t)end;
-		else if (data < 0)
-			data = (off_t)pos;	/* no hole support: all data */
-		if ((uint64_t)data > pos) {
-			stop = (uint64_t)data < end ? (uint64_t)data : end;
-			put_extent(c->buf + 8 * n++, stop - pos,
-				   NBD_STATE_HOLE | NBD_STATE_ZERO);
-			pos = stop;
-			continue;
-		}
-		hole = lseek(c->fd, (off_t)pos, SEEK_HOLE);
-		stop = hole < 0 || (uint64_t)hole > end ? end : (uint64_t)hole;
-		if (stop <= pos)
-			stop = end;
-		put_extent(c->buf + 8 * n++, stop - pos, 0);
+		stop = run_end(c, pos, end, &hole);
+		put_extent(c->buf + 8 * n++, stop - pos,
+			   hole ? NBD_STATE_HOLE | NBD_STATE_ZERO : 0);
 		pos = stop;
 	}
 	put_be32(pre, SRV_META_ALLOCATION_ID);
@@ -290,11 +306,52 @@ static int do_block_status(struct conn *c, const struct nbd_request *rq)
 			  8 * n);
 }
 
+/*
+ * Structured READ without DF: holes travel as OFFSET_HOLE chunks (12
+ * bytes however long), data as OFFSET_DATA; only the last chunk is DONE.
+ */
+static int read_chunks(struct conn *c, const struct nbd_request *rq)
+{
+	uint64_t pos = rq->offset, end = rq->offset + rq->length, stop;
+	unsigned char pre[12];
+	uint16_t flags;
+	uint32_t err;
+	bool hole;
+
+	while (pos < end) {
+		stop = run_end(c, pos, end, &hole);
+		flags = stop == end ? NBD_REPLY_FLAG_DONE : 0;
+		put_be64(pre, pos);
+		put_be32(pre + 8, (uint32_t)(stop - pos));
+		if (hole) {
+			if (send_chunk_flags(c, rq, flags,
+					     NBD_REPLY_TYPE_OFFSET_HOLE, pre,
+					     12, NULL, 0) < 0)
+				return -1;
+		} else {
+			err = pread_all(c, pos, (size_t)(stop - pos));
+			if (err)
+				return send_error(c, rq, err);
+			if (send_chunk_flags(c, rq, flags,
+					     NBD_REPLY_TYPE_OFFSET_DATA, pre, 8,
+					     c->buf, (size_t)(stop - pos)) < 0)
+				return -1;
+		}
+		pos = stop;
+	}
+	return 0;
+}
+
 static int reply_read(struct conn *c, const struct nbd_request *rq)
 {
 	unsigned char off[8];
-	uint32_t err = do_read(c, rq);
+	uint32_t err;
 
+	if (ensure_buf(c, rq->length) < 0)
+		return send_error(c, rq, NBD_ENOMEM);
+	if (c->structured && !(rq->flags & NBD_CMD_FLAG_DF))
+		return read_chunks(c, rq);
+	err = pread_all(c, rq->offset, rq->length);
 	if (err)
 		return send_error(c, rq, err);
 	if (!c->structured)

@@ -491,6 +491,9 @@ def listen_fds():
             os.set_inheritable(3, True)
         else:
             os.dup2(lsock.fileno(), 3)
+        log = os.open(os.path.join(TMP, "listen-fds.log"),
+                      os.O_WRONLY | os.O_CREAT, 0o644)
+        os.dup2(log, 2)
         os.environ["LISTEN_FDS"] = "1"
         os.environ["LISTEN_PID"] = str(os.getpid())
         os.execv(SERVER, [SERVER, "-n", path])

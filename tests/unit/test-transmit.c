@@ -276,19 +276,27 @@ static void test_trim_and_zeroes(void)
 	free(out.b);
 }
 
-/* One structured chunk: its type, with its payload in *data. */
-static uint16_t cur_chunk(struct cur *c, uint64_t cookie,
-			  const unsigned char **data, uint32_t *len)
+/* One structured chunk with these flags: its type, payload in *data. */
+static uint16_t cur_chunk_flags(struct cur *c, uint64_t cookie,
+				uint16_t flags, const unsigned char **data,
+				uint32_t *len)
 {
 	const unsigned char *p = cur_take(c, NBD_CHUNK_HDR_SIZE);
 	struct nbd_chunk_hdr h;
 
 	if (!p || nbd_chunk_hdr_decode(p, &h) < 0 || h.cookie != cookie ||
-	    h.flags != NBD_REPLY_FLAG_DONE)
+	    h.flags != flags)
 		return 0xffff;
 	*len = h.length;
 	*data = cur_take(c, h.length);
 	return *data ? h.type : 0xffff;
+}
+
+/* The final chunk of a reply. */
+static uint16_t cur_chunk(struct cur *c, uint64_t cookie,
+			  const unsigned char **data, uint32_t *len)
+{
+	return cur_chunk_flags(c, cookie, NBD_REPLY_FLAG_DONE, data, len);
 }
 
 static void test_structured(void)
@@ -306,6 +314,8 @@ static void test_structured(void)
 	st_req(&in, NBD_CMD_FLAG_REQ_ONE, NBD_CMD_BLOCK_STATUS, 4, 0, 262144);
 	st_req(&in, 0, NBD_CMD_BLOCK_STATUS, 5, IMG_SIZE, 1);
 	st_req(&in, 0, NBD_CMD_FLUSH, 6, 0, 0);
+	/* without DF: data, then the 128 KiB hole as one 12-byte chunk */
+	st_req(&in, 0, NBD_CMD_READ, 7, 60000, 196608 - 60000);
 	CHECK_EQ(run_tx(&in, &out, &c), 0);
 	CHECK_EQ(cur_chunk(&c, 1, &d, &len), NBD_REPLY_TYPE_OFFSET_DATA);
 	CHECK_EQ(len, 12);
@@ -323,6 +333,13 @@ static void test_structured(void)
 	CHECK_EQ(len, 12);
 	CHECK_EQ(cur_chunk(&c, 5, &d, &len), NBD_REPLY_TYPE_ERROR);
 	CHECK_EQ(cur_simple(&c, 6), 0);
+	CHECK_EQ(cur_chunk_flags(&c, 7, 0, &d, &len),
+		 NBD_REPLY_TYPE_OFFSET_DATA);
+	CHECK_EQ(len, 8 + 65536 - 60000);
+	CHECK(d && get_be64(d) == 60000 && d[8] == 60000 % 251);
+	CHECK_EQ(cur_chunk(&c, 7, &d, &len), NBD_REPLY_TYPE_OFFSET_HOLE);
+	CHECK_EQ(len, 12);
+	CHECK(d && get_be64(d) == 65536 && get_be32(d + 8) == 131072);
 	CHECK_EQ(c.rem, 0);
 	free(in.b);
 	free(out.b);
