@@ -1,7 +1,8 @@
 #!/bin/sh
-# nbd-server's command line: usage errors exit 2, a missing file or a port
-# in use exit 1 with a message naming the file or address, and -d
-# on ip:port serves clients one by one without forking.
+# nbd-server's command line: usage errors exit 2; a missing file, a port
+# in use or a malformed -C file exit 1 with a message naming the file (and
+# line) or address; unknown config keys warn; without -n the server
+# detaches; -d on ip:port serves clients one by one without forking.
 cd "$(dirname "$0")/../.." || exit 1
 . tests/unit/server-lib
 need nbdinfo ss timeout
@@ -23,6 +24,43 @@ grep -q 'not an address and port: 127.0.0.1@notaport' "$TMP/err" || fail "bad po
 [ $? = 1 ] || fail "missing file: exit status not 1"
 grep -q "^nbd-server: $TMP/missing.img: No such file or directory$" "$TMP/err" ||
 	fail "missing file message: $(cat "$TMP/err")"
+
+# -C: a malformed file stops the server naming file and line; an unknown
+# key is a warning naming file and line.
+printf '[generic]\nallowlist = true\n[root]\nexportname = %s\nreadonly = perhaps\n' \
+	"$TMP/disk.img" >"$TMP/bad.conf"
+"$SERVER" -n -C "$TMP/bad.conf" 127.0.0.1@10809 2>"$TMP/err"
+[ $? = 1 ] || fail "malformed config: exit status not 1"
+grep -q "^nbd-server: $TMP/bad.conf:5: readonly: expected true or false, got 'perhaps'$" "$TMP/err" ||
+	fail "malformed config message: $(cat "$TMP/err")"
+printf '[generic]\nallowlist = true\nfrobnicate = 3\n[root]\nexportname = %s\n' \
+	"$TMP/disk.img" >"$TMP/warn.conf"
+start_server -C "$TMP/warn.conf"
+grep -q "^nbd-server: warning: $TMP/warn.conf:3: unknown key 'frobnicate' ignored$" "$TMP/server.log" ||
+	fail "no warning for an unknown key: $(cat "$TMP/server.log")"
+size=$(timeout 10 nbdinfo --size "${URI}root") || fail "-C export root"
+[ "$size" = 1048576 ] || fail "-C export size $size"
+stop_server || fail "SIGTERM: exit status not 0"
+
+# Without -n or -d the server detaches: the command returns at once.
+for try in 1 2 3 4 5; do
+	PORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
+	listening "$PORT" && continue
+	timeout 10 "$SERVER" "127.0.0.1@$PORT" "$TMP/disk.img" 2>"$TMP/err" ||
+		fail "daemon start: exit status $?: $(cat "$TMP/err")"
+	i=0
+	while [ $i -lt 50 ] && ! listening "$PORT"; do sleep 0.1; i=$((i + 1)); done
+	break
+done
+SERVER_PID=$(ss -Hltnp "sport = :$PORT" | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -n 1)
+[ -n "$SERVER_PID" ] || fail "daemon: nothing listening on $PORT"
+size=$(timeout 10 nbdinfo --size "nbd://127.0.0.1:$PORT/") || fail "daemon: client"
+[ "$size" = 1048576 ] || fail "daemon: size $size"
+kill "$SERVER_PID"
+i=0
+while [ $i -lt 50 ] && kill -0 "$SERVER_PID" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+kill -0 "$SERVER_PID" 2>/dev/null && fail "daemon did not stop on SIGTERM"
+SERVER_PID=
 
 start_server "$TMP/disk.img"
 timeout 10 "$SERVER" -n "127.0.0.1@$PORT" "$TMP/disk.img" 2>"$TMP/err"

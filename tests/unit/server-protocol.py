@@ -461,10 +461,15 @@ def authfile_and_per_client_files():
 
 
 def inetd_mode():
+    inetd_session(["-s"])
+    inetd_session(["0"])        # upstream's spelling: port 0
+
+
+def inetd_session(args):
     path, data = make_image()
     ours, theirs = socket.socketpair()
-    p = subprocess.Popen([SERVER, "-s", path], stdin=theirs, stdout=theirs,
-                         stderr=subprocess.PIPE)
+    p = subprocess.Popen([SERVER] + args + [path], stdin=theirs,
+                         stdout=theirs, stderr=subprocess.PIPE)
     theirs.close()
     c = Client.__new__(Client)
     c.s = ours
