@@ -200,6 +200,11 @@ static int background(void)
 	return 0;
 }
 
+static bool same(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
 static void reload(struct daemon *d, struct config **cfg,
 		   const struct options *o)
 {
@@ -209,6 +214,10 @@ static void reload(struct daemon *d, struct config **cfg,
 		srv_log("SIGHUP: keeping the previous configuration");
 		return;
 	}
+	if (!same(n->listenaddr, (*cfg)->listenaddr) ||
+	    !same(n->port, (*cfg)->port) || !same(n->user, (*cfg)->user) ||
+	    !same(n->group, (*cfg)->group))
+		srv_log("SIGHUP: listenaddr, port, user and group take effect on restart only");
 	config_free(*cfg);
 	*cfg = n;
 	d->cfg = n;

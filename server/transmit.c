@@ -41,7 +41,10 @@ static bool in_bounds(const struct conn *c, const struct nbd_request *rq)
 	return rq->offset <= c->size && rq->length <= c->size - rq->offset;
 }
 
-/* The wire error for a request, before any I/O (proto.md "Error values"). */
+/*
+ * The wire error for a request, before any I/O (proto.md "Error values":
+ * EINVAL for a flag not documented for the command; FUA is valid on all).
+ */
 static uint32_t check_request(const struct conn *c,
 			      const struct nbd_request *rq)
 {
@@ -54,6 +57,9 @@ static uint32_t check_request(const struct conn *c,
 		return NBD_EINVAL;
 	if ((rq->flags & (NBD_CMD_FLAG_NO_HOLE | NBD_CMD_FLAG_FAST_ZERO)) &&
 	    rq->type != NBD_CMD_WRITE_ZEROES)
+		return NBD_EINVAL;
+	if ((rq->flags & NBD_CMD_FLAG_REQ_ONE) &&
+	    rq->type != NBD_CMD_BLOCK_STATUS)
 		return NBD_EINVAL;
 	switch (rq->type) {
 	case NBD_CMD_READ:

@@ -146,6 +146,8 @@ static void test_errors(void)
 		{ 1u << 9, NBD_CMD_READ, 0, 512, NBD_EINVAL },
 		{ NBD_CMD_FLAG_DF, NBD_CMD_READ, 0, 512, NBD_EINVAL },
 		{ NBD_CMD_FLAG_NO_HOLE, NBD_CMD_WRITE, 0, 512, NBD_EINVAL },
+		{ NBD_CMD_FLAG_REQ_ONE, NBD_CMD_READ, 0, 512, NBD_EINVAL },
+		{ NBD_CMD_FLAG_FAST_ZERO, NBD_CMD_TRIM, 0, 512, NBD_EINVAL },
 	};
 	struct stream in = { 0 }, out = { 0 };
 	unsigned char *payload = calloc(1, (32u << 20) + 512);
