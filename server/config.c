@@ -180,6 +180,17 @@ static int parse_unsigned(struct parse *ps, const char *key, const char *val,
 	return 0;
 }
 
+/* Our extension: seconds a client has from connecting to GO (1-3600). */
+static int parse_seconds(struct parse *ps, const char *key, const char *val,
+			 unsigned *out)
+{
+	if (parse_unsigned(ps, key, val, out) < 0)
+		return -1;
+	if (*out < 1 || *out > 3600)
+		return perr(ps, "%s: %u is not between 1 and 3600", key, *out);
+	return 0;
+}
+
 static int set_string(struct parse *ps, char **dst, const char *val)
 {
 	free(*dst);
@@ -238,6 +249,8 @@ static int generic_key(struct parse *ps, const char *key, const char *val)
 		return parse_bool(ps, key, val, &cfg->allowlist);
 	if (!strcmp(key, "maxconnections"))
 		return parse_unsigned(ps, key, val, &cfg->maxconn);
+	if (!strcmp(key, "handshaketimeout"))
+		return parse_seconds(ps, key, val, &cfg->handshake_secs);
 	if (!strcmp(key, "includedir"))
 		return include_dir(ps, val);
 	if (in_list(unsupported, key))

@@ -68,9 +68,11 @@ int conn_fail(struct conn *c, const char *fmt, ...)
 /* 0 clean end, -1 failure (c->why); either way c->outcome is set. */
 int conn_serve(struct conn *c)
 {
+	unsigned secs = c->cfg->handshake_secs;
+
 	int r;
 
-	c->deadline = now_ms() + SRV_HANDSHAKE_SECS * 1000;
+	c->deadline = now_ms() + (secs ? secs : SRV_HANDSHAKE_SECS) * 1000;
 	r = negotiate(c);
 	if (r != 0)
 		return r < 0 ? -1 : 0;

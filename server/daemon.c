@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -153,13 +154,21 @@ static int track(struct daemon *d, pid_t pid)
 
 static void accept_one(struct daemon *d, int lfd, const sigset_t *orig)
 {
+	static const struct timespec backoff = { .tv_nsec = 100000000 };
 	unsigned max = d->cfg->maxconn;
 	pid_t pid;
 	int fd;
 
 	fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-	if (fd < 0)
+	if (fd < 0) {
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+		    errno == ENOMEM) {
+			/* The connection stays queued: back off, do not spin. */
+			srv_log("accept: %s", strerror(errno));
+			nanosleep(&backoff, NULL);
+		}
 		return;
+	}
 	tune_socket(fd);
 	if (max && d->npids >= max) {
 		srv_log("connection refused: maxconnections (%u) reached", max);

@@ -22,7 +22,7 @@
 
 /* Limits on what a client may make us read or hold (issue 3, proto.md) */
 #define SRV_MAX_OPT_DATA	(64u << 10)	/* option payload */
-#define SRV_HANDSHAKE_SECS	10		/* greeting to transmission */
+#define SRV_HANDSHAKE_SECS	10		/* default: greeting to GO */
 #define SRV_STOP_SECS		10		/* SIGTERM: children to finish */
 #define SRV_BLOCK_MIN		1
 #define SRV_BLOCK_PREF		4096
@@ -57,6 +57,7 @@ struct config {
 	char *group;
 	char *default_name;	/* [generic] default */
 	unsigned maxconn;	/* 0: no limit */
+	unsigned handshake_secs; /* 0: SRV_HANDSHAKE_SECS */
 	bool allowlist;		/* NBD_OPT_LIST answered */
 	char **warnings;	/* for main to print */
 	size_t nwarnings;

@@ -319,7 +319,10 @@ def run_bad_inputs(srv, path, data):
 
 def handshake_deadline_and_idle_clients():
     path, data = make_image()
-    srv = Server(path)
+    cfg = os.path.join(TMP, "deadline.conf")
+    with open(cfg, "w") as f:
+        f.write("[generic]\nhandshaketimeout = 3\n")
+    srv = Server("-C", cfg, path)
     try:
         silent = Client(srv.port, timeout=15)
         silent.recv(18)
@@ -329,9 +332,9 @@ def handshake_deadline_and_idle_clients():
         t = time.monotonic()
         healthy(srv, data)
         assert time.monotonic() - t < 2, "a new client waited"
-        silent.expect_close(within=13)
+        silent.expect_close(within=6)
         elapsed = time.monotonic() - t
-        assert 8 < elapsed < 13, "deadline after %.1f s" % elapsed
+        assert 2 < elapsed < 5, "deadline after %.1f s" % elapsed
         # after GO there is no deadline: the idle client is still served
         idle.req(CMD_READ, 7, 0, 8)
         assert idle.reply(7, 8) == (0, data[:8])

@@ -45,7 +45,7 @@ static void test_valid(void)
 	snprintf(inc, sizeof(inc),
 		 "# comment\n[generic]\n\tport = 10900\n\tlistenaddr = 127.0.0.1\n"
 		 "\tuser = nbd\n\tgroup = disk\n\tallowlist = true\n"
-		 "\tmaxconnections = 40\n"
+		 "\tmaxconnections = 40\n\thandshaketimeout = 3\n"
 		 "\tincludedir = %s/conf.d\n", dir);
 	path = write_file("main.conf", inc);
 	CHECK_EQ(config_load(cfg, path, why, sizeof(why)), 0);
@@ -64,6 +64,7 @@ static void test_valid(void)
 	CHECK_STR(cfg->group, "disk");
 	CHECK(cfg->allowlist);
 	CHECK_EQ(cfg->maxconn, 40);
+	CHECK_EQ(cfg->handshake_secs, 3);
 	CHECK_EQ(cfg->nwarnings, 0);
 	e = export_find(cfg, "swap", 4);
 	CHECK(e && e->temporary && e->filesize == 1048576);
@@ -138,6 +139,8 @@ static void test_errors(void)
 	check_error("[generic]\ndefault = nope\n[a]\nexportname = /a\n",
 		    "bad.conf: default export [nope] is not defined");
 	check_error("[generic]\n = 1\n", "bad.conf:2: missing key before '='");
+	check_error("[generic]\nhandshaketimeout = 0\n",
+		    "bad.conf:2: handshaketimeout: 0 is not between 1 and 3600");
 	check_error("[generic]\nincludedir = /nonexistent-dir\n",
 		    "bad.conf:2: includedir /nonexistent-dir: No such file or directory");
 }
