@@ -1,28 +1,43 @@
 # shellcheck shell=sh
 # shellcheck disable=SC2034 # the nr_* variables are this library's output
 # Boot-line parsing for the nbdroot init. Pure shell: no I/O, no eval, so
-# the host unit tests run it under busybox sh and dash.
+# the host unit tests run it under busybox sh and dash. nbdroot(7)
+# documents every syntax accepted here.
 #
 # nbdroot_parse_cmdline "LINE" sets the nr_* variables below and returns 0,
 # or returns 1 with nr_error naming the field that is wrong.
+# nbdroot_parse_rootpath "ROOT-PATH" does the same for DHCP option 17
+# when the boot line said root=dhcp.
 
 nbdroot_defaults() {
-	nr_root=		# the nbd: spec as given
+	nr_root=		# the root spec as given; "dhcp": from DHCP
 	nr_host=		# "h1,h2": failover order; "" = DHCP server
 	nr_port=10809
 	nr_name=
 	nr_fstype=
 	nr_flags=
 	nr_nbdopts=
+	nr_part=		# partition number on the device, "" = whole
+	nr_dev=0		# /dev/nbdN of the root
 	nr_ro=			# "ro" or "rw"
 	nr_init=/sbin/init
-	nr_ip=
+	nr_net=auto		# auto (DHCP, all links), dhcp, static, off
+	nr_ip=			# ip= as given
+	nr_ip_addr='' nr_ip_server='' nr_ip_gw='' nr_ip_mask='' nr_ip_host=''
+	nr_ip_dev='' nr_ip_dns0='' nr_ip_dns1='' nr_ip_ntp=''
+	nr_bootif=		# MAC from BOOTIF=, lower case with ':'
 	nr_retry=60
 	nr_timeout=
 	nr_conns=1
 	nr_shell=
 	nr_debug=
+	nr_swap=		# nbd: specs from nbdroot.swap=, space-separated
+	nr_overlay=		# "tmpfs"
+	nr_toram=
 	nr_error=
+	# collected while parsing, resolved by nbdroot_finish
+	_nr_kfstype='' _nr_kflags='' _nr_rootdev='' _nr_debian='' _nr_other=''
+	_nr_spec_part='' _nr_dev_given=''
 }
 
 # True when $1 is a non-empty decimal number.
@@ -33,102 +48,416 @@ nbdroot_is_number() {
 	return 0
 }
 
+# True when $1 is a dotted IPv4 address.
+nbdroot_is_ipv4() {
+	case $1 in
+	*[!0-9.]* | .* | *. | *..*) return 1 ;;
+	*.*.*.*.*) return 1 ;;
+	*.*.*.*) ;;
+	*) return 1 ;;
+	esac
+	_ifs=$IFS
+	IFS=.
+	# shellcheck disable=SC2086 # the octets are words
+	set -- $1
+	IFS=$_ifs
+	for _o in "$@"; do
+		[ "${#_o}" -le 3 ] && [ "$_o" -le 255 ] || return 1
+	done
+	return 0
+}
+
+# True when $1 is a dotted netmask (contiguous ones).
+nbdroot_is_netmask() {
+	nbdroot_is_ipv4 "$1" || return 1
+	_ifs=$IFS
+	IFS=.
+	# shellcheck disable=SC2086 # the octets are words
+	set -- $1
+	IFS=$_ifs
+	_zero=
+	for _o in "$@"; do
+		case $_o in
+		255) [ -z "$_zero" ] || return 1 ;;
+		254 | 252 | 248 | 240 | 224 | 192 | 128 | 0)
+			[ -z "$_zero" ] || [ "$_o" = 0 ] || return 1
+			_zero=1 ;;
+		*) return 1 ;;
+		esac
+	done
+	return 0
+}
+
 # Splits the host list off an nbd: spec. Hosts are IPv4 addresses, names,
 # or bracketed IPv6 addresses, separated by ','; they end at the first ':'
-# outside brackets. Sets nr_host and nr_rest (what follows that ':').
+# outside brackets. Sets sp_host and sp_rest (what follows that ':').
 nbdroot_split_hosts() {
 	_rest=$1
-	nr_host=
+	sp_host=
 	while :; do
 		case $_rest in
 		\[*\]*)	_part="${_rest%%\]*}]" ;;
 		\[*)	nr_error="$2: unterminated '[' in host"; return 1 ;;
 		*)	_part=${_rest%%[:,]*} ;;
 		esac
+		case $_part in
+		*[!A-Za-z0-9.:_\[\]-]*)
+			nr_error="$2: host \"$_part\" is not an address or a name"
+			return 1 ;;
+		esac
 		_rest=${_rest#"$_part"}
-		nr_host=$nr_host$_part
+		sp_host=$sp_host$_part
 		case $_rest in
-		,*)	nr_host=$nr_host,; _rest=${_rest#,} ;;
+		,*)	sp_host=$sp_host,; _rest=${_rest#,} ;;
 		*)	break ;;
 		esac
 	done
 	case $_rest in
-	'' | :*) nr_rest=${_rest#:} ;;
+	'' | :*) sp_rest=${_rest#:} ;;
 	*)	nr_error="$2: unexpected \"$_rest\" after host"; return 1 ;;
 	esac
-	[ "$nr_host" != dhcp ] || nr_host=
+	[ "$sp_host" != dhcp ] || sp_host=
 	return 0
 }
 
-# The second field: PORT, PORT/NAME, /NAME, or (dracut) NAME.
-nbdroot_parse_port_name() {
-	case $1 in
-	*/*)	_port=${1%%/*}; nr_name=${1#*/} ;;
-	*)	if nbdroot_is_number "$1" || [ -z "$1" ]; then
-			_port=$1
-		else
-			_port= ; nr_name=$1
-		fi ;;
-	esac
-	[ -n "$_port" ] || _port=10809
-	if ! nbdroot_is_number "$_port" || [ "$_port" -gt 65535 ] ||
-	    [ "$_port" -lt 1 ]; then
-		nr_error="$2: port \"$_port\" is not a number from 1 to 65535"
+nbdroot_check_port() {
+	if ! nbdroot_is_number "$1" || [ "${#1}" -gt 5 ] ||
+	    [ "$1" -gt 65535 ] || [ "$1" -lt 1 ]; then
+		nr_error="$2: port \"$1\" is not a number from 1 to 65535"
 		return 1
 	fi
-	nr_port=$_port
 }
 
-# nbd:HOST:PORT[/NAME][:FSTYPE[:ROOTFLAGS[:NBDOPTS]]]
-nbdroot_parse_spec() {
-	_what=$1=$2
-	nr_root=$2
-	case $2 in
-	nbd:*)	;;
-	*)	nr_error="$_what: not an nbd: root"; return 1 ;;
+# The second field: PORT, PORT/NAME, /NAME, or (dracut) NAME, each with
+# an optional partition suffix #pN. Sets sp_port, sp_name, sp_part.
+nbdroot_parse_port_name() {
+	_pn=$1
+	sp_part=
+	case $_pn in
+	*'#'*)
+		sp_part=${_pn##*#}
+		_pn=${_pn%#*}
+		case $sp_part in
+		p*) sp_part=${sp_part#p} ;;
+		*) sp_part=x ;;
+		esac
+		if ! nbdroot_is_number "$sp_part" || [ "$sp_part" -lt 1 ]; then
+			nr_error="$2: partition \"#${1##*#}\" is not #pN (N from 1)"
+			return 1
+		fi ;;
 	esac
-	nbdroot_split_hosts "${2#nbd:}" "$_what" || return 1
-	_f=$nr_rest
-	nbdroot_parse_port_name "${_f%%:*}" "$_what" || return 1
+	sp_name=
+	case $_pn in
+	*/*)	_port=${_pn%%/*}; sp_name=${_pn#*/} ;;
+	*)	if nbdroot_is_number "$_pn" || [ -z "$_pn" ]; then
+			_port=$_pn
+		else
+			_port=; sp_name=$_pn
+		fi ;;
+	esac
+	sp_port=${_port:-10809}
+	nbdroot_check_port "$sp_port" "$2"
+}
+
+# nbdroot_parse_nbd SPEC WHAT: nbd:HOST:PORT[/NAME][#pN][:FSTYPE[:ROOTFLAGS
+# [:NBDOPTS]]] into sp_host sp_port sp_name sp_part sp_fstype sp_flags
+# sp_opts; WHAT ("root=...") starts any error message.
+nbdroot_parse_nbd() {
+	case $1 in
+	nbd:*)	;;
+	*)	nr_error="$2: not an nbd: root"; return 1 ;;
+	esac
+	nbdroot_split_hosts "${1#nbd:}" "$2" || return 1
+	_f=$sp_rest
+	nbdroot_parse_port_name "${_f%%:*}" "$2" || return 1
 	case $_f in *:*) _f=${_f#*:} ;; *) _f= ;; esac
-	nr_fstype=${_f%%:*}
+	sp_fstype=${_f%%:*}
 	case $_f in *:*) _f=${_f#*:} ;; *) _f= ;; esac
-	nr_flags=${_f%%:*}
+	sp_flags=${_f%%:*}
 	case $_f in *:*) _f=${_f#*:} ;; *) _f= ;; esac
-	nr_nbdopts=$_f
-	case $nr_fstype in
+	sp_opts=$_f
+	case $sp_fstype in
 	*[!a-z0-9._-]*)
-		nr_error="$_what: filesystem type \"$nr_fstype\" is not a name"
+		nr_error="$2: filesystem type \"$sp_fstype\" is not a name"
+		return 1 ;;
+	esac
+	nbdroot_check_nbdopts "$sp_opts" "$2"
+}
+
+# NBDOPTS: bs=512|1024|2048|4096, timeout=SECONDS, ro, and (dracut) any
+# other word, which is kept and reported at attach time.
+nbdroot_check_nbdopts() {
+	_ifs=$IFS
+	IFS=,
+	for _o in $1; do
+		case $_o in
+		bs=512 | bs=1024 | bs=2048 | bs=4096) ;;
+		bs=*)	nr_error="$2: block size \"${_o#bs=}\" is not 512, 1024, 2048 or 4096" ;;
+		timeout=*)
+			nbdroot_is_number "${_o#timeout=}" ||
+				nr_error="$2: timeout \"${_o#timeout=}\" is not a number of seconds" ;;
+		esac
+	done
+	IFS=$_ifs
+	[ -z "$nr_error" ]
+}
+
+nbdroot_use_spec() {
+	nr_host=$sp_host nr_port=$sp_port nr_name=$sp_name
+	nr_fstype=$sp_fstype nr_flags=$sp_flags nr_nbdopts=$sp_opts
+	_nr_spec_part=$sp_part
+}
+
+# An nbd device name: nbdN or /dev/nbdN; sets sp_dev to N.
+nbdroot_parse_nbddev() {
+	_d=${1#/dev/}
+	sp_dev=${_d#nbd}
+	if [ "$_d" = "$sp_dev" ] || ! nbdroot_is_number "$sp_dev" ||
+	    [ "${#sp_dev}" -gt 3 ]; then
+		nr_error="$2: device \"$1\" is not nbdN"
+		return 1
+	fi
+}
+
+# Debian's nbdroot=: SERVER,PORT-OR-NAME[,nbdX], SERVER:PORT[/NAME],
+# SERVER:/NAME, [V6]:PORT/NAME, with SERVER empty for the DHCP server.
+nbdroot_parse_debian() {
+	_v=$1
+	case $_v in
+	\[*\]*)	_h="${_v%%\]*}]" ;;
+	\[*)	nr_error="$2: unterminated '[' in host"; return 1 ;;
+	*)	_h=${_v%%[:,]*} ;;
+	esac
+	case ${_v#"$_h"} in
+	,*)
+		_f=${_v#"$_h",}
+		_pn=${_f%%,*}
+		case $_f in
+		*,*,*)	nr_error="$2: more than three fields"; return 1 ;;
+		*,*)	nbdroot_parse_nbddev "${_f#*,}" "$2" || return 1
+			nr_dev=$sp_dev; _nr_dev_given=1 ;;
+		esac
+		if nbdroot_is_number "$_pn"; then
+			_pn=$_pn/
+		else
+			_pn=/$_pn
+		fi
+		nbdroot_parse_nbd "nbd:$_h:$_pn" "$2" || return 1 ;;
+	:*)
+		nbdroot_parse_nbd "nbd:$_v" "$2" || return 1
+		if [ -n "$sp_fstype" ]; then
+			nr_error="$2: unexpected \":$sp_fstype\" after the export name"
+			return 1
+		fi ;;
+	*)
+		nr_error="$2: not SERVER,NAME,nbdX or SERVER:PORT/NAME"
+		return 1 ;;
+	esac
+	nbdroot_use_spec
+}
+
+# ip=: off/none, a DHCP keyword, DEVICE:dhcp (dracut), or
+# CLIENT:SERVER:GW:NETMASK:HOSTNAME:DEVICE:AUTOCONF:DNS0:DNS1:NTP0
+# (the kernel's Documentation/admin-guide/nfs/nfsroot.rst).
+nbdroot_parse_ip() {
+	nr_ip=$1
+	nr_ip_addr='' nr_ip_server='' nr_ip_gw='' nr_ip_mask='' nr_ip_host=''
+	nr_ip_dev='' nr_ip_dns0='' nr_ip_dns1='' nr_ip_ntp=''
+	case $1 in
+	off | none) nr_net=off; return 0 ;;
+	'' | on | any | dhcp | both | bootp | rarp) nr_net=dhcp; return 0 ;;
+	*:*) ;;
+	*) nr_error="ip=$1: not off, dhcp or CLIENT:SERVER:GW:NETMASK:HOSTNAME:DEVICE:AUTOCONF"
+		return 1 ;;
+	esac
+	_ifs=$IFS
+	IFS=:
+	# shellcheck disable=SC2086 # the fields are words (no globbing:
+	# nbdroot_parse_cmdline has set -f)
+	set -- $1
+	IFS=$_ifs
+	if [ $# -eq 2 ] && ! nbdroot_is_ipv4 "$1"; then
+		set -- "" "" "" "" "" "$1" "$2"
+	fi
+	if [ $# -gt 10 ]; then
+		nr_error="ip=$nr_ip: more than 10 fields"
+		return 1
+	fi
+	nr_ip_addr=${1:-} nr_ip_server=${2:-} nr_ip_gw=${3:-} nr_ip_mask=${4:-}
+	nr_ip_host=${5:-} nr_ip_dev=${6:-} _auto=${7:-}
+	nr_ip_dns0=${8:-} nr_ip_dns1=${9:-} nr_ip_ntp=${10:-}
+	for _fld in "client address:$nr_ip_addr" "server:$nr_ip_server" \
+	    "gateway:$nr_ip_gw" "dns0:$nr_ip_dns0" "dns1:$nr_ip_dns1" \
+	    "ntp0:$nr_ip_ntp"; do
+		_val=${_fld#*:}
+		if [ -n "$_val" ] && ! nbdroot_is_ipv4 "$_val"; then
+			nr_error="ip=$nr_ip: ${_fld%%:*} \"$_val\" is not an IPv4 address"
+			return 1
+		fi
+	done
+	if [ -n "$nr_ip_mask" ] && ! nbdroot_is_netmask "$nr_ip_mask"; then
+		nr_error="ip=$nr_ip: netmask \"$nr_ip_mask\" is not a netmask"
+		return 1
+	fi
+	case $nr_ip_host in
+	*[!A-Za-z0-9.-]*)
+		nr_error="ip=$nr_ip: hostname \"$nr_ip_host\" is not a host name"
+		return 1 ;;
+	esac
+	case $nr_ip_dev in
+	*[!A-Za-z0-9._-]*)
+		nr_error="ip=$nr_ip: device \"$nr_ip_dev\" is not an interface name"
+		return 1 ;;
+	esac
+	case $_auto in
+	off | none)
+		nr_net=static
+		if [ -z "$nr_ip_addr" ]; then
+			nr_error="ip=$nr_ip: autoconf \"$_auto\" needs a client address"
+			return 1
+		fi ;;
+	'')
+		nr_net=dhcp
+		[ -z "$nr_ip_addr" ] || nr_net=static ;;
+	on | any | dhcp | both | bootp | rarp) nr_net=dhcp ;;
+	*)	nr_error="ip=$nr_ip: autoconf \"$_auto\" is not off, none, on, any, dhcp, bootp, rarp or both"
+		return 1 ;;
+	esac
+}
+
+# BOOTIF=01-xx-xx-xx-xx-xx-xx (pxelinux IPAPPEND 2, iPXE): ARP type 1
+# and the MAC address of the interface the machine booted from.
+nbdroot_parse_bootif() {
+	_b=$(printf '%s' "$1" | tr 'A-F-' 'a-f:')
+	case $_b in
+	01:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f])
+		nr_bootif=${_b#01:} ;;
+	*)	nr_error="BOOTIF=$1: not 01-xx-xx-xx-xx-xx-xx (an Ethernet MAC address)"
 		return 1 ;;
 	esac
 }
 
 nbdroot_number_arg() {
-	if ! nbdroot_is_number "$2"; then
+	if ! nbdroot_is_number "$2" || [ "${#2}" -gt 6 ]; then
 		nr_error="$1=$2: not a number"
 		return 1
 	fi
 }
 
+nbdroot_parse_root() {
+	case $2 in
+	nbd:*)	nbdroot_parse_nbd "$2" "$1=$2" || return 1
+		nr_root=$2
+		nbdroot_use_spec ;;
+	dhcp)	nr_root=dhcp ;;
+	/dev/nbd*)
+		[ "$1" = root ] || { nr_error="$1=$2: not an nbd: root"; return 1; }
+		_nr_rootdev=$2 ;;
+	*)	[ "$1" = root ] || { nr_error="$1=$2: not an nbd: root"; return 1; }
+		_nr_other=$2 ;;
+	esac
+}
+
 nbdroot_parse_word() {
 	case $1 in
-	root=nbd:* | netroot=nbd:*)
-		nbdroot_parse_spec "${1%%=*}" "${1#*=}" ;;
+	root=* | netroot=*)	nbdroot_parse_root "${1%%=*}" "${1#*=}" ;;
+	nbdroot=*)		_nr_debian=${1#nbdroot=} ;;
 	ro | rw)		nr_ro=$1 ;;
 	init=*)			nr_init=${1#init=} ;;
-	ip=*)			nr_ip=${1#ip=} ;;
-	rootfstype=*)		[ -n "$nr_fstype" ] || nr_fstype=${1#*=} ;;
-	rootflags=*)		[ -n "$nr_flags" ] || nr_flags=${1#*=} ;;
+	ip=*)			nbdroot_parse_ip "${1#ip=}" ;;
+	BOOTIF=*)		nbdroot_parse_bootif "${1#BOOTIF=}" ;;
+	rootfstype=*)		_nr_kfstype=${1#*=} ;;
+	rootflags=*)		_nr_kflags=${1#*=} ;;
 	nbdroot.retry=* | rd.retry=*)
 		nbdroot_number_arg "${1%%=*}" "${1#*=}" && nr_retry=${1#*=} ;;
 	nbdroot.timeout=*)
 		nbdroot_number_arg "${1%%=*}" "${1#*=}" &&
 			nr_timeout=${1#*=} ;;
 	nbdroot.conns=*)
-		nbdroot_number_arg "${1%%=*}" "${1#*=}" && nr_conns=${1#*=} ;;
-	nbdroot.shell | rd.shell | rd.shell=1)	nr_shell=1 ;;
-	nbdroot.debug)		nr_debug=1 ;;
+		nbdroot_number_arg "${1%%=*}" "${1#*=}" || return 1
+		if [ "${1#*=}" -lt 1 ] || [ "${1#*=}" -gt 64 ]; then
+			nr_error="$1: not a number from 1 to 64"
+			return 1
+		fi
+		nr_conns=${1#*=} ;;
+	nbdroot.swap=*)
+		nbdroot_parse_nbd "${1#*=}" "$1" || return 1
+		nr_swap="${nr_swap:+$nr_swap }${1#*=}" ;;
+	nbdroot.overlay=tmpfs)	nr_overlay=tmpfs ;;
+	nbdroot.overlay=* | nbdroot.overlay)
+		nr_error="$1: the only overlay is nbdroot.overlay=tmpfs"
+		return 1 ;;
+	nbdroot.toram | nbdroot.toram=1) nr_toram=1 ;;
+	nbdroot.shell | nbdroot.shell=1 | rd.shell | rd.shell=1) nr_shell=1 ;;
+	rd.shell=0 | nbdroot.shell=0)	nr_shell= ;;
+	nbdroot.debug | rd.debug)	nr_debug=1 ;;
+	nbdroot.*)
+		nr_error="${1%%=*}: unknown nbdroot option (see nbdroot(7))"
+		return 1 ;;
 	esac
+}
+
+# Combines what the words said: Debian's nbdroot= with root=/dev/nbdX[pN],
+# the partition suffix, rootfstype= and rootflags=.
+nbdroot_finish() {
+	if [ -n "$_nr_debian" ]; then
+		if [ "$_nr_debian" = dhcp ]; then
+			nr_root=dhcp
+		else
+			nbdroot_parse_debian "$_nr_debian" "nbdroot=$_nr_debian" ||
+				return 1
+			nr_root=$_nr_debian
+		fi
+	fi
+	if [ -n "$_nr_rootdev" ]; then
+		_d=${_nr_rootdev#/dev/}
+		_p=
+		case $_d in
+		nbd*p*) _p=${_d##*p}; _d=${_d%p*} ;;
+		esac
+		if ! nbdroot_parse_nbddev "$_d" "root=$_nr_rootdev" ||
+		    { [ -n "$_p" ] && ! nbdroot_is_number "$_p"; }; then
+			nr_error="root=$_nr_rootdev: not /dev/nbdN or /dev/nbdNpM"
+			return 1
+		fi
+		if [ -n "$_nr_dev_given" ] && [ "$sp_dev" != "$nr_dev" ]; then
+			nr_error="root=$_nr_rootdev: nbdroot= attaches /dev/nbd$nr_dev"
+			return 1
+		fi
+		nr_dev=$sp_dev
+		if [ -n "$_p" ] && [ -n "$_nr_spec_part" ] &&
+		    [ "$_p" != "$_nr_spec_part" ]; then
+			nr_error="root=$_nr_rootdev: the nbd: spec says partition $_nr_spec_part"
+			return 1
+		fi
+		nr_part=${_p:-$_nr_spec_part}
+		if [ -z "$nr_root" ]; then
+			nr_error="root=$_nr_rootdev: needs nbdroot=SERVER,NAME or netroot=nbd:... to say where it comes from"
+			return 1
+		fi
+	else
+		nr_part=$_nr_spec_part
+	fi
+	[ -n "$nr_fstype" ] || nr_fstype=$_nr_kfstype
+	[ -n "$nr_flags" ] || nr_flags=$_nr_kflags
+	case $nr_fstype in
+	*[!a-z0-9._-]*)
+		nr_error="rootfstype=$nr_fstype: not a filesystem type"
+		return 1 ;;
+	esac
+	if [ -z "$nr_root" ] && [ -n "$_nr_other" ]; then
+		nr_error="root=$_nr_other: not an NBD root (use root=nbd:HOST:PORT[/NAME], root=dhcp or nbdroot=)"
+		return 1
+	fi
+	if [ -z "$nr_root" ]; then
+		nr_error="root: no root=nbd:HOST:PORT[/NAME] on the kernel command line"
+		return 1
+	fi
+	if [ "$nr_dev" -ge 16 ]; then
+		nr_error="root: /dev/nbd$nr_dev is beyond the driver's 16 devices"
+		return 1
+	fi
+	return 0
 }
 
 nbdroot_parse_cmdline() {
@@ -140,9 +469,22 @@ nbdroot_parse_cmdline() {
 	done
 	case $_saved_opts in *f*) ;; *) set +f ;; esac
 	[ -z "$nr_error" ] || return 1
-	if [ -z "$nr_root" ]; then
-		nr_error="root: no root=nbd:HOST:PORT[/NAME] on the kernel command line"
-		return 1
-	fi
+	nbdroot_finish
+}
+
+# DHCP option 17 for root=dhcp: an nbd: spec (dracut) or a Debian
+# nbdroot= value; an empty host means the DHCP server.
+nbdroot_parse_rootpath() {
+	nr_error=
+	case $1 in
+	'')	nr_error="DHCP root-path: the DHCP server sent none (root=dhcp needs option 17)"
+		return 1 ;;
+	nbd:*)	nbdroot_parse_nbd "$1" "DHCP root-path $1" || return 1
+		nbdroot_use_spec
+		[ -n "$_nr_rootdev" ] || nr_part=$sp_part ;;
+	*)	nbdroot_parse_debian "$1" "DHCP root-path $1" || return 1 ;;
+	esac
+	[ -n "$nr_fstype" ] || nr_fstype=$_nr_kfstype
+	[ -n "$nr_flags" ] || nr_flags=$_nr_kflags
 	return 0
 }
