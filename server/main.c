@@ -18,6 +18,14 @@
 
 #define USAGE "usage: nbd-server [-n] [-d] [-r] [-s] [-C config] " \
 	      "[ip@port | ip:port | port] [file]\n"
+#define HELP \
+	"  -n         stay in the foreground (one child per client)\n" \
+	"  -d         stay in the foreground, no children: one client at a time\n" \
+	"  -r         every export read-only\n" \
+	"  -s         serve one client on stdin/stdout (inetd); so does port 0\n" \
+	"  -C config  exports in nbd-server(5) format\n" \
+	"  file       the default export (empty name); port default 10809,\n" \
+	"             address default: all (or [generic] listenaddr/port)\n"
 
 struct options {
 	bool foreground;	/* -n */
@@ -100,6 +108,17 @@ static int parse_args(struct options *o, int argc, char **argv)
 	return 0;
 }
 
+/* A missing file may appear later: a warning, not an error. */
+static void warn_missing(struct config *cfg, const struct export *e)
+{
+	struct stat st;
+
+	if (e->temporary || strstr(e->path, "%s") || stat(e->path, &st) == 0)
+		return;
+	config_warn(cfg, "export [%s]: %s: %s", e->name, e->path,
+		    strerror(errno));
+}
+
 /* The configuration: -C file, then the command-line export as "". */
 static struct config *build_config(const struct options *o)
 {
@@ -124,8 +143,10 @@ static struct config *build_config(const struct options *o)
 		if (!e || !(e->path = strdup(o->file)))
 			goto out_nomem;
 	}
-	for (e = cfg->exports; e && o->readonly; e = e->next)
-		e->readonly = true;
+	for (e = cfg->exports; e; e = e->next) {
+		e->readonly |= o->readonly;
+		warn_missing(cfg, e);
+	}
 	for (i = 0; i < cfg->nwarnings; i++)
 		fprintf(stderr, "nbd-server: warning: %s\n", cfg->warnings[i]);
 	return cfg;
@@ -282,6 +303,10 @@ int main(int argc, char **argv)
 	struct config *cfg;
 	int r;
 
+	if (argc == 2 && strcmp(argv[1], "-h") == 0) {
+		fputs(USAGE HELP, stdout);
+		return 0;
+	}
 	if (parse_args(&o, argc, argv) < 0) {
 		fputs(USAGE, stderr);
 		return 2;

@@ -13,6 +13,10 @@ truncate -s 1M "$TMP/disk.img"
 [ $? = 2 ] || fail "unknown option: exit status not 2"
 grep -q '^usage: nbd-server' "$TMP/err" || fail "no usage line: $(cat "$TMP/err")"
 
+"$SERVER" -h >"$TMP/out" || fail "-h: exit status not 0"
+grep -q '^usage: nbd-server \[-n\] \[-d\] \[-r\] \[-s\] \[-C config\]' "$TMP/out" ||
+	fail "-h: no usage line"
+
 "$SERVER" -n 2>"$TMP/err"
 [ $? = 2 ] || fail "nothing to export: exit status not 2"
 
@@ -33,11 +37,13 @@ printf '[generic]\nallowlist = true\n[root]\nexportname = %s\nreadonly = perhaps
 [ $? = 1 ] || fail "malformed config: exit status not 1"
 grep -q "^nbd-server: $TMP/bad.conf:5: readonly: expected true or false, got 'perhaps'$" "$TMP/err" ||
 	fail "malformed config message: $(cat "$TMP/err")"
-printf '[generic]\nallowlist = true\nfrobnicate = 3\n[root]\nexportname = %s\n' \
-	"$TMP/disk.img" >"$TMP/warn.conf"
+printf '[generic]\nallowlist = true\nfrobnicate = 3\n[root]\nexportname = %s\n[gone]\nexportname = %s\n' \
+	"$TMP/disk.img" "$TMP/gone.img" >"$TMP/warn.conf"
 start_server -C "$TMP/warn.conf"
 grep -q "^nbd-server: warning: $TMP/warn.conf:3: unknown key 'frobnicate' ignored$" "$TMP/server.log" ||
 	fail "no warning for an unknown key: $(cat "$TMP/server.log")"
+grep -q "^nbd-server: warning: export \[gone\]: $TMP/gone.img: No such file or directory$" "$TMP/server.log" ||
+	fail "no warning for a missing export file: $(cat "$TMP/server.log")"
 size=$(timeout 10 nbdinfo --size "${URI}root") || fail "-C export root"
 [ "$size" = 1048576 ] || fail "-C export size $size"
 stop_server || fail "SIGTERM: exit status not 0"
