@@ -100,52 +100,72 @@ static int send_ack(struct conn *c, uint32_t option)
 }
 
 /*
- * Looks up a client-supplied name and checks the client may use it. 0 with
- * *out set; otherwise the option error to send and a message in msg.
+ * Why an export was refused: the reply type, a message for the client
+ * (never a path or an authfile name) and one for our log.
+ */
+struct refusal {
+	uint32_t type;
+	char client[96];
+	char log[SRV_ERRLEN];
+};
+
+static uint32_t refuse(struct refusal *rf, uint32_t type, const char *msg)
+{
+	rf->type = type;
+	snprintf(rf->client, sizeof(rf->client), "%s", msg);
+	if (!rf->log[0])
+		snprintf(rf->log, sizeof(rf->log), "%s", msg);
+	return type;
+}
+
+/*
+ * Looks up a client-supplied name and checks the client may use it: 0 with
+ * *out set, or the option error to send, explained in rf.
  */
 static uint32_t resolve_export(struct conn *c, const unsigned char *name,
 			       uint32_t len, const struct export **out,
-			       char *msg, size_t msglen)
+			       struct refusal *rf)
 {
 	const struct export *e;
+	char msg[64];
 
+	rf->log[0] = '\0';
 	if (len > NBD_MAX_NAME) {
-		snprintf(msg, msglen, "export name too long (%u > %u)", len,
-			 NBD_MAX_NAME);
-		return NBD_REP_ERR_TOO_BIG;
+		snprintf(msg, sizeof(msg), "export name too long (%u > %u)",
+			 len, NBD_MAX_NAME);
+		return refuse(rf, NBD_REP_ERR_TOO_BIG, msg);
 	}
 	e = export_find(c->cfg, (const char *)name, len);
-	if (!e) {
-		snprintf(msg, msglen, "no such export");
-		return NBD_REP_ERR_UNKNOWN;
-	}
-	if (export_allowed(c, e, msg, msglen) != 1)
-		return NBD_REP_ERR_POLICY;
+	if (!e)
+		return refuse(rf, NBD_REP_ERR_UNKNOWN, "no such export");
+	if (export_allowed(c, e, rf->log, sizeof(rf->log)) != 1)
+		return refuse(rf, NBD_REP_ERR_POLICY, "access denied");
 	*out = e;
 	return 0;
 }
 
 /* maxconnections of the export: ERR_POLICY when it is full. */
-static uint32_t claim_export(const struct export *e, char *msg,
-			     size_t msglen)
+static uint32_t claim_export(const struct export *e, struct refusal *rf)
 {
+	char msg[64];
+
 	if (slots_claim(e->name, e->maxconn) == 0)
 		return 0;
-	snprintf(msg, msglen, "export has its maxconnections (%u)",
+	snprintf(msg, sizeof(msg), "export has its maxconnections (%u)",
 		 e->maxconn);
-	return NBD_REP_ERR_POLICY;
+	return refuse(rf, NBD_REP_ERR_POLICY, msg);
 }
 
 /* For the log line: which name was refused, and why. */
 static void remember_refusal(struct conn *c, uint32_t option,
 			     const unsigned char *name, uint32_t len,
-			     const char *msg)
+			     const struct refusal *rf)
 {
 	char shown[140];
 
 	escape_string(shown, sizeof(shown), (const char *)name, len);
 	conn_fail(c, "%s '%s' refused: %.100s", nbd_opt_name(option), shown,
-		  msg);
+		  rf->log);
 }
 
 /* proto.md "NBD_OPT_EXPORT_NAME": no error reply exists, so close. */
@@ -153,12 +173,12 @@ static int opt_export_name(struct conn *c, const struct opt *o)
 {
 	unsigned char rep[NBD_EXPORT_NAME_REPLY_SIZE + NBD_EXPORT_NAME_PAD];
 	const struct export *e = NULL;
-	char msg[SRV_ERRLEN];
+	struct refusal rf;
 	size_t replen = sizeof(rep);
 
-	if (resolve_export(c, o->data, o->len, &e, msg, sizeof(msg)) ||
-	    claim_export(e, msg, sizeof(msg))) {
-		remember_refusal(c, o->option, o->data, o->len, msg);
+	if (resolve_export(c, o->data, o->len, &e, &rf) ||
+	    claim_export(e, &rf)) {
+		remember_refusal(c, o->option, o->data, o->len, &rf);
 		c->outcome = "refused";
 		return -1;
 	}
@@ -260,7 +280,7 @@ static int opt_info_go(struct conn *c, const struct opt *o)
 	uint32_t namelen, type;
 	const struct export *e = NULL;
 	bool want_name = false, want_desc = false;
-	char msg[SRV_ERRLEN];
+	struct refusal rf;
 	uint16_t count, info;
 
 	if (!rd_string(&r, &name, &namelen) || !rd_u16(&r, &count))
@@ -273,12 +293,12 @@ static int opt_info_go(struct conn *c, const struct opt *o)
 		want_name |= info == NBD_INFO_NAME;
 		want_desc |= info == NBD_INFO_DESCRIPTION;
 	}
-	type = resolve_export(c, name, namelen, &e, msg, sizeof(msg));
+	type = resolve_export(c, name, namelen, &e, &rf);
 	if (!type && o->option == NBD_OPT_GO)
-		type = claim_export(e, msg, sizeof(msg));
+		type = claim_export(e, &rf);
 	if (type) {
-		remember_refusal(c, o->option, name, namelen, msg);
-		return send_error(c, o->option, type, msg);
+		remember_refusal(c, o->option, name, namelen, &rf);
+		return send_error(c, o->option, type, rf.client);
 	}
 	/* c->why says what failed; the client only learns that it did. */
 	if (export_open(c, e, o->option == NBD_OPT_INFO) < 0)
@@ -338,7 +358,7 @@ static int opt_meta_context(struct conn *c, const struct opt *o)
 	uint32_t namelen, count, qlen, i;
 	bool list = o->option == NBD_OPT_LIST_META_CONTEXT, found = false;
 	const struct export *e = NULL;
-	char msg[SRV_ERRLEN];
+	struct refusal rf;
 	uint32_t err;
 
 	if (!list && !c->structured)
@@ -354,9 +374,9 @@ static int opt_meta_context(struct conn *c, const struct opt *o)
 	if (r.rem != 0)
 		return send_error(c, o->option, NBD_REP_ERR_INVALID,
 				  "trailing bytes after the queries");
-	err = resolve_export(c, name, namelen, &e, msg, sizeof(msg));
+	err = resolve_export(c, name, namelen, &e, &rf);
 	if (err)
-		return send_error(c, o->option, err, msg);
+		return send_error(c, o->option, err, rf.client);
 	if (!list)
 		c->meta_alloc = found;
 	if ((found || (list && count == 0)) &&

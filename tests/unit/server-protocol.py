@@ -173,6 +173,14 @@ def healthy(srv, image_data, name=b""):
     c.close()
 
 
+def wait_for_log(srv, text):
+    for _ in range(50):
+        if text in srv.logtext():
+            return
+        time.sleep(0.1)
+    raise AssertionError("no %r in the log: %s" % (text, srv.logtext()))
+
+
 def case(fn):
     try:
         fn()
@@ -369,19 +377,13 @@ def sighup_rereads_config():
         with open(cfg, "a") as f:
             f.write("[two]\nexportname = %s\nreadonly = true\n" % path)
         srv.p.send_signal(signal.SIGHUP)
-        for _ in range(50):
-            if "configuration reloaded" in srv.logtext():
-                break
-            time.sleep(0.1)
+        wait_for_log(srv, "configuration reloaded")
         healthy(srv, data, b"two")
         # a broken file keeps the previous configuration
         with open(cfg, "a") as f:
             f.write("this is not a key\n")
         srv.p.send_signal(signal.SIGHUP)
-        for _ in range(50):
-            if "keeping the previous configuration" in srv.logtext():
-                break
-            time.sleep(0.1)
+        wait_for_log(srv, "keeping the previous configuration")
         assert "hup.conf:8: expected 'key = value'" in srv.logtext(), srv.logtext()
         healthy(srv, data, b"one")
     finally:
@@ -439,7 +441,9 @@ def authfile_and_per_client_files():
         healthy(srv, data, b"mine")
         c = Client(srv.port).greet()
         c.opt(OPT_GO, c.info_data(b"closed"))
-        assert c.rep()[1] == ERR_POLICY, "authfile did not deny 127.0.0.1"
+        _, rtype, msg = c.rep()
+        assert rtype == ERR_POLICY, "authfile did not deny 127.0.0.1"
+        assert msg == b"access denied", "client told %r" % msg
         c.opt(OPT_LIST)
         names = []
         while True:
@@ -449,6 +453,7 @@ def authfile_and_per_client_files():
             names.append(d[4:4 + struct.unpack(">I", d[:4])[0]])
         assert names == [b"mine", b"swap"], names
         c.close()
+        wait_for_log(srv, "refused: not in authfile %s" % deny)
         s = Client(srv.port).greet()
         assert s.go(b"swap")[0] == 4194304
         s.req(CMD_WRITE, 1, 4194304 - 512, 512, payload=b"\x42" * 512)
