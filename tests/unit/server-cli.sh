@@ -48,6 +48,15 @@ size=$(timeout 10 nbdinfo --size "${URI}root") || fail "-C export root"
 [ "$size" = 1048576 ] || fail "-C export size $size"
 stop_server || fail "SIGTERM: exit status not 0"
 
+# A user that does not exist stops the server before it serves anyone
+# (port 0: the inetd path, so nothing is bound).
+printf '[generic]\nuser = no-such-user-nbdroot\n[root]\nexportname = %s\n' \
+	"$TMP/disk.img" >"$TMP/user.conf"
+timeout 10 "$SERVER" -n -C "$TMP/user.conf" 127.0.0.1@0 2>"$TMP/err" </dev/null
+[ $? = 1 ] || fail "unknown user: exit status not 1"
+grep -q '^nbd-server: user no-such-user-nbdroot: no such user$' "$TMP/err" ||
+	fail "unknown user message: $(cat "$TMP/err")"
+
 # Without -n or -d the server detaches: the command returns at once.
 for try in 1 2 3 4 5; do
 	PORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
