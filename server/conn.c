@@ -13,30 +13,49 @@
 
 #include "server.h"
 
-static void describe_peer(struct conn *c)
+/*
+ * The peer's address alone (for "%s" and the log) and with its port.
+ * An IPv4 client reaching a dual-stack socket arrives as ::ffff:a.b.c.d;
+ * it is written as a.b.c.d, so that per-client file names do not depend
+ * on which socket the client happened to reach. 0, or -1 for a family
+ * that is not IP.
+ */
+int peer_describe(const struct sockaddr *sa, char *addr, size_t addrlen,
+		  char *full, size_t fulllen)
 {
-	const struct sockaddr *sa = (const struct sockaddr *)&c->peer_sa;
 	const struct sockaddr_in *in4 = (const void *)sa;
 	const struct sockaddr_in6 *in6 = (const void *)sa;
-	char addr[INET6_ADDRSTRLEN];
+	char text[INET6_ADDRSTRLEN];
 
+	if (sa->sa_family == AF_INET) {
+		inet_ntop(AF_INET, &in4->sin_addr, text, sizeof(text));
+		snprintf(addr, addrlen, "%s", text);
+		snprintf(full, fulllen, "%s:%u", text, ntohs(in4->sin_port));
+		return 0;
+	}
+	if (sa->sa_family != AF_INET6)
+		return -1;
+	if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+		inet_ntop(AF_INET, in6->sin6_addr.s6_addr + 12, text,
+			  sizeof(text));
+		snprintf(addr, addrlen, "%s", text);
+		snprintf(full, fulllen, "%s:%u", text, ntohs(in6->sin6_port));
+		return 0;
+	}
+	inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof(text));
+	snprintf(addr, addrlen, "%s", text);
+	snprintf(full, fulllen, "[%s]:%u", text, ntohs(in6->sin6_port));
+	return 0;
+}
+
+static void describe_peer(struct conn *c)
+{
 	snprintf(c->peer_addr, sizeof(c->peer_addr), "%s", "-");
 	snprintf(c->peer, sizeof(c->peer), "%s", "stdin");
-	if (c->peer_len == 0)
-		return;
-	if (sa->sa_family == AF_INET) {
-		inet_ntop(AF_INET, &in4->sin_addr, addr, sizeof(addr));
-		snprintf(c->peer_addr, sizeof(c->peer_addr), "%s", addr);
-		snprintf(c->peer, sizeof(c->peer), "%s:%u", addr,
-			 ntohs(in4->sin_port));
-	} else if (sa->sa_family == AF_INET6) {
-		inet_ntop(AF_INET6, &in6->sin6_addr, addr, sizeof(addr));
-		snprintf(c->peer_addr, sizeof(c->peer_addr), "%s", addr);
-		snprintf(c->peer, sizeof(c->peer), "[%s]:%u", addr,
-			 ntohs(in6->sin6_port));
-	} else {
+	if (c->peer_len > 0 &&
+	    peer_describe((const struct sockaddr *)&c->peer_sa, c->peer_addr,
+			  sizeof(c->peer_addr), c->peer, sizeof(c->peer)) < 0)
 		c->peer_len = 0;
-	}
 }
 
 /* in and out may be the same socket; a peer address is looked up. */

@@ -110,6 +110,8 @@ int conn_serve(struct conn *c);
 void conn_log_line(const struct conn *c, char *line, size_t len);
 void conn_close(struct conn *c);
 size_t escape_string(char *dst, size_t dstlen, const char *src, size_t len);
+int peer_describe(const struct sockaddr *sa, char *addr, size_t addrlen,
+		  char *full, size_t fulllen);
 
 /* negotiate.c: 0 go to transmission, 1 clean end, -1 error in c->why */
 int negotiate(struct conn *c);

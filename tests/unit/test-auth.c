@@ -140,8 +140,38 @@ static void test_escape(void)
 	CHECK_STR(out, "\\xff\\xfe\\x1b[2J");
 }
 
+/* Peers as the log and "%s" show them; mapped IPv4 as plain IPv4. */
+static void test_peer_names(void)
+{
+	struct sockaddr_storage ss;
+	char addr[64], full[80];
+
+	ss = peer("10.1.2.3");
+	((struct sockaddr_in *)&ss)->sin_port = htons(40000);
+	CHECK_EQ(peer_describe((struct sockaddr *)&ss, addr, sizeof(addr),
+			       full, sizeof(full)), 0);
+	CHECK_STR(addr, "10.1.2.3");
+	CHECK_STR(full, "10.1.2.3:40000");
+	ss = peer("::ffff:10.1.2.3");
+	((struct sockaddr_in6 *)&ss)->sin6_port = htons(40001);
+	CHECK_EQ(peer_describe((struct sockaddr *)&ss, addr, sizeof(addr),
+			       full, sizeof(full)), 0);
+	CHECK_STR(addr, "10.1.2.3");
+	CHECK_STR(full, "10.1.2.3:40001");
+	ss = peer("2001:db8::7");
+	((struct sockaddr_in6 *)&ss)->sin6_port = htons(10809);
+	CHECK_EQ(peer_describe((struct sockaddr *)&ss, addr, sizeof(addr),
+			       full, sizeof(full)), 0);
+	CHECK_STR(addr, "2001:db8::7");
+	CHECK_STR(full, "[2001:db8::7]:10809");
+	ss.ss_family = AF_UNIX;
+	CHECK_EQ(peer_describe((struct sockaddr *)&ss, addr, sizeof(addr),
+			       full, sizeof(full)), -1);
+}
+
 int main(void)
 {
+	test_peer_names();
 	test_match();
 	test_parse();
 	test_file();
