@@ -10,10 +10,10 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
 #include <linux/nbd.h>
 
 #include "nbd-client.h"
@@ -53,21 +53,92 @@ static int configure(int dev, const struct client_opts *o,
 	return 0;
 }
 
-/* Runs the device until it is disconnected; never returns. */
-static void serve_device(int dev, const struct client_opts *o, char **argv)
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig)
 {
-	argv[0][0] = '@';
-	signal(SIGINT, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
-	signal(SIGPIPE, SIG_IGN);
-	if (o->swap || o->systemd_mark)
-		mlockall(MCL_CURRENT | MCL_FUTURE);
-	if (nbd_ioctl(dev, NBD_DO_IT, 0) < 0 && errno != EPIPE && errno != EBADR)
-		fprintf(stderr, "nbd-client: %s: NBD_DO_IT: %s\n", o->device,
-			strerror(errno));
-	nbd_ioctl(dev, NBD_CLEAR_QUE, 0);
-	nbd_ioctl(dev, NBD_CLEAR_SOCK, 0);
+	(void)sig;
+	stop_requested = 1;
+}
+
+/*
+ * -persist in ioctl mode, as far as the kernel allows: without netlink
+ * there is no dead-connection timeout, so I/O fails while the server is
+ * away; once it is back, the device gets a new socket and NBD_DO_IT runs
+ * again. Returns the new socket, or -1 when asked to stop.
+ */
+static int ioctl_reconnect(const struct client_opts *o,
+			   const struct export_info *e)
+{
+	int host = 0, delay = 250, attempt, fd;
+
+	client_log(o->device, "connection lost; reconnecting (ioctl mode: I/O fails until then)");
+	for (attempt = 0; !stop_requested; attempt++) {
+		fd = reopen_export(o, e, &host, attempt > 3 && attempt % 20);
+		if (fd >= 0)
+			return fd;
+		backoff_sleep(&delay);
+	}
+	return -1;
+}
+
+/* Runs the device until it is disconnected; never returns. */
+static void serve_device(int dev, const struct client_opts *o,
+			 const struct export_info *e, char **argv)
+{
+	int fd;
+
+	daemon_setup(argv, o->nofork);
+	/* any signal ends NBD_DO_IT: SIGTERM is how -d tells us to stop */
+	signal(SIGTERM, on_stop);
+	for (;;) {
+		if (nbd_ioctl(dev, NBD_DO_IT, 0) < 0 && errno != EPIPE &&
+		    errno != EBADR && errno != EINTR)
+			client_log(o->device, "NBD_DO_IT: %s", strerror(errno));
+		nbd_ioctl(dev, NBD_CLEAR_QUE, 0);
+		nbd_ioctl(dev, NBD_CLEAR_SOCK, 0);
+		if (!o->persist || stop_requested)
+			break;
+		fd = ioctl_reconnect(o, e);
+		if (fd < 0)
+			break;
+		if (configure(dev, o, e, fd) < 0) {
+			client_log(o->device, "%s", client_last_error());
+			close(fd);
+			break;
+		}
+		close(fd);
+		client_log(o->device, "reconnected");
+	}
 	_exit(0);
+}
+
+/* -d in ioctl mode: a persistent NBD_DO_IT process must not reconnect. */
+void ioctl_stop_daemon(const char *device)
+{
+	char path[64], buf[64];
+	int fd, index = device_index(device);
+	ssize_t n;
+	long pid;
+
+	snprintf(path, sizeof(path), "/sys/block/nbd%d/pid", index);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	pid = strtol(buf, NULL, 10);
+	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n > 0 && buf[0] == '@' && strstr(buf, "nbd-client"))
+		kill((pid_t)pid, SIGTERM);
 }
 
 /* Waits until the kernel has started the device, at most 5 seconds. */
@@ -92,15 +163,14 @@ int ioctl_attach(const struct client_opts *o, const struct export_info *e,
 	if (configure(dev, o, e, fd) < 0)
 		goto out_close;
 	if (o->nofork)
-		serve_device(dev, o, argv);
+		serve_device(dev, o, e, argv);
 	pid = fork();
 	if (pid < 0) {
 		client_error("fork: %s", strerror(errno));
 		goto out_clear;
 	}
 	if (pid == 0) {
-		setsid();
-		serve_device(dev, o, argv);
+		serve_device(dev, o, e, argv);
 	}
 	close(dev);
 	wait_started(o);

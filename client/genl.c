@@ -4,6 +4,7 @@
  * kernel are walked with explicit length checks before every header.
  */
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/socket.h>
@@ -11,6 +12,10 @@
 #include <linux/netlink.h>
 
 #include "genl.h"
+
+#ifndef SOL_NETLINK
+#define SOL_NETLINK 270		/* klibc lacks it; fixed in the kernel ABI */
+#endif
 
 #define NLA_HDRLEN_	((size_t)NLA_ALIGN(sizeof(struct nlattr)))
 
@@ -258,5 +263,74 @@ int genl_resolve(struct genl_sock *gs, const char *family,
 	*id = r.id;
 	if (mcast_id)
 		*mcast_id = r.mcast_id;
+	return 0;
+}
+
+int genl_join(struct genl_sock *gs, uint32_t group)
+{
+	return setsockopt(gs->fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group,
+			  sizeof(group));
+}
+
+int genl_next_events(struct genl_sock *gs, int timeout_ms,
+		     void (*fn)(uint8_t cmd, const unsigned char *attrs,
+				size_t len, void *arg),
+		     void *arg)
+{
+	struct pollfd p = { .fd = gs->fd, .events = POLLIN };
+	size_t rem, off = 0;
+	ssize_t n;
+	int r = poll(&p, 1, timeout_ms);
+
+	if (r <= 0)
+		return r < 0 && errno != EINTR ? -1 : 0;
+	n = recv(gs->fd, rx_buf, sizeof(rx_buf), MSG_DONTWAIT);
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -1;
+	rem = (size_t)n;
+	while (rem >= NLMSG_HDRLEN + GENL_HDRLEN) {
+		struct nlmsghdr *nh = (struct nlmsghdr *)(rx_buf + off);
+		struct genlmsghdr *gh = NLMSG_DATA(nh);
+		size_t len = nh->nlmsg_len;
+
+		if (len < NLMSG_HDRLEN + GENL_HDRLEN || len > rem)
+			break;
+		fn(gh->cmd, rx_buf + off + NLMSG_HDRLEN + GENL_HDRLEN,
+		   len - NLMSG_HDRLEN - GENL_HDRLEN, arg);
+		len = NLMSG_ALIGN(len);
+		if (len >= rem)
+			break;
+		off += len;
+		rem -= len;
+	}
+	return 1;
+}
+
+struct find_u32 {
+	uint16_t type;
+	uint32_t value;
+	int found;
+};
+
+static void find_u32_attr(uint16_t type, const unsigned char *d, size_t len,
+			  void *arg)
+{
+	struct find_u32 *f = arg;
+
+	if (type == f->type && len >= 4) {
+		memcpy(&f->value, d, 4);
+		f->found = 1;
+	}
+}
+
+int genl_get_u32(const unsigned char *attrs, size_t len, uint16_t type,
+		 uint32_t *v)
+{
+	struct find_u32 f = { .type = type };
+
+	genl_walk(attrs, len, find_u32_attr, &f);
+	if (!f.found)
+		return -1;
+	*v = f.value;
 	return 0;
 }

@@ -34,6 +34,20 @@ void genl_put_u64(struct genl_msg *m, uint16_t type, uint64_t v);
 size_t genl_nest_start(struct genl_msg *m, uint16_t type);
 void genl_nest_end(struct genl_msg *m, size_t start);
 
+/* Receives multicasts of group id on this socket. */
+int genl_join(struct genl_sock *gs, uint32_t group);
+/*
+ * Waits up to timeout_ms for a multicast event and hands each one in the
+ * next datagram to fn. Returns 1 after events, 0 on timeout, -1 on error.
+ */
+int genl_next_events(struct genl_sock *gs, int timeout_ms,
+		     void (*fn)(uint8_t cmd, const unsigned char *attrs,
+				size_t len, void *arg),
+		     void *arg);
+/* The u32 attribute type among attrs; 0, or -1 when absent. */
+int genl_get_u32(const unsigned char *attrs, size_t len, uint16_t type,
+		 uint32_t *v);
+
 /*
  * Sends m and waits for the kernel's acknowledgement. Returns 0, or -1
  * with errno set to the kernel's error.

@@ -18,67 +18,30 @@ static void close_all(int *fds, int n)
 		close(fds[--n]);
 }
 
-/* Copies the idx-th host of "a,b,c" into buf; 0, or -1 past the end. */
-static int nth_host(const char *hosts, int idx, char *buf, size_t len)
-{
-	const char *p = hosts, *end;
-	size_t n;
-
-	while (idx-- > 0) {
-		p = strchr(p, ',');
-		if (!p)
-			return -1;
-		p++;
-	}
-	end = strchr(p, ',');
-	n = end ? (size_t)(end - p) : strlen(p);
-	if (n == 0 || n >= len)
-		return -1;
-	memcpy(buf, p, n);
-	buf[n] = '\0';
-	return 0;
-}
-
-static int open_one(const char *host, const struct client_opts *o,
-		    struct export_info *e)
-{
-	char peer[128];
-	int fd = connect_server(host, o->port, peer, sizeof(peer));
-
-	if (fd < 0)
-		return -1;
-	if (negotiate(fd, peer, o->name, o->no_optgo, e) < 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /* The first server of the list that answers; more sockets to the same. */
 static int open_connections(struct client_opts *o, struct export_info *e,
 			    int *fds)
 {
-	char host[256];
 	struct export_info again;
-	int i, n;
+	int i, n, hosts = count_hosts(o->hosts);
 
 	fds[0] = -1;
 	for (i = 0; fds[0] < 0; i++) {
-		if (nth_host(o->hosts, i, host, sizeof(host)) < 0)
+		if (i == hosts)
 			return -1;	/* keeps the last server's error */
-		fds[0] = open_one(host, o, e);
+		fds[0] = open_one(i, o, e);
 	}
 	if (o->conns > 1 && !(e->flags & NBD_FLAG_CAN_MULTI_CONN)) {
-		fprintf(stderr, "nbd-client: warning: server %s does not allow several connections; using one\n",
-			host);
+		fprintf(stderr, "nbd-client: warning: server %d of %s does not allow several connections; using one\n",
+			i, o->hosts);
 		o->conns = 1;
 	}
 	for (n = 1; n < o->conns; n++) {
-		fds[n] = open_one(host, o, &again);
+		fds[n] = open_one(i - 1, o, &again);
 		if (fds[n] < 0 || again.size != e->size) {
 			if (fds[n] >= 0)
-				client_error("server %s changed the export size between connections",
-					     host);
+				client_error("server %d of %s changed the export size between connections",
+					     i, o->hosts);
 			close_all(fds, n + (fds[n] >= 0));
 			return -1;
 		}
@@ -101,11 +64,56 @@ static int choose_block_size(struct client_opts *o,
 	return 0;
 }
 
+/*
+ * -persist: I/O waits for a dead server instead of failing, in-flight
+ * requests are retried, and the device carries an identifier the daemon
+ * recognises it by.
+ */
+static void persist_defaults(struct client_opts *o)
+{
+	static char id[160];
+
+	if (!o->dead_timeout)
+		o->dead_timeout = PERSIST_DEAD_TIMEOUT;
+	if (!o->timeout)
+		o->timeout = PERSIST_REQ_TIMEOUT;
+	if (!o->identifier) {
+		snprintf(id, sizeof(id), "nbd-client/%d:%s", (int)getpid(),
+			 o->hosts);
+		o->identifier = id;
+	}
+}
+
+/* Netlink first; ioctls when the family is missing or with -L. */
+static int attach_kernel(struct client_opts *o, struct export_info *e,
+			 int *fds, int n, struct persist *p, char **argv)
+{
+	int r = 1;
+
+	if (!o->nonetlink && o->persist)
+		r = persist_prepare(p);
+	if (r < 0)
+		return -1;
+	if (!o->nonetlink && (r == 0 || !o->persist))
+		r = netlink_connect(o, e, fds, n);
+	if (r == 1 && n > 1)
+		return client_error("several connections need the netlink interface");
+	if (r == 1) {
+		o->nonetlink = 1;
+		r = ioctl_attach(o, e, fds[0], argv);
+	}
+	return r;
+}
+
 static int attach(struct client_opts *o, char **argv)
 {
 	struct export_info e;
-	int fds[CLIENT_MAX_CONNS], n, r = 1;
+	struct persist p;
+	int fds[CLIENT_MAX_CONNS], n;
+	pid_t pid;
 
+	if (o->persist)
+		persist_defaults(o);
 	n = open_connections(o, &e, fds);
 	if (n < 0)
 		return -1;
@@ -113,21 +121,25 @@ static int attach(struct client_opts *o, char **argv)
 		goto out_close;
 	if (o->readonly)
 		e.flags |= NBD_FLAG_READ_ONLY;
-	if (!o->nonetlink)
-		r = netlink_connect(o, &e, fds, n);
-	if (r == 1 && n > 1) {
-		client_error("several connections need the netlink interface");
-		goto out_close;
-	}
-	if (r == 1)
-		r = ioctl_attach(o, &e, fds[0], argv);
-	if (r < 0)
+	if (attach_kernel(o, &e, fds, n, &p, argv) < 0)
 		goto out_close;
 	close_all(fds, n);
 	device_rescan(o->device);
-	printf("nbd-client: %s: export \"%s\", %llu bytes, %d connection%s\n",
+	printf("nbd-client: %s: export \"%s\", %llu bytes, %d connection%s%s\n",
 	       o->device, o->name, (unsigned long long)e.size, n,
-	       n == 1 ? "" : "s");
+	       n == 1 ? "" : "s", o->persist ? ", persistent" : "");
+	fflush(stdout);
+	if (!o->persist || o->nonetlink)
+		return 0;
+	if (o->nofork)
+		persist_run(&p, o, &e, argv);
+	pid = fork();
+	if (pid == 0)
+		persist_run(&p, o, &e, argv);
+	if (pid < 0)
+		fprintf(stderr, "nbd-client: warning: fork: %s; %s will not reconnect\n",
+			strerror(errno), o->device);
+	genl_close(&p.events);
 	return 0;
 
 out_close:
@@ -143,9 +155,33 @@ static int disconnect(const char *device)
 		return client_error("%s is not an NBD device (/dev/nbdN)",
 				    device);
 	r = netlink_disconnect(index);
-	if (r == 1)
+	if (r == 1) {
+		ioctl_stop_daemon(device);
 		r = ioctl_disconnect(device);
+	}
 	return r;
+}
+
+/*
+ * A client that will stay behind re-executes itself as "@nbd-client"
+ * while its binary is still reachable (before switch_root): the '@' is
+ * what systemd looks for, and overwriting argv[0][0] in place would show
+ * "@bd-client" in ps.
+ */
+static void reexec_as_daemon(int argc, char **argv)
+{
+	static char name[] = "@nbd-client";
+	char *args[64];
+	int i;
+
+	if (argv[0][0] == '@' || argc >= (int)(sizeof(args) / sizeof(args[0])))
+		return;
+	args[0] = name;
+	for (i = 1; i < argc; i++)
+		args[i] = argv[i];
+	args[argc] = NULL;
+	execv("/proc/self/exe", args);
+	/* no /proc: daemon_setup() marks argv[0] in place */
 }
 
 int main(int argc, char **argv)
@@ -176,10 +212,10 @@ int main(int argc, char **argv)
 		r = client_error("-list is not supported yet");
 		break;
 	default:
-		if (c.opts.persist)
-			r = client_error("-persist is not supported yet");
-		else
-			r = attach(&c.opts, argv);
+		if (c.opts.persist || c.opts.nonetlink || c.opts.swap ||
+		    c.opts.systemd_mark)
+			reexec_as_daemon(argc, argv);
+		r = attach(&c.opts, argv);
 		break;
 	}
 	if (r < 0) {

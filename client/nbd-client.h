@@ -9,15 +9,24 @@
 #include <stdint.h>
 #include <stddef.h>
 
+#include "genl.h"
+
 #define CLIENT_ERRLEN		256
 #define CLIENT_MAX_CONNS	16
 #define CLIENT_MAX_SERVERS	8
 /* Replies we accept during negotiation: anything larger is a broken peer. */
 #define CLIENT_MAX_OPT_REPLY	(64u << 10)
 #define CLIENT_CONNECT_TIMEOUT	10	/* seconds, for connect and handshake */
+/*
+ * -persist defaults: how long I/O waits for a dead server to come back,
+ * and the request timeout after which the kernel requeues what was in
+ * flight on a dead socket (with none it never retries them).
+ */
+#define PERSIST_DEAD_TIMEOUT	120
+#define PERSIST_REQ_TIMEOUT	30
 
 struct client_opts {
-	const char *hosts;	/* "h1,h2": failover order */
+	const char *hosts;	/* "h1,h2@port": failover order */
 	uint16_t port;
 	const char *device;	/* /dev/nbdN */
 	int index;		/* N of /dev/nbdN, -1 if none */
@@ -40,6 +49,12 @@ struct export_info {
 int client_error(const char *fmt, ...)
 	__attribute__((format(printf, 1, 2)));
 const char *client_last_error(void);
+void client_log(const char *device, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void client_log_to_kmsg(void);
+
+/* daemon.c */
+void daemon_setup(char **argv, int foreground);
 
 /* io.c: whole-buffer transfers bounded by an absolute deadline */
 long long now_ms(void);
@@ -49,6 +64,15 @@ int write_full(int fd, const void *buf, size_t len, long long deadline);
 /* connect.c */
 int connect_server(const char *host, uint16_t port, char *peer,
 		   size_t peerlen);
+
+/* servers.c: the "h1,h2" failover list */
+int nth_server(const char *hosts, int idx, uint16_t defport, char *buf,
+	       size_t len, uint16_t *port);
+int count_hosts(const char *hosts);
+int open_one(int idx, const struct client_opts *o, struct export_info *e);
+int reopen_export(const struct client_opts *o, const struct export_info *e,
+		  int *host, int quiet);
+void backoff_sleep(int *delay_ms);
 
 /* negotiate.c: newstyle handshake up to transmission */
 int negotiate(int fd, const char *peer, const char *name, int no_optgo,
@@ -62,7 +86,19 @@ int netlink_disconnect(int index);
 /* attach-ioctl.c */
 int ioctl_attach(const struct client_opts *o, const struct export_info *e,
 		 int fd, char **argv);
+void ioctl_stop_daemon(const char *device);
 int ioctl_disconnect(const char *device);
+
+/* persist.c: the reconnecting daemon behind -persist */
+struct persist {
+	struct genl_sock events;	/* joined to the LINK_DEAD group */
+	uint16_t family;
+};
+/* 0, 1 when the nbd netlink family is missing, or -1 */
+int persist_prepare(struct persist *p);
+void persist_run(struct persist *p, const struct client_opts *o,
+		 const struct export_info *e, char **argv)
+	__attribute__((noreturn));
 
 /* device.c */
 int device_index(const char *device);

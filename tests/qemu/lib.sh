@@ -96,14 +96,15 @@ port_open() {
 }
 
 # start_server KIND IMAGE [ARGS...]: serves IMAGE as the default export on
-# 127.0.0.1 and a free port, in its own process group. Sets SERVER_PORT and
-# SERVER_PID. KIND: ours, nbd-server (Debian's), nbdkit or qemu-nbd.
+# 127.0.0.1 and a free port (FIXED_PORT=N: that one, for restarts), in its
+# own process group. Sets SERVER_PORT and SERVER_PID. KIND: ours, nbdkit
+# or qemu-nbd.
 start_server() {
 	local kind=$1 img=$2 log
 	shift 2
 	local -a cmd
 	for _ in 1 2 3 4 5 6 7 8; do
-		SERVER_PORT=$(random_port)
+		SERVER_PORT=${FIXED_PORT:-$(random_port)}
 		log=$work/server-$kind-$SERVER_PORT.log
 		case $kind in
 		ours)
@@ -128,6 +129,7 @@ start_server() {
 		done
 		kill -TERM -- "-$SERVER_PID" 2>/dev/null
 		grep -qi 'in use' "$log" || fail "$kind did not start: $(tail -n 3 "$log")"
+		[ -z "${FIXED_PORT:-}" ] || sleep 1
 	done
 	fail "no free port for $kind after 8 tries"
 }

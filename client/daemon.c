@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What a process that stays behind to serve a root filesystem or swap
+ * must do: leave the caller's pipes (an init waiting on our output would
+ * wait forever), log to the kernel log, lock its memory, ask the OOM
+ * killer to spare it, and mark itself '@' (argv[0][0]), the systemd
+ * convention for root storage daemons that survive the initrd and are not
+ * killed at shutdown.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+
+#include "nbd-client.h"
+
+static void spare_from_oom_killer(void)
+{
+	int fd = open("/proc/self/oom_score_adj", O_WRONLY);
+
+	if (fd < 0)
+		return;
+	if (write(fd, "-1000", 5) < 0)
+		client_log(NULL, "oom_score_adj: %s", strerror(errno));
+	close(fd);
+}
+
+static void leave_caller_stdio(void)
+{
+	int fd = open("/dev/null", O_RDWR);
+
+	if (fd < 0)
+		return;
+	dup2(fd, 0);
+	dup2(fd, 1);
+	dup2(fd, 2);
+	if (fd > 2)
+		close(fd);
+}
+
+/* foreground: -nofork, where the caller's stdio is ours to keep. */
+void daemon_setup(char **argv, int foreground)
+{
+	argv[0][0] = '@';
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGPIPE, SIG_IGN);
+	if (!foreground) {
+		setsid();
+		client_log_to_kmsg();
+		leave_caller_stdio();
+	}
+	if (chdir("/") < 0)
+		client_log(NULL, "chdir /: %s", strerror(errno));
+	spare_from_oom_killer();
+	if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
+		client_log(NULL, "mlockall: %s", strerror(errno));
+}

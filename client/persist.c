@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * -persist: a small daemon that keeps a netlink-attached device alive
+ * across server restarts. The kernel multicasts NBD_CMD_LINK_DEAD when a
+ * socket dies; while the dead-connection timeout runs, I/O waits, and we
+ * hand it a freshly negotiated socket with NBD_CMD_RECONFIGURE. Requests
+ * that were in flight on the dead socket are requeued by the kernel when
+ * their request timeout fires, so persist always sets one.
+ *
+ * The daemon serves the root filesystem and maybe swap: it locks its
+ * memory, asks the OOM killer to spare it, marks itself '@' so systemd
+ * leaves it alone at shutdown, and allocates nothing after it starts.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <linux/nbd-netlink.h>
+
+#include "genl.h"
+#include "nbd-client.h"
+
+#define BACKOFF_MIN_MS	250
+#define CHECK_EVERY_MS	2000
+
+struct daemon {
+	struct persist *p;
+	const struct client_opts *o;
+	const struct export_info *e;
+	int host;		/* index of the server we use in the list */
+	int dead;		/* LINK_DEAD events not yet answered */
+	int marker;		/* open /sys/block/nbdN/pid */
+};
+
+/* Before CONNECT, so that no LINK_DEAD can slip past unseen. */
+int persist_prepare(struct persist *p)
+{
+	uint32_t group = 0;
+
+	if (genl_open(&p->events) < 0)
+		return client_error("netlink socket: %s", strerror(errno));
+	if (genl_resolve(&p->events, NBD_GENL_FAMILY_NAME,
+			 NBD_GENL_MCAST_GROUP_NAME, &p->family, &group) < 0 ||
+	    !group) {
+		int missing = errno == ENOENT || !group;
+
+		genl_close(&p->events);
+		if (missing)
+			return 1;
+		return client_error("netlink: looking up family \"nbd\": %s",
+				    strerror(errno));
+	}
+	if (genl_join(&p->events, group) < 0) {
+		genl_close(&p->events);
+		return client_error("netlink: joining %s: %s",
+				    NBD_GENL_MCAST_GROUP_NAME, strerror(errno));
+	}
+	return 0;
+}
+
+static void on_event(uint8_t cmd, const unsigned char *attrs, size_t len,
+		     void *arg)
+{
+	struct daemon *d = arg;
+	uint32_t index;
+
+	if (cmd != NBD_CMD_LINK_DEAD ||
+	    genl_get_u32(attrs, len, NBD_ATTR_INDEX, &index) < 0 ||
+	    (int)index != d->o->index)
+		return;
+	d->dead++;
+}
+
+/*
+ * The daemon outlives switch_root in the initramfs' mount namespace, where
+ * /sys is gone once the real root took it over: so it keeps the device's
+ * sysfs "pid" attribute open from the start. The kernel removes that file
+ * when the device is disconnected, and reads of a removed attribute fail,
+ * even if the device is configured again by someone else.
+ */
+static int open_device_marker(const struct client_opts *o)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/sys/block/nbd%d/pid", o->index);
+	return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+static int device_is_ours(const struct daemon *d)
+{
+	char buf[32];
+
+	return pread(d->marker, buf, sizeof(buf), 0) > 0;
+}
+
+static int reconfigure(const struct daemon *d, int fd)
+{
+	struct genl_sock gs;
+	struct genl_msg m;
+	size_t socks, item;
+	int r;
+
+	if (genl_open(&gs) < 0)
+		return -1;
+	genl_msg_init(&m, d->p->family, NBD_CMD_RECONFIGURE, NBD_GENL_VERSION);
+	genl_put_u32(&m, NBD_ATTR_INDEX, (uint32_t)d->o->index);
+	/* the kernel checks it against the one given at CONNECT */
+	if (d->o->identifier)
+		genl_put(&m, NBD_ATTR_BACKEND_IDENTIFIER, d->o->identifier,
+			 strlen(d->o->identifier) + 1);
+	socks = genl_nest_start(&m, NBD_ATTR_SOCKETS);
+	item = genl_nest_start(&m, NBD_SOCK_ITEM);
+	genl_put_u32(&m, NBD_SOCK_FD, (uint32_t)fd);
+	genl_nest_end(&m, item);
+	genl_nest_end(&m, socks);
+	r = genl_transact(&gs, &m);
+	genl_close(&gs);
+	return r;
+}
+
+/* Until a server takes us back, or the device is no longer ours. */
+static void reconnect(struct daemon *d)
+{
+	const struct client_opts *o = d->o;
+	int delay = BACKOFF_MIN_MS, attempt, fd;
+
+	client_log(o->device, "connection lost; reconnecting");
+	for (attempt = 0;; attempt++) {
+		/* name every failure at first, then every 20th attempt */
+		fd = reopen_export(o, d->e, &d->host, attempt > 3 && attempt % 20);
+		if (fd >= 0 && reconfigure(d, fd) == 0) {
+			close(fd);
+			client_log(o->device, "reconnected to server %d of %s",
+				   d->host + 1, o->hosts);
+			return;
+		}
+		if (fd >= 0) {
+			client_log(o->device, "reconnect: handing the socket to the kernel: %s",
+				   strerror(errno));
+			close(fd);
+		}
+		if (!device_is_ours(d)) {
+			client_log(o->device, "device was disconnected; stopping");
+			_exit(0);
+		}
+		backoff_sleep(&delay);
+	}
+}
+
+void persist_run(struct persist *p, const struct client_opts *o,
+		 const struct export_info *e, char **argv)
+{
+	struct daemon d = { .p = p, .o = o, .e = e };
+
+	d.marker = open_device_marker(o);
+	if (d.marker < 0) {
+		client_log(o->device, "cannot watch the device: %s",
+			   strerror(errno));
+		_exit(1);
+	}
+	daemon_setup(argv, o->nofork);
+	for (;;) {
+		if (genl_next_events(&p->events, CHECK_EVERY_MS, on_event,
+				     &d) < 0 && errno != EINTR) {
+			client_log(o->device, "netlink: %s", strerror(errno));
+			sleep(1);
+		}
+		while (d.dead > 0) {
+			d.dead--;
+			reconnect(&d);
+		}
+		if (!device_is_ours(&d)) {
+			client_log(o->device, "device was disconnected; stopping");
+			_exit(0);
+		}
+	}
+}

@@ -1,0 +1,33 @@
+#!/bin/bash
+# The root survives its server going away: while the guest writes and
+# syncs files on its NBD root, the server and its children are killed with
+# SIGKILL and restarted 5 s later on the same port. The guest then checks
+# every file from the server, the absence of I/O errors in dmesg, and that
+# the root is still read-write.
+# shellcheck source=tests/qemu/lib.sh
+. "$(dirname "$0")/lib.sh"
+img=$(test_image)
+start_server ours "$img"
+port=$SERVER_PORT
+log=$work/outage.log
+
+# the guest writes 40 files over ~15 s; the request timeout of 10 s
+# bounds how long requests caught in flight wait before they are resent
+boot_vm outage "root=nbd:10.0.2.2:$port:::timeout=10 nbdroot.retry=30 nbdtest=write-through-outage:40" &
+vm=$!
+for _ in $(seq 600); do
+	grep -aq 'NBDROOT-STEP writing' "$log" 2>/dev/null && break
+	kill -0 "$vm" 2>/dev/null || break
+	sleep 0.1
+done
+grep -aq 'NBDROOT-STEP writing' "$log" || { wait "$vm"; show_vm outage; fail "the guest never started writing"; }
+sleep 2
+stop_server KILL
+echo "server killed (SIGKILL to its process group) at $(date +%T)"
+ss -tlnp 2>/dev/null | grep -q ":$port " && fail "port $port still served after the kill"
+sleep 5
+FIXED_PORT=$port start_server ours "$img"
+echo "server restarted on port $port at $(date +%T)"
+wait "$vm"
+expect_marker outage
+grep -a 'nbd-client\|nbd0' "$log" | grep -av 'NBDROOT' | tail -n 5 | sed 's/^/    /'
