@@ -19,10 +19,23 @@ net_links() {
 	done
 }
 
-# Waits up to $1 seconds for a driver to register a link.
+# The link whose MAC address is $1 (BOOTIF=), if any.
+net_link_by_mac() {
+	for _l in $(net_links); do
+		if [ "$(cat "/sys/class/net/$_l/address" 2>/dev/null)" = "$1" ]; then
+			echo "$_l"
+			return 0
+		fi
+	done
+	return 1
+}
+
+# Waits up to $1 seconds for a driver to register a link (the link with
+# MAC $2 when given).
 net_wait_links() {
 	_i=0
-	while [ -z "$(net_links)" ]; do
+	while if [ -n "${2:-}" ]; then ! net_link_by_mac "$2" >/dev/null
+	    else [ -z "$(net_links)" ]; fi; do
 		[ "$_i" -lt $(($1 * 10)) ] || return 1
 		sleep 0.1
 		_i=$((_i + 1))
@@ -95,15 +108,11 @@ net_prefix() {
 }
 
 # ip=CLIENT:SERVER:GW:NETMASK:HOSTNAME:DEVICE:AUTOCONF:DNS0:DNS1:NTP0
-# (Documentation/admin-guide/nfs/nfsroot.rst) with a client address.
+# (Documentation/admin-guide/nfs/nfsroot.rst) with a client address:
+# net_static CLIENT SERVER GW NETMASK HOSTNAME DEVICE DNS0 DNS1, already
+# checked by the boot-line parser.
 net_static() {
-	_ifs=$IFS
-	IFS=:
-	# shellcheck disable=SC2086 # the fields are words
-	set -- $1
-	IFS=$_ifs
-	_addr=${1:-} _server=${2:-} _gw=${3:-} _mask=${4:-}
-	_host=${5:-} _dev=${6:-} _dns0=${8:-} _dns1=${9:-}
+	_addr=$1 _server=$2 _gw=$3 _mask=$4 _host=$5 _dev=$6 _dns0=$7 _dns1=$8
 	[ -n "$_dev" ] || _dev=$(net_links | head -n 1)
 	if [ -z "$_dev" ] || [ ! -e "/sys/class/net/$_dev" ]; then
 		echo "ip=: no interface \"$_dev\""
@@ -122,10 +131,12 @@ net_static() {
 	fi
 	[ -z "$_gw" ] || ip route add default via "$_gw" dev "$_dev"
 	[ -z "$_host" ] || hostname "$_host"
-	: >/etc/resolv.conf
-	for _ns in $_dns0 $_dns1; do
-		echo "nameserver $_ns" >>/etc/resolv.conf
-	done
+	if [ -n "$_dns0$_dns1" ]; then
+		: >/etc/resolv.conf
+		for _ns in $_dns0 $_dns1; do
+			echo "nameserver $_ns" >>/etc/resolv.conf
+		done
+	fi
 	interface=$_dev ip=$_addr subnet=${_mask:-255.255.255.0} \
 		router=$_gw dns="$_dns0 $_dns1" hostname=$_host \
 		siaddr=$_server "$DHCP_EVENT" static

@@ -148,15 +148,21 @@ stop_server() {
 # boot_vm NAME "KERNEL ARGS": boots the diskless VM; its serial console goes
 # to $work/NAME.log and its command line to $work/NAME.cmd. Returns QEMU's
 # exit status, 124 when the VM had to be killed after VM_TIMEOUT seconds.
+# VM_MEM (MiB), VM_NIC (device model), VM_MAC, VM_NET_OPTS (appended to the
+# user netdev, e.g. guestfwd=...) and VM_NET_BEFORE (words placed before
+# it: devices that come first on the PCI bus) shape the VM.
 boot_vm() {
 	local name=$1 append=$2 rc
 	local log=$work/$name.log
+	# shellcheck disable=SC2206 # VM_NET_BEFORE is words by design
 	local -a cmd=(qemu-system-x86_64 -accel tcg -m "${VM_MEM:-256}" -smp 1
 		-nodefaults -no-reboot -display none -monitor none
 		-serial "file:$log"
 		-kernel "$KERNEL" -initrd "$INITRD"
 		-append "console=ttyS0 panic=1 $append"
-		-netdev user,id=net0 -device "${VM_NIC:-virtio-net-pci},netdev=net0")
+		${VM_NET_BEFORE:-}
+		-netdev "user,id=net0${VM_NET_OPTS:+,$VM_NET_OPTS}"
+		-device "${VM_NIC:-virtio-net-pci},netdev=net0${VM_MAC:+,mac=$VM_MAC}")
 	printf '%q ' "${cmd[@]}" >"$work/$name.cmd"
 	echo "boot $name: $append"
 	# one VM at a time on this machine, whoever starts it (2 cores, TCG)
