@@ -117,27 +117,16 @@ static void serve_device(int dev, const struct client_opts *o,
 void ioctl_stop_daemon(const char *device)
 {
 	char path[64], buf[64];
-	int fd, index = device_index(device);
-	ssize_t n;
 	long pid;
 
-	snprintf(path, sizeof(path), "/sys/block/nbd%d/pid", index);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
+	snprintf(path, sizeof(path), "/sys/block/nbd%d/pid",
+		 device_index(device));
+	if (read_small(path, buf, sizeof(buf)) <= 0)
 		return;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return;
-	buf[n] = '\0';
 	pid = strtol(buf, NULL, 10);
 	snprintf(path, sizeof(path), "/proc/%ld/cmdline", pid);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n > 0 && buf[0] == '@' && strstr(buf, "nbd-client"))
+	if (read_small(path, buf, sizeof(buf)) > 0 && buf[0] == '@' &&
+	    strstr(buf, "nbd-client"))
 		kill((pid_t)pid, SIGTERM);
 }
 

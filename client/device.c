@@ -26,6 +26,22 @@ int device_index(const char *device)
 	return n;
 }
 
+/* Reads a small file (sysfs, procfs) into buf as a string; length or -1. */
+ssize_t read_small(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return n;
+}
+
 /*
  * Upstream's -c: prints the pid that connected the device and returns 0,
  * returns 1 when it is not connected, 2 when it is no NBD device.
@@ -33,22 +49,15 @@ int device_index(const char *device)
 int device_check(const char *device)
 {
 	char path[64], pid[32];
-	int index = device_index(device), fd;
-	ssize_t n;
+	int index = device_index(device);
 
 	if (index < 0) {
 		client_error("%s is not an NBD device (/dev/nbdN)", device);
 		return 2;
 	}
 	snprintf(path, sizeof(path), "/sys/block/nbd%d/pid", index);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
+	if (read_small(path, pid, sizeof(pid)) <= 0)
 		return 1;
-	n = read(fd, pid, sizeof(pid) - 1);
-	close(fd);
-	if (n <= 0)
-		return 1;
-	pid[n] = '\0';
 	fputs(pid, stdout);
 	return 0;
 }

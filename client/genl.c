@@ -118,6 +118,69 @@ static int genl_send(struct genl_sock *gs, struct genl_msg *m)
 }
 
 /*
+ * Calls fn for each netlink message of the n bytes received in rx_buf,
+ * each checked to lie within them, until fn returns non-zero; returns
+ * that value, or 0.
+ */
+static int for_each_message(size_t n,
+			    int (*fn)(const struct nlmsghdr *nh, size_t len,
+				      void *arg),
+			    void *arg)
+{
+	size_t off = 0, rem = n;
+	int r;
+
+	while (rem >= NLMSG_HDRLEN) {
+		const struct nlmsghdr *nh =
+			(const struct nlmsghdr *)(rx_buf + off);
+		size_t len = nh->nlmsg_len;
+
+		if (len < NLMSG_HDRLEN || len > rem)
+			return errno = EPROTO, -1;
+		r = fn(nh, len, arg);
+		if (r)
+			return r;
+		len = NLMSG_ALIGN(len);
+		if (len >= rem)
+			break;
+		off += len;
+		rem -= len;
+	}
+	return 0;
+}
+
+struct reply_wait {
+	uint32_t seq;
+	void (*on_data)(const unsigned char *attrs, size_t len, void *arg);
+	void *arg;
+};
+
+/* 1 on the ACK, -1 on an error from the kernel, 0 to read on. */
+static int reply_message(const struct nlmsghdr *nh, size_t len, void *arg)
+{
+	const struct reply_wait *w = arg;
+	const unsigned char *p = (const unsigned char *)nh;
+
+	if (nh->nlmsg_seq != w->seq)
+		return 0;	/* a stale reply */
+	if (nh->nlmsg_type == NLMSG_ERROR) {
+		const struct nlmsgerr *e = NLMSG_DATA(nh);
+
+		if (len < NLMSG_HDRLEN + sizeof(*e))
+			return errno = EPROTO, -1;
+		if (e->error)
+			return errno = -e->error, -1;
+		return 1;
+	}
+	if (nh->nlmsg_type == NLMSG_DONE)
+		return 1;
+	if (w->on_data && len >= NLMSG_HDRLEN + GENL_HDRLEN)
+		w->on_data(p + NLMSG_HDRLEN + GENL_HDRLEN,
+			   len - NLMSG_HDRLEN - GENL_HDRLEN, w->arg);
+	return 0;
+}
+
+/*
  * Reads replies to the last request until its ACK or error. Data replies
  * are handed to on_data (may be NULL).
  */
@@ -126,46 +189,21 @@ static int genl_wait(struct genl_sock *gs,
 				     void *arg),
 		     void *arg)
 {
-	for (;;) {
-		ssize_t n = recv(gs->fd, rx_buf, sizeof(rx_buf), 0);
-		size_t rem, off = 0;
+	struct reply_wait w = { .seq = gs->seq, .on_data = on_data,
+				.arg = arg };
+	ssize_t n;
+	int r;
 
+	for (;;) {
+		n = recv(gs->fd, rx_buf, sizeof(rx_buf), 0);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			return -1;
 		}
-		rem = (size_t)n;
-		while (rem >= NLMSG_HDRLEN) {
-			struct nlmsghdr *nh = (struct nlmsghdr *)(rx_buf + off);
-			size_t len = nh->nlmsg_len;
-
-			if (len < NLMSG_HDRLEN || len > rem)
-				return errno = EPROTO, -1;
-			if (nh->nlmsg_seq != gs->seq) {
-				/* a stale reply: skip it */
-			} else if (nh->nlmsg_type == NLMSG_ERROR) {
-				struct nlmsgerr *e = NLMSG_DATA(nh);
-
-				if (len < NLMSG_HDRLEN + sizeof(*e))
-					return errno = EPROTO, -1;
-				if (e->error)
-					return errno = -e->error, -1;
-				return 0;
-			} else if (nh->nlmsg_type == NLMSG_DONE) {
-				return 0;
-			} else if (on_data &&
-				   len >= NLMSG_HDRLEN + GENL_HDRLEN) {
-				on_data(rx_buf + off + NLMSG_HDRLEN +
-					GENL_HDRLEN,
-					len - NLMSG_HDRLEN - GENL_HDRLEN, arg);
-			}
-			len = NLMSG_ALIGN(len);
-			if (len >= rem)
-				break;
-			off += len;
-			rem -= len;
-		}
+		r = for_each_message((size_t)n, reply_message, &w);
+		if (r)
+			return r < 0 ? -1 : 0;
 	}
 }
 
@@ -272,13 +310,31 @@ int genl_join(struct genl_sock *gs, uint32_t group)
 			  sizeof(group));
 }
 
+struct event_sink {
+	void (*fn)(uint8_t cmd, const unsigned char *attrs, size_t len,
+		   void *arg);
+	void *arg;
+};
+
+static int event_message(const struct nlmsghdr *nh, size_t len, void *arg)
+{
+	const struct event_sink *sink = arg;
+	const unsigned char *p = (const unsigned char *)nh;
+	const struct genlmsghdr *gh = NLMSG_DATA(nh);
+
+	if (len >= NLMSG_HDRLEN + GENL_HDRLEN)
+		sink->fn(gh->cmd, p + NLMSG_HDRLEN + GENL_HDRLEN,
+			 len - NLMSG_HDRLEN - GENL_HDRLEN, sink->arg);
+	return 0;
+}
+
 int genl_next_events(struct genl_sock *gs, int timeout_ms,
 		     void (*fn)(uint8_t cmd, const unsigned char *attrs,
 				size_t len, void *arg),
 		     void *arg)
 {
 	struct pollfd p = { .fd = gs->fd, .events = POLLIN };
-	size_t rem, off = 0;
+	struct event_sink sink = { .fn = fn, .arg = arg };
 	ssize_t n;
 	int r = poll(&p, 1, timeout_ms);
 
@@ -287,22 +343,8 @@ int genl_next_events(struct genl_sock *gs, int timeout_ms,
 	n = recv(gs->fd, rx_buf, sizeof(rx_buf), MSG_DONTWAIT);
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? 0 : -1;
-	rem = (size_t)n;
-	while (rem >= NLMSG_HDRLEN + GENL_HDRLEN) {
-		struct nlmsghdr *nh = (struct nlmsghdr *)(rx_buf + off);
-		struct genlmsghdr *gh = NLMSG_DATA(nh);
-		size_t len = nh->nlmsg_len;
-
-		if (len < NLMSG_HDRLEN + GENL_HDRLEN || len > rem)
-			break;
-		fn(gh->cmd, rx_buf + off + NLMSG_HDRLEN + GENL_HDRLEN,
-		   len - NLMSG_HDRLEN - GENL_HDRLEN, arg);
-		len = NLMSG_ALIGN(len);
-		if (len >= rem)
-			break;
-		off += len;
-		rem -= len;
-	}
+	if (for_each_message((size_t)n, event_message, &sink) < 0)
+		return -1;
 	return 1;
 }
 

@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "genl.h"
 
@@ -103,6 +104,7 @@ void persist_run(struct persist *p, const struct client_opts *o,
 /* device.c */
 int device_index(const char *device);
 int device_check(const char *device);
+ssize_t read_small(const char *path, char *buf, size_t len);
 void device_rescan(const char *device);
 
 #endif
