@@ -198,4 +198,43 @@ static inline char *make_image(size_t size)
 	return path;
 }
 
+/* Skips the greeting and every option reply up to GO's ACK. */
+static inline bool cur_skip_to_transmission(struct cur *c)
+{
+	const unsigned char *p;
+	struct nbd_opt_reply_hdr h;
+
+	if (!cur_greeting(c))
+		return false;
+	for (;;) {
+		p = cur_take(c, NBD_OPT_REPLY_HDR_SIZE);
+		if (!p || nbd_opt_reply_hdr_decode(p, &h) < 0 ||
+		    (h.length && !cur_take(c, h.length)))
+			return false;
+		if (h.option == NBD_OPT_GO && h.type == NBD_REP_ACK)
+			return true;
+	}
+}
+
+/* Runs a stream that GOes; c is left at the first transmission reply. */
+static inline int st_run_tx(const struct stream *in, const struct config *cfg,
+			    struct stream *out, struct cur *c)
+{
+	int r = st_run(in, cfg, out);
+
+	*c = (struct cur){ out->b, out->n };
+	CHECK(cur_skip_to_transmission(c));
+	return r;
+}
+
+/* A configuration with one export "" over a fresh make_image(size). */
+static inline struct config *st_config(size_t size)
+{
+	struct config *cfg = config_new();
+	struct export *e = config_add_export(cfg, "");
+
+	e->path = make_image(size);
+	return cfg;
+}
+
 #endif

@@ -36,19 +36,6 @@ static void go(struct stream *s)
 	st_info(s, NBD_OPT_GO, "", 0, NULL, 0);
 }
 
-static bool skip_to_transmission(struct cur *c)
-{
-	const unsigned char *d;
-	uint32_t len, type;
-
-	if (!cur_greeting(c))
-		return false;
-	do
-		type = cur_rep(c, NBD_OPT_GO, &d, &len);
-	while (type == NBD_REP_INFO);
-	return type == NBD_REP_ACK;
-}
-
 static void test_flush_and_fua(void)
 {
 	struct stream in = { 0 }, out = { 0 };
@@ -65,9 +52,7 @@ static void test_flush_and_fua(void)
 	st_req(&in, NBD_CMD_FLAG_FUA, NBD_CMD_TRIM, 5, 8192, 4096);
 	sync_calls = 0;
 	failures_left = 0;
-	CHECK_EQ(st_run(&in, cfg, &out), 0);
-	c = (struct cur){ out.b, out.n };
-	CHECK(skip_to_transmission(&c));
+	CHECK_EQ(st_run_tx(&in, cfg, &out, &c), 0);
 	CHECK_EQ(cur_simple(&c, 1), 0);
 	CHECK_EQ(cur_simple(&c, 2), 0);
 	CHECK_EQ(cur_simple(&c, 3), 0);
@@ -77,9 +62,7 @@ static void test_flush_and_fua(void)
 
 	/* Every sync fails: each of them is EIO, the plain WRITE is not. */
 	failures_left = -1;
-	CHECK_EQ(st_run(&in, cfg, &out), 0);
-	c = (struct cur){ out.b, out.n };
-	CHECK(skip_to_transmission(&c));
+	CHECK_EQ(st_run_tx(&in, cfg, &out, &c), 0);
 	CHECK_EQ(cur_simple(&c, 1), 0);
 	CHECK_EQ(cur_simple(&c, 2), NBD_EIO);
 	CHECK_EQ(cur_simple(&c, 3), NBD_EIO);
@@ -101,9 +84,7 @@ static void test_sticky(void)
 	st_req(&in, 0, NBD_CMD_FLUSH, 3, 0, 0);
 	sync_calls = 0;
 	failures_left = 1;	/* then the kernel reports success again */
-	CHECK_EQ(st_run(&in, cfg, &out), 0);
-	c = (struct cur){ out.b, out.n };
-	CHECK(skip_to_transmission(&c));
+	CHECK_EQ(st_run_tx(&in, cfg, &out, &c), 0);
 	CHECK_EQ(cur_simple(&c, 1), NBD_EIO);
 	CHECK_EQ(cur_simple(&c, 2), NBD_EIO);
 	CHECK_EQ(cur_simple(&c, 3), NBD_EIO);
@@ -111,9 +92,7 @@ static void test_sticky(void)
 
 	/* a new connection starts clean */
 	failures_left = 0;
-	CHECK_EQ(st_run(&in, cfg, &out), 0);
-	c = (struct cur){ out.b, out.n };
-	CHECK(skip_to_transmission(&c));
+	CHECK_EQ(st_run_tx(&in, cfg, &out, &c), 0);
 	CHECK_EQ(cur_simple(&c, 1), 0);
 	free(in.b);
 	free(out.b);
@@ -123,9 +102,8 @@ int main(void)
 {
 	struct export *e;
 
-	cfg = config_new();
-	e = config_add_export(cfg, "");
-	e->path = make_image(1 << 20);
+	cfg = st_config(1 << 20);
+	e = cfg->exports;
 	test_flush_and_fua();
 	test_sticky();
 	unlink(e->path);

@@ -48,34 +48,6 @@ static void go(struct stream *s, const char *name, bool structured)
 	st_info(s, NBD_OPT_GO, name, strlen(name), NULL, 0);
 }
 
-/* Skips the greeting and every option reply up to GO's ACK. */
-static bool skip_to_transmission(struct cur *c)
-{
-	const unsigned char *p;
-	struct nbd_opt_reply_hdr h;
-
-	if (!cur_greeting(c))
-		return false;
-	for (;;) {
-		p = cur_take(c, NBD_OPT_REPLY_HDR_SIZE);
-		if (!p || nbd_opt_reply_hdr_decode(p, &h) < 0 ||
-		    !cur_take(c, h.length))
-			return false;
-		if (h.option == NBD_OPT_GO && h.type == NBD_REP_ACK)
-			return true;
-	}
-}
-
-/* Runs the stream; c is left at the first transmission reply. */
-static int run_tx(const struct stream *in, struct stream *out, struct cur *c)
-{
-	int r = st_run(in, cfg, out);
-
-	*c = (struct cur){ out->b, out->n };
-	CHECK(skip_to_transmission(c));
-	return r;
-}
-
 static void read_image(size_t off, unsigned char *buf, size_t len)
 {
 	int fd = open(cfg->exports->path, O_RDONLY);
@@ -101,7 +73,7 @@ static void test_write_read_flush(void)
 	st_req(&in, 0, NBD_CMD_READ, 4, 8190, 8);
 	st_req(&in, 0, NBD_CMD_CACHE, 5, 0, IMG_SIZE);
 	st_req(&in, 0, NBD_CMD_DISC, 6, 0, 0);
-	CHECK_EQ(run_tx(&in, &out, &c), 0);
+	CHECK_EQ(st_run_tx(&in, cfg, &out, &c), 0);
 	CHECK_EQ(cur_simple(&c, 1), 0);
 	CHECK_EQ(cur_simple(&c, 2), 0);
 	CHECK_EQ(cur_simple(&c, 3), 0);
@@ -163,7 +135,7 @@ static void test_errors(void)
 			st_put(&in, payload, bad[i].len);
 		st_req(&in, 0, NBD_CMD_READ, 200 + i, 251, 1);
 	}
-	CHECK_EQ(run_tx(&in, &out, &c), 0);
+	CHECK_EQ(st_run_tx(&in, cfg, &out, &c), 0);
 	for (i = 0; i < n; i++) {
 		CHECK_EQ(cur_simple(&c, 100 + i), bad[i].err);
 		CHECK_EQ(cur_simple(&c, 200 + i), 0);
@@ -189,7 +161,7 @@ static void test_read_only(void)
 	st_req(&in, 0, NBD_CMD_TRIM, 2, 0, 512);
 	st_req(&in, 0, NBD_CMD_WRITE_ZEROES, 3, 0, 512);
 	st_req(&in, 0, NBD_CMD_FLUSH, 4, 0, 0);
-	CHECK_EQ(run_tx(&in, &out, &c), 0);
+	CHECK_EQ(st_run_tx(&in, cfg, &out, &c), 0);
 	CHECK_EQ(cur_simple(&c, 1), NBD_EPERM);
 	CHECK_EQ(cur_simple(&c, 2), NBD_EPERM);
 	CHECK_EQ(cur_simple(&c, 3), NBD_EPERM);
@@ -211,7 +183,7 @@ static void test_bad_requests(void)
 	st_put(&in, "\x12\x56\x09\x53", 4);		/* the old magic */
 	st_put(&in, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 24);
 	st_req(&in, 0, NBD_CMD_READ, 2, 0, 1);
-	CHECK_EQ(run_tx(&in, &out, &c), -1);
+	CHECK_EQ(st_run_tx(&in, cfg, &out, &c), -1);
 	CHECK_EQ(cur_simple(&c, 1), 0);
 	CHECK(cur_take(&c, 1) != NULL);
 	CHECK_EQ(c.rem, 0);
@@ -255,7 +227,7 @@ static void test_trim_and_zeroes(void)
 	st_req(&in, NBD_CMD_FLAG_FUA, NBD_CMD_WRITE_ZEROES, 2, 131072, 65536);
 	st_req(&in, NBD_CMD_FLAG_NO_HOLE | NBD_CMD_FLAG_FAST_ZERO,
 	       NBD_CMD_WRITE_ZEROES, 3, 196608, 65536);
-	CHECK_EQ(run_tx(&in, &out, &c), 0);
+	CHECK_EQ(st_run_tx(&in, cfg, &out, &c), 0);
 	CHECK_EQ(cur_simple(&c, 1), 0);
 	CHECK_EQ(cur_simple(&c, 2), 0);
 	CHECK_EQ(cur_simple(&c, 3), 0);
@@ -272,7 +244,7 @@ static void test_trim_and_zeroes(void)
 	in.n = 0;
 	go(&in, "notrim", false);
 	st_req(&in, 0, NBD_CMD_TRIM, 1, 0, 512);
-	CHECK_EQ(run_tx(&in, &out, &c), 0);
+	CHECK_EQ(st_run_tx(&in, cfg, &out, &c), 0);
 	CHECK_EQ(cur_simple(&c, 1), NBD_EINVAL);
 	free(in.b);
 	free(out.b);
@@ -318,7 +290,7 @@ static void test_structured(void)
 	st_req(&in, 0, NBD_CMD_FLUSH, 6, 0, 0);
 	/* without DF: data, then the 128 KiB hole as one 12-byte chunk */
 	st_req(&in, 0, NBD_CMD_READ, 7, 60000, 196608 - 60000);
-	CHECK_EQ(run_tx(&in, &out, &c), 0);
+	CHECK_EQ(st_run_tx(&in, cfg, &out, &c), 0);
 	CHECK_EQ(cur_chunk(&c, 1, &d, &len), NBD_REPLY_TYPE_OFFSET_DATA);
 	CHECK_EQ(len, 12);
 	CHECK(d && get_be64(d) == 300 && d[8] == 300 % 251);
