@@ -415,7 +415,7 @@ static int handle_option(struct conn *c, const struct opt *o)
 	}
 }
 
-/* Reads one option header and its data into c->buf. 1: EOF. */
+/* Reads one option header and its data into c->buf. 1: EOF or SIGTERM. */
 static int read_option(struct conn *c, struct opt *o)
 {
 	unsigned char hdr[NBD_OPT_HDR_SIZE];
@@ -423,8 +423,14 @@ static int read_option(struct conn *c, struct opt *o)
 	ssize_t r;
 
 	r = read_full(c->in, hdr, sizeof(hdr), c->deadline);
-	if (r == 0)
+	if (r == 0) {
+		c->outcome = "closed in negotiation";
 		return 1;
+	}
+	if (r < 0 && errno == EINTR && srv_stopping) {
+		c->outcome = "stopped by SIGTERM in negotiation";
+		return 1;
+	}
 	if (r < 0)
 		return conn_fail(c, "reading option: %s", strerror(errno));
 	if ((size_t)r < sizeof(hdr))
@@ -488,10 +494,8 @@ int negotiate(struct conn *c)
 		return -1;
 	for (;;) {
 		r = read_option(c, &o);
-		if (r == 1) {
-			c->outcome = "closed in negotiation";
+		if (r == 1)
 			return 1;
-		}
 		if (r < 0)
 			return -1;
 		r = handle_option(c, &o);

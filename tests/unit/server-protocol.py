@@ -353,14 +353,18 @@ def handshake_deadline_and_idle_clients():
 def sigterm_lets_children_finish():
     path, data = make_image()
     srv = Server(path)
+    negotiating = Client(srv.port).greet()
     c = Client(srv.port).greet()
     c.go()
     c.req(CMD_READ, 1, 0, 8)
     assert c.reply(1, 8) == (0, data[:8])
     srv.p.send_signal(signal.SIGTERM)
     c.expect_close()
+    negotiating.expect_close()
     assert srv.p.wait(10) == 0, "exit status %s" % srv.p.returncode
-    assert "stopped by SIGTERM" in srv.logtext(), srv.logtext()
+    log = srv.logtext()
+    assert "1 requests, stopped by SIGTERM" in log, log
+    assert "0 requests, stopped by SIGTERM in negotiation" in log, log
 
 
 def sighup_rereads_config():
