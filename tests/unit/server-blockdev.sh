@@ -3,6 +3,7 @@
 # BLKGETSIZE64, an nbdcopy round trip compared with the device itself,
 # qemu-io zeroes and discard, and -r. Needs root and a free loop device.
 cd "$(dirname "$0")/../.." || exit 1
+# shellcheck source=tests/unit/server-lib
 . tests/unit/server-lib
 need nbdinfo nbdcopy qemu-io losetup ss timeout cmp
 [ "$(id -u)" = 0 ] || { echo "skipped: needs root for a loop device"; exit 77; }

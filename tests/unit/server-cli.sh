@@ -4,6 +4,7 @@
 # line) or address; unknown config keys warn; without -n the server
 # detaches; -d on ip:port serves clients one by one without forking.
 cd "$(dirname "$0")/../.." || exit 1
+# shellcheck source=tests/unit/server-lib
 . tests/unit/server-lib
 need nbdinfo ss timeout
 
@@ -58,7 +59,7 @@ grep -q '^nbd-server: user no-such-user-nbdroot: no such user$' "$TMP/err" ||
 	fail "unknown user message: $(cat "$TMP/err")"
 
 # Without -n or -d the server detaches: the command returns at once.
-for try in 1 2 3 4 5; do
+for _ in 1 2 3 4 5; do
 	PORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
 	listening "$PORT" && continue
 	timeout 10 "$SERVER" "127.0.0.1@$PORT" "$TMP/disk.img" 2>"$TMP/err" ||

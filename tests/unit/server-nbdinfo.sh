@@ -3,6 +3,7 @@
 # advertised capabilities, a write/read round trip compared with cmp, and
 # the map after a trim. Host only, 127.0.0.1, bounded by timeouts.
 cd "$(dirname "$0")/../.." || exit 1
+# shellcheck source=tests/unit/server-lib
 . tests/unit/server-lib
 need nbdinfo nbdcopy ss timeout cmp
 

@@ -3,6 +3,7 @@
 # writes and reads with FUA, write-zeroes with and without unmap, discard,
 # flush; an image converted in and compared; the allocation map.
 cd "$(dirname "$0")/../.." || exit 1
+# shellcheck source=tests/unit/server-lib
 . tests/unit/server-lib
 need qemu-io qemu-img ss timeout
 
