@@ -89,8 +89,10 @@ nbdroot_is_netmask() {
 }
 
 # Splits the host list off an nbd: spec. Hosts are IPv4 addresses, names,
-# or bracketed IPv6 addresses, separated by ','; they end at the first ':'
-# outside brackets. Sets sp_host and sp_rest (what follows that ':').
+# or bracketed IPv6 addresses, each optionally followed by @PORT (servers
+# on their own ports, as in nbd-server's ip@port), separated by ','; they
+# end at the first ':' outside brackets. Sets sp_host and sp_rest (what
+# follows that ':').
 nbdroot_split_hosts() {
 	_rest=$1
 	sp_host=
@@ -98,7 +100,7 @@ nbdroot_split_hosts() {
 		case $_rest in
 		\[*\]*)	_part="${_rest%%\]*}]" ;;
 		\[*)	nr_error="$2: unterminated '[' in host"; return 1 ;;
-		*)	_part=${_rest%%[:,]*} ;;
+		*)	_part=${_rest%%[:,@]*} ;;
 		esac
 		case $_part in
 		*[!A-Za-z0-9.:_\[\]-]*)
@@ -107,6 +109,13 @@ nbdroot_split_hosts() {
 		esac
 		_rest=${_rest#"$_part"}
 		sp_host=$sp_host$_part
+		case $_rest in
+		@*)	_hport=${_rest#@}
+			_hport=${_hport%%[:,]*}
+			nbdroot_check_port "$_hport" "$2" || return 1
+			_rest=${_rest#@"$_hport"}
+			sp_host=$sp_host@$_hport ;;
+		esac
 		case $_rest in
 		,*)	sp_host=$sp_host,; _rest=${_rest#,} ;;
 		*)	break ;;

@@ -22,6 +22,8 @@ netroot=nbd:10.0.0.1:10809/r rw	root=nbd:10.0.0.1:10809/r|host=10.0.0.1|port=108
 root=nbd:[fe80::1]:99/x	host=[fe80::1]|port=99|name=x
 root=nbd:[2001:db8::1]:/x	host=[2001:db8::1]|port=10809|name=x
 root=nbd:a,[::1],b.example:7/n	host=a,[::1],b.example|port=7|name=n
+root=nbd:10.0.2.2@10810,[::1]@99,b:7/n	host=10.0.2.2@10810,[::1]@99,b|port=7|name=n
+root=nbd:h@x:1	ERR root=nbd:h@x:1: port "x" is not a number from 1 to 65535
 root=nbd::/name	host=|port=10809|name=name
 root=nbd:dhcp	host=|port=10809|name=
 root=nbd:dhcp:/img	host=|name=img
