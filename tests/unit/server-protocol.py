@@ -11,6 +11,7 @@ not delaying others, SIGTERM, SIGHUP, maxconnections, authfile, per-client
 
 Usage: server-protocol.py SERVER_BINARY
 """
+import atexit
 import os
 import random
 import signal
@@ -37,6 +38,7 @@ EPERM, EINVAL, ENOSPC = 1, 22, 28
 
 SERVER = os.path.abspath(sys.argv[1])
 TMP = tempfile.mkdtemp(prefix="nbdroot-proto-")
+atexit.register(subprocess.run, ["rm", "-rf", TMP])
 SIZE = 1 << 20
 failures = []
 
@@ -559,7 +561,6 @@ for fn in (bad_inputs, handshake_deadline_and_idle_clients,
            maxconnections, authfile_and_per_client_files, inetd_mode,
            listen_fds, privilege_drop):
     case(fn)
-subprocess.run(["rm", "-rf", TMP])
 if failures:
     print("failed: " + " ".join(failures))
     sys.exit(1)
