@@ -38,7 +38,19 @@ EPERM, EINVAL, ENOSPC = 1, 22, 28
 
 SERVER = os.path.abspath(sys.argv[1])
 TMP = tempfile.mkdtemp(prefix="nbdroot-proto-")
-atexit.register(subprocess.run, ["rm", "-rf", TMP])
+servers = []
+
+
+def cleanup():
+    for p in servers:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    subprocess.run(["rm", "-rf", TMP])
+
+
+atexit.register(cleanup)
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
 SIZE = 1 << 20
 failures = []
 
@@ -127,6 +139,7 @@ class Server:
             self.p = subprocess.Popen(
                 [SERVER, mode, "127.0.0.1@%d" % self.port] + list(args),
                 stderr=open(self.log, "w"), env=env)
+            servers.append(self.p)
             if self.wait_listening():
                 return
             self.p.wait(5)
