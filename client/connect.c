@@ -79,7 +79,7 @@ int connect_server(const char *host, uint16_t port, char *peer,
 	union sockaddr_any sa;
 	socklen_t salen = 0;
 	int fd, one = 1, flags;
-	long long deadline = now_ms() + CLIENT_CONNECT_TIMEOUT * 1000;
+	long long deadline = now_ms() + client_timeout * 1000;
 
 	snprintf(peer, peerlen, "%s:%u", host, (unsigned)port);
 	if (parse_address(host, port, &sa, &salen) < 0)

@@ -17,6 +17,8 @@
  * but times() counts USER_HZ ticks since boot, and USER_HZ is 100 on every
  * architecture's syscall ABI.
  */
+int client_timeout = CLIENT_CONNECT_TIMEOUT;
+
 long long now_ms(void)
 {
 	return (long long)(unsigned long)times(NULL) * 10;

@@ -147,6 +147,35 @@ out_close:
 	return -1;
 }
 
+static void print_export(const char *name, const char *desc)
+{
+	if (*desc)
+		printf("%s\t%s\n", name, desc);
+	else
+		printf("%s\n", name);
+}
+
+/* -l: every server of the list is asked in turn until one answers. */
+static int list(const struct client_opts *o)
+{
+	char host[256], peer[300];
+	uint16_t port;
+	int i, fd, n = -1;
+
+	for (i = 0; n < 0 && i < count_hosts(o->hosts); i++) {
+		if (nth_server(o->hosts, i, o->port, host, sizeof(host),
+			       &port) < 0)
+			return client_error("server %d of \"%s\" is malformed",
+					    i + 1, o->hosts);
+		fd = connect_server(host, port, peer, sizeof(peer));
+		if (fd < 0)
+			continue;
+		n = list_exports(fd, peer, print_export);
+		close(fd);
+	}
+	return n < 0 ? -1 : 0;
+}
+
 static int disconnect(const char *device)
 {
 	int index = device_index(device), r;
@@ -209,7 +238,7 @@ int main(int argc, char **argv)
 		r = disconnect(c.target);
 		break;
 	case MODE_LIST:
-		r = client_error("-list is not supported yet");
+		r = list(&c.opts);
 		break;
 	default:
 		if (c.opts.persist || c.opts.nonetlink || c.opts.swap ||

@@ -58,6 +58,7 @@ void client_log_to_kmsg(void);
 void daemon_setup(char **argv, int foreground);
 
 /* io.c: whole-buffer transfers bounded by an absolute deadline */
+extern int client_timeout;	/* s, connect and handshake; tests lower it */
 long long now_ms(void);
 int read_full(int fd, void *buf, size_t len, long long deadline);
 int write_full(int fd, const void *buf, size_t len, long long deadline);
@@ -78,6 +79,8 @@ void backoff_sleep(int *delay_ms);
 /* negotiate.c: newstyle handshake up to transmission */
 int negotiate(int fd, const char *peer, const char *name, int no_optgo,
 	      struct export_info *info);
+int list_exports(int fd, const char *peer,
+		 void (*fn)(const char *name, const char *desc));
 
 /* attach-netlink.c: 1 when the "nbd" genl family is missing */
 int netlink_connect(const struct client_opts *o, const struct export_info *e,

@@ -219,7 +219,7 @@ int negotiate(int fd, const char *peer, const char *name, int no_optgo,
 {
 	struct session s = {
 		.fd = fd, .peer = peer, .name = name,
-		.deadline = now_ms() + CLIENT_CONNECT_TIMEOUT * 1000,
+		.deadline = now_ms() + client_timeout * 1000,
 	};
 	int r = 1;
 
@@ -241,4 +241,70 @@ int negotiate(int fd, const char *peer, const char *name, int no_optgo,
 		return client_error("server %s: export \"%s\" has size 0",
 				    peer, name);
 	return 0;
+}
+
+/* One NBD_REP_SERVER: u32 name length, name, then the description. */
+static int parse_server_reply(const struct session *s, const unsigned char *p,
+			      uint32_t len, char *name, size_t namelen,
+			      char *desc, size_t desclen)
+{
+	uint32_t n;
+
+	if (len < 4)
+		return client_error("server %s sent a truncated LIST reply (%u bytes)",
+				    s->peer, len);
+	n = get_be32(p);
+	if (n > len - 4)
+		return client_error("server %s sent a LIST reply whose name (%u bytes) overruns it (%u bytes)",
+				    s->peer, n, len);
+	printable(name, namelen, p + 4, n);
+	printable(desc, desclen, p + 4 + n, len - 4 - n);
+	return 0;
+}
+
+/*
+ * -list: NBD_OPT_LIST, then NBD_OPT_ABORT. fn gets each export's name and
+ * description, made printable. Returns the number of exports, or -1.
+ */
+int list_exports(int fd, const char *peer,
+		 void (*fn)(const char *name, const char *desc))
+{
+	struct session s = {
+		.fd = fd, .peer = peer, .name = "",
+		.deadline = now_ms() + client_timeout * 1000,
+	};
+	struct nbd_opt_reply_hdr rep;
+	char name[NBD_MAX_NAME + 1], desc[256];
+	int count = 0;
+
+	if (read_greeting(&s) < 0 || send_client_flags(&s) < 0)
+		return -1;
+	if (!(s.hflags & NBD_FLAG_FIXED_NEWSTYLE))
+		return client_error("server %s cannot list its exports (no fixed newstyle)",
+				    peer);
+	if (send_option(&s, NBD_OPT_LIST, NULL, 0) < 0)
+		return -1;
+	for (;;) {
+		if (read_option_reply(&s, NBD_OPT_LIST, &rep) < 0)
+			return -1;
+		if (rep.type == NBD_REP_ACK)
+			break;
+		if (rep.type & NBD_REP_FLAG_ERROR) {
+			printable(desc, sizeof(desc), reply_buf, rep.length);
+			return client_error("server %s refused to list its exports: %s%s%s",
+					    peer, nbd_rep_name(rep.type),
+					    rep.length ? ": " : "", desc);
+		}
+		if (rep.type != NBD_REP_SERVER)
+			return client_error("server %s sent reply %s to LIST",
+					    peer, nbd_rep_name(rep.type));
+		if (parse_server_reply(&s, reply_buf, rep.length, name,
+				       sizeof(name), desc, sizeof(desc)) < 0)
+			return -1;
+		fn(name, desc);
+		count++;
+	}
+	/* ABORT is a courtesy; the server may close without its ACK */
+	send_option(&s, NBD_OPT_ABORT, NULL, 0);
+	return count;
 }

@@ -348,6 +348,126 @@ static void test_name_too_long(void)
 	CHECK_EQ(r.sent_len, 0);
 }
 
+static void test_silent_server_times_out(void)
+{
+	int sv[2];
+	struct export_info info;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+		return;
+	client_timeout = 1;
+	CHECK_EQ(negotiate(sv[0], "srv:10809", "", 0, &info), -1);
+	CHECK(strstr(client_last_error(), "before its greeting: Connection timed out") != NULL);
+	client_timeout = CLIENT_CONNECT_TIMEOUT;
+	close(sv[0]);
+	close(sv[1]);
+}
+
+static int listed;
+static char listed_names[256];
+
+static void collect(const char *name, const char *desc)
+{
+	listed++;
+	strncat(listed_names, name, sizeof(listed_names) - strlen(listed_names) - 1);
+	strncat(listed_names, "=", sizeof(listed_names) - strlen(listed_names) - 1);
+	strncat(listed_names, desc, sizeof(listed_names) - strlen(listed_names) - 1);
+	strncat(listed_names, ";", sizeof(listed_names) - strlen(listed_names) - 1);
+}
+
+static int run_list(const struct bytes *server, unsigned char *sent,
+		    size_t *sent_len)
+{
+	int sv[2], r;
+	ssize_t n;
+
+	listed = 0;
+	listed_names[0] = '\0';
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
+		return -2;
+	if (write(sv[1], server->b, server->n) != (ssize_t)server->n)
+		return -2;
+	shutdown(sv[1], SHUT_WR);
+	r = list_exports(sv[0], "srv:10809", collect);
+	close(sv[0]);
+	*sent_len = 0;
+	while ((n = read(sv[1], sent + *sent_len, 512 - *sent_len)) > 0)
+		*sent_len += (size_t)n;
+	close(sv[1]);
+	return r;
+}
+
+static void test_list(void)
+{
+	struct bytes s = { .n = 0 };
+	unsigned char sent[512];
+	size_t sent_len;
+
+	greeting(&s, NBD_FLAG_FIXED_NEWSTYLE | NBD_FLAG_NO_ZEROES);
+	rep(&s, NBD_OPT_LIST, NBD_REP_SERVER, 4 + 5 + 4);
+	p32(&s, 5);
+	put8(&s, "alpha", 5);
+	put8(&s, "desc", 4);
+	rep(&s, NBD_OPT_LIST, NBD_REP_SERVER, 4 + 4);
+	p32(&s, 4);
+	put8(&s, "b\nta", 4);
+	rep(&s, NBD_OPT_LIST, NBD_REP_ACK, 0);
+	CHECK_EQ(run_list(&s, sent, &sent_len), 2);
+	CHECK_STR(listed_names, "alpha=desc;b?ta=;");
+	/* flags, LIST, then the courtesy ABORT */
+	CHECK_EQ(sent_len, 4 + 16 + 16);
+	CHECK_EQ(get_be32(sent + 4 + 8), NBD_OPT_LIST);
+	CHECK_EQ(get_be32(sent + 20 + 8), NBD_OPT_ABORT);
+}
+
+static void test_list_name_overrun(void)
+{
+	struct bytes s = { .n = 0 };
+	unsigned char sent[512];
+	size_t sent_len;
+
+	greeting(&s, NBD_FLAG_FIXED_NEWSTYLE | NBD_FLAG_NO_ZEROES);
+	rep(&s, NBD_OPT_LIST, NBD_REP_SERVER, 6);
+	p32(&s, 0xfffffff0u);
+	put8(&s, "ab", 2);
+	CHECK_EQ(run_list(&s, sent, &sent_len), -1);
+	CHECK(strstr(client_last_error(), "overruns it") != NULL);
+}
+
+static void test_list_refused(void)
+{
+	struct bytes s = { .n = 0 };
+	unsigned char sent[512];
+	size_t sent_len;
+
+	greeting(&s, NBD_FLAG_FIXED_NEWSTYLE | NBD_FLAG_NO_ZEROES);
+	rep(&s, NBD_OPT_LIST, NBD_REP_ERR_POLICY, 2);
+	put8(&s, "no", 2);
+	CHECK_EQ(run_list(&s, sent, &sent_len), -1);
+	CHECK(strstr(client_last_error(), "refused to list its exports: ERR_POLICY: no") != NULL);
+}
+
+/* The export was listed, then is gone by the time GO names it. */
+static void test_listed_export_disappears(void)
+{
+	struct bytes s = { .n = 0 };
+	unsigned char sent[512];
+	size_t sent_len;
+	struct run r;
+
+	greeting(&s, NBD_FLAG_FIXED_NEWSTYLE | NBD_FLAG_NO_ZEROES);
+	rep(&s, NBD_OPT_LIST, NBD_REP_SERVER, 4 + 3);
+	p32(&s, 3);
+	put8(&s, "vol", 3);
+	rep(&s, NBD_OPT_LIST, NBD_REP_ACK, 0);
+	CHECK_EQ(run_list(&s, sent, &sent_len), 1);
+	s.n = 0;
+	greeting(&s, NBD_FLAG_FIXED_NEWSTYLE | NBD_FLAG_NO_ZEROES);
+	rep(&s, NBD_OPT_GO, NBD_REP_ERR_UNKNOWN, 0);
+	run(&s, "vol", 0, &r);
+	CHECK_ERROR(&r, "has no export \"vol\"");
+}
+
 int main(void)
 {
 	test_go_success();
@@ -367,5 +487,10 @@ int main(void)
 	test_size_zero();
 	test_eof_mid_reply();
 	test_name_too_long();
+	test_silent_server_times_out();
+	test_list();
+	test_list_name_overrun();
+	test_list_refused();
+	test_listed_export_disappears();
 	return unit_done("test-client-negotiate");
 }
