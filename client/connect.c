@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * TCP connection to one server, bounded by CLIENT_CONNECT_TIMEOUT.
- * Hosts are IPv4 literals or bracketed IPv6 literals.
+ * TCP connection to one server, bounded by the client's timeout. Hosts are
+ * IPv4 literals, bracketed IPv6 literals, or names (resolve.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,12 +15,6 @@
 #include <sys/socket.h>
 
 #include "nbd-client.h"
-
-union sockaddr_any {
-	struct sockaddr sa;
-	struct sockaddr_in in;
-	struct sockaddr_in6 in6;
-};
 
 static int parse_address(const char *host, uint16_t port,
 			 union sockaddr_any *sa, socklen_t *len)
@@ -48,7 +42,18 @@ static int parse_address(const char *host, uint16_t port,
 		*len = sizeof(sa->in6);
 		return 0;
 	}
-	return client_error("%s: not an IPv4 or [IPv6] address", host);
+	if (host == buf)
+		return client_error("[%s]: not an IPv6 address", host);
+	if (resolve_host(host, sa) < 0)
+		return -1;
+	if (sa->sa.sa_family == AF_INET) {
+		sa->in.sin_port = htons(port);
+		*len = sizeof(sa->in);
+	} else {
+		sa->in6.sin6_port = htons(port);
+		*len = sizeof(sa->in6);
+	}
+	return 0;
 }
 
 static int wait_connected(int fd, long long deadline)

@@ -9,6 +9,9 @@
 #include <stdint.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "genl.h"
 
@@ -40,6 +43,12 @@ struct client_opts {
 	int persist, swap, systemd_mark, nonetlink, nofork, readonly, no_optgo;
 };
 
+union sockaddr_any {
+	struct sockaddr sa;
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+};
+
 struct export_info {
 	uint64_t size;
 	uint16_t flags;		/* transmission flags */
@@ -62,6 +71,13 @@ extern int client_timeout;	/* s, connect and handshake; tests lower it */
 long long now_ms(void);
 int read_full(int fd, void *buf, size_t len, long long deadline);
 int write_full(int fd, const void *buf, size_t len, long long deadline);
+
+/* resolve.c: names without a C library resolver */
+extern int client_dns_wait_ms;
+int resolve_host(const char *name, union sockaddr_any *sa);
+int resolve_host_with(const char *name, const char *hosts_path,
+		      const char *resolv_path, uint16_t dns_port,
+		      union sockaddr_any *sa);
 
 /* connect.c */
 int connect_server(const char *host, uint16_t port, char *peer,
