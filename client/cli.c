@@ -13,6 +13,7 @@
 
 const char cli_usage[] =
 "Usage: nbd-client HOST[,HOST...] [PORT] /dev/nbdX [options]\n"
+"       nbd-client -u SOCKET /dev/nbdX [options]\n"
 "       nbd-client -d /dev/nbdX | -c /dev/nbdX | -l HOST [PORT] | -h\n"
 "Options:\n"
 "  -N, -name NAME          export name (default: the server's default)\n"
@@ -28,6 +29,7 @@ const char cli_usage[] =
 "  -R, -readonly           make the device read-only\n"
 "  -g, -no-optgo           use NBD_OPT_EXPORT_NAME instead of NBD_OPT_GO\n"
 "  -i, -identifier ID      backend identifier shown in sysfs\n"
+"  -u, -unix PATH          connect to a Unix socket instead of HOST PORT\n"
 "  -d, -disconnect DEV     disconnect DEV\n"
 "  -c, -check DEV          print the pid behind DEV; exit 1 if unconnected\n"
 "  -l, -list               list the server's exports\n"
@@ -109,8 +111,7 @@ static int apply_option(struct cli *c, const struct cli_option *op,
 	case 'R': o->readonly = 1; break;
 	case 'g': o->no_optgo = 1; break;
 	case 'i': o->identifier = val; break;
-	case 'u':
-		return client_error("-unix: Unix sockets are not supported");
+	case 'u': o->unix_path = val; break;
 	case 'd': c->mode = MODE_DISCONNECT; c->target = val; break;
 	case 'c': c->mode = MODE_CHECK; c->target = val; break;
 	case 'l': c->mode = MODE_LIST; break;
@@ -135,7 +136,9 @@ static int positional(struct cli *c, const char *arg, int *count)
 	struct client_opts *o = &c->opts;
 	uint32_t port;
 
-	if (!o->hosts && *count == 0) {
+	if (o->unix_path && !o->device && strncmp(arg, "/dev/", 5) == 0) {
+		o->device = arg;
+	} else if (!o->hosts && *count == 0) {
 		o->hosts = arg;
 	} else if (!o->device && is_port(arg) && *count == 1) {
 		if (parse_uint("port", arg, 65535, &port) < 0)
@@ -154,6 +157,15 @@ static int check_attach(struct cli *c)
 {
 	struct client_opts *o = &c->opts;
 
+	if (o->unix_path && o->hosts && !o->device &&
+	    strncmp(o->hosts, "/dev/", 5) == 0) {
+		o->device = o->hosts;	/* "DEV -u PATH": no host at all */
+		o->hosts = NULL;
+	}
+	if (o->unix_path && o->hosts)
+		return client_error("-unix replaces HOST and PORT; give only the device");
+	if (o->unix_path)
+		o->hosts = o->unix_path;	/* one "server" for the list code */
 	if (!o->hosts)
 		return client_error("no server given");
 	if (c->mode == MODE_LIST)

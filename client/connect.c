@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 
 #include "nbd-client.h"
 
@@ -106,4 +107,25 @@ out_close:
 	client_error("connect to %s: %s", peer, strerror(errno));
 	close(fd);
 	return -1;
+}
+
+/* -u: the server's Unix socket; no timeout is needed to connect it. */
+int connect_unix(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return client_error("%s: socket path too long (%zu > %zu)",
+				    path, strlen(path), sizeof(sa.sun_path) - 1);
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0)
+		return client_error("socket: %s", strerror(errno));
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		client_error("connect to %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
 }

@@ -158,16 +158,11 @@ static void print_export(const char *name, const char *desc)
 /* -l: every server of the list is asked in turn until one answers. */
 static int list(const struct client_opts *o)
 {
-	char host[256], peer[300];
-	uint16_t port;
+	char peer[300];
 	int i, fd, n = -1;
 
 	for (i = 0; n < 0 && i < count_hosts(o->hosts); i++) {
-		if (nth_server(o->hosts, i, o->port, host, sizeof(host),
-			       &port) < 0)
-			return client_error("server %d of \"%s\" is malformed",
-					    i + 1, o->hosts);
-		fd = connect_server(host, port, peer, sizeof(peer));
+		fd = connect_nth(o, i, peer, sizeof(peer));
 		if (fd < 0)
 			continue;
 		n = list_exports(fd, peer, print_export);

@@ -31,6 +31,7 @@
 
 struct client_opts {
 	const char *hosts;	/* "h1,h2@port": failover order */
+	const char *unix_path;	/* -u: a Unix socket instead of hosts */
 	uint16_t port;
 	const char *device;	/* /dev/nbdN */
 	int index;		/* N of /dev/nbdN, -1 if none */
@@ -82,11 +83,14 @@ int resolve_host_with(const char *name, const char *hosts_path,
 /* connect.c */
 int connect_server(const char *host, uint16_t port, char *peer,
 		   size_t peerlen);
+int connect_unix(const char *path);
 
 /* servers.c: the "h1,h2" failover list */
 int nth_server(const char *hosts, int idx, uint16_t defport, char *buf,
 	       size_t len, uint16_t *port);
 int count_hosts(const char *hosts);
+int connect_nth(const struct client_opts *o, int idx, char *peer,
+		size_t peerlen);
 int open_one(int idx, const struct client_opts *o, struct export_info *e);
 int reopen_export(const struct client_opts *o, const struct export_info *e,
 		  int *host, int quiet);

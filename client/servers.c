@@ -55,17 +55,29 @@ int count_hosts(const char *hosts)
 	return n;
 }
 
-/* A negotiated socket to the idx-th server, or -1 with the reason. */
-int open_one(int idx, const struct client_opts *o, struct export_info *e)
+/* A connected socket to the idx-th server (or -u's socket); peer names it. */
+int connect_nth(const struct client_opts *o, int idx, char *peer,
+		size_t peerlen)
 {
-	char host[256], peer[300];
+	char host[256];
 	uint16_t port;
-	int fd;
 
+	if (o->unix_path) {
+		snprintf(peer, peerlen, "%s", o->unix_path);
+		return connect_unix(o->unix_path);
+	}
 	if (nth_server(o->hosts, idx, o->port, host, sizeof(host), &port) < 0)
 		return client_error("server %d of \"%s\" is malformed",
 				    idx + 1, o->hosts);
-	fd = connect_server(host, port, peer, sizeof(peer));
+	return connect_server(host, port, peer, peerlen);
+}
+
+/* A negotiated socket to the idx-th server, or -1 with the reason. */
+int open_one(int idx, const struct client_opts *o, struct export_info *e)
+{
+	char peer[300];
+	int fd = connect_nth(o, idx, peer, sizeof(peer));
+
 	if (fd < 0)
 		return -1;
 	if (negotiate(fd, peer, o->name, o->no_optgo, e) < 0) {
