@@ -6,8 +6,7 @@
 # shellcheck source=tests/qemu/lib.sh
 . "$(dirname "$0")/lib.sh"
 img=$(test_image root)
-printf '[generic]\n[root]\nexportname = %s\n' "$img" >"$work/exports.conf"
-start_server ours "$img" -C "$work/exports.conf"
+start_named_server root "$img"
 VM_NET_OPTS="guestfwd=tcp:10.0.2.100:10809-tcp:127.0.0.1:$SERVER_PORT" \
 	boot_vm comma "nbdroot=10.0.2.100,root,nbd0 root=/dev/nbd0 nbdroot.retry=20 nbdtest=root-is:/dev/nbd0"
 expect_marker comma

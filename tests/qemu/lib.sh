@@ -134,6 +134,15 @@ start_server() {
 	fail "no free port for $kind after 8 tries"
 }
 
+# start_named_server NAME IMAGE [ARGS...]: our server with IMAGE as both
+# the default export and the export NAME (nbd-server(5) config).
+start_named_server() {
+	local name=$1 img=$2
+	shift 2
+	printf '[generic]\n[%s]\nexportname = %s\n' "$name" "$img" >"$work/exports-$name.conf"
+	start_server ours "$img" -C "$work/exports-$name.conf" "$@"
+}
+
 # stop_server [SIGNAL]: the server and its children; SIGKILL after 5 s.
 stop_server() {
 	kill "-${1:-TERM}" -- "-$SERVER_PID" 2>/dev/null
