@@ -82,8 +82,17 @@ fuzz: $(BUILD)/fuzz/fuzz-server
 		-max_len=300000 -print_final_stats=1 \
 		$(BUILD)/fuzz/corpus tests/fuzz/corpus-server
 
+# MODULES=default|host|none, EXTRA=DIR (files over the initrd's root),
+# HOOKS=DIR (STAGE/NAME executables); see initramfs/mkinitrd --help.
 initrd: client/nbd-client
-	initramfs/mkinitrd --kver "$(KVER)" --out "$(OUT)"
+	initramfs/mkinitrd --kver "$(KVER)" --out "$(OUT)" \
+		$(if $(MODULES),--modules "$(MODULES)") \
+		$(if $(EXTRA),--extra "$(EXTRA)") $(if $(HOOKS),--hooks "$(HOOKS)")
+
+# Our initrd against Debian's mkinitramfs and dracut for the same kernel.
+.PHONY: bench-initrd
+bench-initrd: client/nbd-client
+	scripts/bench-initrd --kver "$(KVER)"
 
 qemu-tests: all initrd
 	@tests/run qemu tests/qemu/[0-9]*.sh

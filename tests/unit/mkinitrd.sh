@@ -1,0 +1,161 @@
+#!/bin/bash
+# initramfs/mkinitrd on the host, without a VM: module resolution against
+# a fake module tree (dependencies first, built-ins and absent drivers
+# skipped, --modules host, a kernel with everything built in, one with no
+# NBD at all), --extra and --hooks, and two builds of the real initrd
+# that must be byte-identical.
+# shellcheck disable=SC2016 # expect ... eval '...': expanded when run
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+work=$(mktemp -d "${TMPDIR:-/tmp}/nbdroot-mkinitrd.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+failures=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+ok() { echo "ok: $*"; }
+# expect WHAT COMMAND...: ok when COMMAND succeeds, else a failure
+expect() {
+	local what=$1
+	shift
+	if "$@"; then ok "$what"; else fail "$what"; fi
+}
+
+# before NAME A B: in build NAME's load order, module A comes before B
+before() {
+	local list
+	list=$(order "$1")
+	case $list in
+	*"/$2.ko "*"/$3.ko "*) return 0 ;;
+	esac
+	return 1
+}
+
+# same_set NAME "PATHS": build NAME loads exactly these modules
+same_set() {
+	[ "$(order "$1" | tr ' ' '\n' | sed '/^$/d' | sort)" = "$(echo "$2" | tr ' ' '\n' | sed '/^$/d' | sort)" ]
+}
+
+[ -x client/nbd-client ] || { echo "client/nbd-client not built (run make)"; exit 1; }
+
+# A module tree: paths as modules.dep writes them, the nbd module built in
+# for the "builtin" tree only.
+fake_tree() {
+	local dir=$work/$1/lib/modules/9.9.9-fake m
+	mkdir -p "$dir"
+	cat >"$dir/modules.dep" <<'DEP'
+kernel/drivers/block/nbd.ko:
+kernel/lib/crc16.ko:
+kernel/fs/mbcache.ko:
+kernel/fs/jbd2/jbd2.ko:
+kernel/fs/ext4/ext4.ko: kernel/lib/crc16.ko kernel/fs/mbcache.ko kernel/fs/jbd2/jbd2.ko
+kernel/fs/overlayfs/overlay.ko:
+kernel/drivers/net/ethernet/intel/e1000/e1000.ko:
+kernel/drivers/net/mii.ko:
+kernel/drivers/net/ethernet/realtek/r8169.ko: kernel/drivers/net/mii.ko
+kernel/drivers/net/dummy.ko:
+DEP
+	: >"$dir/modules.builtin"
+	echo kernel/drivers/block/loop.ko >>"$dir/modules.builtin"
+	while IFS=: read -r m _; do
+		mkdir -p "$dir/$(dirname "$m")"
+		echo "fake $m" >"$dir/$m"
+	done <"$dir/modules.dep"
+	echo "$dir"
+}
+
+# build NAME ARGS...: an uncompressed initrd in $work/NAME.img, unpacked
+# into $work/NAME.d; its output in $work/NAME.out.
+build() {
+	local name=$1
+	shift
+	SOURCE_DATE_EPOCH=1700000000 initramfs/mkinitrd --compress none \
+		--out "$work/$name.img" "$@" >"$work/$name.out" 2>&1 || return 1
+	mkdir -p "$work/$name.d"
+	(cd "$work/$name.d" && { cpio -id --quiet; cpio -id --quiet; } <"$work/$name.img") 2>/dev/null
+	return 0
+}
+
+order() {
+	tr '\n' ' ' <"$work/$1.d/lib/modules/9.9.9-fake/nbdroot.order" 2>/dev/null
+}
+
+tree=$(fake_tree default)
+if build default --moddir "$tree" --keep-btf; then
+	expect "default set: $(order default)" same_set default \
+		"kernel/drivers/block/nbd.ko kernel/lib/crc16.ko kernel/fs/mbcache.ko kernel/fs/jbd2/jbd2.ko kernel/fs/ext4/ext4.ko kernel/fs/overlayfs/overlay.ko kernel/drivers/net/ethernet/intel/e1000/e1000.ko kernel/drivers/net/mii.ko kernel/drivers/net/ethernet/realtek/r8169.ko"
+	expect "dependencies load first" eval 'before default jbd2 ext4 &&
+		before default mbcache ext4 && before default crc16 ext4 &&
+		before default mii r8169'
+	expect "a module outside the set stays out" \
+		test ! -e "$work/default.d/lib/modules/9.9.9-fake/kernel/drivers/net/dummy.ko"
+	expect "absent drivers named, built-in loop not: $(grep lacks "$work/default.out")" \
+		eval 'grep -q "lacks.*xfs" "$work/default.out" && ! grep -q "lacks.*loop" "$work/default.out"'
+	expect "module contents copied" test "$(cat "$work/default.d/lib/modules/9.9.9-fake/kernel/fs/ext4/ext4.ko")" = "fake kernel/fs/ext4/ext4.ko"
+else
+	fail "default build: $(cat "$work/default.out")"
+fi
+
+printf 'e1000\njbd2\next4\nsnd_hda_intel\n' >"$work/host-modules"
+if build host --moddir "$tree" --keep-btf --modules host --host-modules "$work/host-modules"; then
+	expect "--modules host keeps nbd and what the host uses: $(order host)" same_set host \
+		"kernel/drivers/block/nbd.ko kernel/lib/crc16.ko kernel/fs/mbcache.ko kernel/fs/jbd2/jbd2.ko kernel/fs/ext4/ext4.ko kernel/drivers/net/ethernet/intel/e1000/e1000.ko"
+else
+	fail "host build: $(cat "$work/host.out")"
+fi
+
+# everything built in: modules.builtin and no modules.dep
+builtin=$work/builtin/lib/modules/9.9.9-fake
+mkdir -p "$builtin"
+echo kernel/drivers/block/nbd.ko >"$builtin/modules.builtin"
+if build builtin --moddir "$builtin"; then
+	expect "a kernel with everything built in: an initrd without modules" \
+		eval '[ ! -s "$work/builtin.d/lib/modules/9.9.9-fake/nbdroot.order" ] && [ -x "$work/builtin.d/init" ]' 
+else
+	fail "built-in kernel: $(cat "$work/builtin.out")"
+fi
+
+mkdir -p "$work/nonbd/lib/modules/9.9.9-fake"
+if build nonbd --moddir "$work/nonbd/lib/modules/9.9.9-fake"; then
+	fail "a kernel without NBD gave an initrd"
+elif grep -q "does not say NBD is built in" "$work/nonbd.out"; then
+	ok "a kernel without NBD: $(cat "$work/nonbd.out")"
+else
+	fail "no NBD: $(cat "$work/nonbd.out")"
+fi
+
+mkdir -p "$work/extra/etc" "$work/hooks/pre-mount"
+echo token >"$work/extra/etc/site.conf"
+printf '#!/bin/sh\necho hi\n' >"$work/hooks/pre-mount/10-hi"
+chmod +x "$work/hooks/pre-mount/10-hi"
+if build custom --moddir "$builtin" --extra "$work/extra" --hooks "$work/hooks"; then
+	expect "--extra files land in the root" test "$(cat "$work/custom.d/etc/site.conf")" = token
+	expect "--hooks installed under /lib/nbdroot/hooks, every stage present" \
+		eval '[ -x "$work/custom.d/lib/nbdroot/hooks/pre-mount/10-hi" ] && [ -d "$work/custom.d/lib/nbdroot/hooks/pre-switch" ]' 
+else
+	fail "custom build: $(cat "$work/custom.out")"
+fi
+mkdir -p "$work/hooks/pre-boot"
+if build badhook --moddir "$builtin" --hooks "$work/hooks"; then
+	fail "a hook directory for an unknown stage was accepted"
+else
+	expect "unknown hook stage refused: $(cat "$work/badhook.out")" \
+		grep -q "pre-boot is not a stage" "$work/badhook.out"
+fi
+
+# the real thing, twice, compressed as shipped
+if [ -r "/lib/modules/$(find /lib/modules -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -V | tail -n 1)/modules.dep" ]; then
+	# a second apart, so that a timestamp not taken from the epoch shows
+	SOURCE_DATE_EPOCH=1700000000 initramfs/mkinitrd --out "$work/a.img" >/dev/null 2>&1 ||
+		fail "first real build failed"
+	sleep 1
+	SOURCE_DATE_EPOCH=1700000000 initramfs/mkinitrd --out "$work/b.img" >/dev/null 2>&1 ||
+		fail "second real build failed"
+	if cmp -s "$work/a.img" "$work/b.img"; then
+		ok "two builds of the real initrd are byte-identical ($(wc -c <"$work/a.img") bytes)"
+	else
+		fail "two builds differ: $(cmp "$work/a.img" "$work/b.img")"
+	fi
+else
+	echo "skip: no installed kernel for the reproducibility check"
+fi
+
+[ "$failures" -eq 0 ]
