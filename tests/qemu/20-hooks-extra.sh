@@ -1,12 +1,15 @@
 #!/bin/bash
 # make initrd HOOKS=DIR EXTRA=DIR: a custom initrd whose pre-switch hook
 # sees the state and a file EXTRA added; a failing pre-network hook is
-# reported on the console and the boot goes on.
+# reported on the console and the boot goes on. EXTRA's /etc/hosts names
+# the server, so the root is given by host name (no DNS traffic leaves
+# the machine).
 # shellcheck source=tests/qemu/lib.sh
 . "$(dirname "$0")/lib.sh"
 token=extra$RANDOM
 mkdir -p "$work/extra/etc" "$work/hooks/pre-switch" "$work/hooks/pre-network"
 echo "$token" >"$work/extra/etc/site-token"
+echo "10.0.2.2 nbd-server.test" >"$work/extra/etc/hosts"
 cat >"$work/hooks/pre-switch/50-mark" <<'HOOK'
 #!/bin/sh
 echo "$NBDROOT_STAGE $NBDROOT_ROOTMNT $NBDROOT_ROOTDEV $(cat /etc/site-token)" >/run/nbdroot/hook-pre-switch
@@ -19,6 +22,7 @@ make -C "$top" -s initrd OUT="$work/initrd.img" HOOKS="$work/hooks" \
 INITRD=$work/initrd.img
 img=$(test_image root)
 start_server ours "$img"
-boot_vm hooks "root=nbd:10.0.2.2:$SERVER_PORT nbdroot.retry=20 nbdtest=hook-ran:$token"
+boot_vm hooks "root=nbd:nbd-server.test:$SERVER_PORT nbdroot.retry=20 nbdtest=hook-ran:$token"
 expect_marker hooks
 expect_console hooks "nbdroot: hook pre-network/10-fails: exited with 3"
+expect_console hooks "nbdroot: attached /dev/nbd0 from nbd-server.test:$SERVER_PORT"
