@@ -12,5 +12,5 @@ VM_NET_OPTS="guestfwd=tcp:10.0.2.100:10809-tcp:127.0.0.1:$SERVER_PORT" \
 	boot_vm name "root=nbd:10.0.2.100:root:ext4 nbdroot.retry=20 nbdtest=root-is:/dev/nbd0"
 expect_marker name
 expect_console name "nbdroot: attached /dev/nbd0 from 10.0.2.100:10809 \"root\""
-boot_vm netroot "netroot=nbd:10.0.2.2:$SERVER_PORT/root::noatime:bs=1024,timeout=30 rw nbdroot.retry=20 nbdtest=root-is:/dev/nbd0,bs=1024"
+boot_vm netroot "netroot=nbd:10.0.2.2:$SERVER_PORT/root::noatime:bs=1024,timeout=20 rw nbdroot.retry=20 nbdtest=root-is:/dev/nbd0,bs=1024,iotimeout=20000"
 expect_marker netroot
