@@ -32,7 +32,7 @@ UNIT_SRC   := $(wildcard tests/unit/test-*.c)
 UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
 UNIT_ASAN  := $(patsubst tests/unit/%.c,$(BUILD)/unit-asan/%,$(UNIT_SRC))
 
-.PHONY: all initrd check unit unit-asan qemu-tests demo deps clean shellcheck fuzz
+.PHONY: all initrd check unit unit-asan qemu-tests demo deps clean shellcheck fuzz fuzz-client
 
 all: client/nbd-client server/nbd-server
 
@@ -79,8 +79,20 @@ $(BUILD)/fuzz/fuzz-server: tests/fuzz/fuzz-server.c $(SERVER_SRC) $(COMMON_SRC) 
 fuzz: $(BUILD)/fuzz/fuzz-server
 	@mkdir -p $(BUILD)/fuzz/corpus
 	$(BUILD)/fuzz/fuzz-server -max_total_time=$(FUZZ_SECONDS) -timeout=20 \
-		-max_len=300000 -print_final_stats=1 \
+		-max_len=300000 -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/ \
 		$(BUILD)/fuzz/corpus tests/fuzz/corpus-server
+
+# libFuzzer over nbd-client's negotiation parser (what servers send).
+$(BUILD)/fuzz/fuzz-client: tests/fuzz/fuzz-client.c $(CLIENT_SRC) $(COMMON_SRC) $(HEADERS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Icommon -Iclient \
+		-o $@ $< $(CLIENT_LIB)
+
+fuzz-client: $(BUILD)/fuzz/fuzz-client
+	@mkdir -p $(BUILD)/fuzz/corpus-client
+	$(BUILD)/fuzz/fuzz-client -max_total_time=$(FUZZ_SECONDS) -timeout=20 \
+		-max_len=65536 -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/ \
+		$(BUILD)/fuzz/corpus-client tests/fuzz/corpus-client
 
 # MODULES=default|host|none, EXTRA=DIR (files over the initrd's root),
 # HOOKS=DIR (STAGE/NAME executables); see initramfs/mkinitrd --help.
