@@ -102,6 +102,18 @@ static void serve_device(int dev, const struct client_opts *o,
 		fd = ioctl_reconnect(o, e);
 		if (fd < 0)
 			break;
+		/*
+		 * The kernel frees the old configuration (and forgets the
+		 * NBD_DO_IT task, else EBUSY) only once no one has the
+		 * device open.
+		 */
+		close(dev);
+		dev = open(o->device, O_RDWR);
+		if (dev < 0) {
+			client_log(o->device, "reopen: %s", strerror(errno));
+			close(fd);
+			break;
+		}
 		if (configure(dev, o, e, fd) < 0) {
 			client_log(o->device, "%s", client_last_error());
 			close(fd);

@@ -178,11 +178,11 @@ static int disconnect(const char *device)
 	if (index < 0)
 		return client_error("%s is not an NBD device (/dev/nbdN)",
 				    device);
+	/* an ioctl-mode -persist daemon would otherwise reattach it */
+	ioctl_stop_daemon(device);
 	r = netlink_disconnect(index);
-	if (r == 1) {
-		ioctl_stop_daemon(device);
+	if (r == 1)
 		r = ioctl_disconnect(device);
-	}
 	return r;
 }
 
