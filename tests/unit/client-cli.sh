@@ -1,0 +1,82 @@
+#!/bin/bash
+# nbd-client as a user meets it on a machine without nbd.ko: a static
+# binary under 100 KiB, upstream's exit codes, and the refusals that happen
+# before any device is touched, against real servers (nbdkit, ours).
+cd "$(dirname "$0")/../.." || exit 1
+client=client/nbd-client
+fails=0
+check() {
+	# check WHAT EXPECTED-EXIT PATTERN -- COMMAND...
+	what=$1 want_rc=$2 pattern=$3
+	shift 4
+	out=$("$@" 2>&1)
+	rc=$?
+	case $out in
+	*"$pattern"*) ok=1 ;;
+	*) ok= ;;
+	esac
+	if [ "$rc" = "$want_rc" ] && [ -n "$ok" ]; then
+		echo "ok: $what (exit $rc)"
+	else
+		echo "FAIL: $what: exit $rc, output: $out"
+		fails=$((fails + 1))
+	fi
+}
+
+[ -x "$client" ] || { echo "FAIL: $client not built"; exit 1; }
+size=$(stat -c %s "$client")
+if readelf -l "$client" | grep -q INTERP; then
+	echo "FAIL: $client is dynamically linked"; fails=$((fails + 1))
+elif [ "$size" -gt 102400 ]; then
+	echo "FAIL: $client is $size bytes (> 100 KiB)"; fails=$((fails + 1))
+else
+	echo "ok: $client is static, $size bytes"
+fi
+
+check "-h" 0 "Usage: nbd-client" -- "$client" -h
+check "usage error" 2 "no device given" -- "$client" 10.0.0.1 1234
+check "-c on a non-NBD device" 2 "/dev/sda is not an NBD device" -- "$client" -c /dev/sda
+check "-c on an unconnected device" 1 "" -- "$client" -c /dev/nbd7
+
+dir=$(mktemp -d)
+pids=
+trap 'kill $pids 2>/dev/null; rm -rf "$dir"' EXIT
+serve() {
+	# serve PORTVAR ARGS...: nbdkit on a free loopback port
+	for _ in 1 2 3 4 5 6; do
+		port=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
+		nbdkit -f -i 127.0.0.1 -p "$port" "$@" >"$dir/log" 2>&1 &
+		pid=$!
+		for _ in $(seq 30); do
+			(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && { pids="$pids $pid"; return 0; }
+			kill -0 "$pid" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill "$pid" 2>/dev/null
+	done
+	echo "FAIL: nbdkit would not start: $(cat "$dir/log")"
+	exit 1
+}
+
+serve memory 1001
+check "odd export size" 1 "export size 1001 is not a multiple of the block size 512" -- \
+	"$client" 127.0.0.1 "$port" /dev/nbd7
+check "odd size with -b 1024 too" 1 "not a multiple of the block size 1024" -- \
+	"$client" 127.0.0.1 "$port" /dev/nbd7 -b 1024
+serve null 0
+check "empty export" 1 "has size 0" -- "$client" 127.0.0.1 "$port" /dev/nbd7
+serve --filter=multi-conn memory 1M multi-conn-mode=disable
+check "-C 2 without multi-conn" 1 "does not allow several connections; using one" -- \
+	"$client" 127.0.0.1 "$port" /dev/nbd7 -C 2
+check "refused connection" 1 "connect to 127.0.0.1:1: Connection refused" -- \
+	"$client" 127.0.0.1 1 /dev/nbd7
+check "failover to the second server" 1 "open /dev/nbd7" -- \
+	"$client" "127.0.0.1@1,127.0.0.1@$port" 9 /dev/nbd7
+
+truncate -s 1M "$dir/disk.img"
+server/nbd-server -n "127.0.0.1@$((port + 1))" "$dir/disk.img" 2>"$dir/server.log" &
+pids="$pids $!"
+sleep 0.3
+check "unknown export on our server" 1 "has no export \"nosuch\"" -- \
+	"$client" 127.0.0.1 "$((port + 1))" /dev/nbd7 -N nosuch
+[ "$fails" -eq 0 ]
