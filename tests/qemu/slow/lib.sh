@@ -50,3 +50,23 @@ fsck_clean() {
 	out=$(e2fsck -fn "$1" 2>&1) || { printf '    %s\n' "$out"; fail "e2fsck: $1 is not clean"; }
 	echo "ok: e2fsck -fn: $(echo "$out" | tail -n 1)"
 }
+
+# net_boot_vm NAME TFTPDIR BOOTFILE: a VM without kernel or disk that
+# boots from its NIC (QEMU's iPXE ROM, package ipxe-qemu) off QEMU's
+# user-network TFTP server; console in $work/NAME.log, command line in
+# $work/NAME.cmd. VM_MEM, VM_MAC and VM_TIMEOUT as for boot_vm; it takes
+# the same lock.
+net_boot_vm() {
+	local name=$1 rc
+	local -a cmd=(qemu-system-x86_64 -accel tcg -m "${VM_MEM:-256}" -smp 1
+		-nodefaults -no-reboot -display none -monitor none
+		-serial "file:$work/$name.log" -boot n
+		-netdev "user,id=net0,tftp=$2,bootfile=$3"
+		-device "virtio-net-pci,netdev=net0${VM_MAC:+,mac=$VM_MAC}")
+	printf '%q ' "${cmd[@]}" >"$work/$name.cmd"
+	echo "net boot $name: tftp=$2 bootfile=$3"
+	flock "$QEMU_LOCK" timeout "$VM_TIMEOUT" "${cmd[@]}" </dev/null
+	rc=$?
+	echo "net boot $name: QEMU exited with $rc"
+	return $rc
+}
