@@ -400,6 +400,10 @@ nbdroot_parse_word() {
 	nbdroot.shell | nbdroot.shell=1 | rd.shell | rd.shell=1) nr_shell=1 ;;
 	rd.shell=0 | nbdroot.shell=0)	nr_shell= ;;
 	nbdroot.debug | rd.debug)	nr_debug=1 ;;
+	nbdroot.retry | nbdroot.timeout | nbdroot.conns | nbdroot.swap | \
+	rd.retry)
+		nr_error="$1: needs a value ($1=...)"
+		return 1 ;;
 	nbdroot.*)
 		nr_error="${1%%=*}: unknown nbdroot option (see nbdroot(7))"
 		return 1 ;;

@@ -105,6 +105,8 @@ root=nbd:h:1 nbdroot.swap=nbd:h:swap:x/y	ERR nbdroot.swap=nbd:h:swap:x/y: filesy
 root=nbd:h:1 nbdroot.swap=/dev/sdb	ERR nbdroot.swap=/dev/sdb: not an nbd: root
 root=nbd:h:1 nbdroot.overlay=disk	ERR nbdroot.overlay=disk: the only overlay is nbdroot.overlay=tmpfs
 root=nbd:h:1 nbdroot.tmpfs	ERR nbdroot.tmpfs: unknown nbdroot option
+root=nbd:h:1 nbdroot.swap	ERR nbdroot.swap: needs a value (nbdroot.swap=...)
+root=nbd:h:1 rd.retry	ERR rd.retry: needs a value (rd.retry=...)
 root=nbd:h:1 ip=10.0.2.300::10.0.2.2:255.255.255.0::eth0:off	ERR ip=10.0.2.300::10.0.2.2:255.255.255.0::eth0:off: client address "10.0.2.300" is not an IPv4 address
 root=nbd:h:1 ip=10.0.2.15::gw:255.255.255.0::eth0:off	ERR ip=10.0.2.15::gw:255.255.255.0::eth0:off: gateway "gw" is not an IPv4 address
 root=nbd:h:1 ip=10.0.2.15::10.0.2.2:255.0.255.0::eth0:off	ERR ip=10.0.2.15::10.0.2.2:255.0.255.0::eth0:off: netmask "255.0.255.0" is not a netmask
