@@ -79,6 +79,9 @@ int resolve_host(const char *name, union sockaddr_any *sa);
 int resolve_host_with(const char *name, const char *hosts_path,
 		      const char *resolv_path, uint16_t dns_port,
 		      union sockaddr_any *sa);
+int resolve_host_cached(const char *name, const char *hosts_path,
+			const char *resolv_path, uint16_t dns_port,
+			union sockaddr_any *sa);
 
 /* connect.c */
 int connect_server(const char *host, uint16_t port, char *peer,

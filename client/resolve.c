@@ -325,8 +325,61 @@ int resolve_host_with(const char *name, const char *hosts_path,
 			    name, resolv_path);
 }
 
+/*
+ * The last answer for each name. A -persist daemon started in the initrd
+ * outlives it: after switch_root its /etc is gone, so a reconnection falls
+ * back to the address the name had when it was last resolved.
+ */
+#define CACHE_SLOTS	CLIENT_MAX_SERVERS
+
+static struct {
+	char name[DNS_MAX_NAME + 1];
+	union sockaddr_any sa;
+} cache[CACHE_SLOTS];
+
+static void remember(const char *name, const union sockaddr_any *sa)
+{
+	int i, free_slot = -1;
+
+	for (i = 0; i < CACHE_SLOTS; i++) {
+		if (!strcmp(cache[i].name, name))
+			break;
+		if (!cache[i].name[0] && free_slot < 0)
+			free_slot = i;
+	}
+	if (i == CACHE_SLOTS)
+		i = free_slot < 0 ? 0 : free_slot;
+	snprintf(cache[i].name, sizeof(cache[i].name), "%s", name);
+	cache[i].sa = *sa;
+}
+
+static int recall(const char *name, union sockaddr_any *sa)
+{
+	int i;
+
+	for (i = 0; i < CACHE_SLOTS; i++) {
+		if (cache[i].name[0] && !strcmp(cache[i].name, name)) {
+			*sa = cache[i].sa;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int resolve_host_cached(const char *name, const char *hosts_path,
+			const char *resolv_path, uint16_t dns_port,
+			union sockaddr_any *sa)
+{
+	if (resolve_host_with(name, hosts_path, resolv_path, dns_port,
+			      sa) == 0) {
+		remember(name, sa);
+		return 0;
+	}
+	return recall(name, sa);	/* keeps the lookup's error otherwise */
+}
+
 int resolve_host(const char *name, union sockaddr_any *sa)
 {
-	return resolve_host_with(name, "/etc/hosts", "/etc/resolv.conf",
-				 DNS_PORT, sa);
+	return resolve_host_cached(name, "/etc/hosts", "/etc/resolv.conf",
+				   DNS_PORT, sa);
 }

@@ -190,6 +190,15 @@ int main(void)
 	CHECK_EQ(resolve_host_with("x.example", hosts, empty, port, &sa), -1);
 	CHECK(strstr(client_last_error(), "no nameserver in") != NULL);
 
+	/* a daemon after switch_root: /etc is gone, the last answer stays */
+	CHECK_EQ(resolve_host_cached("nbdhost", hosts, resolv, port, &sa), 0);
+	unlink(hosts);
+	unlink(resolv);
+	memset(&sa, 0, sizeof(sa));
+	CHECK_EQ(resolve_host_cached("nbdhost", hosts, resolv, port, &sa), 0);
+	CHECK_EQ(sa.in.sin_addr.s_addr, htonl(0x0a010203));
+	CHECK_EQ(resolve_host_cached("other", hosts, resolv, port, &sa), -1);
+
 	kill(dns, SIGKILL);
 	waitpid(dns, NULL, 0);
 	unlink(hosts);
