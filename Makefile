@@ -6,6 +6,9 @@
 #   make demo          boot a diskless VM from our server, console on this tty
 #   make unit          host unit tests only (no root, no VM)
 #   make qemu-tests    QEMU tests only
+#   make check-slow    the slow VM tests: Debian root, PXE, shared root, dracut
+#   make install       client, server, man page and the dracut module
+#                      (DESTDIR=, PREFIX=, DRACUTMODDIR=)
 
 CC	?= gcc
 KLCC	?= klcc
@@ -120,6 +123,31 @@ check:
 
 demo: all initrd
 	scripts/demo
+
+# The slow tier: a Debian 12 systemd root (its packages cached in
+# build/cache), PXE through iPXE and pxelinux, three clients on one
+# read-only root, and a dracut-built initrd with our module.
+.PHONY: check-slow install
+check-slow:
+	@if [ "$$(id -u)" = 0 ]; then scripts/deps; else scripts/deps --check; fi
+	@$(MAKE) --no-print-directory all initrd
+	@tests/run check-slow tests/qemu/slow/[0-9]*.sh
+
+# dracut reads its modules from DRACUTMODDIR only, whatever PREFIX says.
+# The module gets installed copies of initramfs/lib (the one boot-line
+# parser) and the path of the client installed here.
+PREFIX	?= /usr/local
+DRACUTMODDIR ?= /usr/lib/dracut/modules.d
+DRACUTMOD := $(DESTDIR)$(DRACUTMODDIR)/95nbdroot
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man7 $(DRACUTMOD)/lib
+	install -m 755 client/nbd-client server/nbd-server $(DESTDIR)$(PREFIX)/sbin/
+	install -m 644 initramfs/nbdroot.7 $(DESTDIR)$(PREFIX)/share/man/man7/
+	install -m 755 initramfs/dracut/95nbdroot/*.sh $(DRACUTMOD)/
+	install -m 644 initramfs/dracut/95nbdroot/nbdroot.service $(DRACUTMOD)/
+	install -m 644 initramfs/lib/cmdline.sh initramfs/lib/network.sh $(DRACUTMOD)/lib/
+	install -m 755 initramfs/lib/dhcp-event $(DRACUTMOD)/lib/
+	printf "nbdroot_client='%s'\n" "$(PREFIX)/sbin/nbd-client" >$(DRACUTMOD)/nbdroot.paths
 
 shellcheck:
 	shellcheck -s sh initramfs/init initramfs/lib/*.sh
