@@ -39,7 +39,7 @@ static const char *const unsupported[] = {
 	"logfile", "modernport", "oldstyle", "cacertfile", "certfile",
 	"keyfile", "force_tls", "tlsonly", "tlsprio", "duallisten",
 	"virtstyle", "prerun", "postrun", "timeout", "multifile", "splice",
-	"sdp", "waitfile", "transactionlog", "cowdir", "sparse_cow", "port",
+	"sdp", "waitfile", "transactionlog", "sparse_cow", "port",
 	"listenaddr", "max_threads", NULL,
 };
 
@@ -61,6 +61,7 @@ void config_free(struct config *cfg)
 		free(e->path);
 		free(e->description);
 		free(e->authfile);
+		free(e->cowdir);
 		free(e);
 	}
 	for (i = 0; i < cfg->nwarnings; i++)
@@ -87,6 +88,7 @@ struct export *config_add_export(struct config *cfg, const char *name)
 		return NULL;
 	}
 	e->trim = true;
+	e->cowtimeout = SRV_COW_TIMEOUT;
 	for (tail = &cfg->exports; *tail; tail = &(*tail)->next)
 		;
 	*tail = e;
@@ -191,6 +193,18 @@ static int parse_seconds(struct parse *ps, const char *key, const char *val,
 	return 0;
 }
 
+/* cowtimeout: from a second to 30 days. */
+static int parse_cowtimeout(struct parse *ps, const char *key,
+			    const char *val, unsigned *out)
+{
+	if (parse_unsigned(ps, key, val, out) < 0)
+		return -1;
+	if (*out < 1 || *out > 30 * 86400)
+		return perr(ps, "%s: %u is not between 1 and 2592000", key,
+			    *out);
+	return 0;
+}
+
 static int set_string(struct parse *ps, char **dst, const char *val)
 {
 	free(*dst);
@@ -261,7 +275,6 @@ static int generic_key(struct parse *ps, const char *key, const char *val)
 static int export_key(struct parse *ps, const char *key, const char *val)
 {
 	struct export *e = ps->exp;
-	bool cow;
 
 	if (!strcmp(key, "exportname"))
 		return set_string(ps, &e->path, val);
@@ -281,12 +294,12 @@ static int export_key(struct parse *ps, const char *key, const char *val)
 		return parse_u64(ps, key, val, &e->filesize);
 	if (!strcmp(key, "maxconnections"))
 		return parse_unsigned(ps, key, val, &e->maxconn);
-	if (!strcmp(key, "copyonwrite")) {
-		if (parse_bool(ps, key, val, &cow) < 0)
-			return -1;
-		/* Serving the base read-write instead would corrupt it. */
-		return cow ? perr(ps, "copyonwrite is not supported yet") : 0;
-	}
+	if (!strcmp(key, "copyonwrite"))
+		return parse_bool(ps, key, val, &e->cow);
+	if (!strcmp(key, "cowdir"))
+		return set_string(ps, &e->cowdir, val);
+	if (!strcmp(key, "cowtimeout"))
+		return parse_cowtimeout(ps, key, val, &e->cowtimeout);
 	if (in_list(always_on, key))
 		return 0;
 	if (in_list(unsupported, key))
@@ -308,6 +321,11 @@ static int finish_export(struct parse *ps)
 		r = perr(ps, "[%s]: no exportname", e->name);
 	else if (e->temporary && e->filesize == 0)
 		r = perr(ps, "[%s]: temporary needs filesize", e->name);
+	else if (e->cow && !e->cowdir)
+		r = perr(ps, "[%s]: copyonwrite needs cowdir", e->name);
+	else if (e->cow && (e->temporary || strstr(e->path, "%s")))
+		r = perr(ps, "[%s]: copyonwrite needs one shared exportname, not temporary or %%s",
+			 e->name);
 	else if (e->filesize && !e->temporary)
 		config_warn(ps->cfg, "%s:%u: [%s]: filesize without temporary ignored",
 			    ps->file, ps->line, e->name);

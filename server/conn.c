@@ -101,12 +101,18 @@ int conn_serve(struct conn *c)
 
 void conn_close(struct conn *c)
 {
-	if (c->fd >= 0)
+	if (c->cow)
+		cow_close(c->cow);
+	else if (c->fd >= 0)
 		close(c->fd);
+	c->cow = NULL;
 	c->fd = -1;
 	free(c->buf);
 	c->buf = NULL;
 	c->bufsize = 0;
+	free(c->ibuf);
+	free(c->obuf);
+	c->ibuf = c->obuf = NULL;
 }
 
 /*

@@ -121,6 +121,12 @@ static void reap(struct daemon *d)
 
 	while ((pid = waitpid(-1, NULL, WNOHANG)) > 0) {
 		slots_release(pid);
+		for (i = 0; i < d->nrefusers; i++) {
+			if (d->refusers[i] == pid) {
+				d->refusers[i] = d->refusers[--d->nrefusers];
+				break;
+			}
+		}
 		for (i = 0; i < d->npids; i++) {
 			if (d->pids[i] == pid) {
 				d->pids[i] = d->pids[--d->npids];
@@ -144,6 +150,47 @@ static void child(struct daemon *d, int fd, const sigset_t *orig)
 	signal(SIGCHLD, SIG_DFL);
 	io_wait_mask(orig);
 	_exit(serve_client(fd, fd, d->cfg) < 0 ? 1 : 0);
+}
+
+/*
+ * Over maxconnections: a child (the master reads nothing from clients)
+ * answers the client's first option with ERR_POLICY and closes. At most
+ * SRV_MAX_REFUSERS at once, each for at most SRV_REFUSE_SECS; beyond
+ * that, a flood of connections is simply closed.
+ */
+static void refuse(struct daemon *d, int fd, const sigset_t *orig)
+{
+	char msg[64], line[600];
+	struct conn c;
+	pid_t pid;
+	int i;
+
+	snprintf(msg, sizeof(msg), "too many connections (maxconnections %u)",
+		 d->cfg->maxconn);
+	if (d->nofork || d->nrefusers >= SRV_MAX_REFUSERS) {
+		srv_log("connection refused: %s", msg);
+		return;
+	}
+	pid = fork();
+	if (pid < 0) {
+		srv_log("fork: %s", strerror(errno));
+		return;
+	}
+	if (pid > 0) {
+		d->refusers[d->nrefusers++] = pid;
+		return;
+	}
+	for (i = 0; i < d->l.nfds; i++)
+		close(d->l.fds[i]);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGCHLD, SIG_DFL);
+	io_wait_mask(orig);
+	conn_init(&c, fd, fd, d->cfg);
+	negotiate_refuse(&c, NBD_REP_ERR_POLICY, msg);
+	conn_log_line(&c, line, sizeof(line));
+	srv_log("%s", line);
+	conn_close(&c);
+	_exit(0);
 }
 
 static int track(struct daemon *d, pid_t pid)
@@ -180,7 +227,7 @@ static void accept_one(struct daemon *d, int lfd, const sigset_t *orig)
 	}
 	tune_socket(fd);
 	if (max && d->npids >= max) {
-		srv_log("connection refused: maxconnections (%u) reached", max);
+		refuse(d, fd, orig);
 		close(fd);
 		return;
 	}
@@ -206,6 +253,8 @@ static void signal_children(struct daemon *d, int sig)
 
 	for (i = 0; i < d->npids; i++)
 		kill(d->pids[i], sig);
+	for (i = 0; i < d->nrefusers; i++)
+		kill(d->refusers[i], sig);
 }
 
 /*
@@ -224,22 +273,26 @@ static void stop_children(struct daemon *d)
 	signal_children(d, SIGTERM);
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
-	for (reap(d); d->npids > 0 && now_ms() < deadline; reap(d))
+	for (reap(d); d->npids + d->nrefusers > 0 && now_ms() < deadline;
+	     reap(d))
 		sigtimedwait(&chld, NULL, &ts);
-	if (d->npids > 0) {
+	if (d->npids + d->nrefusers > 0) {
 		srv_log("SIGTERM: killing %zu children still busy after %d s",
 			d->npids, SRV_STOP_SECS);
 		signal_children(d, SIGKILL);
 	}
-	while (d->npids > 0 && waitpid(-1, NULL, 0) > 0)
+	while (d->npids + d->nrefusers > 0 && waitpid(-1, NULL, 0) > 0)
 		reap(d);
 }
 
 /* Accepts until SIGHUP (DAEMON_RELOAD) or SIGTERM (DAEMON_STOP). */
 int daemon_run(struct daemon *d)
 {
+	unsigned sweep = cow_sweep_secs(d->cfg);
+	struct timespec ts = { .tv_sec = sweep };
 	struct pollfd pfd[16];
 	sigset_t block, orig;
+	int64_t next_sweep = 0;
 	int i, r;
 
 	sigemptyset(&block);
@@ -252,7 +305,12 @@ int daemon_run(struct daemon *d)
 		pfd[i] = (struct pollfd){ .fd = d->l.fds[i], .events = POLLIN };
 	while (!srv_stopping && !got_hup) {
 		reap(d);
-		r = ppoll(pfd, (nfds_t)d->l.nfds, NULL, &orig);
+		/* Copy-on-write data of clients gone for cowtimeout. */
+		if (sweep && now_ms() >= next_sweep) {
+			cow_sweep(d->cfg);
+			next_sweep = now_ms() + sweep * 1000;
+		}
+		r = ppoll(pfd, (nfds_t)d->l.nfds, sweep ? &ts : NULL, &orig);
 		for (i = 0; r > 0 && i < d->l.nfds; i++) {
 			if (pfd[i].revents & POLLIN)
 				accept_one(d, pfd[i].fd, &orig);

@@ -14,6 +14,8 @@ struct daemon {
 	pid_t *pids;			/* live children */
 	size_t npids;
 	size_t cap;
+	pid_t refusers[SRV_MAX_REFUSERS];	/* telling clients "too many" */
+	size_t nrefusers;
 };
 
 void srv_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

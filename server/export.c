@@ -86,7 +86,8 @@ uint16_t export_flags(const struct conn *c, const struct export *e)
 		f |= NBD_FLAG_READ_ONLY;
 	else
 		f |= NBD_FLAG_SEND_WRITE_ZEROES | NBD_FLAG_SEND_FAST_ZERO;
-	if (e->trim && !e->readonly)
+	/* A trimmed copy-on-write block would show the base again. */
+	if (e->trim && !e->readonly && !e->cow)
 		f |= NBD_FLAG_SEND_TRIM;
 	if (e->rotational)
 		f |= NBD_FLAG_ROTATIONAL;
@@ -95,9 +96,10 @@ uint16_t export_flags(const struct conn *c, const struct export *e)
 	/*
 	 * fdatasync on a shared file flushes what every process wrote to
 	 * it, so a FLUSH on one connection covers the others: multi-conn
-	 * is safe unless each connection has its own file.
+	 * is safe unless each connection has its own file. Copy-on-write
+	 * blocks are copied without a lock between a client's connections.
 	 */
-	if (!e->temporary && !strstr(e->path, "%s"))
+	if (!e->temporary && !e->cow && !strstr(e->path, "%s"))
 		f |= NBD_FLAG_CAN_MULTI_CONN;
 	return f;
 }
@@ -194,6 +196,13 @@ int export_open(struct conn *c, const struct export *e, bool probe)
 		c->tflags = export_flags(c, e);
 		return 0;
 	}
+	if (e->cow) {
+		if (cow_open(c, e, path) < 0) {
+			c->exp = NULL;
+			return -1;
+		}
+		goto out_opened;
+	}
 	if (e->temporary)
 		fd = open_temporary(c, path);
 	else
@@ -211,6 +220,7 @@ int export_open(struct conn *c, const struct export *e, bool probe)
 		c->exp = NULL;
 		return -1;
 	}
+out_opened:
 	c->tflags = export_flags(c, e);
 	snprintf(c->exp_name, sizeof(c->exp_name), "%s", e->name);
 	c->why[0] = '\0';
@@ -220,8 +230,11 @@ int export_open(struct conn *c, const struct export *e, bool probe)
 /* Undoes export_open (after NBD_OPT_INFO): negotiation goes on. */
 void export_close(struct conn *c)
 {
-	if (c->fd >= 0)
+	if (c->cow)
+		cow_close(c->cow);
+	else if (c->fd >= 0)
 		close(c->fd);
+	c->cow = NULL;
 	c->fd = -1;
 	c->exp = NULL;
 	c->exp_name[0] = '\0';

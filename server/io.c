@@ -26,6 +26,12 @@ volatile int srv_stopping;
  */
 static sigset_t wait_mask;
 static bool have_wait_mask;
+static bool ignore_stop;	/* answering one last option after SIGTERM */
+
+void io_ignore_stop(bool on)
+{
+	ignore_stop = on;
+}
 
 void io_wait_mask(const sigset_t *unblocked)
 {
@@ -56,7 +62,7 @@ static int wait_ready(int fd, short events, int64_t deadline, bool start)
 	if (!deadline && !mask)
 		return 0;
 	for (;;) {
-		if (start && srv_stopping) {
+		if (start && srv_stopping && !ignore_stop) {
 			errno = EINTR;
 			return -1;
 		}
@@ -103,10 +109,30 @@ ssize_t read_full(int fd, void *buf, size_t n, int64_t deadline)
 			break;
 		if (errno != EINTR)
 			return -1;
-		if (srv_stopping && done == 0)
+		if (srv_stopping && !ignore_stop && done == 0)
 			return -1;
 	}
 	return (ssize_t)done;
+}
+
+/*
+ * One read of at most n bytes for a buffered reader, waiting as read_full
+ * does; start says no message has begun, so SIGTERM may end the wait.
+ * Returns what read returned: n or fewer, 0 at EOF, or -1 with errno.
+ */
+ssize_t read_some(int fd, void *buf, size_t n, bool start)
+{
+	ssize_t r;
+
+	for (;;) {
+		if (wait_ready(fd, POLLIN, 0, start) < 0)
+			return -1;
+		r = read(fd, buf, n);
+		if (r >= 0 || errno != EINTR)
+			return r;
+		if (start && srv_stopping)
+			return -1;
+	}
 }
 
 static int writev_full(int fd, struct iovec *iov, int cnt, int64_t deadline)
@@ -177,4 +203,41 @@ int drain(int fd, uint64_t n, int64_t deadline)
 		n -= chunk;
 	}
 	return 0;
+}
+
+/*
+ * All len bytes at off read or written: 0, or -1 with errno (EIO when the
+ * file ends first).
+ */
+static int pio_full(int fd, void *buf, size_t len, uint64_t off, bool wr)
+{
+	unsigned char *p = buf;
+	size_t done = 0;
+	ssize_t r;
+
+	while (done < len) {
+		if (wr)
+			r = pwrite(fd, p + done, len - done, (off_t)(off + done));
+		else
+			r = pread(fd, p + done, len - done, (off_t)(off + done));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			if (r == 0)
+				errno = EIO;
+			return -1;
+		}
+		done += (size_t)r;
+	}
+	return 0;
+}
+
+int pread_full(int fd, void *buf, size_t len, uint64_t off)
+{
+	return pio_full(fd, buf, len, off, false);
+}
+
+int pwrite_full(int fd, const void *buf, size_t len, uint64_t off)
+{
+	return pio_full(fd, (void *)buf, len, off, true);
 }

@@ -415,6 +415,8 @@ static int handle_option(struct conn *c, const struct opt *o)
 	}
 }
 
+static void answer_next(struct conn *c, uint32_t type, const char *msg);
+
 /* Reads one option header and its data into c->buf. 1: EOF or SIGTERM. */
 static int read_option(struct conn *c, struct opt *o)
 {
@@ -428,6 +430,7 @@ static int read_option(struct conn *c, struct opt *o)
 		return 1;
 	}
 	if (r < 0 && errno == EINTR && srv_stopping) {
+		answer_next(c, NBD_REP_ERR_SHUTDOWN, "server is shutting down");
 		c->outcome = "stopped by SIGTERM in negotiation";
 		return 1;
 	}
@@ -457,16 +460,56 @@ static int read_option(struct conn *c, struct opt *o)
 	return 0;
 }
 
+/*
+ * The client's next option gets the error type, whatever it asks
+ * (proto.md: NBD_REP_ERR_SHUTDOWN "MAY" answer any option of a server
+ * going down; ERR_POLICY is what a server refusing the client sends).
+ * EXPORT_NAME cannot carry an error, so that one is just closed. Waits at
+ * most SRV_REFUSE_SECS, even after SIGTERM: a client silent that long is
+ * closed without its answer.
+ */
+static void answer_next(struct conn *c, uint32_t type, const char *msg)
+{
+	int64_t soon = now_ms() + SRV_REFUSE_SECS * 1000;
+	const char *outcome = c->outcome;
+	struct opt o;
+
+	if (!c->deadline || soon < c->deadline)
+		c->deadline = soon;
+	io_ignore_stop(true);
+	if (read_option(c, &o) == 0 && o.option != NBD_OPT_EXPORT_NAME)
+		send_error(c, o.option, type, msg);
+	io_ignore_stop(false);
+	c->outcome = outcome;
+	c->why[0] = '\0';
+}
+
+/* The greeting and the client's flags; c->buf is for option data. */
 static int greet(struct conn *c)
 {
 	unsigned char buf[NBD_GREETING_SIZE];
 	uint32_t flags;
 	ssize_t r;
 
+	c->buf = malloc(SRV_MAX_OPT_DATA);
+	if (!c->buf)
+		return conn_fail(c, "no memory for option data");
+	c->bufsize = SRV_MAX_OPT_DATA;
 	nbd_greeting_encode(buf, NBD_FLAG_FIXED_NEWSTYLE | NBD_FLAG_NO_ZEROES);
 	if (write_full(c->out, buf, sizeof(buf), c->deadline) < 0)
 		return conn_fail(c, "sending greeting: %s", strerror(errno));
 	r = read_full(c->in, buf, 4, c->deadline);
+	if (r < 0 && errno == EINTR && srv_stopping) {
+		/* The client's flags, then its first option, get the answer. */
+		io_ignore_stop(true);
+		r = read_full(c->in, buf, 4, now_ms() + SRV_REFUSE_SECS * 1000);
+		io_ignore_stop(false);
+		if (r == 4)
+			answer_next(c, NBD_REP_ERR_SHUTDOWN,
+				    "server is shutting down");
+		c->outcome = "stopped by SIGTERM in negotiation";
+		return 1;
+	}
 	if (r < 0)
 		return conn_fail(c, "reading client flags: %s",
 				 strerror(errno));
@@ -486,12 +529,9 @@ int negotiate(struct conn *c)
 	int r;
 
 	c->outcome = "failed in negotiation";
-	c->buf = malloc(SRV_MAX_OPT_DATA);
-	if (!c->buf)
-		return conn_fail(c, "no memory for option data");
-	c->bufsize = SRV_MAX_OPT_DATA;
-	if (greet(c) < 0)
-		return -1;
+	r = greet(c);
+	if (r != 0)
+		return r;
 	for (;;) {
 		r = read_option(c, &o);
 		if (r == 1)
@@ -506,4 +546,23 @@ int negotiate(struct conn *c)
 		if (r == OPT_TRANSMIT)
 			return 0;
 	}
+}
+
+/*
+ * A client the server will not serve (maxconnections in total): the
+ * greeting, then its first option answered with type, so that it learns
+ * why instead of seeing a bare close. 1 (a clean end), or -1.
+ */
+int negotiate_refuse(struct conn *c, uint32_t type, const char *msg)
+{
+	int r;
+
+	c->outcome = "refused";
+	c->deadline = now_ms() + SRV_REFUSE_SECS * 1000;
+	r = greet(c);
+	if (r != 0)
+		return r;
+	answer_next(c, type, msg);
+	c->outcome = "refused";
+	return conn_fail(c, "%s", msg);
 }

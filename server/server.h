@@ -24,12 +24,18 @@
 #define SRV_MAX_OPT_DATA	(64u << 10)	/* option payload */
 #define SRV_HANDSHAKE_SECS	10		/* default: greeting to GO */
 #define SRV_STOP_SECS		10		/* SIGTERM: children to finish */
+#define SRV_REFUSE_SECS		3		/* wait for an option to refuse */
+#define SRV_MAX_REFUSERS	8		/* children refusing at once */
 #define SRV_BLOCK_MIN		1
 #define SRV_BLOCK_PREF		4096
 #define SRV_BLOCK_MAX		NBD_MAX_PAYLOAD
 #define SRV_MAX_EXTENTS		1024		/* per BLOCK_STATUS reply */
 #define SRV_ERRLEN		256
 #define SRV_MAX_SLOTS		4096		/* children counted per export */
+#define SRV_COW_BLOCK		4096		/* copy-on-write granule */
+#define SRV_COW_TIMEOUT		600		/* default cowtimeout, seconds */
+#define SRV_IBUF_SIZE		(516u << 10)	/* requests read ahead */
+#define SRV_OBUF_SIZE		(260u << 10)	/* replies sent together */
 
 /* The one meta context we serve (proto.md "Metadata querying") */
 #define SRV_META_ALLOCATION	"base:allocation"
@@ -43,6 +49,9 @@ struct export {
 	char *authfile;
 	uint64_t filesize;	/* temporary: size of the per-client file */
 	unsigned maxconn;	/* 0: no limit */
+	char *cowdir;		/* copyonwrite: where clients' blocks go */
+	unsigned cowtimeout;	/* seconds kept after the last disconnect */
+	bool cow;		/* copyonwrite */
 	bool readonly;
 	bool trim;
 	bool rotational;
@@ -85,8 +94,21 @@ struct conn {
 	uint16_t tflags;
 	bool sync_failed;	/* sticky: later FLUSHes fail too */
 
-	unsigned char *buf;
+	struct cow *cow;	/* copyonwrite: the client's own blocks */
+
+	unsigned char *buf;	/* option data, BLOCK_STATUS extents */
 	size_t bufsize;
+	unsigned char *ibuf;	/* transmission: requests as they arrive */
+	size_t ipos, ilen;
+	unsigned char *obuf;	/* replies not yet sent */
+	size_t olen;
+	bool in_sock, out_sock;	/* recv/send flags may be used */
+	/*
+	 * A run of the file known to be data: reads inside it skip
+	 * SEEK_DATA. Claiming data is always safe (a hole reads as zeros);
+	 * our own TRIM and WRITE_ZEROES, which make holes, forget it.
+	 */
+	uint64_t data_lo, data_hi;
 	uint64_t requests;
 	const char *outcome;	/* for the log line */
 	char why[SRV_ERRLEN];
@@ -95,12 +117,16 @@ struct conn {
 /* io.c: whole-message I/O; see the comments there for return values. */
 extern volatile int srv_stopping;
 void io_wait_mask(const sigset_t *unblocked);
+void io_ignore_stop(bool on);
 int64_t now_ms(void);
 ssize_t read_full(int fd, void *buf, size_t n, int64_t deadline);
+ssize_t read_some(int fd, void *buf, size_t n, bool start);
 int write_full(int fd, const void *buf, size_t n, int64_t deadline);
 int write2_full(int fd, const void *a, size_t alen, const void *b,
 		size_t blen, int64_t deadline);
 int drain(int fd, uint64_t n, int64_t deadline);
+int pread_full(int fd, void *buf, size_t len, uint64_t off);
+int pwrite_full(int fd, const void *buf, size_t len, uint64_t off);
 
 /* conn.c */
 void conn_init(struct conn *c, int in, int out, const struct config *cfg);
@@ -115,6 +141,7 @@ int peer_describe(const struct sockaddr *sa, char *addr, size_t addrlen,
 
 /* negotiate.c: 0 go to transmission, 1 clean end, -1 error in c->why */
 int negotiate(struct conn *c);
+int negotiate_refuse(struct conn *c, uint32_t type, const char *msg);
 
 /* transmit.c: 0 clean end, -1 error in c->why */
 int transmit(struct conn *c);
@@ -129,6 +156,16 @@ void export_close(struct conn *c);
 uint16_t export_flags(const struct conn *c, const struct export *e);
 int expand_path(const char *pattern, const char *addr, char *out,
 		size_t outlen);
+
+/* cow.c: copy-on-write; -1 with errno (or why) on failure */
+struct cow;
+int cow_open(struct conn *c, const struct export *e, const char *base);
+ssize_t cow_pread(struct cow *w, void *buf, size_t len, uint64_t off);
+ssize_t cow_pwrite(struct cow *w, const void *buf, size_t len, uint64_t off);
+int cow_sync(struct cow *w);
+void cow_close(struct cow *w);
+void cow_sweep(const struct config *cfg);
+unsigned cow_sweep_secs(const struct config *cfg);
 
 /* auth.c: 1 allowed, 0 not, -1 unreadable or malformed (why says which) */
 int auth_check(const char *authfile, const struct sockaddr *peer,

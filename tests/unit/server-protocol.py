@@ -31,8 +31,8 @@ SIMPLE_MAGIC = 0x67446698
 OPT_EXPORT_NAME, OPT_ABORT, OPT_LIST, OPT_INFO, OPT_GO = 1, 2, 3, 6, 7
 REP_ACK, REP_SERVER, REP_INFO = 1, 2, 3
 ERR = 1 << 31
-ERR_UNSUP, ERR_POLICY, ERR_INVALID, ERR_UNKNOWN, ERR_TOO_BIG = (
-    ERR | 1, ERR | 2, ERR | 3, ERR | 6, ERR | 9)
+ERR_UNSUP, ERR_POLICY, ERR_INVALID, ERR_UNKNOWN, ERR_SHUTDOWN, ERR_TOO_BIG = (
+    ERR | 1, ERR | 2, ERR | 3, ERR | 6, ERR | 7, ERR | 9)
 CMD_READ, CMD_WRITE, CMD_DISC, CMD_FLUSH = 0, 1, 2, 3
 EPERM, EINVAL, ENOSPC = 1, 22, 28
 
@@ -369,17 +369,34 @@ def sigterm_lets_children_finish():
     path, data = make_image()
     srv = Server(path)
     negotiating = Client(srv.port).greet()
+    greeted = Client(srv.port)
+    greeted.recv(18)
+    silent = Client(srv.port).greet()
     c = Client(srv.port).greet()
     c.go()
     c.req(CMD_READ, 1, 0, 8)
     assert c.reply(1, 8) == (0, data[:8])
     srv.p.send_signal(signal.SIGTERM)
     c.expect_close()
+    time.sleep(0.3)
+    # proto.md: the next option of a client still negotiating is
+    # answered NBD_REP_ERR_SHUTDOWN, then the connection is closed
+    negotiating.opt(OPT_GO, negotiating.info_data(b""))
+    option, rtype, _ = negotiating.rep()
+    assert (option, rtype) == (OPT_GO, ERR_SHUTDOWN), \
+        "GO after SIGTERM: option %d reply 0x%x" % (option, rtype)
     negotiating.expect_close()
+    # so is one that had not yet sent its flags
+    greeted.send(struct.pack(">I", 3))
+    greeted.opt(OPT_LIST)
+    assert greeted.rep()[:2] == (OPT_LIST, ERR_SHUTDOWN), "LIST after SIGTERM"
+    greeted.expect_close()
+    # one that says nothing is closed without waiting for the stop deadline
+    silent.expect_close(within=8)
     assert srv.p.wait(10) == 0, "exit status %s" % srv.p.returncode
     log = srv.logtext()
     assert "1 requests, stopped by SIGTERM" in log, log
-    assert "0 requests, stopped by SIGTERM in negotiation" in log, log
+    assert log.count("0 requests, stopped by SIGTERM in negotiation") == 3, log
 
 
 def sighup_rereads_config():
@@ -427,9 +444,21 @@ def maxconnections():
         time.sleep(0.3)
         b = Client(srv.port).greet()
         b.go(b"b")
-        # two connections in total: the third is closed at once
-        d = Client(srv.port)
+        # two connections in total: the third is told so by an NBD error
+        # to its first option (ERR_POLICY), then closed
+        d = Client(srv.port).greet()
+        d.opt(OPT_GO, d.info_data(b"b"))
+        option, rtype, msg = d.rep()
+        assert (option, rtype) == (OPT_GO, ERR_POLICY), \
+            "over maxconnections: reply 0x%x" % rtype
+        assert b"too many connections" in msg, msg
         d.expect_close()
+        wait_for_log(srv, "refused: too many connections (maxconnections 2)")
+        # and one that asks for EXPORT_NAME (no error reply exists) is
+        # closed after the greeting
+        e = Client(srv.port).greet()
+        e.opt(OPT_EXPORT_NAME, b"b")
+        e.expect_close()
         a.req(CMD_DISC, 1, 0, 0)
         a.close()
         time.sleep(0.5)

@@ -56,6 +56,8 @@ static void test_valid(void)
 		   "authfile = /etc/nbd-server/allow\ntrim = false\n"
 		   "rotational = yes\nflush = true\nfua = true\n"
 		   "maxconnections = 5\ncopyonwrite = false\n"
+		   "[lab]\nexportname = /srv/lab.img\ncopyonwrite = true\n"
+		   "cowdir = /var/lib/nbd-cow\ncowtimeout = 30\n"
 		   "[generic]\ndefault = root\n");
 	CHECK_EQ(config_load(cfg, path, why, sizeof(why)), 0);
 	CHECK_STR(cfg->port, "10900");
@@ -74,6 +76,11 @@ static void test_valid(void)
 	CHECK(e && e->maxconn == 5);
 	CHECK(e && strcmp(e->description, "Lab root image") == 0);
 	CHECK(e && strcmp(e->authfile, "/etc/nbd-server/allow") == 0);
+	CHECK(e && !e->cow && e->cowtimeout == 600);
+	e = export_find(cfg, "lab", 3);
+	CHECK(e && e->cow && e->cowtimeout == 30);
+	CHECK(e && strcmp(e->cowdir, "/var/lib/nbd-cow") == 0);
+	e = export_find(cfg, "root", 4);
 	/* "" is [generic] default */
 	CHECK(export_find(cfg, "", 0) == e);
 	config_free(cfg);
@@ -135,7 +142,11 @@ static void test_errors(void)
 	check_error("[generic]\n[t]\nexportname = /t\ntemporary = true\n",
 		    "bad.conf:2: [t]: temporary needs filesize");
 	check_error("[a]\nexportname = /a\ncopyonwrite = true\n",
-		    "bad.conf:3: copyonwrite is not supported yet");
+		    "bad.conf:1: [a]: copyonwrite needs cowdir");
+	check_error("[a]\nexportname = /%s\ncopyonwrite = true\ncowdir = /c\n",
+		    "bad.conf:1: [a]: copyonwrite needs one shared exportname, not temporary or %s");
+	check_error("[a]\nexportname = /a\ncowtimeout = 0\n",
+		    "bad.conf:3: cowtimeout: 0 is not between 1 and 2592000");
 	check_error("[generic]\ndefault = nope\n[a]\nexportname = /a\n",
 		    "bad.conf: default export [nope] is not defined");
 	check_error("[generic]\n = 1\n", "bad.conf:2: missing key before '='");

@@ -1,0 +1,357 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Copy-on-write exports (copyonwrite = true): every client sees the base
+ * file plus its own writes; the base is opened read-only and never
+ * written. A client's blocks live in cowdir as two files named after its
+ * address and the export:
+ *
+ *   ADDR,EXPORT.cow  sparse, as large as the export, data at its offsets
+ *   ADDR,EXPORT.map  one bit per SRV_COW_BLOCK: set once the block's
+ *                    current contents are in the .cow file
+ *
+ * Unlike upstream nbd-server, which discards a client's writes when it
+ * disconnects (a reconnecting root then sees them vanish), the files stay
+ * until cowtimeout seconds after the client's last connection ended. Each
+ * connection holds a shared flock on the .cow file; the sweeper deletes a
+ * pair only under an exclusive one, so never while a client uses it. The
+ * map is a shared mapping, so two connections of one client see each
+ * other's blocks.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "server.h"
+
+struct cow {
+	int base;		/* read-only */
+	int data;		/* the .cow file */
+	int mapfd;
+	unsigned char *map;	/* mmap of the .map file */
+	size_t maplen;
+	uint64_t size;
+};
+
+static bool has_block(const struct cow *w, uint64_t b)
+{
+	return __atomic_load_n(&w->map[b >> 3], __ATOMIC_ACQUIRE) &
+	       (1u << (b & 7));
+}
+
+static void set_block(struct cow *w, uint64_t b)
+{
+	__atomic_fetch_or(&w->map[b >> 3], (unsigned char)(1u << (b & 7)),
+			  __ATOMIC_RELEASE);
+}
+
+/* The export as this client sees it: runs of blocks from one file each. */
+ssize_t cow_pread(struct cow *w, void *buf, size_t len, uint64_t off)
+{
+	unsigned char *p = buf;
+	uint64_t b, end = off + len, stop;
+	bool mine;
+	int fd;
+
+	while (off < end) {
+		b = off / SRV_COW_BLOCK;
+		mine = has_block(w, b);
+		stop = (b + 1) * SRV_COW_BLOCK;
+		while (stop < end && has_block(w, stop / SRV_COW_BLOCK) == mine)
+			stop += SRV_COW_BLOCK;
+		if (stop > end)
+			stop = end;
+		fd = mine ? w->data : w->base;
+		if (pread_full(fd, p, (size_t)(stop - off), off) < 0)
+			return -1;
+		p += stop - off;
+		off = stop;
+	}
+	return (ssize_t)len;
+}
+
+/*
+ * A write that covers part of a block not yet ours first copies the
+ * block from the base, so that the rest of it keeps the base's bytes.
+ */
+static int own_block(struct cow *w, uint64_t b)
+{
+	unsigned char block[SRV_COW_BLOCK];
+	uint64_t off = b * SRV_COW_BLOCK;
+	size_t n = SRV_COW_BLOCK;
+
+	if (off + n > w->size)
+		n = (size_t)(w->size - off);
+	if (pread_full(w->base, block, n, off) < 0 ||
+	    pwrite_full(w->data, block, n, off) < 0)
+		return -1;
+	return 0;
+}
+
+ssize_t cow_pwrite(struct cow *w, const void *buf, size_t len, uint64_t off)
+{
+	uint64_t end = off + len, first = off / SRV_COW_BLOCK,
+		 last = (end - 1) / SRV_COW_BLOCK, b;
+	bool head, tail;
+
+	if (len == 0)
+		return 0;
+	head = off % SRV_COW_BLOCK != 0;
+	tail = end % SRV_COW_BLOCK != 0 && end < w->size;
+	if (head && !has_block(w, first) && own_block(w, first) < 0)
+		return -1;
+	if (tail && (last != first || !head) && !has_block(w, last) &&
+	    own_block(w, last) < 0)
+		return -1;
+	if (pwrite_full(w->data, buf, len, off) < 0)
+		return -1;
+	/* Data first, then the bit: a reader never sees a bit without it. */
+	for (b = first; b <= last; b++)
+		set_block(w, b);
+	return (ssize_t)len;
+}
+
+/* FLUSH and FUA: the blocks, then the map that says they are ours. */
+int cow_sync(struct cow *w)
+{
+	if (fdatasync(w->data) < 0)
+		return -1;
+	if (msync(w->map, w->maplen, MS_SYNC) < 0 || fdatasync(w->mapfd) < 0)
+		return -1;
+	return 0;
+}
+
+/* "ADDR,EXPORT": bytes other than [A-Za-z0-9._-] become %XX. */
+static int cow_key(char *out, size_t outlen, const char *addr,
+		   const char *name)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const char *parts[2] = { addr, name };
+	size_t o = 0;
+	const char *p;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (i && o + 1 < outlen)
+			out[o++] = ',';
+		for (p = parts[i]; *p; p++) {
+			unsigned char ch = (unsigned char)*p;
+
+			if (o + 4 >= outlen)
+				return -1;
+			if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			    (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' ||
+			    ch == '_') {
+				out[o++] = (char)ch;
+				continue;
+			}
+			out[o++] = '%';
+			out[o++] = hex[ch >> 4];
+			out[o++] = hex[ch & 15];
+		}
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+/*
+ * Opens (creating) the .cow file and takes the shared lock; a file the
+ * sweeper unlinked between our open and our lock is opened again.
+ */
+static int open_locked(const char *path)
+{
+	struct stat a, b;
+	int fd, tries;
+
+	for (tries = 0; tries < 100; tries++) {
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return -1;
+		if (flock(fd, LOCK_SH) < 0)
+			goto out_close;
+		if (fstat(fd, &a) == 0 && stat(path, &b) == 0 &&
+		    a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+			return fd;
+		close(fd);
+	}
+	errno = EAGAIN;
+	return -1;
+out_close:
+	close(fd);
+	return -1;
+}
+
+static size_t map_bytes(uint64_t size)
+{
+	uint64_t blocks = (size + SRV_COW_BLOCK - 1) / SRV_COW_BLOCK;
+	size_t n = (size_t)((blocks + 7) / 8);
+
+	return n ? (n + 4095) & ~(size_t)4095 : 4096;
+}
+
+/*
+ * Sets up the client's copy for a connection. A .cow file of another size
+ * than the base (the base was replaced) starts empty again, map included.
+ */
+static int cow_files(struct cow *w, const char *dir, const char *key,
+		     char *why, size_t whylen)
+{
+	char path[4096];
+	struct stat st;
+	bool fresh;
+
+	snprintf(path, sizeof(path), "%s/%s.cow", dir, key);
+	w->data = open_locked(path);
+	if (w->data < 0 || fstat(w->data, &st) < 0)
+		goto out_err;
+	fresh = (uint64_t)st.st_size != w->size;
+	if (fresh && (ftruncate(w->data, 0) < 0 ||
+		      ftruncate(w->data, (off_t)w->size) < 0))
+		goto out_err;
+	snprintf(path, sizeof(path), "%s/%s.map", dir, key);
+	w->mapfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (w->mapfd < 0)
+		goto out_err;
+	w->maplen = map_bytes(w->size);
+	if ((fresh && ftruncate(w->mapfd, 0) < 0) ||
+	    ftruncate(w->mapfd, (off_t)w->maplen) < 0)
+		goto out_err;
+	w->map = mmap(NULL, w->maplen, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      w->mapfd, 0);
+	if (w->map == MAP_FAILED) {
+		w->map = NULL;
+		goto out_err;
+	}
+	return 0;
+out_err:
+	snprintf(why, whylen, "copy-on-write %.200s: %s", path,
+		 strerror(errno));
+	return -1;
+}
+
+/* Opens base read-only and this client's copy; sets c->fd and c->cow. */
+int cow_open(struct conn *c, const struct export *e, const char *base)
+{
+	char key[600];
+	struct stat st;
+	struct cow *w;
+
+	if (cow_key(key, sizeof(key), c->peer_addr, e->name) < 0)
+		return conn_fail(c, "copy-on-write: export name too long");
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return conn_fail(c, "copy-on-write: out of memory");
+	w->data = w->mapfd = -1;
+	w->base = open(base, O_RDONLY | O_CLOEXEC);
+	if (w->base < 0 || fstat(w->base, &st) < 0) {
+		conn_fail(c, "%s: %s", base, strerror(errno));
+		goto out_free;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		conn_fail(c, "%s: copyonwrite needs a regular file", base);
+		goto out_free;
+	}
+	w->size = (uint64_t)st.st_size;
+	if (cow_files(w, e->cowdir, key, c->why, sizeof(c->why)) < 0)
+		goto out_free;
+	c->cow = w;
+	c->fd = w->base;
+	c->size = w->size;
+	return 0;
+out_free:
+	cow_close(w);
+	return -1;
+}
+
+/* The mtime of the map marks the end of the last connection. */
+void cow_close(struct cow *w)
+{
+	if (!w)
+		return;
+	if (w->map)
+		munmap(w->map, w->maplen);
+	if (w->mapfd >= 0) {
+		futimens(w->mapfd, NULL);
+		close(w->mapfd);
+	}
+	if (w->data >= 0)
+		close(w->data);	/* drops the lock */
+	if (w->base >= 0)
+		close(w->base);
+	free(w);
+}
+
+/* Deletes one pair whose client is gone and whose time is up. */
+static void sweep_one(int dirfd, const char *name, unsigned timeout,
+		      time_t now)
+{
+	char map[300];
+	struct stat st, ms;
+	time_t last;
+	size_t len = strlen(name);
+	int fd;
+
+	if (len < 5 || len > 250 || strcmp(name + len - 4, ".cow"))
+		return;
+	snprintf(map, sizeof(map), "%.*s.map", (int)(len - 4), name);
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return;
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0 || fstat(fd, &st) < 0)
+		goto out_close;
+	last = st.st_mtime;
+	if (fstatat(dirfd, map, &ms, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    ms.st_mtime > last)
+		last = ms.st_mtime;
+	if (now - last < (time_t)timeout)
+		goto out_close;
+	/* Map first: a .cow without a map is empty, never misread. */
+	unlinkat(dirfd, map, 0);
+	unlinkat(dirfd, name, 0);
+out_close:
+	close(fd);
+}
+
+/* Every cowdir: pairs unused for longer than cowtimeout are deleted. */
+void cow_sweep(const struct config *cfg)
+{
+	const struct export *e;
+	struct dirent *d;
+	time_t now = time(NULL);
+	DIR *dir;
+
+	for (e = cfg->exports; e; e = e->next) {
+		if (!e->cow)
+			continue;
+		dir = opendir(e->cowdir);
+		if (!dir)
+			continue;
+		while ((d = readdir(dir)))
+			sweep_one(dirfd(dir), d->d_name, e->cowtimeout, now);
+		closedir(dir);
+	}
+}
+
+/* How often the master sweeps: 0 when no export copies on write. */
+unsigned cow_sweep_secs(const struct config *cfg)
+{
+	const struct export *e;
+	unsigned secs = 0, s;
+
+	for (e = cfg->exports; e; e = e->next) {
+		if (!e->cow)
+			continue;
+		s = e->cowtimeout / 4;
+		s = s < 1 ? 1 : s > 60 ? 60 : s;
+		if (!secs || s < secs)
+			secs = s;
+	}
+	return secs;
+}

@@ -1,0 +1,244 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""
+Copy-on-write exports against the real nbd-server on 127.0.0.1.
+
+Clients are told apart by address, so each test client binds its socket to
+its own loopback address (127.0.0.2, 127.0.0.3: loopback too) before it
+connects to the server on 127.0.0.1; the server's keying is unchanged.
+
+Checks: two clients write different data at the same offsets and each
+reads back its own; the base file's checksum never changes; a client that
+reconnects within cowtimeout reads back its writes, even while another
+client is still connected; once cowtimeout has passed after its last
+disconnect its files are deleted (and their blocks freed) and it sees the
+base again; FLUSH and FUA succeed.
+
+Usage: server-cow.py SERVER_BINARY
+"""
+import hashlib
+import os
+import random
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+NBDMAGIC = 0x4E42444D41474943
+IHAVEOPT = 0x49484156454F5054
+REP_MAGIC = 0x0003E889045565A9
+REQ_MAGIC = 0x25609513
+SIMPLE_MAGIC = 0x67446698
+OPT_GO, REP_ACK, REP_INFO = 7, 1, 3
+CMD_READ, CMD_WRITE, CMD_DISC, CMD_FLUSH, CMD_WRITE_ZEROES = 0, 1, 2, 3, 6
+FLAG_READ_ONLY, FLAG_SEND_TRIM, FLAG_MULTI_CONN = 1 << 1, 1 << 5, 1 << 8
+CMD_FLAG_FUA = 1
+SIZE = (1 << 20) + 1000		# not a multiple of the 4 KiB granule
+TIMEOUT = 3			# cowtimeout in the test's configuration
+
+SERVER = os.path.abspath(sys.argv[1])
+TMP = tempfile.mkdtemp(prefix="nbdroot-cow-")
+COWDIR = os.path.join(TMP, "cow")
+server = None
+
+
+class Client:
+    def __init__(self, port, source):
+        self.s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.s.settimeout(10)
+        self.s.bind((source, 0))
+        self.s.connect(("127.0.0.1", port))
+
+    def recv(self, n):
+        buf = b""
+        while len(buf) < n:
+            chunk = self.s.recv(n - len(buf))
+            assert chunk, "server closed the connection"
+            buf += chunk
+        return buf
+
+    def go(self, name):
+        magic, opt, _ = struct.unpack(">QQH", self.recv(18))
+        assert (magic, opt) == (NBDMAGIC, IHAVEOPT), "bad greeting"
+        self.s.sendall(struct.pack(">I", 3))
+        data = struct.pack(">I", len(name)) + name + struct.pack(">H", 0)
+        self.s.sendall(struct.pack(">QII", IHAVEOPT, OPT_GO, len(data)) + data)
+        size = flags = None
+        while True:
+            magic, _, rtype, n = struct.unpack(">QIII", self.recv(20))
+            body = self.recv(n)
+            assert magic == REP_MAGIC, "bad option reply"
+            if rtype == REP_ACK:
+                return size, flags
+            assert rtype == REP_INFO, "GO refused: 0x%x %r" % (rtype, body)
+            if struct.unpack(">H", body[:2])[0] == 0:
+                size, flags = struct.unpack(">QH", body[2:12])
+
+    def cmd(self, rtype, off, length, payload=b"", flags=0, cookie=7):
+        self.s.sendall(struct.pack(">IHHQQI", REQ_MAGIC, flags, rtype, cookie,
+                                   off, length) + payload)
+        if rtype == CMD_DISC:
+            return 0, b""
+        magic, err, ck = struct.unpack(">IIQ", self.recv(16))
+        assert magic == SIMPLE_MAGIC and ck == cookie, "bad reply"
+        data = self.recv(length) if rtype == CMD_READ and err == 0 else b""
+        return err, data
+
+    def read(self, off, length):
+        err, data = self.cmd(CMD_READ, off, length)
+        assert err == 0, "READ error %d" % err
+        return data
+
+    def write(self, off, data, flags=0):
+        err, _ = self.cmd(CMD_WRITE, off, len(data), data, flags)
+        assert err == 0, "WRITE error %d" % err
+
+    def bye(self):
+        self.cmd(CMD_DISC, 0, 0)
+        self.s.close()
+
+
+def sha(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def cow_files():
+    return sorted(os.listdir(COWDIR))
+
+
+def start_server(cfg):
+    global server
+    for _ in range(10):
+        port = random.randrange(20000, 60000)
+        log = open(os.path.join(TMP, "server.log"), "w")
+        server = subprocess.Popen([SERVER, "-n", "127.0.0.1@%d" % port,
+                                   "-C", cfg], stderr=log)
+        for _ in range(50):
+            out = subprocess.run(["ss", "-Hltn", "sport = :%d" % port],
+                                 capture_output=True, text=True).stdout
+            if "LISTEN" in out:
+                return port
+            if server.poll() is not None:
+                break
+            time.sleep(0.1)
+        if server.poll() is None:
+            server.kill()
+        server.wait()
+    raise AssertionError("server did not start")
+
+
+def main():
+    base = os.path.join(TMP, "base.img")
+    data = random.Random(4).randbytes(SIZE)
+    with open(base, "wb") as f:
+        f.write(data)
+    before = sha(base)
+    os.mkdir(COWDIR)
+    cfg = os.path.join(TMP, "cow.conf")
+    with open(cfg, "w") as f:
+        f.write("[lab]\nexportname = %s\ncopyonwrite = true\ncowdir = %s\n"
+                "cowtimeout = %d\n" % (base, COWDIR, TIMEOUT))
+    port = start_server(cfg)
+
+    a = Client(port, "127.0.0.2")
+    b = Client(port, "127.0.0.3")
+    size, flags = a.go(b"lab")
+    assert size == SIZE, "size %r" % size
+    assert not flags & FLAG_READ_ONLY, "copy-on-write export is read-only"
+    assert not flags & (FLAG_SEND_TRIM | FLAG_MULTI_CONN), "flags 0x%x" % flags
+    b.go(b"lab")
+    print("ok: two clients on one copy-on-write export")
+
+    # Same offsets, different data; unaligned so that partial 4 KiB
+    # blocks must keep the base's bytes around the write.
+    off, n = 4096 + 100, 9000
+    pa = random.Random(10).randbytes(n)
+    pb = random.Random(11).randbytes(n)
+    a.write(off, pa)
+    b.write(off, pb, CMD_FLAG_FUA)
+    tail = SIZE - 300		# the last, partial granule
+    a.write(tail, b"A" * 300)
+    want_a = bytearray(data)
+    want_a[off:off + n] = pa
+    want_a[tail:] = b"A" * 300
+    want_b = bytearray(data)
+    want_b[off:off + n] = pb
+    assert a.read(0, 32768) == bytes(want_a[:32768]), "A reads wrong data"
+    assert b.read(0, 32768) == bytes(want_b[:32768]), "B reads wrong data"
+    assert a.read(SIZE - 5000, 5000) == bytes(want_a[-5000:]), "A tail"
+    assert b.read(SIZE - 5000, 5000) == data[-5000:], "B sees A's tail"
+    # a zeroed range is this client's too
+    err, _ = a.cmd(CMD_WRITE_ZEROES, 65536, 8192)
+    assert err == 0, "WRITE_ZEROES error %d" % err
+    want_a[65536:65536 + 8192] = bytes(8192)
+    assert a.read(65536 - 100, 8392) == bytes(want_a[65436:73828]), "zeroes"
+    assert b.read(65536, 8192) == data[65536:73728], "B sees A's zeroes"
+    print("ok: each client reads back its own writes")
+
+    for c in (a, b):
+        assert c.cmd(CMD_FLUSH, 0, 0)[0] == 0, "FLUSH failed"
+    print("ok: FLUSH and FUA")
+    assert sha(base) == before, "the base image was modified"
+    files = cow_files()
+    assert len(files) == 4, files
+    assert "127.0.0.2,lab.cow" in files and "127.0.0.3,lab.map" in files, files
+    print("ok: base unchanged; per-client files %s" % " ".join(files))
+
+    # A reconnects within the timeout: its writes are still there.
+    a.bye()
+    time.sleep(0.5)
+    a = Client(port, "127.0.0.2")
+    a.go(b"lab")
+    assert a.read(0, 32768) == bytes(want_a[:32768]), "A lost its writes"
+    assert a.read(SIZE - 5000, 5000) == bytes(want_a[-5000:]), "A lost tail"
+    a.bye()
+    print("ok: reconnection within cowtimeout keeps the writes")
+
+    # A is gone for longer than cowtimeout; B stays connected.
+    blocks = os.stat(os.path.join(COWDIR, "127.0.0.2,lab.cow")).st_blocks
+    assert blocks > 0, "A's copy-on-write file holds no blocks"
+    deadline = time.monotonic() + TIMEOUT + 20
+    while "127.0.0.2,lab.cow" in cow_files():
+        assert time.monotonic() < deadline, "A's files never deleted"
+        time.sleep(0.5)
+    assert "127.0.0.2,lab.map" not in cow_files(), cow_files()
+    assert "127.0.0.3,lab.cow" in cow_files(), "B's files deleted while in use"
+    assert b.read(0, 32768) == bytes(want_b[:32768]), "B lost its writes"
+    print("ok: A's files deleted after cowtimeout; B's kept while connected")
+
+    a = Client(port, "127.0.0.2")
+    a.go(b"lab")
+    assert a.read(0, 32768) == data[:32768], "A still sees its old writes"
+    a.bye()
+    b.bye()
+    deadline = time.monotonic() + TIMEOUT + 20
+    while cow_files():
+        assert time.monotonic() < deadline, "files left: %s" % cow_files()
+        time.sleep(0.5)
+    used = sum(os.stat(os.path.join(COWDIR, f)).st_blocks
+               for f in os.listdir(COWDIR))
+    assert used == 0, "cowdir still holds %d blocks" % used
+    assert sha(base) == before, "the base image was modified"
+    print("ok: after cowtimeout the writes are gone and the space freed")
+
+    server.send_signal(signal.SIGTERM)
+    assert server.wait(10) == 0, "server exit status %s" % server.returncode
+
+
+try:
+    main()
+    print("all copy-on-write cases passed")
+except AssertionError as e:
+    print("FAIL: %s" % e)
+    with open(os.path.join(TMP, "server.log")) as f:
+        sys.stdout.write(f.read())
+    sys.exit(1)
+finally:
+    if server and server.poll() is None:
+        server.kill()
+        server.wait()
+    subprocess.run(["rm", "-rf", TMP])
