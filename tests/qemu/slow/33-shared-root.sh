@@ -1,6 +1,7 @@
 #!/bin/bash
-# Three VMs boot the same read-only Debian export (our server with -r) at
-# the same time, each under nbdroot.overlay=tmpfs. Each writes a marker of
+# Three VMs boot the same read-only Debian export (a squashfs image from
+# scripts/mkrootfs debian --format squashfs, served by our server with -r)
+# at the same time, each under nbdroot.overlay=tmpfs. Each writes a marker of
 # its own on its root, waits, and must then see only its own. The host
 # checks that the three overlapped (every "wrote" line came before the
 # first check) and that the shared image is byte-for-byte unchanged.
@@ -8,7 +9,7 @@
 # only VMs on this machine meanwhile.
 # shellcheck source=tests/qemu/slow/lib.sh
 . "$(dirname "$0")/lib.sh"
-img=$(debian_image shared)
+img=$(debian_image shared squashfs)
 before=$(md5sum <"$img")
 start_server ours "$img" -r
 names=(c1 c2 c3)

@@ -4,27 +4,29 @@
 # shellcheck source=tests/qemu/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
-DEBIAN_ROOT=$top/build/debian-test-root.img
 DEBIAN_GUEST=$top/tests/qemu/slow/debian-guest
 
-# The Debian test root: scripts/mkrootfs debian with the slow tests' check
-# unit over it (its package set is cached in build/cache). Rebuilt when
-# the check or mkrootfs changes.
+# build_debian_root FORMAT: the Debian test root (scripts/mkrootfs debian
+# with the slow tests' check unit over it; its package set is cached in
+# build/cache) as build/debian-test-root.FORMAT, ext4 or squashfs. Rebuilt
+# when the check or mkrootfs changes.
 build_debian_root() {
-	local newer
-	newer=$(find "$DEBIAN_GUEST" "$top/scripts/mkrootfs" -newer "$DEBIAN_ROOT" 2>/dev/null | head -n 1)
-	if [ -s "$DEBIAN_ROOT" ] && [ -z "$newer" ]; then
+	local root=$top/build/debian-test-root.$1 newer
+	newer=$(find "$DEBIAN_GUEST" "$top/scripts/mkrootfs" -newer "$root" 2>/dev/null | head -n 1)
+	if [ -s "$root" ] && [ -z "$newer" ]; then
 		return 0
 	fi
-	"$top/scripts/mkrootfs" debian --out "$DEBIAN_ROOT" --size 1G \
-		--overlay "$DEBIAN_GUEST" || fail "could not build the Debian root"
+	"$top/scripts/mkrootfs" debian --out "$root" --format "$1" --size 1G \
+		--overlay "$DEBIAN_GUEST" || fail "could not build the Debian root ($1)"
 }
 
-# Prints a private, sparse copy of the Debian test root.
+# debian_image NAME [FORMAT]: prints the path of a private, sparse copy
+# of the Debian test root (default ext4).
 debian_image() {
-	local img=$work/${1:-debian}.img
-	build_debian_root >&2
-	cp --sparse=always "$DEBIAN_ROOT" "$img"
+	local format=${2:-ext4}
+	local img=$work/$1.$format
+	build_debian_root "$format" >&2
+	cp --sparse=always "$top/build/debian-test-root.$format" "$img"
 	echo "$img"
 }
 
