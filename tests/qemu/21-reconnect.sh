@@ -15,7 +15,8 @@ log=$work/outage.log
 # bounds how long requests caught in flight wait before they are resent
 boot_vm outage "root=nbd:10.0.2.2:$port:::timeout=10 nbdroot.retry=30 nbdtest=write-through-outage:40" &
 vm=$!
-for _ in $(seq 600); do
+# bounded by the VM itself, which may first wait for the VM lock
+for _ in $(seq 9000); do
 	grep -aq 'NBDROOT-STEP writing' "$log" 2>/dev/null && break
 	kill -0 "$vm" 2>/dev/null || break
 	sleep 0.1

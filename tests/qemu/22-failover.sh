@@ -14,7 +14,8 @@ b_port=$SERVER_PORT
 log=$work/failover.log
 boot_vm failover "root=nbd:10.0.2.2@$a_port,10.0.2.2@$b_port:$a_port:::timeout=10 nbdroot.retry=30 nbdtest=write-through-outage:30" &
 vm=$!
-for _ in $(seq 600); do
+# bounded by the VM itself, which may first wait for the VM lock
+for _ in $(seq 9000); do
 	grep -aq 'NBDROOT-STEP writing' "$log" 2>/dev/null && break
 	kill -0 "$vm" 2>/dev/null || break
 	sleep 0.1

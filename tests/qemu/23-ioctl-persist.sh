@@ -15,7 +15,8 @@ port=$SERVER_PORT
 log=$work/ioctl.log
 boot_vm ioctl "root=nbd:10.0.2.2:$root_port nbdtest=ioctl-persist:$port" &
 vm=$!
-for _ in $(seq 600); do
+# bounded by the VM itself, which may first wait for the VM lock
+for _ in $(seq 9000); do
 	grep -aq 'NBDROOT-STEP attached' "$log" 2>/dev/null && break
 	kill -0 "$vm" 2>/dev/null || break
 	sleep 0.1
