@@ -6,6 +6,8 @@
 #   make demo          boot a diskless VM from our server, console on this tty
 #   make unit          host unit tests only (no root, no VM)
 #   make qemu-tests    QEMU tests only
+#   make bench-server  our nbd-server against nbd-server, nbdkit, qemu-nbd
+#                      on 127.0.0.1 (ROUNDS=, RUNTIME=); prints, asserts nothing
 #   make check-slow    the slow VM tests: Debian root, PXE, shared root, dracut
 #   make install       client, server, man page and the dracut module
 #                      (DESTDIR=, PREFIX=, DRACUTMODDIR=)
@@ -108,6 +110,15 @@ initrd: client/nbd-client
 .PHONY: bench-initrd
 bench-initrd: client/nbd-client
 	scripts/bench-initrd --kver "$(KVER)"
+
+# Our server against Debian's nbd-server, nbdkit and qemu-nbd on loopback;
+# bench-vm: fio on /dev/nbd0 inside one TCG VM (neither is in make check).
+.PHONY: bench-server bench-vm
+bench-server: server/nbd-server
+	scripts/bench-server $(ROUNDS)
+
+bench-vm: all initrd
+	scripts/bench-vm
 
 qemu-tests: all initrd
 	@tests/run qemu tests/qemu/[0-9]*.sh
