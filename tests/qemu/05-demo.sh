@@ -11,7 +11,7 @@ leftovers() {
 	pgrep -f -- "$DEMO_IMAGE" | tr '\n' ' '
 }
 
-timeout 300 "$top/scripts/demo" >"$work/demo.log" 2>&1 </dev/null
+timeout 300 flock "$QEMU_LOCK" "$top/scripts/demo" >"$work/demo.log" 2>&1 </dev/null
 rc=$?
 sed 's/^/    /' "$work/demo.log" | grep -a "demo\|nbd0\|nbdroot" | head -n 12
 [ "$rc" -eq 0 ] || fail "scripts/demo exited with $rc"
@@ -20,10 +20,12 @@ grep -aq 'booted 1 time' "$work/demo.log" || fail "no boot count in the demo"
 [ -z "$(leftovers)" ] || fail "processes left behind: $(leftovers)"
 echo "ok: the demo booted to its banner and left nothing running"
 
-setsid "$top/scripts/demo" >"$work/demo-int.log" 2>&1 </dev/null &
+setsid flock "$QEMU_LOCK" "$top/scripts/demo" >"$work/demo-int.log" 2>&1 </dev/null &
 demo_pid=$!
-for _ in $(seq 100); do
+# bounded by the demo itself, which may first wait for the VM lock
+for _ in $(seq 3000); do
 	grep -q 'booting kernel' "$work/demo-int.log" && break
+	kill -0 "$demo_pid" 2>/dev/null || break
 	sleep 0.1
 done
 sleep 2
