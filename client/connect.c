@@ -31,29 +31,13 @@ static int parse_address(const char *host, uint16_t port,
 		buf[n - 2] = '\0';
 		host = buf;
 	}
-	if (inet_pton(AF_INET, host, &sa->in.sin_addr) == 1) {
-		sa->in.sin_family = AF_INET;
-		sa->in.sin_port = htons(port);
-		*len = sizeof(sa->in);
-		return 0;
+	if (addr_parse(host, sa) < 0) {
+		if (host == buf)
+			return client_error("[%s]: not an IPv6 address", host);
+		if (resolve_host(host, sa) < 0)
+			return -1;
 	}
-	if (inet_pton(AF_INET6, host, &sa->in6.sin6_addr) == 1) {
-		sa->in6.sin6_family = AF_INET6;
-		sa->in6.sin6_port = htons(port);
-		*len = sizeof(sa->in6);
-		return 0;
-	}
-	if (host == buf)
-		return client_error("[%s]: not an IPv6 address", host);
-	if (resolve_host(host, sa) < 0)
-		return -1;
-	if (sa->sa.sa_family == AF_INET) {
-		sa->in.sin_port = htons(port);
-		*len = sizeof(sa->in);
-	} else {
-		sa->in6.sin6_port = htons(port);
-		*len = sizeof(sa->in6);
-	}
+	*len = addr_set_port(sa, port);
 	return 0;
 }
 

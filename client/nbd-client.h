@@ -73,6 +73,10 @@ long long now_ms(void);
 int read_full(int fd, void *buf, size_t len, long long deadline);
 int write_full(int fd, const void *buf, size_t len, long long deadline);
 
+/* addr.c: IPv4 and IPv6 literals (klibc's inet_pton has no IPv6) */
+int addr_parse(const char *s, union sockaddr_any *sa);
+socklen_t addr_set_port(union sockaddr_any *sa, uint16_t port);
+
 /* resolve.c: names without a C library resolver */
 extern int client_dns_wait_ms;
 int resolve_host(const char *name, union sockaddr_any *sa);

@@ -38,18 +38,10 @@ struct dns_config {
 
 static int parse_literal(const char *s, uint16_t port, union sockaddr_any *sa)
 {
-	memset(sa, 0, sizeof(*sa));
-	if (inet_pton(AF_INET, s, &sa->in.sin_addr) == 1) {
-		sa->in.sin_family = AF_INET;
-		sa->in.sin_port = htons(port);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, s, &sa->in6.sin6_addr) == 1) {
-		sa->in6.sin6_family = AF_INET6;
-		sa->in6.sin6_port = htons(port);
-		return 0;
-	}
-	return -1;
+	if (addr_parse(s, sa) < 0)
+		return -1;
+	addr_set_port(sa, port);
+	return 0;
 }
 
 /* Reads the next whitespace-separated word of line into w; the rest. */

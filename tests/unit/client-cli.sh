@@ -73,6 +73,19 @@ check "refused connection" 1 "connect to 127.0.0.1:1: Connection refused" -- \
 check "failover to the second server" 1 "open /dev/nbd7" -- \
 	"$client" "127.0.0.1@1,127.0.0.1@$port" 9 /dev/nbd7
 
+# a bracketed IPv6 literal reaches a server on ::1 (when the host has it)
+if [ -e /proc/net/if_inet6 ] && nbdkit -f -i ::1 -p "$((port + 2))" memory 1M >"$dir/v6.log" 2>&1 &
+then
+	pids="$pids $!"
+	sleep 0.5
+	if grep -q 'Cannot assign\|not available' "$dir/v6.log"; then
+		echo "skip: no ::1 on this host"
+	else
+		check "bracketed IPv6 server" 1 "open /dev/nbd7" -- \
+			"$client" "[::1]" "$((port + 2))" /dev/nbd7
+	fi
+fi
+
 truncate -s 1M "$dir/disk.img"
 server/nbd-server -n "127.0.0.1@$((port + 1))" "$dir/disk.img" 2>"$dir/server.log" &
 pids="$pids $!"
