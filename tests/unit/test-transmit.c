@@ -352,6 +352,60 @@ static void test_temporary(void)
 	free(out.b);
 }
 
+/*
+ * Requests larger than the read-ahead and reply buffers, and many small
+ * ones queued behind them: a WRITE of 700 KiB at an odd offset (written
+ * while it arrives, in pieces), then READs of it and around it, whole and
+ * in order, on both reply kinds.
+ */
+static void test_large_and_queued(void)
+{
+	struct stream in = { 0 }, out = { 0 };
+	size_t big = 700u << 10, off = 12345, i;
+	unsigned char *data = malloc(big), *back = malloc(big);
+	const unsigned char *d;
+	struct cur c;
+
+	CHECK(data && back);
+	for (i = 0; i < big; i++)
+		data[i] = (unsigned char)(i * 7 + 3);
+	go(&in, "", false);
+	st_req(&in, 0, NBD_CMD_WRITE, 1, off, (uint32_t)big);
+	st_put(&in, data, big);
+	st_req(&in, 0, NBD_CMD_READ, 2, off, (uint32_t)big);
+	for (i = 0; i < 64; i++)
+		st_req(&in, 0, NBD_CMD_READ, 100 + i, off + i * 512, 512);
+	st_req(&in, 0, NBD_CMD_DISC, 3, 0, 0);
+	CHECK_EQ(st_run_tx(&in, cfg, &out, &c), 0);
+	CHECK_EQ(cur_simple(&c, 1), 0);
+	CHECK_EQ(cur_simple(&c, 2), 0);
+	d = cur_take(&c, big);
+	CHECK(d && memcmp(d, data, big) == 0);
+	for (i = 0; i < 64; i++) {
+		CHECK_EQ(cur_simple(&c, 100 + i), 0);
+		d = cur_take(&c, 512);
+		CHECK(d && memcmp(d, data + i * 512, 512) == 0);
+	}
+	CHECK_EQ(c.rem, 0);
+	read_image(off, back, big);
+	CHECK(memcmp(back, data, big) == 0);
+
+	/* Structured: one OFFSET_DATA chunk carrying all of it. */
+	in.n = 0;
+	go(&in, "", true);
+	st_req(&in, 0, NBD_CMD_READ, 4, off, (uint32_t)big);
+	CHECK_EQ(st_run_tx(&in, cfg, &out, &c), 0);
+	d = cur_take(&c, NBD_CHUNK_HDR_SIZE + 8);
+	CHECK(d && get_be16(d + 6) == NBD_REPLY_TYPE_OFFSET_DATA);
+	CHECK(d && get_be32(d + 16) == big + 8 && get_be64(d + 20) == off);
+	d = cur_take(&c, big);
+	CHECK(d && memcmp(d, data, big) == 0);
+	free(data);
+	free(back);
+	free(in.b);
+	free(out.b);
+}
+
 int main(void)
 {
 	setup();
@@ -362,6 +416,7 @@ int main(void)
 	test_trim_and_zeroes();
 	test_structured();
 	test_temporary();
+	test_large_and_queued();
 	unlink(cfg->exports->path);
 	config_free(cfg);
 	return unit_done("test-transmit");
