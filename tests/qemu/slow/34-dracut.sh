@@ -2,7 +2,8 @@
 # dracut with our module: "make install" puts it in a dracut module
 # directory, "dracut --no-hostonly --add nbdroot --omit nbd" builds an
 # initrd with Debian's dracut (dracut-core, dracut-network) and systemd in
-# it, and that initrd boots the busybox test root from our server. Evidence:
+# it, and that initrd boots the busybox test root from our server, with
+# dracut's root=nbd: syntax and with initramfs-tools' nbdroot=. Evidence:
 # our attach step's messages from inside dracut's systemd, and the guest's
 # check that its root is /dev/nbd0, read-write, with @nbd-client behind it.
 # This machine's /usr/lib/dracut is not touched: dracut runs with a copy
@@ -33,7 +34,12 @@ grep -q 'Including module: nbdroot' "$work/dracut.log" || fail "dracut did not i
 echo "ok: dracut built $out ($(du -h "$out" | cut -f1))"
 
 img=$(test_image root)
-start_server ours "$img"
+start_named_server lab "$img"
 INITRD=$out VM_MEM=512 VM_TIMEOUT=240 boot_vm dracut "root=nbd:10.0.2.2:$SERVER_PORT nbdroot.retry=30 nbdtest=root-rw"
 expect_console dracut "nbdroot: attached /dev/nbd0 from 10.0.2.2:$SERVER_PORT"
 expect_marker dracut
+# initramfs-tools' syntax, where root= names the device: our mount of it
+# must win over the one systemd's fstab generator makes of root=
+INITRD=$out VM_MEM=512 VM_TIMEOUT=240 boot_vm debian-syntax "nbdroot=10.0.2.2:$SERVER_PORT/lab root=/dev/nbd0 nbdroot.retry=30 nbdtest=root-rw"
+expect_console debian-syntax "nbdroot: attached /dev/nbd0 from 10.0.2.2:$SERVER_PORT \"lab\""
+expect_marker debian-syntax
