@@ -288,17 +288,22 @@ void cow_close(struct cow *w)
 	free(w);
 }
 
-/* Deletes one pair whose client is gone and whose time is up. */
-static void sweep_one(int dirfd, const char *name, unsigned timeout,
-		      time_t now)
+/*
+ * Deletes one pair of export e (its name ends in ",EXPORT.cow": exports
+ * sharing a cowdir keep their own timeouts) whose client is gone and whose
+ * time is up.
+ */
+static void sweep_one(int dirfd, const char *name, const char *suffix,
+		      unsigned timeout, time_t now)
 {
+	size_t len = strlen(name), slen = strlen(suffix);
 	char map[300];
 	struct stat st, ms;
 	time_t last;
-	size_t len = strlen(name);
 	int fd;
 
-	if (len < 5 || len > 250 || strcmp(name + len - 4, ".cow"))
+	if (len < slen + 4 || len > 250 || strcmp(name + len - 4, ".cow") ||
+	    strncmp(name + len - 4 - slen, suffix, slen))
 		return;
 	snprintf(map, sizeof(map), "%.*s.map", (int)(len - 4), name);
 	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -325,16 +330,18 @@ void cow_sweep(const struct config *cfg)
 	const struct export *e;
 	struct dirent *d;
 	time_t now = time(NULL);
+	char suffix[600];
 	DIR *dir;
 
 	for (e = cfg->exports; e; e = e->next) {
-		if (!e->cow)
+		if (!e->cow || cow_key(suffix, sizeof(suffix), "", e->name) < 0)
 			continue;
 		dir = opendir(e->cowdir);
 		if (!dir)
 			continue;
 		while ((d = readdir(dir)))
-			sweep_one(dirfd(dir), d->d_name, e->cowtimeout, now);
+			sweep_one(dirfd(dir), d->d_name, suffix, e->cowtimeout,
+				  now);
 		closedir(dir);
 	}
 }

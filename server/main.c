@@ -108,11 +108,15 @@ static int parse_args(struct options *o, int argc, char **argv)
 	return 0;
 }
 
-/* A missing file may appear later: a warning, not an error. */
+/* A missing file or cowdir may appear later: a warning, not an error. */
 static void warn_missing(struct config *cfg, const struct export *e)
 {
 	struct stat st;
 
+	errno = 0;
+	if (e->cow && (stat(e->cowdir, &st) < 0 || !S_ISDIR(st.st_mode)))
+		config_warn(cfg, "export [%s]: cowdir %s: %s", e->name,
+			    e->cowdir, errno ? strerror(errno) : "not a directory");
 	if (e->temporary || strstr(e->path, "%s") || stat(e->path, &st) == 0)
 		return;
 	config_warn(cfg, "export [%s]: %s: %s", e->name, e->path,

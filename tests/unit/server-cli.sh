@@ -38,13 +38,15 @@ printf '[generic]\nallowlist = true\n[root]\nexportname = %s\nreadonly = perhaps
 [ $? = 1 ] || fail "malformed config: exit status not 1"
 grep -q "^nbd-server: $TMP/bad.conf:5: readonly: expected true or false, got 'perhaps'$" "$TMP/err" ||
 	fail "malformed config message: $(cat "$TMP/err")"
-printf '[generic]\nallowlist = true\nfrobnicate = 3\n[root]\nexportname = %s\n[gone]\nexportname = %s\n' \
-	"$TMP/disk.img" "$TMP/gone.img" >"$TMP/warn.conf"
+printf '[generic]\nallowlist = true\nfrobnicate = 3\n[root]\nexportname = %s\n[gone]\nexportname = %s\n[lab]\nexportname = %s\ncopyonwrite = true\ncowdir = %s\n' \
+	"$TMP/disk.img" "$TMP/gone.img" "$TMP/disk.img" "$TMP/nocow" >"$TMP/warn.conf"
 start_server -C "$TMP/warn.conf"
 grep -q "^nbd-server: warning: $TMP/warn.conf:3: unknown key 'frobnicate' ignored$" "$TMP/server.log" ||
 	fail "no warning for an unknown key: $(cat "$TMP/server.log")"
 grep -q "^nbd-server: warning: export \[gone\]: $TMP/gone.img: No such file or directory$" "$TMP/server.log" ||
 	fail "no warning for a missing export file: $(cat "$TMP/server.log")"
+grep -q "^nbd-server: warning: export \[lab\]: cowdir $TMP/nocow: No such file or directory$" "$TMP/server.log" ||
+	fail "no warning for a missing cowdir: $(cat "$TMP/server.log")"
 size=$(timeout 10 nbdinfo --size "${URI}root") || fail "-C export root"
 [ "$size" = 1048576 ] || fail "-C export size $size"
 stop_server || fail "SIGTERM: exit status not 0"
