@@ -139,7 +139,10 @@ start_server() {
 start_named_server() {
 	local name=$1 img=$2
 	shift 2
-	printf '[generic]\n[%s]\nexportname = %s\n' "$name" "$img" >"$work/exports-$name.conf"
+	# A guestfwd (VM_NET_OPTS) connects when QEMU starts, long before the
+	# guest speaks: the handshake deadline must outlast the boot.
+	printf '[generic]\nhandshaketimeout = 600\n[%s]\nexportname = %s\n' \
+		"$name" "$img" >"$work/exports-$name.conf"
 	start_server ours "$img" -C "$work/exports-$name.conf" "$@"
 }
 
