@@ -5,7 +5,7 @@
 # and onto the NBD root. Evidence: the kernel's command line carries the
 # boot line mkpxe wrote and the BOOTIF of the VM's NIC (iPXE's
 # ${netX/mac:hexhyp}, pxelinux's IPAPPEND 2), and the guest's root check
-# passes.
+# passes. dnsmasq checks the syntax of the example configuration.
 # shellcheck source=tests/qemu/slow/lib.sh
 . "$(dirname "$0")/lib.sh"
 [ -r /usr/share/qemu/efi-virtio.rom ] || [ -r /usr/lib/ipxe/qemu/efi-virtio.rom ] ||
@@ -17,6 +17,10 @@ bootif=01-52-54-00-12-34-56
 "$top/scripts/mkpxe" --out "$work/tftp" --root "nbd:10.0.2.2:$SERVER_PORT" \
 	--append "console=ttyS0 panic=1 nbdroot.retry=30 nbdtest=root-rw" ||
 	fail "mkpxe failed"
+# the example for a real network is at least one dnsmasq accepts
+out=$(dnsmasq --test -C "$work/tftp/dnsmasq.conf.example" 2>&1) ||
+	fail "dnsmasq rejects mkpxe's example: $out"
+echo "ok: dnsmasq --test: $out"
 
 VM_MAC=$mac net_boot_vm ipxe "$work/tftp" boot.ipxe
 expect_console ipxe "root=nbd:10.0.2.2:$SERVER_PORT console=ttyS0 panic=1 nbdroot.retry=30 nbdtest=root-rw BOOTIF=$bootif"
