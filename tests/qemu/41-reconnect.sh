@@ -9,19 +9,12 @@
 img=$(test_image)
 start_server ours "$img"
 port=$SERVER_PORT
-log=$work/outage.log
 
 # the guest writes 40 files over ~15 s; the request timeout of 10 s
 # bounds how long requests caught in flight wait before they are resent
 boot_vm outage "root=nbd:10.0.2.2:$port:::timeout=10 nbdroot.retry=30 nbdtest=write-through-outage:40" &
 vm=$!
-# bounded by the VM itself, which may first wait for the VM lock
-for _ in $(seq 9000); do
-	grep -aq 'NBDROOT-STEP writing' "$log" 2>/dev/null && break
-	kill -0 "$vm" 2>/dev/null || break
-	sleep 0.1
-done
-grep -aq 'NBDROOT-STEP writing' "$log" || { wait "$vm"; show_vm outage; fail "the guest never started writing"; }
+await_console outage "$vm" "NBDROOT-STEP writing"
 sleep 2
 stop_server KILL
 echo "server killed (SIGKILL to its process group) at $(date +%T)"
@@ -31,4 +24,4 @@ FIXED_PORT=$port start_server ours "$img"
 echo "server restarted on port $port at $(date +%T)"
 wait "$vm"
 expect_marker outage
-grep -a 'nbd-client\|nbd0' "$log" | grep -av 'NBDROOT' | tail -n 5 | sed 's/^/    /'
+grep -a 'nbd-client\|nbd0' "$work/outage.log" | grep -av 'NBDROOT' | tail -n 5 | sed 's/^/    /'

@@ -12,16 +12,9 @@ root_port=$SERVER_PORT
 data=$(data_image ioctl)
 start_server ours "$data"
 port=$SERVER_PORT
-log=$work/ioctl.log
 boot_vm ioctl "root=nbd:10.0.2.2:$root_port nbdtest=ioctl-persist:$port" &
 vm=$!
-# bounded by the VM itself, which may first wait for the VM lock
-for _ in $(seq 9000); do
-	grep -aq 'NBDROOT-STEP attached' "$log" 2>/dev/null && break
-	kill -0 "$vm" 2>/dev/null || break
-	sleep 0.1
-done
-grep -aq 'NBDROOT-STEP attached' "$log" || { wait "$vm"; show_vm ioctl; fail "the guest never attached"; }
+await_console ioctl "$vm" "NBDROOT-STEP attached"
 stop_server KILL
 sleep 3
 FIXED_PORT=$port start_server ours "$data"

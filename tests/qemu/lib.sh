@@ -184,6 +184,22 @@ boot_vm() {
 	return $rc
 }
 
+# await_console NAME PID TEXT: waits until the console of the VM booting
+# in the background as PID shows TEXT (a line the guest prints when the
+# host should act); fails if the VM ends first. Bounded by the VM itself,
+# which may first queue for the VM lock.
+await_console() {
+	local name=$1 pid=$2 text=$3
+	while kill -0 "$pid" 2>/dev/null; do
+		grep -aqF -- "$text" "$work/$name.log" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	grep -aqF -- "$text" "$work/$name.log" 2>/dev/null && return 0
+	wait "$pid"
+	show_vm "$name"
+	fail "$name: the guest never printed \"$text\""
+}
+
 show_vm() {
 	echo "--- last lines of the console ($work/$1.log):"
 	tail -n "${2:-40}" "$work/$1.log" 2>/dev/null | sed 's/^/    /'
