@@ -160,9 +160,18 @@ install: all
 	install -m 755 initramfs/lib/dhcp-event $(DRACUTMOD)/lib/
 	printf "nbdroot_client='%s'\n" "$(PREFIX)/sbin/nbd-client" >$(DRACUTMOD)/nbdroot.paths
 
+# Warnings and errors fail; shellcheck's "info" notes do not.
+SHELL_SCRIPTS := $(filter-out scripts/demo-root,$(wildcard scripts/*)) \
+	initramfs/mkinitrd tests/run tests/qemu/*.sh tests/qemu/slow/*.sh \
+	tests/unit/*.sh
 shellcheck:
-	shellcheck -s sh initramfs/init initramfs/lib/*.sh
-	shellcheck scripts/* initramfs/mkinitrd tests/run tests/qemu/*.sh tests/unit/*.sh
+	shellcheck -x -S warning -s sh initramfs/init initramfs/lib/*.sh \
+		initramfs/lib/dhcp-event \
+		$(filter-out %/module-setup.sh,$(wildcard initramfs/dracut/*/*.sh)) \
+		scripts/demo-root/sbin/init tests/qemu/guest/sbin/init \
+		tests/qemu/guest/tests/*
+	shellcheck -x -S warning $(SHELL_SCRIPTS)
+	shellcheck -x -S warning -s bash initramfs/dracut/*/module-setup.sh
 
 clean:
 	rm -rf $(BUILD) client/nbd-client server/nbd-server
