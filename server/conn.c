@@ -101,12 +101,7 @@ int conn_serve(struct conn *c)
 
 void conn_close(struct conn *c)
 {
-	if (c->cow)
-		cow_close(c->cow);
-	else if (c->fd >= 0)
-		close(c->fd);
-	c->cow = NULL;
-	c->fd = -1;
+	export_close(c);
 	free(c->buf);
 	c->buf = NULL;
 	c->bufsize = 0;
