@@ -36,6 +36,7 @@
 #define SRV_COW_TIMEOUT		600		/* default cowtimeout, seconds */
 #define SRV_IBUF_SIZE		(516u << 10)	/* requests read ahead */
 #define SRV_OBUF_SIZE		(260u << 10)	/* replies sent together */
+#define SRV_WRITEBACK_MIN	(128u << 10)	/* WRITEs this large: written back now */
 
 /* The one meta context we serve (proto.md "Metadata querying") */
 #define SRV_META_ALLOCATION	"base:allocation"
