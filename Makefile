@@ -99,8 +99,9 @@ fuzz-client: $(BUILD)/fuzz/fuzz-client
 		-max_len=65536 -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/ \
 		$(BUILD)/fuzz/corpus-client tests/fuzz/corpus-client
 
-# MODULES=default|host|none, EXTRA=DIR (files over the initrd's root),
-# HOOKS=DIR (STAGE/NAME executables); see initramfs/mkinitrd --help.
+# MODULES=default|host|none or a list (default,-xfs,mlx5_core),
+# EXTRA=DIR (files over the initrd's root), HOOKS=DIR (STAGE/NAME
+# executables); see initramfs/mkinitrd --help.
 initrd: client/nbd-client
 	initramfs/mkinitrd --kver "$(KVER)" --out "$(OUT)" \
 		$(if $(MODULES),--modules "$(MODULES)") \
