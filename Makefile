@@ -8,6 +8,8 @@
 #   make qemu-tests    QEMU tests only
 #   make bench-server  our nbd-server against nbd-server, nbdkit, qemu-nbd
 #                      on 127.0.0.1 (ROUNDS=, RUNTIME=); prints, asserts nothing
+#   make bench-initrd, bench-boot  our initrd's size and boot time against
+#                      initramfs-tools' and dracut's (bench-vm: fio in a VM)
 #   make check-slow    the slow VM tests: Debian root, PXE, shared root, dracut
 #   make install       client, server, man page and the dracut module
 #                      (DESTDIR=, PREFIX=, DRACUTMODDIR=)
@@ -111,6 +113,11 @@ initrd: client/nbd-client
 .PHONY: bench-initrd
 bench-initrd: client/nbd-client
 	scripts/bench-initrd --kver "$(KVER)"
+
+# Boot time under TCG with our initrd and with those two generators' ones.
+.PHONY: bench-boot
+bench-boot: all
+	KVER="$(KVER)" scripts/bench-boot $(ROUNDS)
 
 # Our server against Debian's nbd-server, nbdkit and qemu-nbd on loopback;
 # bench-vm: fio on /dev/nbd0 inside one TCG VM (neither is in make check).

@@ -26,7 +26,7 @@ shut_down_cleanly() {
 		boot_vm "$name" "root=nbd:10.0.2.2:$SERVER_PORT nbdroot.retry=30 nbdtest=$spec" &
 	vm=$!
 	set +m
-	wait_console "$name" "NBDROOT-TEST ${spec%%:*}:" 540 "$vm"
+	await_console "$name" "$vm" "NBDROOT-TEST ${spec%%:*}:"
 	passed_at=$(date +%s)
 	for _ in $(seq $((POWEROFF_BOUND * 10))); do
 		kill -0 "$vm" 2>/dev/null || break

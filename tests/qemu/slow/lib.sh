@@ -30,22 +30,6 @@ debian_image() {
 	echo "$img"
 }
 
-# wait_console NAME PATTERN SECONDS [PID]: waits for PATTERN (fixed string)
-# on the console of boot NAME; fails when it does not come, or when the
-# process PID (the VM) ends first.
-wait_console() {
-	for _ in $(seq $(($3 * 10))); do
-		grep -aqF -- "$2" "$work/$1.log" 2>/dev/null && return 0
-		if [ -n "${4:-}" ] && ! kill -0 "$4" 2>/dev/null; then
-			grep -aqF -- "$2" "$work/$1.log" 2>/dev/null && return 0
-			break
-		fi
-		sleep 0.1
-	done
-	show_vm "$1"
-	fail "$1: \"$2\" did not appear on the console within $3s"
-}
-
 # fsck_clean IMAGE: e2fsck, read-only and forced, finds nothing to fix.
 fsck_clean() {
 	local out
