@@ -70,7 +70,7 @@ require() {
 # when a guest file changes.
 build_test_root() {
 	local newer
-	newer=$(find "$top/tests/qemu/guest" "$top/scripts/mkrootfs" -newer "$TEST_ROOT" 2>/dev/null | head -n 1)
+	newer=$(find "$top/tests/qemu/guest" "$top/scripts/mkrootfs" -cnewer "$TEST_ROOT" 2>/dev/null | head -n 1)
 	if [ -s "$TEST_ROOT" ] && [ -z "$newer" ]; then
 		return 0
 	fi

@@ -12,7 +12,7 @@ DEBIAN_GUEST=$top/tests/qemu/slow/debian-guest
 # when the check or mkrootfs changes.
 build_debian_root() {
 	local root=$top/build/debian-test-root.$1 newer
-	newer=$(find "$DEBIAN_GUEST" "$top/scripts/mkrootfs" -newer "$root" 2>/dev/null | head -n 1)
+	newer=$(find "$DEBIAN_GUEST" "$top/scripts/mkrootfs" -cnewer "$root" 2>/dev/null | head -n 1)
 	if [ -s "$root" ] && [ -z "$newer" ]; then
 		return 0
 	fi
