@@ -15,7 +15,10 @@
  * connection holds a shared flock on the .cow file; the sweeper deletes a
  * pair only under an exclusive one, so never while a client uses it. The
  * map is a shared mapping, so two connections of one client see each
- * other's blocks.
+ * other's blocks, and a write that must first own a block holds a lock on
+ * the blocks' range of the .cow file (an open file description lock,
+ * which each connection's own open of the file contends for): one
+ * connection's copy from the base never lands on the other's write.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -95,14 +98,41 @@ static int own_block(struct cow *w, uint64_t b)
 	return 0;
 }
 
-ssize_t cow_pwrite(struct cow *w, const void *buf, size_t len, uint64_t off)
+/* F_WRLCK or F_UNLCK on blocks first..last of the .cow file; 0 or -1. */
+static int lock_blocks(struct cow *w, uint64_t first, uint64_t last,
+		       short type)
+{
+	struct flock fl = {
+		.l_type = type, .l_whence = SEEK_SET,
+		.l_start = (off_t)(first * SRV_COW_BLOCK),
+		.l_len = (off_t)((last - first + 1) * SRV_COW_BLOCK),
+	};
+	int r;
+
+	do
+		r = fcntl(w->data, F_OFD_SETLKW, &fl);
+	while (r < 0 && errno == EINTR);
+	return r;
+}
+
+static bool owns_all(const struct cow *w, uint64_t first, uint64_t last)
+{
+	uint64_t b;
+
+	for (b = first; b <= last; b++)
+		if (!has_block(w, b))
+			return false;
+	return true;
+}
+
+/* The write itself; blocks not yet owned are locked by the caller. */
+static ssize_t write_blocks(struct cow *w, const void *buf, size_t len,
+			    uint64_t off)
 {
 	uint64_t end = off + len, first = off / SRV_COW_BLOCK,
 		 last = (end - 1) / SRV_COW_BLOCK, b;
 	bool head, tail;
 
-	if (len == 0)
-		return 0;
 	head = off % SRV_COW_BLOCK != 0;
 	tail = end % SRV_COW_BLOCK != 0 && end < w->size;
 	if (head && !has_block(w, first) && own_block(w, first) < 0)
@@ -116,6 +146,26 @@ ssize_t cow_pwrite(struct cow *w, const void *buf, size_t len, uint64_t off)
 	for (b = first; b <= last; b++)
 		set_block(w, b);
 	return (ssize_t)len;
+}
+
+ssize_t cow_pwrite(struct cow *w, const void *buf, size_t len, uint64_t off)
+{
+	uint64_t first = off / SRV_COW_BLOCK,
+		 last = (off + len - 1) / SRV_COW_BLOCK;
+	ssize_t r;
+	int e;
+
+	if (len == 0)
+		return 0;
+	if (owns_all(w, first, last))
+		return write_blocks(w, buf, len, off);
+	if (lock_blocks(w, first, last, F_WRLCK) < 0)
+		return -1;
+	r = write_blocks(w, buf, len, off);
+	e = errno;
+	lock_blocks(w, first, last, F_UNLCK);
+	errno = e;
+	return r;
 }
 
 /* FLUSH and FUA: the blocks, then the map that says they are ours. */

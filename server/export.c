@@ -96,10 +96,10 @@ uint16_t export_flags(const struct conn *c, const struct export *e)
 	/*
 	 * fdatasync on a shared file flushes what every process wrote to
 	 * it, so a FLUSH on one connection covers the others: multi-conn
-	 * is safe unless each connection has its own file. Copy-on-write
-	 * blocks are copied without a lock between a client's connections.
+	 * is safe unless each connection has its own file. A client's
+	 * copy-on-write files are shared by its connections (cow.c).
 	 */
-	if (!e->temporary && !e->cow && !strstr(e->path, "%s"))
+	if (!e->temporary && !strstr(e->path, "%s"))
 		f |= NBD_FLAG_CAN_MULTI_CONN;
 	return f;
 }

@@ -12,7 +12,10 @@ reads back its own; the base file's checksum never changes; a client that
 reconnects within cowtimeout reads back its writes, even while another
 client is still connected; once cowtimeout has passed after its last
 disconnect its files are deleted (and their blocks freed) and it sees the
-base again; FLUSH and FUA succeed.
+base again; FLUSH and FUA succeed. The export allows several connections
+(CAN_MULTI_CONN): two connections of one client writing the two halves of
+the same fresh blocks at once, pipelined, both land (neither's copy of a
+block from the base undoes the other's half).
 
 Usage: server-cow.py SERVER_BINARY
 """
@@ -25,6 +28,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 NBDMAGIC = 0x4E42444D41474943
@@ -37,6 +41,7 @@ CMD_READ, CMD_WRITE, CMD_DISC, CMD_FLUSH, CMD_WRITE_ZEROES = 0, 1, 2, 3, 6
 FLAG_READ_ONLY, FLAG_SEND_TRIM, FLAG_MULTI_CONN = 1 << 1, 1 << 5, 1 << 8
 CMD_FLAG_FUA = 1
 SIZE = (1 << 20) + 1000		# not a multiple of the 4 KiB granule
+BIG = 32 << 20			# the export two connections write at once
 TIMEOUT = 3			# cowtimeout in the test's configuration
 
 SERVER = os.path.abspath(sys.argv[1])
@@ -131,17 +136,76 @@ def start_server(cfg):
     raise AssertionError("server did not start")
 
 
+def send_halves(c, first, count, half, payload, start):
+    """Pipelines one WRITE per block (the given half of it), then takes
+    every reply."""
+    reqs = []
+    for k in range(count):
+        off = (first + k) * 4096 + half * 2048
+        reqs.append(struct.pack(">IHHQQI", REQ_MAGIC, 0, CMD_WRITE, k, off,
+                                2048) + payload)
+    reqs = b"".join(reqs)
+    start.wait()
+    c.s.sendall(reqs)
+    for k in range(count):
+        magic, err, ck = struct.unpack(">IIQ", c.recv(16))
+        assert magic == SIMPLE_MAGIC and err == 0, "WRITE %d failed" % ck
+
+
+def two_connections(port, big):
+    """One client, two connections, the two halves of the same blocks."""
+    first, count = 0, BIG // 4096
+    c1 = Client(port, "127.0.0.4")
+    c2 = Client(port, "127.0.0.4")
+    c1.go(b"big")
+    c2.go(b"big")
+    errors = []
+    start = threading.Barrier(2)
+
+    def run(c, half, byte):
+        try:
+            send_halves(c, first, count, half, byte * 2048, start)
+        except AssertionError as e:
+            errors.append(str(e))
+    t = [threading.Thread(target=run, args=(c1, 0, b"1")),
+         threading.Thread(target=run, args=(c2, 1, b"2"))]
+    for x in t:
+        x.start()
+    for x in t:
+        x.join()
+    assert not errors, errors
+    want = (b"1" * 2048 + b"2" * 2048) * count
+    got1 = b"".join(c1.read(o, 1 << 20) for o in range(0, BIG, 1 << 20))
+    got2 = b"".join(c2.read(o, 1 << 20) for o in range(0, BIG, 1 << 20))
+    lost = [k for k in range(count)
+            if got1[k * 4096:(k + 1) * 4096] != want[k * 4096:(k + 1) * 4096]]
+    assert not lost, "%d blocks lost a half, the first %d" % (len(lost),
+                                                             lost[0])
+    assert got2 == got1, "the two connections see different data"
+    with open(big, "rb") as f:
+        assert f.read(4096) == bytes(4096), "the base of 'big' was written"
+    c1.bye()
+    c2.bye()
+    print("ok: two connections of one client wrote the halves of %d fresh "
+          "blocks at once; every block has both" % count)
+
+
 def main():
     base = os.path.join(TMP, "base.img")
     data = random.Random(4).randbytes(SIZE)
     with open(base, "wb") as f:
         f.write(data)
     before = sha(base)
+    big = os.path.join(TMP, "big.img")
+    with open(big, "wb") as f:
+        f.truncate(BIG)
     os.mkdir(COWDIR)
     cfg = os.path.join(TMP, "cow.conf")
     with open(cfg, "w") as f:
         f.write("[lab]\nexportname = %s\ncopyonwrite = true\ncowdir = %s\n"
                 "cowtimeout = %d\n" % (base, COWDIR, TIMEOUT))
+        f.write("[big]\nexportname = %s\ncopyonwrite = true\ncowdir = %s\n"
+                "cowtimeout = %d\n" % (big, COWDIR, TIMEOUT))
     port = start_server(cfg)
 
     a = Client(port, "127.0.0.2")
@@ -149,7 +213,8 @@ def main():
     size, flags = a.go(b"lab")
     assert size == SIZE, "size %r" % size
     assert not flags & FLAG_READ_ONLY, "copy-on-write export is read-only"
-    assert not flags & (FLAG_SEND_TRIM | FLAG_MULTI_CONN), "flags 0x%x" % flags
+    assert not flags & FLAG_SEND_TRIM, "TRIM offered: flags 0x%x" % flags
+    assert flags & FLAG_MULTI_CONN, "no CAN_MULTI_CONN: flags 0x%x" % flags
     b.go(b"lab")
     print("ok: two clients on one copy-on-write export")
 
@@ -187,6 +252,7 @@ def main():
     assert len(files) == 4, files
     assert "127.0.0.2,lab.cow" in files and "127.0.0.3,lab.map" in files, files
     print("ok: base unchanged; per-client files %s" % " ".join(files))
+    two_connections(port, big)
 
     # A reconnects within the timeout: its writes are still there.
     a.bye()
