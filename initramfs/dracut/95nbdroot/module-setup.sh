@@ -47,7 +47,8 @@ install() {
 	inst "$busybox" /usr/lib/nbdroot/busybox
 	inst_dir /usr/lib/nbdroot/bin
 	ln_r /usr/lib/nbdroot/busybox /usr/lib/nbdroot/bin/udhcpc
-	inst_multiple ip hostname sleep cat sed mv rm mkdir tr modprobe blockdev
+	inst_multiple ip hostname sleep cat sed mv rm mkdir tr modprobe blockdev \
+		grep dd tail mkswap swapon
 	inst_simple "$moddir/lib/cmdline.sh" /lib/nbdroot/cmdline.sh
 	inst_simple "$moddir/lib/network.sh" /lib/nbdroot/network.sh
 	inst_script "$moddir/lib/dhcp-event" /lib/nbdroot/dhcp-event

@@ -2,8 +2,9 @@
 # shellcheck disable=SC2317 # the steps below run through retry()
 # nbdroot.service in a dracut initrd: network up (DHCP on every link, or
 # ip=, BOOTIF=), then the root attached by our nbd-client with -p (it
-# reconnects) and -m (the '@' that systemd spares at shutdown), retried
-# for nbdroot.retry seconds. Messages as in our own initrd.
+# reconnects) and -m (the '@' that systemd spares at shutdown), then any
+# nbdroot.swap= exports, each retried for nbdroot.retry seconds. Messages
+# as in our own initrd.
 export PATH=/usr/lib/nbdroot/bin:/usr/sbin:/usr/bin:/sbin:/bin
 mkdir -p /run/nbdroot
 
@@ -99,6 +100,39 @@ attach() {
 	return 1
 }
 
+# nbdroot.swap=SPEC on DEVICE in swap mode, as our own initrd does it:
+# mkswap when the export has no swap signature yet, then swapon.
+swap_one() {
+	_sdev=$1
+	! grep -q "^$_sdev " /proc/swaps || return 0
+	nbdroot_parse_nbd "$2" "nbdroot.swap=$2" || { echo "$nr_error"; return 1; }
+	_host=${sp_host:-$(net_conf ROOTSERVER)}
+	[ -n "$_host" ] || { echo "no server named on the boot line, and DHCP named none"; return 1; }
+	if [ ! -e "/sys/block/${_sdev#/dev/}/pid" ] &&
+		! nbd-client "$_host" "$sp_port" "$_sdev" -N "$sp_name" -s -p -m \
+			</dev/null >/run/nbdroot/client.out 2>&1; then
+		sed 's/^nbd-client: //' /run/nbdroot/client.out
+		return 1
+	fi
+	_sig=$(dd if="$_sdev" bs=4096 count=1 2>/dev/null | tail -c 10)
+	if [ "$_sig" != SWAPSPACE2 ]; then
+		_err=$(mkswap "$_sdev" 2>&1) || { echo "mkswap $_sdev: $_err"; return 1; }
+	fi
+	_err=$(swapon "$_sdev" 2>&1) || { echo "swapon $_sdev: $_err"; return 1; }
+}
+
+# /dev/nbd1 and up, skipping the root's device.
+attach_swaps() {
+	_idx=0
+	for _spec in $nr_swap; do
+		_idx=$((_idx + 1))
+		[ "$_idx" -ne "$nr_dev" ] || _idx=$((_idx + 1))
+		retry swap swap_one "/dev/nbd$_idx" "$_spec"
+		info "swap: /dev/nbd$_idx from $_spec"
+		echo "/dev/nbd$_idx $_spec" >>/run/nbdroot/swap.conf
+	done
+}
+
 partition() {
 	_i=0
 	while [ ! -b "$rootdev" ]; do
@@ -111,8 +145,8 @@ partition() {
 
 nbdroot_parse_cmdline "$(cat /proc/cmdline)" || { fail "cmdline: $nr_error"; exit 1; }
 deadline=$(($(uptime_s) + nr_retry))
-[ -z "$nr_overlay$nr_toram$nr_swap" ] ||
-	fail "cmdline: nbdroot.overlay, nbdroot.toram and nbdroot.swap are for nbdroot's own initrd; ignored under dracut"
+[ -z "$nr_overlay$nr_toram" ] ||
+	fail "cmdline: nbdroot.overlay and nbdroot.toram are for nbdroot's own initrd; ignored under dracut"
 modprobe nbd nbds_max=16 max_part=16 2>/dev/null
 retry network network
 [ "$nr_net" = off ] || info "network: $(net_conf DEVICE) $(net_conf IPV4ADDR) ($(net_conf PROTO))"
@@ -121,6 +155,7 @@ rootdev=/dev/nbd$nr_dev${nr_part:+p$nr_part}
 retry attach attach
 info "attached /dev/nbd$nr_dev from ${nr_host:-$(net_conf ROOTSERVER)}:$nr_port \"$nr_name\""
 [ -z "$nr_part" ] || retry partition partition
+attach_swaps
 {
 	echo "NBDROOT_DEVICE='/dev/nbd$nr_dev'"
 	echo "NBDROOT_ROOTDEV='$rootdev'"

@@ -3,7 +3,8 @@
 # directory, "dracut --no-hostonly --add nbdroot --omit nbd" builds an
 # initrd with Debian's dracut (dracut-core, dracut-network) and systemd in
 # it, and that initrd boots the busybox test root from our server, with
-# dracut's root=nbd: syntax and with initramfs-tools' nbdroot=. Evidence:
+# dracut's root=nbd: syntax and with initramfs-tools' nbdroot=, and once
+# with nbdroot.swap= (an empty export: mkswap, swapon on /dev/nbd1). Evidence:
 # our attach step's messages from inside dracut's systemd, and the guest's
 # check that its root is /dev/nbd0, read-write, with @nbd-client behind it.
 # This machine's /usr/lib/dracut is not touched: dracut runs with a copy
@@ -43,3 +44,10 @@ expect_marker dracut
 INITRD=$out VM_MEM=512 VM_TIMEOUT=240 boot_vm debian-syntax "nbdroot=10.0.2.2:$SERVER_PORT/lab root=/dev/nbd0 nbdroot.retry=30 nbdtest=root-rw"
 expect_console debian-syntax "nbdroot: attached /dev/nbd0 from 10.0.2.2:$SERVER_PORT \"lab\""
 expect_marker debian-syntax
+# nbdroot.swap=: /dev/nbd1 from an empty export, made swap and in use
+root_port=$SERVER_PORT
+truncate -s 64M "$work/swap.img"
+start_server ours "$work/swap.img"
+INITRD=$out VM_MEM=512 VM_TIMEOUT=240 boot_vm swap "root=nbd:10.0.2.2:$root_port nbdroot.swap=nbd:10.0.2.2:$SERVER_PORT nbdroot.retry=30 nbdtest=swap-on"
+expect_console swap "nbdroot: swap: /dev/nbd1 from nbd:10.0.2.2:$SERVER_PORT"
+expect_marker swap
