@@ -164,23 +164,32 @@ stop_server() {
 # user netdev, e.g. guestfwd=...) and VM_NET_BEFORE (words placed before
 # it: devices that come first on the PCI bus) shape the VM.
 boot_vm() {
-	local name=$1 append=$2 rc
-	local log=$work/$name.log
-	# shellcheck disable=SC2206 # VM_NET_BEFORE is words by design
+	local name=$1 append=$2
+	# shellcheck disable=SC2086 # VM_NET_BEFORE is words by design
+	run_vm "$name" "boot $name: $append" \
+		-kernel "$KERNEL" -initrd "$INITRD" \
+		-append "console=ttyS0 panic=1 $append" \
+		${VM_NET_BEFORE:-} \
+		-netdev "user,id=net0${VM_NET_OPTS:+,$VM_NET_OPTS}" \
+		-device "${VM_NIC:-virtio-net-pci},netdev=net0${VM_MAC:+,mac=$VM_MAC}"
+}
+
+# run_vm NAME "WHAT: ..." QEMU-ARGS...: one TCG VM with its serial console
+# in $work/NAME.log and its command line in $work/NAME.cmd, under the VM
+# lock and VM_TIMEOUT; says WHAT and, after it, QEMU's exit status, which
+# it returns (boot_vm, the slow tier's net_boot_vm).
+run_vm() {
+	local name=$1 what=$2 rc
+	shift 2
 	local -a cmd=(qemu-system-x86_64 -accel tcg -m "${VM_MEM:-256}" -smp 1
 		-nodefaults -no-reboot -display none -monitor none
-		-serial "file:$log"
-		-kernel "$KERNEL" -initrd "$INITRD"
-		-append "console=ttyS0 panic=1 $append"
-		${VM_NET_BEFORE:-}
-		-netdev "user,id=net0${VM_NET_OPTS:+,$VM_NET_OPTS}"
-		-device "${VM_NIC:-virtio-net-pci},netdev=net0${VM_MAC:+,mac=$VM_MAC}")
+		-serial "file:$work/$name.log" "$@")
 	printf '%q ' "${cmd[@]}" >"$work/$name.cmd"
-	echo "boot $name: $append"
+	echo "$what"
 	# one VM at a time on this machine, whoever starts it (2 cores, TCG)
 	flock "$QEMU_LOCK" timeout "$VM_TIMEOUT" "${cmd[@]}" </dev/null
 	rc=$?
-	echo "boot $name: QEMU exited with $rc"
+	echo "${what%%:*}: QEMU exited with $rc"
 	return $rc
 }
 

@@ -43,16 +43,7 @@ fsck_clean() {
 # $work/NAME.cmd. VM_MEM, VM_MAC and VM_TIMEOUT as for boot_vm; it takes
 # the same lock.
 net_boot_vm() {
-	local name=$1 rc
-	local -a cmd=(qemu-system-x86_64 -accel tcg -m "${VM_MEM:-256}" -smp 1
-		-nodefaults -no-reboot -display none -monitor none
-		-serial "file:$work/$name.log" -boot n
-		-netdev "user,id=net0,tftp=$2,bootfile=$3"
-		-device "virtio-net-pci,netdev=net0${VM_MAC:+,mac=$VM_MAC}")
-	printf '%q ' "${cmd[@]}" >"$work/$name.cmd"
-	echo "net boot $name: tftp=$2 bootfile=$3"
-	flock "$QEMU_LOCK" timeout "$VM_TIMEOUT" "${cmd[@]}" </dev/null
-	rc=$?
-	echo "net boot $name: QEMU exited with $rc"
-	return $rc
+	run_vm "$1" "net boot $1: tftp=$2 bootfile=$3" -boot n \
+		-netdev "user,id=net0,tftp=$2,bootfile=$3" \
+		-device "virtio-net-pci,netdev=net0${VM_MAC:+,mac=$VM_MAC}"
 }
