@@ -67,11 +67,23 @@ void client_log_to_kmsg(void);
 /* daemon.c */
 void daemon_setup(char **argv, int foreground);
 
-/* io.c: whole-buffer transfers bounded by an absolute deadline */
+/* deadline.c: bounded waits, one clock reading per decision */
+struct deadline {
+	long long end_ms;	/* on uptime_ms()'s clock */
+};
+long long uptime_ms(void);
+void deadline_start(struct deadline *d, long long ms);
+int deadline_left_ms(const struct deadline *d);
+int deadline_poll(int fd, short events, const struct deadline *d);
+
+/*
+ * io.c: exactly len bytes or -1 (errno 0 when the peer closed first),
+ * before the deadline
+ */
 extern int client_timeout;	/* s, connect and handshake; tests lower it */
-long long now_ms(void);
-int read_full(int fd, void *buf, size_t len, long long deadline);
-int write_full(int fd, const void *buf, size_t len, long long deadline);
+int read_exact(int fd, void *buf, size_t len, const struct deadline *d);
+int write_exact(int fd, const void *buf, size_t len,
+		const struct deadline *d);
 
 /* addr.c: IPv4 and IPv6 literals (klibc's inet_pton has no IPv6) */
 int addr_parse(const char *s, union sockaddr_any *sa);
@@ -79,6 +91,8 @@ socklen_t addr_set_port(union sockaddr_any *sa, uint16_t port);
 
 /* resolve.c: names without a C library resolver */
 extern int client_dns_wait_ms;
+extern const char *client_hosts_file, *client_resolv_file;
+extern uint16_t client_dns_port;
 int resolve_host(const char *name, union sockaddr_any *sa);
 int resolve_host_with(const char *name, const char *hosts_path,
 		      const char *resolv_path, uint16_t dns_port,

@@ -29,6 +29,10 @@
 #define DNS_HDR		12
 
 int client_dns_wait_ms = 2000;	/* per question and server */
+/* Where resolve_host() looks names up; tests point these at their own. */
+const char *client_hosts_file = "/etc/hosts";
+const char *client_resolv_file = "/etc/resolv.conf";
+uint16_t client_dns_port = DNS_PORT;
 
 struct dns_config {
 	union sockaddr_any servers[DNS_MAX_SERVERS];
@@ -209,10 +213,9 @@ static int ask(const union sockaddr_any *server, const char *name,
 	       uint16_t type, union sockaddr_any *sa)
 {
 	unsigned char q[512], r[1500];
-	struct pollfd p;
-	uint16_t id = (uint16_t)(now_ms() ^ getpid() ^ type);
-	long long deadline = now_ms() + client_dns_wait_ms;
+	uint16_t id = (uint16_t)(uptime_ms() ^ getpid() ^ type);
 	int qlen = build_query(q, sizeof(q), id, name, type), fd, res = -1;
+	struct deadline d;
 	ssize_t n;
 
 	if (qlen < 0)
@@ -223,10 +226,8 @@ static int ask(const union sockaddr_any *server, const char *name,
 	if (connect(fd, &server->sa, sa_len(server)) < 0 ||
 	    send(fd, q, (size_t)qlen, 0) != qlen)
 		goto out;
-	p.fd = fd;
-	p.events = POLLIN;
-	while (now_ms() < deadline &&
-	       poll(&p, 1, (int)(deadline - now_ms())) > 0) {
+	deadline_start(&d, client_dns_wait_ms);
+	while (deadline_poll(fd, POLLIN, &d) == 0) {
 		n = recv(fd, r, sizeof(r), 0);
 		if (n < 0)
 			break;
@@ -372,6 +373,6 @@ int resolve_host_cached(const char *name, const char *hosts_path,
 
 int resolve_host(const char *name, union sockaddr_any *sa)
 {
-	return resolve_host_cached(name, "/etc/hosts", "/etc/resolv.conf",
-				   DNS_PORT, sa);
+	return resolve_host_cached(name, client_hosts_file, client_resolv_file,
+				   client_dns_port, sa);
 }

@@ -3,20 +3,60 @@
  * The client's resolver against /etc/hosts-style files and a fake DNS
  * server on 127.0.0.1 (a child process answering from a table), including
  * compressed names, CNAME chains, NXDOMAIN, search domains, AAAA-only
- * names, and broken replies it must survive.
+ * names, and broken replies it must survive; and the bounded waits of the
+ * lookup and of the connect that follows it.
  */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/times.h>
 #include <sys/wait.h>
 
 #include "byteorder.h"
 #include "nbd-client.h"
 #include "unit.h"
+
+/*
+ * The client's clock and poll() as this test sees them: definitions in the
+ * test program take precedence over the C library's. The clock is the real
+ * one plus what a test adds; poll() records the timeouts it is given and
+ * never waits forever, so a negative one shows up as a count, not a hang.
+ */
+static long fake_ticks;		/* added to the real clock */
+static long ticks_per_read;	/* a clock that moves at each reading */
+static long ticks_per_poll;	/* what a poll() "took" beyond real time */
+static int polls, negative_polls, last_poll_timeout;
+
+clock_t times(struct tms *buf)
+{
+	fake_ticks += ticks_per_read;
+	return (clock_t)syscall(SYS_times, buf) + fake_ticks;
+}
+
+int poll(struct pollfd *fds, nfds_t n, int timeout)
+{
+	struct timespec ts = { 0, 0 };
+	int r;
+
+	polls++;
+	last_poll_timeout = timeout;
+	if (timeout < 0)
+		negative_polls++;
+	else
+		ts = (struct timespec){ timeout / 1000,
+					(timeout % 1000) * 1000000L };
+	r = ppoll(fds, n, &ts, NULL);
+	fake_ticks += ticks_per_poll;
+	return r;
+}
 
 static char dir[] = "/tmp/nbdroot-resolve.XXXXXX";
 static char hosts[128], resolv[128], empty[128];
@@ -67,6 +107,7 @@ static size_t respond(const unsigned char *q, size_t qlen, unsigned char *r)
 {
 	static const unsigned char v4[4] = { 192, 0, 2, 7 };
 	static const unsigned char lab[4] = { 198, 51, 100, 9 };
+	static const unsigned char loop[4] = { 127, 0, 0, 1 };
 	static const unsigned char cname[] = { 3, 'w', 'w', 'w', 0xc0, 12 };
 	unsigned char v6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 5 };
 	char name[300];
@@ -91,6 +132,10 @@ static size_t respond(const unsigned char *q, size_t qlen, unsigned char *r)
 	if (!strcmp(name, "srv.lab") && type == 1) {
 		put_be16(r + 6, 1);
 		return answer_rr(r, off, 1, lab, 4);
+	}
+	if (!strcmp(name, "loop.example") && type == 1) {
+		put_be16(r + 6, 1);
+		return answer_rr(r, off, 1, loop, 4);
 	}
 	if (!strcmp(name, "broken.example")) {
 		/* an answer whose length runs past the datagram */
@@ -157,6 +202,96 @@ static const char *resolved(const char *name, uint16_t port)
 	return out;
 }
 
+/*
+ * A clock that ticks between two readings must not turn the wait for a
+ * DNS answer into poll(-N), which waits forever: one reading decides.
+ */
+static void test_dns_wait_reads_clock_once(uint16_t port)
+{
+	ticks_per_read = 1;		/* 10 ms at each reading */
+	client_dns_wait_ms = 15;	/* not a whole number of ticks */
+	polls = negative_polls = 0;
+	CHECK(strstr(resolved("silent.example", port), "no answer from the name servers") != NULL);
+	CHECK(polls > 0);
+	CHECK_EQ(negative_polls, 0);
+	ticks_per_read = 0;
+	client_dns_wait_ms = 300;
+}
+
+/* A deadline that has passed leaves 0 ms, and no poll() is made. */
+static void test_deadline_passed(void)
+{
+	struct deadline d;
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0) {
+		perror("socketpair");
+		exit(2);
+	}
+	deadline_start(&d, 15);
+	fake_ticks += 100;
+	polls = 0;
+	CHECK_EQ(deadline_left_ms(&d), 0);
+	CHECK_EQ(deadline_poll(sv[0], POLLIN, &d), -1);
+	CHECK_EQ(errno, ETIMEDOUT);
+	CHECK_EQ(polls, 0);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/*
+ * A listener on 127.0.0.1 whose accept queue is full: the kernel drops
+ * the SYNs of further connections, which stay pending until they time out.
+ */
+static uint16_t full_listener(int *lfd, int *filler)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	*lfd = socket(AF_INET, SOCK_STREAM, 0);
+	*filler = socket(AF_INET, SOCK_STREAM, 0);
+	if (*lfd < 0 || *filler < 0 ||
+	    bind(*lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(*lfd, 0) < 0 ||
+	    getsockname(*lfd, (struct sockaddr *)&sa, &len) < 0 ||
+	    connect(*filler, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		perror("full listener");
+		exit(2);
+	}
+	return ntohs(sa.sin_port);
+}
+
+/*
+ * A name whose lookup takes longer than the whole connect timeout: the
+ * connect that follows still waits with a timeout of its own, never with
+ * poll(-N), which would hang on a server that does not answer.
+ */
+static void test_connect_after_slow_lookup(uint16_t port)
+{
+	char peer[300];
+	int lfd, filler, fd;
+	uint16_t lport = full_listener(&lfd, &filler);
+
+	client_hosts_file = hosts;
+	client_resolv_file = resolv;
+	client_dns_port = port;
+	client_timeout = 1;
+	ticks_per_poll = 300;	/* each wait "takes" 3 s more than it did */
+	polls = negative_polls = 0;
+	fd = connect_server("loop.example", lport, peer, sizeof(peer));
+	CHECK_EQ(fd, -1);
+	CHECK(strstr(client_last_error(), "timed out") != NULL);
+	CHECK(polls >= 2);	/* the DNS answer, then the connect */
+	CHECK_EQ(negative_polls, 0);
+	CHECK(last_poll_timeout > 0);
+	ticks_per_poll = 0;
+	if (fd >= 0)
+		close(fd);
+	close(filler);
+	close(lfd);
+}
+
 int main(void)
 {
 	uint16_t port;
@@ -198,6 +333,12 @@ int main(void)
 	CHECK_EQ(resolve_host_cached("nbdhost", hosts, resolv, port, &sa), 0);
 	CHECK_EQ(sa.in.sin_addr.s_addr, htonl(0x0a010203));
 	CHECK_EQ(resolve_host_cached("other", hosts, resolv, port, &sa), -1);
+
+	write_file(hosts, "10.1.2.3 server1\n");
+	write_file(resolv, "nameserver 127.0.0.1\n");
+	test_dns_wait_reads_clock_once(port);
+	test_deadline_passed();
+	test_connect_after_slow_lookup(port);
 
 	kill(dns, SIGKILL);
 	waitpid(dns, NULL, 0);
