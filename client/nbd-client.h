@@ -118,8 +118,8 @@ int reopen_export(const struct client_opts *o, const struct export_info *e,
 void backoff_sleep(int *delay_ms);
 
 /* negotiate.c: newstyle handshake up to transmission */
-int negotiate(int fd, const char *peer, const char *name, int no_optgo,
-	      struct export_info *info);
+int negotiate_export(int fd, const char *peer, const char *name,
+		     int no_optgo, struct export_info *info);
 int list_exports(int fd, const char *peer,
 		 void (*fn)(const char *name, const char *desc));
 

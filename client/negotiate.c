@@ -214,8 +214,8 @@ static int opt_export_name(const struct session *s, struct export_info *info)
 	return 0;
 }
 
-int negotiate(int fd, const char *peer, const char *name, int no_optgo,
-	      struct export_info *info)
+int negotiate_export(int fd, const char *peer, const char *name,
+		     int no_optgo, struct export_info *info)
 {
 	struct session s = {
 		.fd = fd, .peer = peer, .name = name,

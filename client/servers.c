@@ -80,7 +80,7 @@ int open_one(int idx, const struct client_opts *o, struct export_info *e)
 
 	if (fd < 0)
 		return -1;
-	if (negotiate(fd, peer, o->name, o->no_optgo, e) < 0) {
+	if (negotiate_export(fd, peer, o->name, o->no_optgo, e) < 0) {
 		close(fd);
 		return -1;
 	}

@@ -1,9 +1,9 @@
 // unit: client
 /*
  * The client's negotiation against canned server byte streams. The whole
- * server side is written into a socketpair before negotiate() runs (the
- * client's requests fit in the socket buffer), then what the client sent
- * is read back and checked byte by byte.
+ * server side is written into a socketpair before negotiate_export() runs
+ * (the client's requests fit in the socket buffer), then what the client
+ * sent is read back and checked byte by byte.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -76,7 +76,7 @@ struct run {
 	char error[CLIENT_ERRLEN];
 };
 
-/* Feeds the canned stream to negotiate() and collects what it sent. */
+/* Feeds the canned stream to negotiate_export(); collects what it sent. */
 static void run(const struct bytes *server, const char *name, int no_optgo,
 		struct run *r)
 {
@@ -94,7 +94,8 @@ static void run(const struct bytes *server, const char *name, int no_optgo,
 	}
 	shutdown(sv[1], SHUT_WR);
 	client_error("%s", "");
-	r->rc = negotiate(sv[0], "srv:10809", name, no_optgo, &r->info);
+	r->rc = negotiate_export(sv[0], "srv:10809", name, no_optgo,
+				 &r->info);
 	snprintf(r->error, sizeof(r->error), "%s", client_last_error());
 	close(sv[0]);
 	while ((n = read(sv[1], r->sent + r->sent_len,
@@ -356,7 +357,7 @@ static void test_silent_server_times_out(void)
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
 		return;
 	client_timeout = 1;
-	CHECK_EQ(negotiate(sv[0], "srv:10809", "", 0, &info), -1);
+	CHECK_EQ(negotiate_export(sv[0], "srv:10809", "", 0, &info), -1);
 	CHECK(strstr(client_last_error(), "before its greeting: Connection timed out") != NULL);
 	client_timeout = CLIENT_CONNECT_TIMEOUT;
 	close(sv[0]);
