@@ -106,16 +106,29 @@ int connect_server(const char *host, uint16_t port, char *peer,
 		   size_t peerlen);
 int connect_unix(const char *path);
 
-/* servers.c: the "h1,h2" failover list */
-int nth_server(const char *hosts, int idx, uint16_t defport, char *buf,
-	       size_t len, uint16_t *port);
-int count_hosts(const char *hosts);
-int connect_nth(const struct client_opts *o, int idx, char *peer,
-		size_t peerlen);
-int open_one(int idx, const struct client_opts *o, struct export_info *e);
-int reopen_export(const struct client_opts *o, const struct export_info *e,
-		  int *host, int quiet);
-void backoff_sleep(int *delay_ms);
+/* server-list.c: the "h1,h2@port" failover list */
+int server_list_count(const char *hosts);
+int server_list_entry(const char *hosts, int idx, uint16_t defport,
+		      char *buf, size_t len, uint16_t *port);
+int server_list_connect(const struct client_opts *o, int idx, char *peer,
+			size_t peerlen);
+int server_list_open(const struct client_opts *o, int idx,
+		     struct export_info *e);
+
+/* reconnect.c: a new session for a device whose connection died */
+struct reconnect {
+	const struct client_opts *o;
+	const struct export_info *e;	/* what the first attach negotiated */
+	int host;			/* index of the server used last */
+	const char *note;		/* added to "connection lost" */
+	/* gives the kernel the socket: 0, or -1 after client_error() */
+	int (*hand_over)(void *ctx, int fd);
+	/* nonzero once the device is no longer ours to reconnect */
+	int (*stopped)(void *ctx);
+	void *ctx;
+};
+/* 0 once the kernel has a new socket, -1 when stopped. */
+int reconnect(struct reconnect *r);
 
 /* negotiate.c: newstyle handshake up to transmission */
 int negotiate_export(int fd, const char *peer, const char *name,
@@ -126,6 +139,8 @@ int list_exports(int fd, const char *peer,
 /* attach-netlink.c: 1 when the "nbd" genl family is missing */
 int netlink_connect(const struct client_opts *o, const struct export_info *e,
 		    const int *fds, int nfds);
+int netlink_reconfigure(uint16_t family, const struct client_opts *o,
+			int fd);
 int netlink_disconnect(int index);
 
 /* attach-ioctl.c */

@@ -1,0 +1,246 @@
+// unit: client
+/*
+ * The server list and the reconnection loop behind -persist, against our
+ * nbd-server run per connection as inetd would ("nbd-server -s FILE") on
+ * 127.0.0.1. The kernel's part (hand_over) is a function of this test that
+ * records the socket it is given; the device is never touched.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include "nbd-client.h"
+#include "unit.h"
+
+#define SERVER	"server/nbd-server"
+
+static char dir[] = "/tmp/nbdroot-reconnect.XXXXXX";
+
+/* "host|port" of server idx of hosts with default port 10809, or "-1". */
+static const char *entry(const char *hosts, int idx)
+{
+	static char out[300];
+	char host[64];
+	uint16_t port;
+
+	if (server_list_entry(hosts, idx, 10809, host, sizeof(host),
+			      &port) < 0)
+		return "-1";
+	snprintf(out, sizeof(out), "%s|%u", host, (unsigned)port);
+	return out;
+}
+
+static void test_server_list(void)
+{
+	char longest[80];
+
+	CHECK_EQ(server_list_count("a"), 1);
+	CHECK_EQ(server_list_count("a,b@99,[::1]@7"), 3);
+	CHECK_STR(entry("a,b@99,[::1]@7", 0), "a|10809");
+	CHECK_STR(entry("a,b@99,[::1]@7", 1), "b|99");
+	CHECK_STR(entry("a,b@99,[::1]@7", 2), "[::1]|7");
+	CHECK_STR(entry("a,b@99,[::1]@7", 3), "-1");
+	CHECK_STR(entry("a,,b", 1), "-1");
+	CHECK_STR(entry("a@0", 0), "-1");
+	CHECK_STR(entry("a@65536", 0), "-1");
+	CHECK_STR(entry("a@", 0), "-1");
+	CHECK_STR(entry("@5", 0), "-1");
+	CHECK_STR(entry("a@5x", 0), "-1");
+	memset(longest, 'h', sizeof(longest) - 1);
+	longest[sizeof(longest) - 1] = '\0';
+	CHECK_STR(entry(longest, 0), "-1");	/* longer than the buffer */
+}
+
+static void make_file(const char *path, off_t size)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+
+	if (fd < 0 || ftruncate(fd, size) < 0 || close(fd) < 0) {
+		perror(path);
+		exit(2);
+	}
+}
+
+static int listen_any(uint16_t *port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(fd, 8) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
+		perror("listen");
+		exit(2);
+	}
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+/* A port on 127.0.0.1 where no one listens: connections are refused. */
+static uint16_t dead_port(void)
+{
+	uint16_t port;
+
+	close(listen_any(&port));
+	return port;
+}
+
+/* Serves file on 127.0.0.1, one "nbd-server -s" per connection. */
+static pid_t serve(const char *file, uint16_t *port)
+{
+	int lfd = listen_any(port), c;
+	pid_t pid = fork();
+
+	if (pid != 0) {
+		close(lfd);
+		return pid;
+	}
+	signal(SIGCHLD, SIG_IGN);	/* no zombies */
+	for (;;) {
+		c = accept(lfd, NULL, NULL);
+		if (c < 0)
+			continue;
+		if (fork() == 0) {
+			dup2(c, 0);
+			dup2(c, 1);
+			execl(SERVER, "nbd-server", "-s", file, (char *)NULL);
+			_exit(127);
+		}
+		close(c);
+	}
+}
+
+struct kernel {
+	int calls, fail_first, sizes_ok;
+	int stop_after;		/* stopped() says yes from this call on */
+	int stopped_calls;
+};
+
+static int hand_over(void *ctx, int fd)
+{
+	struct kernel *k = ctx;
+
+	k->calls++;
+	CHECK(fcntl(fd, F_GETFD) >= 0);
+	if (k->fail_first && k->calls == 1)
+		return client_error("test: the kernel said no");
+	return 0;
+}
+
+static int stopped(void *ctx)
+{
+	struct kernel *k = ctx;
+
+	return ++k->stopped_calls > k->stop_after;
+}
+
+/* Runs reconnect(), its log (client_log() writes to fd 2) in log. */
+static int run(struct reconnect *r, char *log, size_t len)
+{
+	char path[128];
+	int fd, saved = dup(2), rc;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/log", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || saved < 0) {
+		perror(path);
+		exit(2);
+	}
+	dup2(fd, 2);
+	rc = reconnect(r);
+	dup2(saved, 2);
+	close(saved);
+	n = pread(fd, log, len - 1, 0);
+	log[n > 0 ? n : 0] = '\0';
+	close(fd);
+	unlink(path);
+	fputs(log, stderr);
+	return rc;
+}
+
+static void test_reconnect(const char *one_mib, const char *two_mib)
+{
+	struct client_opts o = { .device = "/dev/nbd9", .name = "" };
+	struct export_info e = { .size = 1 << 20 };
+	struct kernel k = { .stop_after = 100 };
+	struct reconnect r = {
+		.o = &o, .e = &e, .hand_over = hand_over, .stopped = stopped,
+		.ctx = &k,
+	};
+	char hosts[128], log[4096];
+	uint16_t good, other;
+	pid_t a = serve(one_mib, &good), b = serve(two_mib, &other);
+
+	/* the first server is down: the second answers */
+	snprintf(hosts, sizeof(hosts), "127.0.0.1@%u,127.0.0.1@%u",
+		 dead_port(), good);
+	o.hosts = hosts;
+	CHECK_EQ(run(&r, log, sizeof(log)), 0);
+	CHECK_EQ(k.calls, 1);
+	CHECK_EQ(r.host, 1);
+	CHECK(strstr(log, "connection lost; reconnecting") != NULL);
+	CHECK(strstr(log, "Connection refused") != NULL);
+	CHECK(strstr(log, "reconnected to server 2 of") != NULL);
+
+	/* the next time starts with the server that answered last */
+	k.calls = 0;
+	CHECK_EQ(run(&r, log, sizeof(log)), 0);
+	CHECK_EQ(k.calls, 1);
+	CHECK(strstr(log, "Connection refused") == NULL);
+
+	/* the kernel refuses the first socket: the loop tries again */
+	k.calls = 0;
+	k.fail_first = 1;
+	CHECK_EQ(run(&r, log, sizeof(log)), 0);
+	CHECK_EQ(k.calls, 2);
+	CHECK(strstr(log, "reconnect: test: the kernel said no") != NULL);
+
+	/* an export whose size changed is refused until stopped */
+	snprintf(hosts, sizeof(hosts), "127.0.0.1@%u", other);
+	k.calls = 0;
+	k.stopped_calls = 0;
+	k.stop_after = 2;
+	r.host = 0;
+	CHECK_EQ(run(&r, log, sizeof(log)), -1);
+	CHECK_EQ(k.calls, 0);
+	CHECK(strstr(log, "refusing server 1: export size is now 2097152, was 1048576") != NULL);
+
+	kill(a, SIGKILL);
+	kill(b, SIGKILL);
+	waitpid(a, NULL, 0);
+	waitpid(b, NULL, 0);
+}
+
+int main(void)
+{
+	char one[128], two[128];
+
+	if (access(SERVER, X_OK) < 0) {
+		printf("SKIP: %s not built (make)\n", SERVER);
+		return 77;
+	}
+	if (!mkdtemp(dir))
+		return 2;
+	snprintf(one, sizeof(one), "%s/one", dir);
+	snprintf(two, sizeof(two), "%s/two", dir);
+	make_file(one, 1 << 20);
+	make_file(two, 2 << 20);
+
+	test_server_list();
+	test_reconnect(one, two);
+
+	unlink(one);
+	unlink(two);
+	rmdir(dir);
+	return unit_done("test-client-reconnect");
+}
