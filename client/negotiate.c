@@ -64,9 +64,13 @@ static int read_greeting(struct session *s)
 	if (read_exact(s->fd, buf, sizeof(buf), &s->deadline) < 0)
 		return io_error(s, "before its greeting");
 	r = nbd_greeting_decode(buf, &s->hflags);
+	if (r < 0 && get_be64(buf) != NBD_MAGIC)
+		return client_error("server %s is not an NBD server (bad magic 0x%016llx)",
+				    s->peer, (unsigned long long)get_be64(buf));
 	if (r < 0)
-		return client_error("server %s is not an NBD server (bad magic)",
-				    s->peer);
+		return client_error("server %s is not a newstyle NBD server (bad magic 0x%016llx after NBDMAGIC)",
+				    s->peer,
+				    (unsigned long long)get_be64(buf + 8));
 	if (r == 1)
 		return client_error("server %s speaks the oldstyle protocol, which is not supported",
 				    s->peer);
@@ -141,8 +145,8 @@ static int read_option_reply(const struct session *s, uint32_t option,
 	if (read_exact(s->fd, hdr, sizeof(hdr), &s->deadline) < 0)
 		return io_error(s, "during option negotiation");
 	if (nbd_opt_reply_hdr_decode(hdr, rep) < 0)
-		return client_error("server %s sent an option reply with a bad magic",
-				    s->peer);
+		return client_error("server %s sent an option reply with a bad magic 0x%016llx",
+				    s->peer, (unsigned long long)get_be64(hdr));
 	if (rep->option != option)
 		return client_error("server %s replied to option %s while %s was asked",
 				    s->peer, nbd_opt_name(rep->option),

@@ -208,24 +208,33 @@ static socklen_t sa_len(const union sockaddr_any *sa)
 	return sa->sa.sa_family == AF_INET ? sizeof(sa->in) : sizeof(sa->in6);
 }
 
-/* One question to one server: as parse_reply, or -1 on timeout. */
+/*
+ * One question to one server: as parse_reply, or -1 with errno (ETIMEDOUT
+ * when no usable answer came in time).
+ */
 static int ask(const union sockaddr_any *server, const char *name,
 	       uint16_t type, union sockaddr_any *sa)
 {
 	unsigned char q[512], r[1500];
 	uint16_t id = (uint16_t)(uptime_ms() ^ getpid() ^ type);
 	int qlen = build_query(q, sizeof(q), id, name, type), fd, res = -1;
+	int err;
 	struct deadline d;
 	ssize_t n;
 
 	if (qlen < 0)
-		return -1;
+		return errno = EINVAL, -1;
 	fd = socket(server->sa.sa_family, SOCK_DGRAM, 0);
 	if (fd < 0)
 		return -1;
-	if (connect(fd, &server->sa, sa_len(server)) < 0 ||
-	    send(fd, q, (size_t)qlen, 0) != qlen)
+	if (connect(fd, &server->sa, sa_len(server)) < 0)
 		goto out;
+	n = send(fd, q, (size_t)qlen, 0);
+	if (n != qlen) {
+		if (n >= 0)
+			errno = EMSGSIZE;
+		goto out;
+	}
 	deadline_start(&d, client_dns_wait_ms);
 	while (deadline_poll(fd, POLLIN, &d) == 0) {
 		n = recv(fd, r, sizeof(r), 0);
@@ -236,16 +245,21 @@ static int ask(const union sockaddr_any *server, const char *name,
 			break;	/* else a stray or broken datagram: wait on */
 	}
 out:
+	err = errno;
 	close(fd);
+	errno = err;
 	return res;
 }
 
-/* A, then AAAA, from every server in turn. 0, 1 if unknown, -1. */
+/*
+ * A, then AAAA, from every server in turn. 0, 1 if unknown, or -1 with
+ * the errno of the last question that got no answer.
+ */
 static int query(const struct dns_config *c, const char *name,
 		 union sockaddr_any *sa)
 {
 	static const uint16_t types[] = { DNS_TYPE_A, DNS_TYPE_AAAA };
-	int t, s, try, r, answered = 0;
+	int t, s, try, r, answered = 0, err = ETIMEDOUT;
 
 	for (t = 0; t < 2; t++) {
 		for (try = 0; try < DNS_TRIES; try++) {
@@ -257,12 +271,15 @@ static int query(const struct dns_config *c, const char *name,
 					answered = 1;
 					break;
 				}
+				err = errno;
 			}
 			if (answered)
 				break;
 		}
 	}
-	return answered ? 1 : -1;
+	if (answered)
+		return 1;
+	return errno = err, -1;
 }
 
 /* RFC 1123 host names: labels of 1 to 63 letters, digits and '-'. */
@@ -314,8 +331,8 @@ int resolve_host_with(const char *name, const char *hosts_path,
 		return 0;
 	if (r == 1)
 		return client_error("host \"%s\" not found", name);
-	return client_error("cannot resolve \"%s\": no answer from the name servers in %s",
-			    name, resolv_path);
+	return client_error("cannot resolve \"%s\": no answer from the name servers in %s: %s",
+			    name, resolv_path, strerror(errno));
 }
 
 /*

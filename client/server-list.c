@@ -23,26 +23,36 @@ int server_list_entry(const char *hosts, int idx, uint16_t defport,
 	const char *p = hosts, *end, *at;
 	unsigned long v;
 	size_t n;
+	int k;
 
-	while (idx-- > 0) {
+	for (k = 0; k < idx; k++) {
 		p = strchr(p, ',');
 		if (!p)
-			return -1;
+			return client_error("the server list \"%s\" has no server %d",
+					    hosts, idx + 1);
 		p++;
 	}
 	end = strchr(p, ',');
 	n = end ? (size_t)(end - p) : strlen(p);
-	if (n == 0 || n >= len)
-		return -1;
+	if (n == 0)
+		return client_error("server %d of \"%s\" is empty", idx + 1,
+				    hosts);
+	if (n >= len)
+		return client_error("server %d of \"%s\" is too long (%zu > %zu)",
+				    idx + 1, hosts, n, len - 1);
 	memcpy(buf, p, n);
 	buf[n] = '\0';
 	*port = defport;
 	at = strrchr(buf, '@');
 	if (!at)
 		return 0;
+	if (at == buf)
+		return client_error("server %d of \"%s\" has no host before '@'",
+				    idx + 1, hosts);
 	v = strtoul(at + 1, (char **)&end, 10);
-	if (at == buf || !at[1] || *end || v == 0 || v > 65535)
-		return -1;
+	if (at[1] < '0' || at[1] > '9' || *end || v == 0 || v > 65535)
+		return client_error("server %d of \"%s\": port \"%s\" is not a number from 1 to 65535",
+				    idx + 1, hosts, at + 1);
 	*port = (uint16_t)v;
 	buf[at - buf] = '\0';
 	return 0;
@@ -70,8 +80,7 @@ int server_list_connect(const struct client_opts *o, int idx, char *peer,
 	}
 	if (server_list_entry(o->hosts, idx, o->port, host, sizeof(host),
 			      &port) < 0)
-		return client_error("server %d of \"%s\" is malformed",
-				    idx + 1, o->hosts);
+		return -1;
 	return connect_server(host, port, peer, peerlen);
 }
 

@@ -227,7 +227,19 @@ static void test_bad_magic(void)
 	p64(&s, NBD_IHAVEOPT);
 	p16(&s, 0);
 	run(&s, "", 0, &r);
-	CHECK_ERROR(&r, "is not an NBD server (bad magic)");
+	CHECK_ERROR(&r, "is not an NBD server (bad magic 0x1122334455667788)");
+}
+
+static void test_bad_second_magic(void)
+{
+	struct bytes s = { .n = 0 };
+	struct run r;
+
+	p64(&s, NBD_MAGIC);
+	p64(&s, 0x0102030405060708ULL);
+	p16(&s, 0);
+	run(&s, "", 0, &r);
+	CHECK_ERROR(&r, "is not a newstyle NBD server (bad magic 0x0102030405060708 after NBDMAGIC)");
 }
 
 static void test_oldstyle(void)
@@ -274,7 +286,7 @@ static void test_bad_reply_magic(void)
 	p32(&s, NBD_REP_ACK);
 	p32(&s, 0);
 	run(&s, "", 0, &r);
-	CHECK_ERROR(&r, "option reply with a bad magic");
+	CHECK_ERROR(&r, "option reply with a bad magic 0x4e42444d41474943");
 }
 
 static void test_oversized_reply(void)
@@ -478,6 +490,7 @@ int main(void)
 	test_policy_text_is_sanitised();
 	test_export_name_close_means_unknown();
 	test_bad_magic();
+	test_bad_second_magic();
 	test_oldstyle();
 	test_truncated_greeting();
 	test_reply_to_other_option();

@@ -23,7 +23,10 @@
 
 static char dir[] = "/tmp/nbdroot-reconnect.XXXXXX";
 
-/* "host|port" of server idx of hosts with default port 10809, or "-1". */
+/*
+ * "host|port" of server idx of hosts with default port 10809, or the
+ * error's message.
+ */
 static const char *entry(const char *hosts, int idx)
 {
 	static char out[300];
@@ -32,7 +35,7 @@ static const char *entry(const char *hosts, int idx)
 
 	if (server_list_entry(hosts, idx, 10809, host, sizeof(host),
 			      &port) < 0)
-		return "-1";
+		return client_last_error();
 	snprintf(out, sizeof(out), "%s|%u", host, (unsigned)port);
 	return out;
 }
@@ -46,16 +49,23 @@ static void test_server_list(void)
 	CHECK_STR(entry("a,b@99,[::1]@7", 0), "a|10809");
 	CHECK_STR(entry("a,b@99,[::1]@7", 1), "b|99");
 	CHECK_STR(entry("a,b@99,[::1]@7", 2), "[::1]|7");
-	CHECK_STR(entry("a,b@99,[::1]@7", 3), "-1");
-	CHECK_STR(entry("a,,b", 1), "-1");
-	CHECK_STR(entry("a@0", 0), "-1");
-	CHECK_STR(entry("a@65536", 0), "-1");
-	CHECK_STR(entry("a@", 0), "-1");
-	CHECK_STR(entry("@5", 0), "-1");
-	CHECK_STR(entry("a@5x", 0), "-1");
+	CHECK_STR(entry("a,b@99,[::1]@7", 3),
+		  "the server list \"a,b@99,[::1]@7\" has no server 4");
+	CHECK_STR(entry("a,,b", 1), "server 2 of \"a,,b\" is empty");
+	CHECK_STR(entry("a@0", 0),
+		  "server 1 of \"a@0\": port \"0\" is not a number from 1 to 65535");
+	CHECK_STR(entry("b,a@65536", 1),
+		  "server 2 of \"b,a@65536\": port \"65536\" is not a number from 1 to 65535");
+	CHECK_STR(entry("a@", 0),
+		  "server 1 of \"a@\": port \"\" is not a number from 1 to 65535");
+	CHECK_STR(entry("a@+5", 0),
+		  "server 1 of \"a@+5\": port \"+5\" is not a number from 1 to 65535");
+	CHECK_STR(entry("a@5x", 0),
+		  "server 1 of \"a@5x\": port \"5x\" is not a number from 1 to 65535");
+	CHECK_STR(entry("@5", 0), "server 1 of \"@5\" has no host before '@'");
 	memset(longest, 'h', sizeof(longest) - 1);
 	longest[sizeof(longest) - 1] = '\0';
-	CHECK_STR(entry(longest, 0), "-1");	/* longer than the buffer */
+	CHECK(strstr(entry(longest, 0), "is too long (79 > 63)") != NULL);
 }
 
 static void make_file(const char *path, off_t size)

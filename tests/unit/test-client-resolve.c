@@ -218,6 +218,25 @@ static void test_dns_wait_reads_clock_once(uint16_t port)
 	client_dns_wait_ms = 300;
 }
 
+/* A name server that does not listen: its ICMP error is in the message. */
+static void test_dns_refused(void)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
+		perror("udp port");
+		exit(2);
+	}
+	close(fd);
+	CHECK(strstr(resolved("x.example", ntohs(sa.sin_port)),
+		     "no answer from the name servers in") != NULL);
+	CHECK(strstr(client_last_error(), ": Connection refused") != NULL);
+}
+
 /* A deadline that has passed leaves 0 ms, and no poll() is made. */
 static void test_deadline_passed(void)
 {
@@ -317,6 +336,7 @@ int main(void)
 	CHECK_STR(resolved("nosuch.example", port),
 		  "host \"nosuch.example\" not found");
 	CHECK(strstr(resolved("silent.example", port), "no answer from the name servers") != NULL);
+	CHECK(strstr(client_last_error(), ": Connection timed out") != NULL);
 	CHECK(strstr(resolved("broken.example", port), "no answer from the name servers") != NULL);
 	CHECK_STR(resolved("bad..name", port),
 		  "\"bad..name\" is not an IP address or a host name");
@@ -337,6 +357,7 @@ int main(void)
 	write_file(hosts, "10.1.2.3 server1\n");
 	write_file(resolv, "nameserver 127.0.0.1\n");
 	test_dns_wait_reads_clock_once(port);
+	test_dns_refused();
 	test_deadline_passed();
 	test_connect_after_slow_lookup(port);
 
