@@ -4,9 +4,9 @@
  * across server restarts. The kernel multicasts NBD_CMD_LINK_DEAD when a
  * socket dies; while the dead-connection timeout runs, I/O waits, and we
  * hand it a freshly negotiated socket (reconnect.c) with
- * NBD_CMD_RECONFIGURE. Requests
- * that were in flight on the dead socket are requeued by the kernel when
- * their request timeout fires, so persist always sets one.
+ * NBD_CMD_RECONFIGURE. Requests that were in flight on the dead socket are
+ * requeued by the kernel when their request timeout fires, so persist
+ * always sets one.
  *
  * The daemon serves the root filesystem and maybe swap: it locks its
  * memory, asks the OOM killer to spare it, marks itself '@' so systemd
