@@ -8,8 +8,10 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +58,22 @@ int poll(struct pollfd *fds, nfds_t n, int timeout)
 	r = ppoll(fds, n, &ts, NULL);
 	fake_ticks += ticks_per_poll;
 	return r;
+}
+
+/* fcntl(F_SETFL) as the client sees it: fails with EINVAL when asked. */
+static int fail_setfl;
+
+int fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	long arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, long);
+	va_end(ap);
+	if (cmd == F_SETFL && fail_setfl)
+		return errno = EINVAL, -1;
+	return (int)syscall(SYS_fcntl, fd, cmd, arg);
 }
 
 static char dir[] = "/tmp/nbdroot-resolve.XXXXXX";
@@ -258,27 +276,43 @@ static void test_deadline_passed(void)
 	close(sv[1]);
 }
 
+/* A TCP listener on 127.0.0.1 with a backlog of 0, and its port. */
+static int listen_on_loopback(uint16_t *port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(fd, 0) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
+		perror("listen");
+		exit(2);
+	}
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
 /*
- * A listener on 127.0.0.1 whose accept queue is full: the kernel drops
- * the SYNs of further connections, which stay pending until they time out.
+ * A listener whose accept queue is full: the kernel drops the SYNs of
+ * further connections, which stay pending until they time out.
  */
 static uint16_t full_listener(int *lfd, int *filler)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sa);
+	uint16_t port;
 
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	*lfd = socket(AF_INET, SOCK_STREAM, 0);
+	*lfd = listen_on_loopback(&port);
 	*filler = socket(AF_INET, SOCK_STREAM, 0);
-	if (*lfd < 0 || *filler < 0 ||
-	    bind(*lfd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(*lfd, 0) < 0 ||
-	    getsockname(*lfd, (struct sockaddr *)&sa, &len) < 0 ||
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons(port);
+	if (*filler < 0 ||
 	    connect(*filler, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
 		perror("full listener");
 		exit(2);
 	}
-	return ntohs(sa.sin_port);
+	return port;
 }
 
 /*
@@ -308,6 +342,23 @@ static void test_connect_after_slow_lookup(uint16_t port)
 	if (fd >= 0)
 		close(fd);
 	close(filler);
+	close(lfd);
+}
+
+/* A socket that cannot be made non-blocking is not connected unbounded. */
+static void test_connect_fcntl_fails(void)
+{
+	char peer[300];
+	uint16_t lport;
+	int lfd = listen_on_loopback(&lport), fd;
+
+	fail_setfl = 1;
+	fd = connect_server("127.0.0.1", lport, peer, sizeof(peer));
+	fail_setfl = 0;
+	CHECK_EQ(fd, -1);
+	CHECK(strstr(client_last_error(), "making the socket non-blocking: Invalid argument") != NULL);
+	if (fd >= 0)
+		close(fd);
 	close(lfd);
 }
 
@@ -360,6 +411,7 @@ int main(void)
 	test_dns_refused();
 	test_deadline_passed();
 	test_connect_after_slow_lookup(port);
+	test_connect_fcntl_fails();
 
 	kill(dns, SIGKILL);
 	waitpid(dns, NULL, 0);
