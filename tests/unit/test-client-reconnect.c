@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 
 #include "nbd-client.h"
+#include "loopback.h"
 #include "unit.h"
 
 #define SERVER	"server/nbd-server"
@@ -78,36 +79,10 @@ static void make_file(const char *path, off_t size)
 	}
 }
 
-static int listen_any(uint16_t *port)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(fd, 8) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
-		perror("listen");
-		exit(2);
-	}
-	*port = ntohs(sa.sin_port);
-	return fd;
-}
-
-/* A port on 127.0.0.1 where no one listens: connections are refused. */
-static uint16_t dead_port(void)
-{
-	uint16_t port;
-
-	close(listen_any(&port));
-	return port;
-}
-
 /* Serves file on 127.0.0.1, one "nbd-server -s" per connection. */
 static pid_t serve(const char *file, uint16_t *port)
 {
-	int lfd = listen_any(port), c;
+	int lfd = loopback_socket(SOCK_STREAM, 8, port), c;
 	pid_t pid = fork();
 
 	if (pid != 0) {
@@ -193,7 +168,7 @@ static void test_reconnect(const char *one_mib, const char *two_mib)
 
 	/* the first server is down: the second answers */
 	snprintf(hosts, sizeof(hosts), "127.0.0.1@%u,127.0.0.1@%u",
-		 dead_port(), good);
+		 loopback_dead_port(SOCK_STREAM), good);
 	o.hosts = hosts;
 	CHECK_EQ(run(&r, log, sizeof(log)), 0);
 	CHECK_EQ(k.calls, 1);

@@ -24,6 +24,7 @@
 
 #include "byteorder.h"
 #include "nbd-client.h"
+#include "loopback.h"
 #include "unit.h"
 
 /*
@@ -170,18 +171,10 @@ static size_t respond(const unsigned char *q, size_t qlen, unsigned char *r)
 
 static pid_t start_fake_dns(uint16_t *port)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	int fd = loopback_socket(SOCK_DGRAM, 0, port);
+	socklen_t len;
 	pid_t pid;
 
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
-		perror("fake dns");
-		exit(2);
-	}
-	*port = ntohs(sa.sin_port);
 	pid = fork();
 	if (pid == 0) {
 		unsigned char q[512], r[1024];
@@ -239,18 +232,7 @@ static void test_dns_wait_reads_clock_once(uint16_t port)
 /* A name server that does not listen: its ICMP error is in the message. */
 static void test_dns_refused(void)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
-
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
-		perror("udp port");
-		exit(2);
-	}
-	close(fd);
-	CHECK(strstr(resolved("x.example", ntohs(sa.sin_port)),
+	CHECK(strstr(resolved("x.example", loopback_dead_port(SOCK_DGRAM)),
 		     "no answer from the name servers in") != NULL);
 	CHECK(strstr(client_last_error(), ": Connection refused") != NULL);
 }
@@ -276,24 +258,6 @@ static void test_deadline_passed(void)
 	close(sv[1]);
 }
 
-/* A TCP listener on 127.0.0.1 with a backlog of 0, and its port. */
-static int listen_on_loopback(uint16_t *port)
-{
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(fd, 0) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
-		perror("listen");
-		exit(2);
-	}
-	*port = ntohs(sa.sin_port);
-	return fd;
-}
-
 /*
  * A listener whose accept queue is full: the kernel drops the SYNs of
  * further connections, which stay pending until they time out.
@@ -303,7 +267,7 @@ static uint16_t full_listener(int *lfd, int *filler)
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	uint16_t port;
 
-	*lfd = listen_on_loopback(&port);
+	*lfd = loopback_socket(SOCK_STREAM, 0, &port);
 	*filler = socket(AF_INET, SOCK_STREAM, 0);
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	sa.sin_port = htons(port);
@@ -350,7 +314,7 @@ static void test_connect_fcntl_fails(void)
 {
 	char peer[300];
 	uint16_t lport;
-	int lfd = listen_on_loopback(&lport), fd;
+	int lfd = loopback_socket(SOCK_STREAM, 0, &lport), fd;
 
 	fail_setfl = 1;
 	fd = connect_server("127.0.0.1", lport, peer, sizeof(peer));
