@@ -361,6 +361,12 @@ static int opt_meta_context(struct conn *c, const struct opt *o)
 	struct refusal rf;
 	uint32_t err;
 
+	/*
+	 * proto.md: a SET replaces the selection "including when this
+	 * command fails", so a failed SET leaves nothing selected.
+	 */
+	if (!list)
+		c->meta_alloc = false;
 	if (!list && !c->structured)
 		return send_error(c, o->option, NBD_REP_ERR_INVALID,
 				  "SET_META_CONTEXT needs STRUCTURED_REPLY first");
