@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "byteorder.h"
 #include "server.h"
@@ -300,10 +301,17 @@ static int opt_info_go(struct conn *c, const struct opt *o)
 		remember_refusal(c, o->option, name, namelen, &rf);
 		return send_error(c, o->option, type, rf.client);
 	}
-	/* c->why says what failed; the client only learns that it did. */
-	if (export_open(c, e, o->option == NBD_OPT_INFO) < 0)
+	/*
+	 * c->why says what failed; the client only learns that it did.
+	 * A GO that failed gives its maxconnections slot back: the client
+	 * may go on negotiating for as long as it likes.
+	 */
+	if (export_open(c, e, o->option == NBD_OPT_INFO) < 0) {
+		if (o->option == NBD_OPT_GO)
+			slots_release(getpid());
 		return send_error(c, o->option, NBD_REP_ERR_UNKNOWN,
 				  "export cannot be opened");
+	}
 	if (send_infos(c, o->option, want_name, want_desc) < 0)
 		return -1;
 	if (o->option == NBD_OPT_GO)

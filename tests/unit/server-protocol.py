@@ -468,6 +468,32 @@ def maxconnections():
         srv.stop()
 
 
+def failed_go_frees_its_slot():
+    """A GO whose file cannot be opened gives its maxconnections slot
+    back: a later client of the export is served, not refused."""
+    path, data = make_image()
+    later = os.path.join(TMP, "later.img")
+    cfg = os.path.join(TMP, "slot.conf")
+    with open(cfg, "w") as f:
+        f.write("[a]\nexportname = %s\nmaxconnections = 1\n" % later)
+    srv = Server("-C", cfg)
+    try:
+        first = Client(srv.port).greet()
+        first.opt(OPT_GO, first.info_data(b"a"))
+        assert first.rep()[1] == ERR_UNKNOWN, "GO of a missing file"
+        os.rename(path, later)
+        # the first client stays connected, negotiating
+        healthy(srv, data, b"a")
+        # and may itself try again once that client is gone
+        time.sleep(0.5)
+        assert first.go(b"a")[0] == SIZE
+        first.close()
+    finally:
+        srv.stop()
+        if os.path.exists(later):
+            os.rename(later, path)
+
+
 def authfile_and_per_client_files():
     path, data = make_image()
     allow = os.path.join(TMP, "allow")
@@ -600,7 +626,8 @@ def privilege_drop():
 
 for fn in (bad_inputs, handshake_deadline_and_idle_clients,
            sigterm_lets_children_finish, sighup_rereads_config,
-           maxconnections, authfile_and_per_client_files, inetd_mode,
+           maxconnections, failed_go_frees_its_slot,
+           authfile_and_per_client_files, inetd_mode,
            listen_fds, privilege_drop):
     case(fn)
 if failures:
