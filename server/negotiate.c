@@ -537,8 +537,25 @@ static int greet(struct conn *c)
 	return 0;
 }
 
+/*
+ * Besides the handshake deadline, a client gets SRV_MAX_OPTIONS options:
+ * a legitimate one needs a handful, and each option may cost us a file
+ * open or an authfile read. The one past the cap is told why.
+ */
+static int too_many_options(struct conn *c, const struct opt *o)
+{
+	char msg[64];
+
+	snprintf(msg, sizeof(msg), "too many options (more than %u)",
+		 SRV_MAX_OPTIONS);
+	if (o->option != NBD_OPT_EXPORT_NAME)
+		send_error(c, o->option, NBD_REP_ERR_POLICY, msg);
+	return conn_fail(c, "%s: %s", nbd_opt_name(o->option), msg);
+}
+
 int negotiate(struct conn *c)
 {
+	unsigned n;
 	struct opt o;
 	int r;
 
@@ -546,12 +563,14 @@ int negotiate(struct conn *c)
 	r = greet(c);
 	if (r != 0)
 		return r;
-	for (;;) {
+	for (n = 0;; n++) {
 		r = read_option(c, &o);
 		if (r == 1)
 			return 1;
 		if (r < 0)
 			return -1;
+		if (n == SRV_MAX_OPTIONS)
+			return too_many_options(c, &o);
 		r = handle_option(c, &o);
 		if (r < 0)
 			return -1;

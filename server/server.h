@@ -22,6 +22,7 @@
 
 /* Limits on what a client may make us read or hold (issue 3, proto.md) */
 #define SRV_MAX_OPT_DATA	(64u << 10)	/* option payload */
+#define SRV_MAX_OPTIONS		32		/* per negotiation, as nbdkit */
 #define SRV_HANDSHAKE_SECS	10		/* default: greeting to GO */
 #define SRV_STOP_SECS		10		/* SIGTERM: children to finish */
 #define SRV_REFUSE_SECS		3		/* wait for an option to refuse */

@@ -493,6 +493,37 @@ static void test_failed_set_clears(void)
 	free(out.b);
 }
 
+/*
+ * At most SRV_MAX_OPTIONS options per connection (nbdkit allows 32 too):
+ * the one past the cap is answered ERR_POLICY and the connection closed,
+ * whatever follows.
+ */
+static void test_option_cap(void)
+{
+	struct stream in = { 0 }, out = { 0 };
+	const unsigned char *d;
+	uint32_t len;
+	struct cur c;
+	int i;
+
+	st_hello(&in, 3);
+	for (i = 0; i < SRV_MAX_OPTIONS + 1; i++)
+		st_opt(&in, NBD_OPT_STRUCTURED_REPLY, NULL, 0);
+	abort_opt(&in);
+	CHECK_EQ(st_run(&in, cfg, &out), -1);
+	c = (struct cur){ out.b, out.n };
+	CHECK(cur_greeting(&c));
+	for (i = 0; i < SRV_MAX_OPTIONS; i++)
+		CHECK_EQ(cur_rep(&c, NBD_OPT_STRUCTURED_REPLY, &d, &len),
+			 NBD_REP_ACK);
+	CHECK_EQ(cur_rep(&c, NBD_OPT_STRUCTURED_REPLY, &d, &len),
+		 NBD_REP_ERR_POLICY);
+	CHECK(d && len > 0 && memmem(d, len, "too many options", 16));
+	CHECK_EQ(c.rem, 0);
+	free(in.b);
+	free(out.b);
+}
+
 int main(void)
 {
 	setup();
@@ -509,6 +540,7 @@ int main(void)
 	test_go();
 	test_meta_context();
 	test_failed_set_clears();
+	test_option_cap();
 	unlink(cfg->exports->path);
 	config_free(cfg);
 	return unit_done("test-negotiate");
