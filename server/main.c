@@ -22,7 +22,7 @@
 	"  -n         stay in the foreground (one child per client)\n" \
 	"  -d         stay in the foreground, no children: one client at a time\n" \
 	"  -r         every export read-only\n" \
-	"  -s         serve one client on stdin/stdout (inetd); so does port 0\n" \
+	"  -s         serve one client on stdin (inetd); so does port 0\n" \
 	"  -C config  exports in nbd-server(5) format\n" \
 	"  file       the default export (empty name); port default 10809,\n" \
 	"             address default: all (or [generic] listenaddr/port)\n"
@@ -281,7 +281,7 @@ static int run_inetd(struct config *cfg)
 	char why[SRV_ERRLEN];
 	sigset_t stop, orig;
 	struct stat st;
-	int r;
+	int r, out;
 
 	/* inetd hands us the socket as stderr too: log elsewhere. */
 	if (fstat(2, &st) == 0 && S_ISSOCK(st.st_mode))
@@ -296,7 +296,13 @@ static int run_inetd(struct config *cfg)
 	sigaddset(&stop, SIGINT);
 	sigprocmask(SIG_BLOCK, &stop, &orig);
 	io_wait_mask(&orig);
-	r = serve_client(0, 1, cfg);
+	/*
+	 * inetd, systemd's Accept=yes and upstream's callers may hand over
+	 * the socket as fd 0 only: a socket is both directions. A pipe
+	 * pair (tests, fuzzing) keeps stdout for the replies.
+	 */
+	out = fstat(0, &st) == 0 && S_ISSOCK(st.st_mode) ? 0 : 1;
+	r = serve_client(0, out, cfg);
 	config_free(cfg);
 	return r < 0 ? 1 : 0;
 }
@@ -330,6 +336,10 @@ int main(int argc, char **argv)
 		config_free(cfg);
 		return 1;
 	}
+	/* nbd-server(5): "port = 0" in [generic] is inetd mode too. */
+	if (!o.port && cfg->port && all_digits(cfg->port) &&
+	    atoi(cfg->port) == 0)
+		o.inetd = true;
 	srv_signals();
 	r = o.inetd ? run_inetd(cfg) : run_daemon(cfg, &o);
 	free(o.addr);

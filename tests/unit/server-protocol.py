@@ -545,23 +545,36 @@ def authfile_and_per_client_files():
 def inetd_mode():
     inetd_session(["-s"])
     inetd_session(["0"])        # upstream's spelling: port 0
+    # inetd, systemd's Accept=yes and upstream's test client hand over
+    # one socket as fd 0 only: replies must go there too
+    inetd_session(["-s"], fd0_only=True)
+    cfg = os.path.join(TMP, "inetd.conf")
+    with open(cfg, "w") as f:   # nbd-server(5): port = 0 is inetd mode
+        f.write("[generic]\nlistenaddr = 127.0.0.1\nport = 0\n")
+    inetd_session(["-n", "-C", cfg], fd0_only=True)
 
 
-def inetd_session(args):
+def inetd_session(args, fd0_only=False):
     path, data = make_image()
     ours, theirs = socket.socketpair()
     p = subprocess.Popen([SERVER] + args + [path], stdin=theirs,
-                         stdout=theirs, stderr=subprocess.PIPE)
+                         stdout=subprocess.DEVNULL if fd0_only else theirs,
+                         stderr=subprocess.PIPE)
     theirs.close()
-    c = Client.__new__(Client)
-    c.s = ours
-    c.s.settimeout(5)
-    c.greet()
-    c.go()
-    c.req(CMD_READ, 1, 100, 100)
-    assert c.reply(1, 100) == (0, data[100:200])
-    c.req(CMD_DISC, 2, 0, 0)
-    _, err = p.communicate(timeout=10)
+    try:
+        c = Client.__new__(Client)
+        c.s = ours
+        c.s.settimeout(5)
+        c.greet()
+        c.go()
+        c.req(CMD_READ, 1, 100, 100)
+        assert c.reply(1, 100) == (0, data[100:200])
+        c.req(CMD_DISC, 2, 0, 0)
+        _, err = p.communicate(timeout=10)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
     assert p.returncode == 0, "exit %d: %s" % (p.returncode, err)
     assert b"disconnected" in err, err
 
