@@ -2,7 +2,8 @@
 # nbd-server's command line: usage errors exit 2; a missing file, a port
 # in use or a malformed -C file exit 1 with a message naming the file (and
 # line) or address; unknown config keys warn; without -n the server
-# detaches; -d on ip:port serves clients one by one without forking.
+# detaches; -p names a file holding the server's pid while it runs; -d
+# on ip:port serves clients one by one without forking.
 cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=tests/unit/server-lib
 . tests/unit/server-lib
@@ -15,7 +16,7 @@ truncate -s 1M "$TMP/disk.img"
 grep -q '^usage: nbd-server' "$TMP/err" || fail "no usage line: $(cat "$TMP/err")"
 
 "$SERVER" -h >"$TMP/out" || fail "-h: exit status not 0"
-grep -q '^usage: nbd-server \[-n\] \[-d\] \[-r\] \[-s\] \[-C config\]' "$TMP/out" ||
+grep -q '^usage: nbd-server \[-n\] \[-d\] \[-r\] \[-s\] \[-C config\] \[-p pidfile\]' "$TMP/out" ||
 	fail "-h: no usage line"
 
 "$SERVER" -n 2>"$TMP/err"
@@ -84,7 +85,7 @@ grep -q '^nbd-server: user no-such-user-nbdroot: no such user$' "$TMP/err" ||
 for _ in 1 2 3 4 5; do
 	PORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
 	listening "$PORT" && continue
-	timeout 10 "$SERVER" "127.0.0.1@$PORT" "$TMP/disk.img" 2>"$TMP/err" ||
+	timeout 10 "$SERVER" -p "$TMP/daemon.pid" "127.0.0.1@$PORT" "$TMP/disk.img" 2>"$TMP/err" ||
 		fail "daemon start: exit status $?: $(cat "$TMP/err")"
 	i=0
 	while [ $i -lt 50 ] && ! listening "$PORT"; do sleep 0.1; i=$((i + 1)); done
@@ -92,6 +93,8 @@ for _ in 1 2 3 4 5; do
 done
 SERVER_PID=$(ss -Hltnp "sport = :$PORT" | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -n 1)
 [ -n "$SERVER_PID" ] || fail "daemon: nothing listening on $PORT"
+[ "$(cat "$TMP/daemon.pid")" = "$SERVER_PID" ] ||
+	fail "daemon: pidfile holds '$(cat "$TMP/daemon.pid")', the listener is $SERVER_PID"
 size=$(timeout 10 nbdinfo --size "nbd://127.0.0.1:$PORT/") || fail "daemon: client"
 [ "$size" = 1048576 ] || fail "daemon: size $size"
 kill "$SERVER_PID"
@@ -99,6 +102,16 @@ i=0
 while [ $i -lt 50 ] && kill -0 "$SERVER_PID" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
 kill -0 "$SERVER_PID" 2>/dev/null && fail "daemon did not stop on SIGTERM"
 SERVER_PID=
+[ -e "$TMP/daemon.pid" ] && fail "daemon: pidfile left after SIGTERM"
+
+# -p in the foreground: the pid once listening, gone after SIGTERM
+start_server -p "$TMP/fg.pid" "$TMP/disk.img"
+i=0
+while [ $i -lt 50 ] && [ ! -s "$TMP/fg.pid" ]; do sleep 0.1; i=$((i + 1)); done
+[ "$(cat "$TMP/fg.pid")" = "$SERVER_PID" ] ||
+	fail "-p: pidfile holds '$(cat "$TMP/fg.pid")', the server is $SERVER_PID"
+stop_server || fail "-p: exit status after SIGTERM not 0"
+[ -e "$TMP/fg.pid" ] && fail "-p: pidfile left after SIGTERM"
 
 start_server "$TMP/disk.img"
 timeout 10 "$SERVER" -n "127.0.0.1@$PORT" "$TMP/disk.img" 2>"$TMP/err"
