@@ -203,6 +203,18 @@ static int parse_seconds(struct parse *ps, const char *key, const char *val,
 	return 0;
 }
 
+/* keepaliveidle, keepaliveinterval, keepalivecount: from 1 to max (tcp(7)). */
+static int parse_range(struct parse *ps, const char *key, const char *val,
+		       unsigned max, unsigned *out)
+{
+	if (parse_unsigned(ps, key, val, out) < 0)
+		return -1;
+	if (*out < 1 || *out > max)
+		return perr(ps, "%s: %u is not between 1 and %u", key, *out,
+			    max);
+	return 0;
+}
+
 /* cowtimeout: from a second to 30 days. */
 static int parse_cowtimeout(struct parse *ps, const char *key,
 			    const char *val, unsigned *out)
@@ -289,6 +301,12 @@ static int generic_key(struct parse *ps, const char *key, const char *val)
 		return parse_unsigned(ps, key, val, &cfg->maxconn);
 	if (!strcmp(key, "handshaketimeout"))
 		return parse_seconds(ps, key, val, &cfg->handshake_secs);
+	if (!strcmp(key, "keepaliveidle"))
+		return parse_range(ps, key, val, 32767, &cfg->keepidle);
+	if (!strcmp(key, "keepaliveinterval"))
+		return parse_range(ps, key, val, 32767, &cfg->keepintvl);
+	if (!strcmp(key, "keepalivecount"))
+		return parse_range(ps, key, val, 127, &cfg->keepcnt);
 	if (!strcmp(key, "includedir"))
 		return include_dir(ps, val);
 	if (in_list(tls_keys, key))
