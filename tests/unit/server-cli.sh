@@ -11,6 +11,21 @@ need nbdinfo ss timeout
 
 truncate -s 1M "$TMP/disk.img"
 
+server_uid() {
+	awk '/^Uid:/ { print $2 }' "/proc/$1/status"
+}
+
+# pidfile_gone FILE UID: after SIGTERM the file is removed or, when the
+# server ran as another user (the privilege drop) who may not remove it
+# from this directory, emptied.
+pidfile_gone() {
+	if [ "$2" = "$(id -u)" ]; then
+		[ ! -e "$1" ] || fail "pidfile $1 left after SIGTERM"
+	elif [ ! -e "$1" ] || [ -s "$1" ]; then
+		fail "pidfile $1 not emptied after SIGTERM (server uid $2)"
+	fi
+}
+
 "$SERVER" -x "$TMP/disk.img" 2>"$TMP/err"
 [ $? = 2 ] || fail "unknown option: exit status not 2"
 grep -q '^usage: nbd-server' "$TMP/err" || fail "no usage line: $(cat "$TMP/err")"
@@ -95,6 +110,7 @@ SERVER_PID=$(ss -Hltnp "sport = :$PORT" | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | h
 [ -n "$SERVER_PID" ] || fail "daemon: nothing listening on $PORT"
 [ "$(cat "$TMP/daemon.pid")" = "$SERVER_PID" ] ||
 	fail "daemon: pidfile holds '$(cat "$TMP/daemon.pid")', the listener is $SERVER_PID"
+uid=$(server_uid "$SERVER_PID")
 size=$(timeout 10 nbdinfo --size "nbd://127.0.0.1:$PORT/") || fail "daemon: client"
 [ "$size" = 1048576 ] || fail "daemon: size $size"
 kill "$SERVER_PID"
@@ -102,7 +118,7 @@ i=0
 while [ $i -lt 50 ] && kill -0 "$SERVER_PID" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
 kill -0 "$SERVER_PID" 2>/dev/null && fail "daemon did not stop on SIGTERM"
 SERVER_PID=
-[ -e "$TMP/daemon.pid" ] && fail "daemon: pidfile left after SIGTERM"
+pidfile_gone "$TMP/daemon.pid" "$uid"
 
 # -p in the foreground: the pid once listening, gone after SIGTERM
 start_server -p "$TMP/fg.pid" "$TMP/disk.img"
@@ -110,8 +126,26 @@ i=0
 while [ $i -lt 50 ] && [ ! -s "$TMP/fg.pid" ]; do sleep 0.1; i=$((i + 1)); done
 [ "$(cat "$TMP/fg.pid")" = "$SERVER_PID" ] ||
 	fail "-p: pidfile holds '$(cat "$TMP/fg.pid")', the server is $SERVER_PID"
+uid=$(server_uid "$SERVER_PID")
 stop_server || fail "-p: exit status after SIGTERM not 0"
-[ -e "$TMP/fg.pid" ] && fail "-p: pidfile left after SIGTERM"
+pidfile_gone "$TMP/fg.pid" "$uid"
+
+# As root with a user to become: the file is made before the drop, and
+# emptied at exit where the user may not remove it (the log says so).
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+	printf '[generic]\nuser = nobody\n[root]\nexportname = %s\n' \
+		"$TMP/disk.img" >"$TMP/drop.conf"
+	start_server -p "$TMP/drop.pid" -C "$TMP/drop.conf"
+	i=0
+	while [ $i -lt 50 ] && [ ! -s "$TMP/drop.pid" ]; do sleep 0.1; i=$((i + 1)); done
+	[ "$(cat "$TMP/drop.pid")" = "$SERVER_PID" ] || fail "-p as nobody: pidfile"
+	uid=$(server_uid "$SERVER_PID")
+	[ "$uid" = "$(id -u nobody)" ] || fail "-p as nobody: server uid $uid"
+	stop_server || fail "-p as nobody: exit status after SIGTERM not 0"
+	pidfile_gone "$TMP/drop.pid" "$uid"
+	grep -q "^nbd-server: pidfile $TMP/drop.pid: emptied, not removed: Permission denied$" \
+		"$TMP/server.log" || fail "-p as nobody: $(cat "$TMP/server.log")"
+fi
 
 start_server "$TMP/disk.img"
 timeout 10 "$SERVER" -n "127.0.0.1@$PORT" "$TMP/disk.img" 2>"$TMP/err"
