@@ -20,6 +20,9 @@ WARN	:= -Wall -Wextra -Werror
 CFLAGS	?= -O2 -g
 CFLAGS	+= $(WARN) -std=gnu11 -D_GNU_SOURCE -Icommon
 KLCFLAGS := -Os $(WARN) -Icommon
+# client/tls/ is built on BearSSL's primitives (static archive for klcc)
+BEARSSL_INC := -I/usr/include/bearssl
+BEARSSL_A   := $(shell $(CC) -print-file-name=libbearssl.a)
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer
 
 BUILD	:= build
@@ -28,8 +31,8 @@ OUT	?= $(BUILD)/initrd.img
 
 COMMON_SRC := $(wildcard common/*.c)
 SERVER_SRC := $(wildcard server/*.c)
-CLIENT_SRC := $(wildcard client/*.c)
-HEADERS    := $(wildcard common/*.h server/*.h client/*.h)
+CLIENT_SRC := $(wildcard client/*.c client/tls/*.c)
+HEADERS    := $(wildcard common/*.h server/*.h client/*.h client/tls/*.h)
 
 # Everything but main.c is a library the unit tests link against.
 SERVER_LIB := $(filter-out server/main.c,$(SERVER_SRC)) $(COMMON_SRC)
@@ -48,23 +51,24 @@ server/nbd-server: $(SERVER_SRC) $(COMMON_SRC) $(HEADERS)
 
 # The client runs in the initrd before any library exists: static klibc.
 client/nbd-client: $(CLIENT_SRC) $(COMMON_SRC) $(HEADERS)
-	$(KLCC) -static $(KLCFLAGS) -o $@ $(CLIENT_SRC) $(COMMON_SRC)
+	$(KLCC) -static $(KLCFLAGS) $(BEARSSL_INC) -o $@ $(CLIENT_SRC) $(COMMON_SRC) $(BEARSSL_A)
 	strip $@
 
 # Unit tests link the component libraries with the host compiler; a test
 # names what it needs in its first line: "// unit: server" or "client".
 $(BUILD)/unit/%: tests/unit/%.c $(SERVER_SRC) $(CLIENT_SRC) $(COMMON_SRC) $(HEADERS) tests/unit/unit.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Iserver -Iclient -Itests/unit -o $@ $< \
+	$(CC) $(CFLAGS) $(BEARSSL_INC) -Iserver -Iclient -Itests/unit -o $@ $< \
 		$(call unit_libs,$<)
 $(BUILD)/unit-asan/%: tests/unit/%.c $(SERVER_SRC) $(CLIENT_SRC) $(COMMON_SRC) $(HEADERS) tests/unit/unit.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SANFLAGS) -Iserver -Iclient -Itests/unit -o $@ $< \
+	$(CC) $(CFLAGS) $(SANFLAGS) $(BEARSSL_INC) -Iserver -Iclient -Itests/unit -o $@ $< \
 		$(call unit_libs,$<)
 
 unit_libs = $(if $(shell grep -l '^// unit:.*server' $(1)),$(filter-out $(COMMON_SRC),$(SERVER_LIB))) \
 	    $(if $(shell grep -l '^// unit:.*client' $(1)),$(filter-out $(COMMON_SRC),$(CLIENT_LIB))) \
-	    $(COMMON_SRC)
+	    $(COMMON_SRC) \
+	    $(if $(shell grep -l '^// unit:.*client' $(1)),-lbearssl)
 
 unit: $(UNIT_BIN) all
 	@tests/run unit $(UNIT_BIN)
@@ -93,7 +97,7 @@ fuzz: $(BUILD)/fuzz/fuzz-server
 $(BUILD)/fuzz/fuzz-client: tests/fuzz/fuzz-client.c $(CLIENT_SRC) $(COMMON_SRC) $(HEADERS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Icommon -Iclient \
-		-o $@ $< $(CLIENT_LIB)
+		$(BEARSSL_INC) -o $@ $< $(CLIENT_LIB) -lbearssl
 
 fuzz-client: $(BUILD)/fuzz/fuzz-client
 	@mkdir -p $(BUILD)/fuzz/corpus-client

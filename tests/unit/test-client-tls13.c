@@ -1,0 +1,325 @@
+// unit: client
+/*
+ * The client's TLS 1.3 core against RFC 8448's traces: X25519, every
+ * secret of the key schedule, binder, Finished, traffic keys; the
+ * ServerHello and EncryptedExtensions parsers on the RFC's messages and
+ * on broken ones; ChaCha20-Poly1305 records against an independent
+ * implementation's output.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <bearssl.h>
+
+#include "tls/keysched.h"
+#include "tls/message.h"
+#include "tls/record.h"
+#include "unit.h"
+#include "rfc8448-vectors.h"
+
+static void hash_msgs(uint8_t out[32], const void *a, size_t alen,
+		      const void *b, size_t blen, const void *c, size_t clen,
+		      const void *d, size_t dlen)
+{
+	br_sha256_context h;
+
+	br_sha256_init(&h);
+	br_sha256_update(&h, a, alen);
+	br_sha256_update(&h, b, blen);
+	br_sha256_update(&h, c, clen);
+	br_sha256_update(&h, d, dlen);
+	br_sha256_out(&h, out);
+}
+
+/* Derive-Secret(secret, label, h), then its 16-byte key and IV as in
+ * the RFC's AES-128-GCM trace */
+static void check_traffic(const uint8_t *secret, const char *label,
+			  const uint8_t h[32], const uint8_t *expect,
+			  const uint8_t *expect_key, const uint8_t *expect_iv)
+{
+	uint8_t out[32], key[16], iv[12];
+
+	tls13_derive_secret(out, secret, label, h);
+	CHECK_MEM(out, expect, 32);
+	tls13_traffic_keys(key, sizeof(key), iv, out);
+	CHECK_MEM(key, expect_key, 16);
+	CHECK_MEM(iv, expect_iv, 12);
+}
+
+static void test_x25519(void)
+{
+	uint8_t pub[32], shared[32];
+
+	br_ec_c25519_m31.mulgen(pub, s4_client_priv, 32, BR_EC_curve25519);
+	CHECK_MEM(pub, s4_client_pub, 32);
+	memcpy(shared, s4_server_pub, 32);
+	CHECK(br_ec_c25519_m31.mul(shared, 32, s4_client_priv, 32,
+				   BR_EC_curve25519));
+	CHECK_MEM(shared, s4_ecdhe, 32);
+}
+
+/* section 3: no PSK (zeros), (EC)DHE only */
+static void test_schedule_section3(void)
+{
+	static const uint8_t zeros[32];
+	struct tls13_schedule s;
+	uint8_t empty[32], derived[32];
+
+	tls13_early_secret(&s, zeros, sizeof(zeros));
+	CHECK_MEM(s.early, s3_early, 32);
+	tls13_hash(empty, NULL, 0);
+	tls13_derive_secret(derived, s.early, "derived", empty);
+	CHECK_MEM(derived, s3_derived, 32);
+	tls13_handshake_secret(&s, s3_ecdhe);
+	CHECK_MEM(s.handshake, s3_handshake, 32);
+	tls13_master_secret(&s);
+	CHECK_MEM(s.master, s3_master, 32);
+}
+
+/* section 4: PSK + x25519, the binder with the RFC's "res binder" label */
+static void test_schedule_section4(void)
+{
+	const uint8_t *ch = s4_client_hello, *sh = s4_server_hello;
+	const uint8_t *ee = s4_encrypted_extensions, *sf = s4_server_finished;
+	struct tls13_schedule s;
+	uint8_t h[32], out[32];
+	size_t chl = sizeof(s4_client_hello);
+
+	tls13_early_secret(&s, s4_psk, sizeof(s4_psk));
+	CHECK_MEM(s.early, s4_early, 32);
+
+	tls13_hash(h, ch, chl - TLS13_BINDERS_LEN);
+	CHECK_MEM(h, s4_binder_hash, 32);
+	tls13_binder(out, s.early, TLS13_RES_BINDER, h);
+	CHECK_MEM(out, s4_binder, 32);
+	CHECK_MEM(ch + chl - 32, s4_binder, 32);
+	/* the same hello with an external PSK's label gives another binder */
+	tls13_binder(out, s.early, TLS13_EXT_BINDER, h);
+	CHECK(memcmp(out, s4_binder, 32) != 0);
+
+	tls13_handshake_secret(&s, s4_ecdhe);
+	CHECK_MEM(s.handshake, s4_handshake, 32);
+	hash_msgs(h, ch, chl, sh, sizeof(s4_server_hello), "", 0, "", 0);
+	check_traffic(s.handshake, "c hs traffic", h, s4_c_hs, s4_c_hs_key,
+		      s4_c_hs_iv);
+	check_traffic(s.handshake, "s hs traffic", h, s4_s_hs, s4_s_hs_key,
+		      s4_s_hs_iv);
+
+	/* server Finished over CH..EE */
+	hash_msgs(h, ch, chl, sh, sizeof(s4_server_hello),
+		  ee, sizeof(s4_encrypted_extensions), "", 0);
+	tls13_finished_mac(out, s4_s_hs, h);
+	CHECK_MEM(out, sf + 4, 32);
+
+	/* application secrets over CH..server Finished */
+	tls13_master_secret(&s);
+	CHECK_MEM(s.master, s4_master, 32);
+	hash_msgs(h, ch, chl, sh, sizeof(s4_server_hello),
+		  ee, sizeof(s4_encrypted_extensions),
+		  sf, sizeof(s4_server_finished));
+	check_traffic(s.master, "c ap traffic", h, s4_c_ap, s4_c_ap_key,
+		      s4_c_ap_iv);
+	check_traffic(s.master, "s ap traffic", h, s4_s_ap, s4_s_ap_key,
+		      s4_s_ap_iv);
+
+	/* client Finished: the RFC's client also sent EndOfEarlyData */
+	{
+		br_sha256_context t;
+
+		br_sha256_init(&t);
+		br_sha256_update(&t, ch, chl);
+		br_sha256_update(&t, sh, sizeof(s4_server_hello));
+		br_sha256_update(&t, ee, sizeof(s4_encrypted_extensions));
+		br_sha256_update(&t, sf, sizeof(s4_server_finished));
+		br_sha256_update(&t, s4_end_of_early_data, 4);
+		br_sha256_out(&t, h);
+	}
+	tls13_finished_mac(out, s4_c_hs, h);
+	CHECK_MEM(out, s4_client_finished + 4, 32);
+}
+
+static void test_expand_limits(void)
+{
+	uint8_t out[64], prk[32] = { 1 };
+	char label[251];
+
+	memset(label, 'a', sizeof(label) - 1);
+	label[sizeof(label) - 1] = 0;
+	/* "tls13 " + 250 bytes > 255 */
+	CHECK(tls13_expand_label(out, 32, prk, label, NULL, 0) < 0);
+	label[249] = 0;
+	CHECK(tls13_expand_label(out, 32, prk, label, NULL, 0) == 0);
+	CHECK(tls13_hkdf_expand(out, 64, prk, (const uint8_t *)"x", 1) == 0);
+	CHECK(tls13_hkdf_expand(out, 255 * 32 + 1, prk, NULL, 0) < 0);
+}
+
+/* the RFC's ServerHello with its cipher suite replaced by ours */
+static size_t our_server_hello(uint8_t *b)
+{
+	memcpy(b, s4_server_hello, sizeof(s4_server_hello));
+	b[4 + 2 + 32 + 1] = 0x13;
+	b[4 + 2 + 32 + 2] = 0x03;
+	return sizeof(s4_server_hello);
+}
+
+static const char *parse_sh(const uint8_t *b, size_t n, uint16_t *what)
+{
+	struct tls13_server_hello sh;
+
+	return tls13_parse_server_hello(b + 4, n - 4, &sh, what);
+}
+
+static void test_server_hello(void)
+{
+	struct tls13_server_hello sh;
+	uint8_t b[128];
+	const char *err;
+	uint16_t what;
+	size_t n, i;
+
+	/* the RFC's server chose AES-128-GCM, which we never offer */
+	err = parse_sh(s4_server_hello, sizeof(s4_server_hello), &what);
+	CHECK(err && strstr(err, "cipher suite"));
+	CHECK_EQ(what, 0x1301);
+
+	n = our_server_hello(b);
+	err = tls13_parse_server_hello(b + 4, n - 4, &sh, &what);
+	CHECK(err == NULL);
+	CHECK_MEM(sh.x25519_pub, s4_server_pub, 32);
+	CHECK_EQ(sh.selected_identity, 0);
+
+	/* every truncation fails cleanly (ASan checks no read past) */
+	for (i = 4; i < n; i++) {
+		uint8_t *cut = malloc(i);
+
+		memcpy(cut, b, i);
+		CHECK(parse_sh(cut, i, &what) != NULL);
+		free(cut);
+	}
+
+	/* HelloRetryRequest's magic random */
+	n = our_server_hello(b);
+	memcpy(b + 6, "\xcf\x21\xad\x74\xe5\x9a\x61\x11\xbe\x1d\x8c\x02"
+		      "\x1e\x65\xb8\x91\xc2\xa2\x11\x16\x7a\xbb\x8c\x5e"
+		      "\x07\x9e\x09\xe2\xc8\xa8\x33\x9c", 32);
+	err = parse_sh(b, n, &what);
+	CHECK(err && strstr(err, "HelloRetryRequest"));
+
+	/* downgrade sentinel */
+	n = our_server_hello(b);
+	memcpy(b + 6 + 24, "DOWNGRD\x01", 8);
+	err = parse_sh(b, n, &what);
+	CHECK(err && strstr(err, "downgrade"));
+
+	/* selected_identity 1: we offered one identity */
+	n = our_server_hello(b);
+	b[4 + 2 + 32 + 1 + 3 + 2 + 4 + 1] = 1;
+	err = parse_sh(b, n, &what);
+	CHECK(err && strstr(err, "identity"));
+
+	/* an unknown extension type, named */
+	n = our_server_hello(b);
+	b[4 + 2 + 32 + 1 + 3 + 2] = 0x12;
+	err = parse_sh(b, n, &what);
+	CHECK(err && strstr(err, "unknown extension"));
+	CHECK_EQ(what, 0x1229);
+
+	/* key share group secp256r1 */
+	n = our_server_hello(b);
+	b[4 + 2 + 32 + 1 + 3 + 2 + 6 + 4 + 1] = 0x17;
+	err = parse_sh(b, n, &what);
+	CHECK(err && strstr(err, "group"));
+}
+
+static void test_encrypted_extensions(void)
+{
+	const uint8_t *ee = s4_encrypted_extensions;
+	const char *err;
+	uint16_t what;
+	uint8_t b[16];
+
+	/* the RFC's server answers record_size_limit, which we never send */
+	err = tls13_parse_encrypted_extensions(ee + 4, sizeof(s4_encrypted_extensions) - 4,
+					       1, &what);
+	CHECK(err && strstr(err, "unexpected extension"));
+	CHECK_EQ(what, 28);
+	/* supported_groups and an empty server_name are fine */
+	memcpy(b, "\x00\x0c\x00\x0a\x00\x04\x00\x02\x00\x1d\x00\x00\x00\x00", 14);
+	CHECK(tls13_parse_encrypted_extensions(b, 14, 1, &what) == NULL);
+	CHECK(tls13_parse_encrypted_extensions(b, 14, 0, &what) != NULL);
+	CHECK(tls13_parse_encrypted_extensions(b, 13, 1, &what) != NULL);
+	b[1] = 0x0b;
+	CHECK(tls13_parse_encrypted_extensions(b, 13, 1, &what) != NULL);
+}
+
+static void test_records(void)
+{
+	struct tls13_aead a, b;
+	uint8_t buf[128], data[50];
+	const char *err;
+	uint8_t type;
+	size_t len, i;
+
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)i;
+	tls13_aead_init(&a, s4_s_ap);
+	CHECK_MEM(a.key, chacha_key, 32);
+	CHECK_MEM(a.iv, chacha_iv, 12);
+	b = a;
+	len = tls13_record_seal(&a, TLS13_CT_APPLICATION_DATA, data,
+				sizeof(data), buf);
+	CHECK_EQ(len, sizeof(chacha_record_seq0));
+	CHECK_MEM(buf, chacha_record_seq0, sizeof(chacha_record_seq0));
+	len = tls13_record_seal(&a, TLS13_CT_APPLICATION_DATA, data,
+				sizeof(data), buf);
+	CHECK_MEM(buf, chacha_record_seq1, sizeof(chacha_record_seq1));
+	CHECK_EQ(a.seq, 2);
+
+	/* open what the other implementation sealed, in order */
+	memcpy(buf, chacha_record_seq0, sizeof(chacha_record_seq0));
+	err = tls13_record_open(&b, buf, sizeof(chacha_record_seq0), &type, &len);
+	CHECK(err == NULL);
+	CHECK_EQ(type, TLS13_CT_APPLICATION_DATA);
+	CHECK_EQ(len, 50);
+	CHECK_MEM(buf + 5, data, 50);
+	/* replaying record 0 at sequence 1 fails, and is wiped */
+	memcpy(buf, chacha_record_seq0, sizeof(chacha_record_seq0));
+	err = tls13_record_open(&b, buf, sizeof(chacha_record_seq0), &type, &len);
+	CHECK(err && strstr(err, "bad_record_mac"));
+	CHECK_EQ(b.seq, 1);
+	memcpy(buf, chacha_record_seq1, sizeof(chacha_record_seq1));
+	CHECK(tls13_record_open(&b, buf, sizeof(chacha_record_seq1), &type, &len) == NULL);
+	memcpy(buf, chacha_alert_seq2, sizeof(chacha_alert_seq2));
+	CHECK(tls13_record_open(&b, buf, sizeof(chacha_alert_seq2), &type, &len) == NULL);
+	CHECK_EQ(type, TLS13_CT_ALERT);
+	CHECK_EQ(len, 2);
+	CHECK_MEM(buf + 5, "\x02\x28", 2);
+
+	/* a flipped bit anywhere fails authentication */
+	for (i = 0; i < sizeof(chacha_record_seq0); i++) {
+		struct tls13_aead c = b;
+
+		c.seq = 0;
+		memcpy(buf, chacha_record_seq0, sizeof(chacha_record_seq0));
+		buf[i] ^= 0x10;
+		CHECK(tls13_record_open(&c, buf, sizeof(chacha_record_seq0),
+					&type, &len) != NULL);
+	}
+	/* length checks before any decryption */
+	memcpy(buf, chacha_record_seq0, sizeof(chacha_record_seq0));
+	CHECK(tls13_record_open(&b, buf, sizeof(chacha_record_seq0) - 1, &type, &len) != NULL);
+	buf[3] = 0, buf[4] = 16;
+	CHECK(tls13_record_open(&b, buf, 5 + 16, &type, &len) != NULL);
+}
+
+int main(void)
+{
+	test_x25519();
+	test_schedule_section3();
+	test_schedule_section4();
+	test_expand_limits();
+	test_server_hello();
+	test_encrypted_extensions();
+	test_records();
+	return unit_done("test-client-tls13");
+}
