@@ -4,18 +4,19 @@
  * secret of the key schedule, binder, Finished, traffic keys; the
  * ServerHello and EncryptedExtensions parsers on the RFC's messages and
  * on broken ones; ChaCha20-Poly1305 records against an independent
- * implementation's output.
+ * implementation's output; the client state machine against a scripted
+ * server (tls13-test-server.h), good and broken flights, fed whole and
+ * byte by byte.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bearssl.h>
 
-#include "tls/keysched.h"
-#include "tls/message.h"
-#include "tls/record.h"
+#include "tls/tls13.h"
 #include "unit.h"
 #include "rfc8448-vectors.h"
+#include "tls13-test-server.h"
 
 static void hash_msgs(uint8_t out[32], const void *a, size_t alen,
 		      const void *b, size_t blen, const void *c, size_t clen,
@@ -312,6 +313,177 @@ static void test_records(void)
 	CHECK(tls13_record_open(&b, buf, 5 + 16, &type, &len) != NULL);
 }
 
+static const uint8_t test_random[32] = { 7, 7, 7 };
+static const uint8_t test_priv[32] = { 0x42, 1, 2, 3 };
+static const uint8_t test_psk[32] = { 0x11, 0x22, 0x33 };
+
+static void client_start(struct tls13_client *c, struct srv *s)
+{
+	struct tls13_config cfg = {
+		.identity = (const uint8_t *)"lab-17",
+		.identity_len = 6,
+		.key = test_psk,
+		.key_len = sizeof(test_psk),
+		.server_name = "10.0.2.2",
+		.random = test_random,
+		.x25519_priv = test_priv,
+	};
+
+	memset(s, 0, sizeof(*s));
+	memcpy(s->psk, test_psk, sizeof(test_psk));
+	memset(s->priv, 0x99, sizeof(s->priv));
+	CHECK(tls13_client_start(c, &cfg) == 0);
+}
+
+/* feeds the server's bytes in steps of at most step bytes */
+static enum tls13_event feed_all(struct tls13_client *c, const uint8_t *p,
+				 size_t len, size_t step)
+{
+	enum tls13_event ev = TLS13_NEED_MORE;
+	size_t used, n;
+
+	while (len > 0) {
+		n = len < step ? len : step;
+		ev = tls13_client_feed(c, p, n, &used);
+		if (ev == TLS13_ERROR)
+			return ev;
+		p += used, len -= used;
+		if (ev != TLS13_NEED_MORE && len > 0)
+			return TLS13_ERROR;	/* bytes left behind */
+	}
+	return ev;
+}
+
+static struct tls13_client client;	/* 21 KiB: not on the stack */
+
+static const char *handshake_with(int quirks, size_t step)
+{
+	struct srv s;
+	enum tls13_event ev;
+
+	client_start(&client, &s);
+	srv_answer(&s, client.out, client.out_len, quirks);
+	CHECK(s.binder_ok);
+	ev = feed_all(&client, s.out, s.out_len, step);
+	if (ev == TLS13_ERROR)
+		return client.err;
+	CHECK_EQ(ev, TLS13_HANDSHAKE_DONE);
+	CHECK(srv_client_finished(&s, client.out, client.out_len));
+	return NULL;
+}
+
+static void test_client_handshake(void)
+{
+	static const size_t steps[] = { 1, 3, 5, 6, 100, 100000 };
+	const char *err;
+	size_t i;
+
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		CHECK(handshake_with(SRV_PLAIN, steps[i]) == NULL);
+		CHECK(handshake_with(SRV_CCS | SRV_SPLIT | SRV_PADDING,
+				     steps[i]) == NULL);
+	}
+	err = handshake_with(SRV_CERTIFICATE, 1000);
+	CHECK(err && strstr(err, "Certificate: not allowed"));
+	err = handshake_with(SRV_BAD_FINISHED, 1000);
+	CHECK(err && strstr(err, "Finished does not verify"));
+	err = handshake_with(SRV_HRR, 1000);
+	CHECK(err && strstr(err, "HelloRetryRequest"));
+	err = handshake_with(SRV_SH_TRAILER, 1000);
+	CHECK(err && strstr(err, "after ServerHello in the same record"));
+	CHECK_EQ(client.state, TLS13_FAILED);
+	CHECK_EQ(tls13_client_want(&client), 0);
+}
+
+static void test_client_wrong_psk(void)
+{
+	struct srv s;
+
+	client_start(&client, &s);
+	s.psk[0] ^= 1;
+	srv_answer(&s, client.out, client.out_len, SRV_PLAIN);
+	CHECK(!s.binder_ok);
+	CHECK_EQ(feed_all(&client, s.out, s.out_len, 1000), TLS13_ERROR);
+	CHECK(strstr(client.err, "wrong PSK"));
+}
+
+static void test_client_alerts(void)
+{
+	struct srv s;
+
+	/* a plaintext alert where the ServerHello should be */
+	client_start(&client, &s);
+	CHECK_EQ(feed_all(&client, (const uint8_t *)"\x15\x03\x03\x00\x02\x02\x73",
+			  7, 7), TLS13_ERROR);
+	CHECK_STR(client.err, "server sent alert unknown_psk_identity (115)");
+	/* an NBD reply instead of TLS */
+	client_start(&client, &s);
+	CHECK_EQ(feed_all(&client, (const uint8_t *)"\x00\x03\xe8\x89\x04\x55",
+			  6, 6), TLS13_ERROR);
+	CHECK(strstr(client.err, "not a TLS record"));
+	/* a record longer than TLS allows */
+	client_start(&client, &s);
+	CHECK_EQ(feed_all(&client, (const uint8_t *)"\x16\x03\x03\x40\x01", 5, 5),
+		 TLS13_ERROR);
+	CHECK(strstr(client.err, "16385 bytes"));
+}
+
+/* after the handshake: data both ways, a ticket skipped, kTLS numbers */
+static void test_client_application(void)
+{
+	struct tls12_crypto_info_chacha20_poly1305 tx, rx;
+	struct srv s;
+	uint8_t rec[128], type;
+	size_t n, used;
+
+	CHECK(handshake_with(SRV_PLAIN, 7) == NULL);
+	/* rebuild the same server state for the application phase */
+	client_start(&client, &s);
+	srv_answer(&s, client.out, client.out_len, SRV_PLAIN);
+	/* bytes after the server's Finished stay with the caller (kTLS) */
+	memcpy(s.out + s.out_len, "\x17\x03\x03", 3);
+	CHECK_EQ(tls13_client_feed(&client, s.out, s.out_len + 3, &used),
+		 TLS13_HANDSHAKE_DONE);
+	CHECK_EQ(used, s.out_len);
+	CHECK(srv_client_finished(&s, client.out, client.out_len));
+
+	s.out_len = 0;
+	srv_sealed(&s, TLS13_CT_HANDSHAKE,
+		   (const uint8_t *)"\x04\x00\x00\x05\x00\x00\x00\x00\x00", 9, 0);
+	srv_sealed(&s, TLS13_CT_APPLICATION_DATA, (const uint8_t *)"hello", 5, 0);
+	CHECK_EQ(tls13_client_feed(&client, s.out, s.out_len, &used),
+		 TLS13_APP_DATA);
+	CHECK_EQ(used, s.out_len);
+	CHECK_EQ(client.app_len, 5);
+	CHECK(client.app && !memcmp(client.app, "hello", 5));
+
+	n = tls13_client_seal(&client, (const uint8_t *)"world!", 6, rec);
+	CHECK_EQ(n, 6 + TLS13_SEAL_OVERHEAD);
+	CHECK(tls13_record_open(&s.rx, rec, n, &type, &n) == NULL);
+	CHECK_EQ(type, TLS13_CT_APPLICATION_DATA);
+	CHECK_MEM(rec + 5, "world!", 6);
+
+	CHECK(tls13_client_ktls(&client, &tx, &rx) == 0);
+	CHECK_EQ(tx.info.version, TLS_1_3_VERSION);
+	CHECK_EQ(tx.info.cipher_type, TLS_CIPHER_CHACHA20_POLY1305);
+	CHECK_MEM(tx.key, s.rx.key, 32);
+	CHECK_MEM(tx.iv, s.rx.iv, 12);
+	CHECK_MEM(tx.rec_seq, "\0\0\0\0\0\0\0\1", 8);
+	CHECK_MEM(rx.key, s.tx.key, 32);
+	CHECK_MEM(rx.iv, s.tx.iv, 12);
+	CHECK_MEM(rx.rec_seq, "\0\0\0\0\0\0\0\2", 8);
+
+	/* KeyUpdate cannot be followed by the kernel: refused */
+	s.out_len = 0;
+	srv_sealed(&s, TLS13_CT_HANDSHAKE,
+		   (const uint8_t *)"\x18\x00\x00\x01\x00", 5, 0);
+	CHECK_EQ(tls13_client_feed(&client, s.out, s.out_len, &used),
+		 TLS13_ERROR);
+	CHECK(strstr(client.err, "KeyUpdate"));
+	tls13_client_wipe(&client);
+	CHECK_EQ(client.tx.key[0] | client.rx.key[5] | client.c_ap[3], 0);
+}
+
 int main(void)
 {
 	test_x25519();
@@ -321,5 +493,9 @@ int main(void)
 	test_server_hello();
 	test_encrypted_extensions();
 	test_records();
+	test_client_handshake();
+	test_client_wrong_psk();
+	test_client_alerts();
+	test_client_application();
 	return unit_done("test-client-tls13");
 }
