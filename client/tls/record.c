@@ -35,7 +35,8 @@ static void make_nonce(const struct tls13_aead *a, uint8_t nonce[12])
 
 /*
  * Seals len <= TLS13_MAX_PLAINTEXT bytes of type into out, which holds
- * len + TLS13_SEAL_OVERHEAD bytes; returns the record's length. No padding.
+ * len + TLS13_SEAL_OVERHEAD bytes (data may be out itself); returns the
+ * record's length. No padding.
  */
 size_t tls13_record_seal(struct tls13_aead *a, uint8_t type,
 			 const uint8_t *data, size_t len, uint8_t *out)
@@ -45,10 +46,11 @@ size_t tls13_record_seal(struct tls13_aead *a, uint8_t type,
 
 	if (len > TLS13_MAX_PLAINTEXT || a->seq == UINT64_MAX)
 		return 0;
+	/* data may be out itself: move it before writing the header */
+	memmove(out + TLS13_HEADER_LEN, data, len);
 	out[0] = TLS13_CT_APPLICATION_DATA;
 	put_be16(out + 1, 0x0303);
 	put_be16(out + 3, (uint16_t)(inner + TLS13_TAG_LEN));
-	memmove(out + TLS13_HEADER_LEN, data, len);
 	out[TLS13_HEADER_LEN + len] = type;
 	make_nonce(a, nonce);
 	br_poly1305_ctmul_run(a->key, nonce, out + TLS13_HEADER_LEN, inner,

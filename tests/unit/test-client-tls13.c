@@ -275,6 +275,12 @@ static void test_records(void)
 				sizeof(data), buf);
 	CHECK_MEM(buf, chacha_record_seq1, sizeof(chacha_record_seq1));
 	CHECK_EQ(a.seq, 2);
+	/* sealed in place, the data at the start of the output */
+	a.seq = 1;
+	memcpy(buf, data, sizeof(data));
+	len = tls13_record_seal(&a, TLS13_CT_APPLICATION_DATA, buf,
+				sizeof(data), buf);
+	CHECK_MEM(buf, chacha_record_seq1, sizeof(chacha_record_seq1));
 
 	/* open what the other implementation sealed, in order */
 	memcpy(buf, chacha_record_seq0, sizeof(chacha_record_seq0));
