@@ -105,6 +105,20 @@ fuzz-client: $(BUILD)/fuzz/fuzz-client
 		-max_len=65536 -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/ \
 		$(BUILD)/fuzz/corpus-client tests/fuzz/corpus-client
 
+# libFuzzer over what a TLS 1.3 server sends client/tls (the harness
+# seals its input with the client's keys to reach past the encryption).
+.PHONY: fuzz-client-tls
+$(BUILD)/fuzz/fuzz-client-tls: tests/fuzz/fuzz-client-tls.c $(CLIENT_SRC) $(COMMON_SRC) $(HEADERS) tests/unit/tls13-test-server.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Icommon -Iclient \
+		-Itests/unit $(BEARSSL_INC) -o $@ $< $(wildcard client/tls/*.c) -lbearssl
+
+fuzz-client-tls: $(BUILD)/fuzz/fuzz-client-tls
+	@mkdir -p $(BUILD)/fuzz/corpus-client-tls
+	$(BUILD)/fuzz/fuzz-client-tls -max_total_time=$(FUZZ_SECONDS) -timeout=20 \
+		-max_len=70000 -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/ \
+		$(BUILD)/fuzz/corpus-client-tls tests/fuzz/corpus-client-tls
+
 # MODULES=default|host|none or a list (default,-xfs,mlx5_core),
 # EXTRA=DIR (files over the initrd's root), HOOKS=DIR (STAGE/NAME
 # executables); see initramfs/mkinitrd --help.
