@@ -41,6 +41,8 @@ CLIENT_LIB := $(filter-out client/main.c,$(CLIENT_SRC)) $(COMMON_SRC)
 UNIT_SRC   := $(wildcard tests/unit/test-*.c)
 UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
 UNIT_ASAN  := $(patsubst tests/unit/%.c,$(BUILD)/unit-asan/%,$(UNIT_SRC))
+# the TLS core's tests again as the client is built: static klibc
+UNIT_BIN   += $(BUILD)/unit/test-client-tls13-klibc
 
 .PHONY: all initrd check unit unit-asan qemu-tests demo deps clean shellcheck fuzz fuzz-client
 
@@ -64,6 +66,12 @@ $(BUILD)/unit-asan/%: tests/unit/%.c $(SERVER_SRC) $(CLIENT_SRC) $(COMMON_SRC) $
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SANFLAGS) $(BEARSSL_INC) -Iserver -Iclient -Itests/unit -o $@ $< \
 		$(call unit_libs,$<)
+
+# Debian's BearSSL objects need client/tls/klibc.c's shims under klibc.
+$(BUILD)/unit/test-client-tls13-klibc: tests/unit/test-client-tls13.c $(HEADERS) tests/unit/*.h
+	@mkdir -p $(@D)
+	$(KLCC) -static $(KLCFLAGS) $(BEARSSL_INC) -Iclient -Itests/unit -o $@ $< \
+		$(wildcard client/tls/*.c) $(BEARSSL_A)
 
 unit_libs = $(if $(shell grep -l '^// unit:.*server' $(1)),$(filter-out $(COMMON_SRC),$(SERVER_LIB))) \
 	    $(if $(shell grep -l '^// unit:.*client' $(1)),$(filter-out $(COMMON_SRC),$(CLIENT_LIB))) \

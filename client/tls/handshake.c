@@ -179,6 +179,7 @@ static enum tls13_event on_finished(struct tls13_client *c,
 				    const uint8_t *msg, size_t len)
 {
 	uint8_t hash[TLS13_HASH_LEN], expect[TLS13_HASH_LEN];
+	uint8_t c_ap[TLS13_HASH_LEN], s_ap[TLS13_HASH_LEN];
 	int ok;
 
 	if (len != TLS13_HS_HEADER_LEN + TLS13_HASH_LEN)
@@ -194,11 +195,14 @@ static enum tls13_event on_finished(struct tls13_client *c,
 	transcript_hash(c, hash);
 	/* RFC 8446 7.1: application secrets hash up to the server Finished */
 	tls13_master_secret(&c->ks);
-	tls13_derive_secret(c->c_ap, c->ks.master, "c ap traffic", hash);
-	tls13_derive_secret(c->s_ap, c->ks.master, "s ap traffic", hash);
+	tls13_derive_secret(c_ap, c->ks.master, "c ap traffic", hash);
+	tls13_derive_secret(s_ap, c->ks.master, "s ap traffic", hash);
 	send_finished(c, hash);
-	tls13_aead_init(&c->rx, c->s_ap);
-	tls13_aead_init(&c->tx, c->c_ap);
+	/* no KeyUpdate, no exporters: only the keys outlive this */
+	tls13_aead_init(&c->rx, s_ap);
+	tls13_aead_init(&c->tx, c_ap);
+	tls13_wipe(c_ap, sizeof(c_ap));
+	tls13_wipe(s_ap, sizeof(s_ap));
 	tls13_wipe(&c->ks, sizeof(c->ks));
 	tls13_wipe(c->c_hs, sizeof(c->c_hs));
 	tls13_wipe(c->s_hs, sizeof(c->s_hs));

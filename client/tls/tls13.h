@@ -6,7 +6,7 @@
  * handshake is done it gives the application traffic keys in the form
  * the kernel's TLS_TX/TLS_RX want (kTLS), or protects records itself.
  *
- * Memory: everything lives in struct tls13_client (about 21 KiB), no
+ * Memory: everything lives in struct tls13_client (about 22 KiB), no
  * allocation. Lower layers never print: a failure leaves its reason in
  * c->err.
  */
@@ -63,7 +63,6 @@ struct tls13_client {
 	br_sha256_context transcript;
 	struct tls13_schedule ks;
 	uint8_t c_hs[TLS13_HASH_LEN], s_hs[TLS13_HASH_LEN];
-	uint8_t c_ap[TLS13_HASH_LEN], s_ap[TLS13_HASH_LEN];
 	struct tls13_aead rx, tx;
 	/* the record being received: header, then body */
 	uint8_t rec[TLS13_MAX_RECORD];

@@ -487,11 +487,13 @@ static void test_client_application(void)
 		 TLS13_ERROR);
 	CHECK(strstr(client.err, "KeyUpdate"));
 	tls13_client_wipe(&client);
-	CHECK_EQ(client.tx.key[0] | client.rx.key[5] | client.c_ap[3], 0);
+	CHECK_EQ(client.tx.key[0] | client.rx.key[5] | client.rx.iv[3], 0);
 }
 
 int main(void)
 {
+	/* before BearSSL's first call when built with klcc */
+	tls13_klibc_init();
 	test_x25519();
 	test_schedule_section3();
 	test_schedule_section4();
