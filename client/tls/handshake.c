@@ -35,6 +35,8 @@ static enum tls13_event fail(struct tls13_client *c, const char *fmt, ...)
 	tls13_wipe(&c->ks, sizeof(c->ks));
 	tls13_wipe(c->c_hs, sizeof(c->c_hs));
 	tls13_wipe(c->s_hs, sizeof(c->s_hs));
+	tls13_wipe(&c->rx, sizeof(c->rx));
+	tls13_wipe(&c->tx, sizeof(c->tx));
 	return TLS13_ERROR;
 }
 

@@ -1,13 +1,14 @@
 // unit: client
 /*
- * Our TLS 1.3 client against a real GnuTLS server: nbdkit
- * --tls=require --tls-psk=FILE, on a socketpair (nbdkit -s). The client
+ * Our TLS 1.3 client against real GnuTLS servers: nbdkit
+ * --tls=require --tls-psk=FILE on a socketpair (nbdkit -s), and qemu-nbd
+ * with tls-creds-psk on a unix socket (DIR/keys.psk). The client
  * sends NBD_OPT_STARTTLS in plaintext, runs the handshake with the
  * client/tls state machine, then negotiates inside TLS (NBD_OPT_GO) and
  * writes and reads back 40000 bytes (several records each way). A wrong
  * key and an unknown identity must fail the handshake (nbdkit closes the
  * connection without an alert: the caller reports the EOF).
- * Skipped (77) without nbdkit.
+ * Skipped (77) without nbdkit; the qemu-nbd part without qemu-nbd.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include "byteorder.h"
@@ -35,6 +37,7 @@ static const uint8_t key[32] = {
 };
 
 static struct tls13_client c;
+static char dir[] = "/tmp/nbdroot-tls-XXXXXX";
 static char psk_file[64];
 
 static int read_full(int fd, void *buf, size_t n)
@@ -85,6 +88,39 @@ static pid_t start_nbdkit(int *fd)
 	close(sv[1]);
 	*fd = sv[0];
 	return pid;
+}
+
+/* qemu-nbd serving a 1 MiB image on DIR/sock, for one connection */
+static pid_t start_qemu_nbd(int *fd)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char img[64], obj[128];
+	pid_t pid;
+	int i;
+
+	snprintf(img, sizeof(img), "%s/disk.img", dir);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/sock", dir);
+	snprintf(obj, sizeof(obj),
+		 "tls-creds-psk,id=t,dir=%s,endpoint=server", dir);
+	i = open(img, O_CREAT | O_WRONLY, 0600);
+	if (i < 0 || ftruncate(i, 1 << 20) < 0)
+		return -1;
+	close(i);
+	pid = fork();
+	if (pid == 0) {
+		execlp("qemu-nbd", "qemu-nbd", "-k", sa.sun_path, "-f", "raw",
+		       "--object", obj, "--tls-creds", "t", img, (char *)NULL);
+		_exit(127);
+	}
+	*fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	/* bounded wait for the socket: 200 x 50 ms */
+	for (i = 0; i < 200; i++) {
+		if (connect(*fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)
+			return pid;
+		usleep(50000);
+	}
+	kill(pid, SIGTERM);
+	return -1;
 }
 
 static int send_option(int fd, uint32_t opt, const void *data, uint32_t len,
@@ -249,14 +285,14 @@ static int reply_ok(int fd, uint64_t handle)
 	       get_be64(r + 8) == handle;
 }
 
-static void test_session(void)
+static void test_session(pid_t (*start)(int *fd))
 {
 	static uint8_t data[DATA_LEN], back[DATA_LEN];
 	uint64_t size = 0;
 	const char *err;
 	size_t i;
 	int fd;
-	pid_t pid = start_nbdkit(&fd);
+	pid_t pid = start(&fd);
 
 	CHECK(pid > 0);
 	CHECK(starttls(fd) == 0);
@@ -281,6 +317,7 @@ static void test_session(void)
 		(unsigned long long)c.tx.seq, (unsigned long long)c.rx.seq);
 	request(fd, NBD_CMD_DISC, 3, 0);
 	close(fd);
+	/* qemu-nbd (without --persistent) exits after its one client */
 	waitpid(pid, NULL, 0);
 	tls13_client_wipe(&c);
 }
@@ -302,8 +339,8 @@ static const char *failed_handshake(const uint8_t *k, const char *identity)
 
 int main(void)
 {
-	char dir[] = "/tmp/nbdroot-tls-XXXXXX";
 	uint8_t wrong[32];
+	char img[64];
 	const char *err;
 	FILE *f;
 	int i;
@@ -324,7 +361,11 @@ int main(void)
 	fclose(f);
 	chmod(psk_file, 0600);
 
-	test_session();
+	test_session(start_nbdkit);
+	if (system("command -v qemu-nbd >/dev/null") == 0)
+		test_session(start_qemu_nbd);
+	else
+		printf("qemu-nbd not installed: only nbdkit tested\n");
 
 	memcpy(wrong, key, sizeof(wrong));
 	wrong[31] ^= 1;
@@ -334,6 +375,8 @@ int main(void)
 	CHECK(err && strstr(err, "closed"));
 
 	unlink(psk_file);
+	snprintf(img, sizeof(img), "%s/disk.img", dir);
+	unlink(img);
 	rmdir(dir);
-	return unit_done("test-client-tls13-nbdkit");
+	return unit_done("test-client-tls13-interop");
 }
