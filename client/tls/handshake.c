@@ -68,6 +68,11 @@ int tls13_client_start(struct tls13_client *c, const struct tls13_config *cfg)
 		     TLS13_MAX_PSK);
 		return -1;
 	}
+	if (cfg->identity_len == 0 || cfg->identity_len > TLS13_MAX_IDENTITY) {
+		fail(c, "PSK identity of %zu bytes (1 to %d allowed)",
+		     cfg->identity_len, TLS13_MAX_IDENTITY);
+		return -1;
+	}
 	memcpy(c->x25519_priv, cfg->x25519_priv, 32);
 	br_ec_c25519_m31.mulgen(pub, c->x25519_priv, 32, BR_EC_curve25519);
 	h.random = cfg->random;
@@ -78,8 +83,9 @@ int tls13_client_start(struct tls13_client *c, const struct tls13_config *cfg)
 	msg = c->out + TLS13_HEADER_LEN;
 	n = tls13_build_client_hello(msg, TLS13_MAX_CLIENT_HELLO, &h);
 	if (!n) {
-		fail(c, "PSK identity of %zu bytes (1 to %d allowed) or server name too long",
-		     cfg->identity_len, TLS13_MAX_IDENTITY);
+		fail(c, "server name of %zu bytes (1 to %d allowed)",
+		     cfg->server_name ? strlen(cfg->server_name) : 0,
+		     TLS13_MAX_SERVER_NAME);
 		return -1;
 	}
 	c->sent_server_name = cfg->server_name != NULL;
@@ -319,7 +325,8 @@ static enum tls13_event on_protected(struct tls13_client *c)
 
 	err = tls13_record_open(&c->rx, c->rec, c->rec_len, &type, &len);
 	/* the first protected record is where a PSK mismatch shows */
-	if (err && c->state == TLS13_WAIT_ENCRYPTED_EXTENSIONS)
+	if (err == tls13_bad_record_mac &&
+	    c->state == TLS13_WAIT_ENCRYPTED_EXTENSIONS)
 		return fail(c, "%s: server's handshake keys differ from ours (wrong PSK?)",
 			    err);
 	if (err)

@@ -16,6 +16,9 @@
 #include "keysched.h"
 #include "record.h"
 
+const char tls13_bad_record_mac[] =
+	"record authentication failed (bad_record_mac)";
+
 void tls13_aead_init(struct tls13_aead *a, const uint8_t secret[32])
 {
 	tls13_traffic_keys(a->key, sizeof(a->key), a->iv, secret);
@@ -94,7 +97,7 @@ const char *tls13_record_open(struct tls13_aead *a, uint8_t *rec,
 			      tag, br_chacha20_ct_run, 0);
 	if (!tls13_equal(tag, body + n, TLS13_TAG_LEN)) {
 		tls13_wipe(body, clen);
-		return "record authentication failed (bad_record_mac)";
+		return tls13_bad_record_mac;
 	}
 	/* RFC 8446 5.4: the type is the last non-zero byte */
 	while (n > 0 && body[n - 1] == 0)

@@ -32,6 +32,9 @@ struct tls13_aead {
 	uint64_t seq;
 };
 
+/* what tls13_record_open returns when the tag does not verify */
+extern const char tls13_bad_record_mac[];
+
 void tls13_aead_init(struct tls13_aead *a, const uint8_t secret[32]);
 size_t tls13_record_seal(struct tls13_aead *a, uint8_t type,
 			 const uint8_t *data, size_t len, uint8_t *out);

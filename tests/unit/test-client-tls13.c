@@ -401,6 +401,38 @@ static void test_client_handshake(void)
 	CHECK_EQ(tls13_client_want(&client), 0);
 }
 
+static void test_client_config(void)
+{
+	char name[300];
+	struct tls13_config cfg = {
+		.identity = (const uint8_t *)name,
+		.identity_len = 256,
+		.key = test_psk,
+		.key_len = sizeof(test_psk),
+		.random = test_random,
+		.x25519_priv = test_priv,
+	};
+
+	memset(name, 'a', sizeof(name));
+	name[sizeof(name) - 1] = 0;
+	CHECK(tls13_client_start(&client, &cfg) < 0);
+	CHECK_STR(client.err, "PSK identity of 256 bytes (1 to 255 allowed)");
+	cfg.identity_len = 255;
+	cfg.server_name = name;
+	CHECK(tls13_client_start(&client, &cfg) < 0);
+	CHECK_STR(client.err, "server name of 299 bytes (1 to 255 allowed)");
+	cfg.server_name = NULL;
+	cfg.key_len = 65;
+	CHECK(tls13_client_start(&client, &cfg) < 0);
+	CHECK_STR(client.err, "PSK of 65 bytes (1 to 64 allowed)");
+	/* the longest identity and name fit the output buffer */
+	cfg.key_len = 32;
+	name[255] = 0;
+	cfg.server_name = name;
+	CHECK(tls13_client_start(&client, &cfg) == 0);
+	CHECK(client.out_len <= sizeof(client.out));
+}
+
 static void test_client_wrong_psk(void)
 {
 	struct srv s;
@@ -502,6 +534,7 @@ int main(void)
 	test_encrypted_extensions();
 	test_records();
 	test_client_handshake();
+	test_client_config();
 	test_client_wrong_psk();
 	test_client_alerts();
 	test_client_application();
