@@ -172,21 +172,24 @@ size_t tls13_build_client_hello(uint8_t *out, size_t cap,
 	return w.n;
 }
 
+/* *what is the extension type, or the value a failure is about */
 static const char *sh_extension(uint16_t type, const uint8_t *p, size_t len,
-				struct tls13_server_hello *sh)
+				struct tls13_server_hello *sh, uint16_t *what)
 {
 	switch (type) {
 	case EXT_SUPPORTED_VERSIONS:
 		if (len != 2)
 			return "bad supported_versions length in ServerHello";
-		if (get_be16(p) != TLS13_VERSION)
+		*what = get_be16(p);
+		if (*what != TLS13_VERSION)
 			return "server chose a TLS version other than 1.3";
 		return NULL;
 	case EXT_KEY_SHARE:
 		/* KeyShareEntry: group, opaque key_exchange<1..2^16-1> */
 		if (len < 4)
 			return "key_share in ServerHello too short";
-		if (get_be16(p) != GROUP_X25519)
+		*what = get_be16(p);
+		if (*what != GROUP_X25519)
 			return "server chose a key share group other than x25519";
 		if (get_be16(p + 2) != 32 || len != 4 + 32)
 			return "bad x25519 key share length in ServerHello";
@@ -196,6 +199,7 @@ static const char *sh_extension(uint16_t type, const uint8_t *p, size_t len,
 		if (len != 2)
 			return "bad pre_shared_key length in ServerHello";
 		sh->selected_identity = get_be16(p);
+		*what = sh->selected_identity;
 		if (sh->selected_identity != 0)
 			return "server selected a PSK identity we did not offer";
 		return NULL;
@@ -250,10 +254,11 @@ static const char *sh_extensions(const uint8_t *p, size_t rem,
 		if (seen & ext_bit(type))
 			return "duplicate extension in ServerHello";
 		seen |= ext_bit(type);
-		err = sh_extension(type, data, len, sh);
+		err = sh_extension(type, data, len, sh, what);
 		if (err)
 			return err;
 	}
+	*what = 0;
 	if (!(seen & 1))
 		return "server does not speak TLS 1.3 (no supported_versions)";
 	if (!(seen & 4))

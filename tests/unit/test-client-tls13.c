@@ -217,6 +217,7 @@ static void test_server_hello(void)
 	b[4 + 2 + 32 + 1 + 3 + 2 + 4 + 1] = 1;
 	err = parse_sh(b, n, &what);
 	CHECK(err && strstr(err, "identity"));
+	CHECK_EQ(what, 1);
 
 	/* an unknown extension type, named */
 	n = our_server_hello(b);
@@ -230,6 +231,7 @@ static void test_server_hello(void)
 	b[4 + 2 + 32 + 1 + 3 + 2 + 6 + 4 + 1] = 0x17;
 	err = parse_sh(b, n, &what);
 	CHECK(err && strstr(err, "group"));
+	CHECK_EQ(what, 0x0017);
 }
 
 static void test_encrypted_extensions(void)
