@@ -9,7 +9,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <unistd.h>
+#include <linux/auxvec.h>
 
 #include "klibc.h"
 
@@ -31,6 +33,22 @@ static long arch_prctl(int code, unsigned long addr)
 	return ret;
 }
 
+/*
+ * The canary must be unknown to whoever overruns a buffer, or it stops
+ * accidents only: the kernel's 16 random bytes for this exec (AT_RANDOM),
+ * first 8 with the low byte zeroed as glibc does (a string copy stops at
+ * it). Without AT_RANDOM (kernels before 2.6.29) a fixed value remains.
+ */
+static uint64_t canary(void)
+{
+	const uint8_t *r = (const uint8_t *)getauxval(AT_RANDOM);
+	uint64_t v = 0x2f8e61b4c7d35a00ULL;
+
+	if (r)
+		memcpy(&v, r, sizeof(v));
+	return v & ~(uint64_t)0xff;
+}
+
 void tls13_klibc_init(void)
 {
 	static int done;
@@ -38,8 +56,7 @@ void tls13_klibc_init(void)
 	if (done)
 		return;
 	thread_block[0] = (uint64_t)(uintptr_t)thread_block;
-	/* a fixed canary still catches overruns; it is not a secret here */
-	thread_block[5] = 0x2f8e61b4c7d35a90ULL;
+	thread_block[5] = canary();
 	arch_prctl(ARCH_SET_FS, (unsigned long)thread_block);
 	done = 1;
 }

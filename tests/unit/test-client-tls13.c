@@ -11,7 +11,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <bearssl.h>
+#include <linux/auxvec.h>
 
 #include "tls/tls13.h"
 #include "unit.h"
@@ -524,10 +526,31 @@ static void test_client_application(void)
 	CHECK_EQ(client.tx.key[0] | client.rx.key[5] | client.rx.iv[3], 0);
 }
 
+/*
+ * The stack protector's canary (%fs:0x28, read by Debian's BearSSL
+ * objects) is this exec's AT_RANDOM with its low byte zeroed: glibc's
+ * rule, and client/tls/klibc.c's under klcc, not a constant anyone knows.
+ */
+static void test_canary(void)
+{
+	const uint8_t *r = (const uint8_t *)getauxval(AT_RANDOM);
+	uint64_t v, expect;
+
+	__asm__ volatile ("movq %%fs:0x28, %0" : "=r"(v));
+	CHECK(r != NULL);
+	if (!r)
+		return;
+	memcpy(&expect, r, sizeof(expect));
+	expect &= ~(uint64_t)0xff;
+	CHECK_EQ(v, expect);
+	CHECK(v != 0x2f8e61b4c7d35a90ULL);
+}
+
 int main(void)
 {
 	/* before BearSSL's first call when built with klcc */
 	tls13_klibc_init();
+	test_canary();
 	test_x25519();
 	test_schedule_section3();
 	test_schedule_section4();
