@@ -61,20 +61,33 @@ void tls13_klibc_init(void)
 	done = 1;
 }
 
+static __attribute__((noreturn)) void die(const char *msg, size_t len)
+{
+	write(2, msg, len);
+	_exit(127);
+}
+
 void __stack_chk_fail(void);
 void __stack_chk_fail(void)
 {
 	static const char msg[] = "nbd-client: stack smashing detected\n";
 
-	write(2, msg, sizeof(msg) - 1);
-	_exit(127);
+	die(msg, sizeof(msg) - 1);
+}
+
+/* glibc's _FORTIFY_SOURCE checks: n bytes into an object of dlen */
+static __attribute__((noreturn)) void chk_fail(void)
+{
+	static const char msg[] = "nbd-client: buffer overflow detected\n";
+
+	die(msg, sizeof(msg) - 1);
 }
 
 void *__memcpy_chk(void *d, const void *s, size_t n, size_t dlen);
 void *__memcpy_chk(void *d, const void *s, size_t n, size_t dlen)
 {
 	if (n > dlen)
-		__stack_chk_fail();
+		chk_fail();
 	return memcpy(d, s, n);
 }
 
@@ -82,7 +95,7 @@ void *__memmove_chk(void *d, const void *s, size_t n, size_t dlen);
 void *__memmove_chk(void *d, const void *s, size_t n, size_t dlen)
 {
 	if (n > dlen)
-		__stack_chk_fail();
+		chk_fail();
 	return memmove(d, s, n);
 }
 
@@ -90,7 +103,7 @@ void *__memset_chk(void *d, int c, size_t n, size_t dlen);
 void *__memset_chk(void *d, int c, size_t n, size_t dlen)
 {
 	if (n > dlen)
-		__stack_chk_fail();
+		chk_fail();
 	return memset(d, c, n);
 }
 #else

@@ -11,7 +11,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <sys/auxv.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <bearssl.h>
 #include <linux/auxvec.h>
 
@@ -546,11 +550,69 @@ static void test_canary(void)
 	CHECK(v != 0x2f8e61b4c7d35a90ULL);
 }
 
+/*
+ * The _FORTIFY_SOURCE entry points BearSSL's objects call (klibc.c's under
+ * klcc, glibc's otherwise) copy within bounds and end the process when
+ * asked for more than the destination holds: the child must not live on.
+ */
+void *__memcpy_chk(void *d, const void *s, size_t n, size_t dlen);
+void *__memmove_chk(void *d, const void *s, size_t n, size_t dlen);
+void *__memset_chk(void *d, int c, size_t n, size_t dlen);
+
+/* called through pointers: the compiler folds direct calls as builtins */
+static void *(*volatile memcpy_chk)(void *, const void *, size_t, size_t) =
+	__memcpy_chk;
+static void *(*volatile memmove_chk)(void *, const void *, size_t, size_t) =
+	__memmove_chk;
+static void *(*volatile memset_chk)(void *, int, size_t, size_t) =
+	__memset_chk;
+
+static int chk_survives(int which)
+{
+	uint8_t dst[16], src[16] = { 1 };
+	int status, fd;
+	pid_t pid;
+
+	pid = fork();
+	if (pid == 0) {
+		prctl(PR_SET_DUMPABLE, 0);	/* no core file */
+		fd = open("/dev/null", O_WRONLY);
+		dup2(fd, 2);
+		/* dst really holds 16 bytes: only the check can stop this */
+		if (which == 0)
+			memcpy_chk(dst, src, 16, 8);
+		else if (which == 1)
+			memmove_chk(dst, src, 16, 15);
+		else
+			memset_chk(dst, 0, 9, 8);
+		_exit(dst[0] == 1 || which == 2 ? 0 : 1);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+static void test_fortify_chk(void)
+{
+	uint8_t dst[16], src[16] = { 5, 6 };
+	int i;
+
+	CHECK(memcpy_chk(dst, src, 16, 16) == dst);
+	CHECK_MEM(dst, src, 16);
+	CHECK(memmove_chk(dst + 1, dst, 8, 15) == dst + 1);
+	CHECK_EQ(dst[2], 6);
+	CHECK(memset_chk(dst, 0, 16, 16) == dst);
+	CHECK_EQ(dst[15] | dst[0], 0);
+	for (i = 0; i < 3; i++)
+		CHECK_EQ(chk_survives(i), 0);
+}
+
 int main(void)
 {
 	/* before BearSSL's first call when built with klcc */
 	tls13_klibc_init();
 	test_canary();
+	test_fortify_chk();
 	test_x25519();
 	test_schedule_section3();
 	test_schedule_section4();
