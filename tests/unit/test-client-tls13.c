@@ -259,6 +259,16 @@ static void test_encrypted_extensions(void)
 	CHECK(tls13_parse_encrypted_extensions(b, 13, 1, &what) != NULL);
 	b[1] = 0x0b;
 	CHECK(tls13_parse_encrypted_extensions(b, 13, 1, &what) != NULL);
+	/* RFC 8446 4.2: an extension type twice in a block is refused */
+	memcpy(b, "\x00\x08\x00\x00\x00\x00\x00\x00\x00\x00", 10);
+	err = tls13_parse_encrypted_extensions(b, 10, 1, &what);
+	CHECK(err && strstr(err, "duplicate extension"));
+	CHECK_EQ(what, 0);
+	memcpy(b, "\x00\x0c\x00\x0a\x00\x02\x00\x1d\x00\x0a\x00\x00", 12);
+	b[1] = 10;
+	err = tls13_parse_encrypted_extensions(b, 12, 1, &what);
+	CHECK(err && strstr(err, "duplicate extension"));
+	CHECK_EQ(what, 10);
 }
 
 static void test_records(void)
