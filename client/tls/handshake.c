@@ -362,6 +362,10 @@ static enum tls13_event on_record(struct tls13_client *c)
 			return fail(c, "unexpected ChangeCipherSpec");
 		if (len != 1 || body[0] != 1)
 			return fail(c, "bad ChangeCipherSpec record");
+		/* RFC 8446 5.1: nothing between a message's fragments */
+		if (c->hs_len)
+			return fail(c, "ChangeCipherSpec inside a split %s",
+				    tls13_hs_name(c->hs[0]));
 		return TLS13_NEED_MORE;
 	case TLS13_CT_ALERT:
 		/* a server that fails before its keys alerts in plaintext */

@@ -419,6 +419,51 @@ static void test_client_handshake(void)
 	CHECK_EQ(tls13_client_want(&client), 0);
 }
 
+/*
+ * RFC 8446 5.1: no other record between the fragments of a handshake
+ * message. The server's Finished is resealed in two records with a
+ * ChangeCipherSpec between them.
+ */
+static void test_client_interleaved(void)
+{
+	struct srv s;
+	struct tls13_aead a;
+	uint8_t fin[TLS13_MAX_RECORD], wire[400], type;
+	size_t first, last, n, w = 0;
+
+	client_start(&client, &s);
+	srv_answer(&s, client.out, client.out_len, SRV_SPLIT);
+	/* records: ServerHello, EncryptedExtensions, Finished */
+	first = 5 + get_be16(s.out + 3);
+	first += 5 + get_be16(s.out + first + 3);
+	last = s.out_len - first;
+	a = s.tx;
+	a.seq--;
+	memcpy(fin, s.out + first, last);
+	CHECK(tls13_record_open(&a, fin, last, &type, &n) == NULL);
+	CHECK_EQ(n, 36);
+	CHECK_EQ(fin[5], TLS13_HS_FINISHED);
+	a.seq--;
+	memcpy(wire, s.out, first);
+	w = first;
+	w += tls13_record_seal(&a, TLS13_CT_HANDSHAKE, fin + 5, 10, wire + w);
+	memcpy(wire + w, "\x14\x03\x03\x00\x01\x01", 6);
+	w += 6;
+	w += tls13_record_seal(&a, TLS13_CT_HANDSHAKE, fin + 15, 26, wire + w);
+	CHECK_EQ(feed_all(&client, wire, w, 1000), TLS13_ERROR);
+	CHECK_STR(client.err, "ChangeCipherSpec inside a split Finished");
+
+	/* the same two fragments without it complete the handshake */
+	client_start(&client, &s);
+	srv_answer(&s, client.out, client.out_len, SRV_SPLIT);
+	a.seq = 1;
+	memcpy(wire, s.out, first);
+	w = first;
+	w += tls13_record_seal(&a, TLS13_CT_HANDSHAKE, fin + 5, 10, wire + w);
+	w += tls13_record_seal(&a, TLS13_CT_HANDSHAKE, fin + 15, 26, wire + w);
+	CHECK_EQ(feed_all(&client, wire, w, 1000), TLS13_HANDSHAKE_DONE);
+}
+
 static void test_client_config(void)
 {
 	char name[300];
@@ -631,6 +676,7 @@ int main(void)
 	test_encrypted_extensions();
 	test_records();
 	test_client_handshake();
+	test_client_interleaved();
 	test_client_config();
 	test_client_wrong_psk();
 	test_client_alerts();
