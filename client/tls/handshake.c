@@ -101,6 +101,8 @@ int tls13_client_start(struct tls13_client *c, const struct tls13_config *cfg)
 	put_record_header(c->out, TLS13_CT_HANDSHAKE, 0x0301, n);
 	c->out_len = TLS13_HEADER_LEN + n;
 	c->state = TLS13_WAIT_SERVER_HELLO;
+	tls13_wipe(hash, sizeof(hash));
+	tls13_scrub_stack();	/* the X25519 scalar, the binder key */
 	return 0;
 }
 
@@ -406,8 +408,9 @@ static enum tls13_event on_record_header(struct tls13_client *c)
  * handles each complete record; stops at the first record that reports
  * an event. *used is what was consumed.
  */
-enum tls13_event tls13_client_feed(struct tls13_client *c, const uint8_t *in,
-				   size_t len, size_t *used)
+static enum tls13_event feed_records(struct tls13_client *c,
+				     const uint8_t *in, size_t len,
+				     size_t *used)
 {
 	enum tls13_event ev;
 	size_t n;
@@ -435,6 +438,19 @@ enum tls13_event tls13_client_feed(struct tls13_client *c, const uint8_t *in,
 			return ev;
 	}
 	return TLS13_NEED_MORE;
+}
+
+enum tls13_event tls13_client_feed(struct tls13_client *c, const uint8_t *in,
+				   size_t len, size_t *used)
+{
+	enum tls13_state before = c->state;
+	enum tls13_event ev;
+
+	ev = feed_records(c, in, len, used);
+	/* new secrets were derived (or wiped): no copy stays on the stack */
+	if (c->state != before)
+		tls13_scrub_stack();
+	return ev;
 }
 
 /* protects len <= TLS13_MAX_PLAINTEXT bytes of application data */
@@ -477,4 +493,5 @@ int tls13_client_ktls(const struct tls13_client *c,
 void tls13_client_wipe(struct tls13_client *c)
 {
 	tls13_wipe(c, sizeof(*c));
+	tls13_scrub_stack();	/* what sealing and opening left there */
 }

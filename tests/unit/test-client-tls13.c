@@ -529,6 +529,58 @@ static void test_client_alerts(void)
 	CHECK(strstr(client.err, "16385 bytes"));
 }
 
+/*
+ * Whether len bytes of secret lie in the 32 KiB of dead stack below the
+ * caller, where the client's calls into BearSSL just returned from.
+ */
+__attribute__((noinline, no_sanitize_address))
+static int dead_stack_holds(const uint8_t *secret, size_t len)
+{
+	const volatile uint8_t *p;
+	uintptr_t sp;
+	size_t i, j;
+
+	__asm__ volatile ("movq %%rsp, %0" : "=r"(sp));
+	p = (const volatile uint8_t *)(sp - 32768);
+	for (i = 0; i + len <= 32768 - 256; i++) {
+		for (j = 0; j < len && p[i + j] == secret[j]; j++)
+			;
+		if (j == len)
+			return 1;
+	}
+	return 0;
+}
+
+/* the test's own zeroing, independent of the client's */
+__attribute__((noinline)) static void forget_stack(void)
+{
+	volatile uint8_t b[32768];
+	size_t i;
+
+	for (i = 0; i < sizeof(b); i++)
+		b[i] = 0;
+}
+
+/* no copy of a secret stays on the stack once the handshake returns */
+static void test_client_stack_scrubbed(void)
+{
+	struct srv s;
+
+	client_start(&client, &s);
+	srv_answer(&s, client.out, client.out_len, SRV_PLAIN);
+	forget_stack();		/* what the scripted server left */
+	CHECK_EQ(feed_all(&client, s.out, s.out_len, 100000),
+		 TLS13_HANDSHAKE_DONE);
+	CHECK(!dead_stack_holds(s.c_ap, 32));
+	CHECK(!dead_stack_holds(s.s_ap, 32));
+	CHECK(!dead_stack_holds(s.c_hs, 32));
+	CHECK(!dead_stack_holds(s.s_hs, 32));
+	CHECK(!dead_stack_holds(client.tx.key, 32));
+	CHECK(!dead_stack_holds(client.rx.key, 32));
+	CHECK(!dead_stack_holds(s.ks.handshake, 32));
+	CHECK(!dead_stack_holds(s.ks.master, 32));
+}
+
 /* after the handshake: data both ways, a ticket skipped, kTLS numbers */
 static void test_client_application(void)
 {
@@ -680,6 +732,7 @@ int main(void)
 	test_client_config();
 	test_client_wrong_psk();
 	test_client_alerts();
+	test_client_stack_scrubbed();
 	test_client_application();
 	return unit_done("test-client-tls13");
 }
