@@ -337,6 +337,41 @@ static void test_records(void)
 	CHECK(tls13_record_open(&b, buf, 5 + 16, &type, &len) != NULL);
 }
 
+/*
+ * RFC 8446 5.4: content, type and padding together at most 2^14 + 1
+ * bytes, even when the content alone is shorter. Sealed by hand: our
+ * sealer never pads.
+ */
+static void test_record_inner_limit(void)
+{
+	static uint8_t rec[TLS13_MAX_RECORD];
+	struct tls13_aead a;
+	uint8_t nonce[12], type;
+	size_t inner, len;
+	const char *err;
+	int fits;
+
+	for (inner = TLS13_MAX_PLAINTEXT + 1; inner <= TLS13_MAX_PLAINTEXT + 2;
+	     inner++) {
+		tls13_aead_init(&a, s4_s_ap);
+		memset(rec, 0, sizeof(rec));
+		rec[0] = TLS13_CT_APPLICATION_DATA;
+		put_be16(rec + 1, 0x0303);
+		put_be16(rec + 3, (uint16_t)(inner + TLS13_TAG_LEN));
+		memset(rec + 5, 'A', 16000);
+		rec[5 + 16000] = TLS13_CT_APPLICATION_DATA;
+		memcpy(nonce, a.iv, 12);	/* sequence 0 */
+		br_poly1305_ctmul_run(a.key, nonce, rec + 5, inner, rec, 5,
+				      rec + 5 + inner, br_chacha20_ct_run, 1);
+		err = tls13_record_open(&a, rec, 5 + inner + TLS13_TAG_LEN,
+					&type, &len);
+		fits = inner == TLS13_MAX_PLAINTEXT + 1;
+		CHECK(fits ? err == NULL : err && strstr(err, "record_overflow"));
+		if (fits)
+			CHECK_EQ(len, 16000);
+	}
+}
+
 static const uint8_t test_random[32] = { 7, 7, 7 };
 static const uint8_t test_priv[32] = { 0x42, 1, 2, 3 };
 static const uint8_t test_psk[32] = { 0x11, 0x22, 0x33 };
@@ -727,6 +762,7 @@ int main(void)
 	test_server_hello();
 	test_encrypted_extensions();
 	test_records();
+	test_record_inner_limit();
 	test_client_handshake();
 	test_client_interleaved();
 	test_client_config();
