@@ -132,8 +132,10 @@ static enum tls13_event on_server_hello(struct tls13_client *c,
 			    : fail(c, "%s", err);
 	memcpy(shared, sh.x25519_pub, 32);
 	if (!br_ec_c25519_m31.mul(shared, 32, c->x25519_priv, 32,
-				  BR_EC_curve25519))
+				  BR_EC_curve25519)) {
+		tls13_wipe(shared, sizeof(shared));
 		return fail(c, "bad x25519 key share from server");
+	}
 	tls13_wipe(c->x25519_priv, sizeof(c->x25519_priv));
 	/* RFC 8446 7.4.2: an all-zero shared secret must be refused */
 	for (i = 0; i < 32; i++)
@@ -408,9 +410,10 @@ static enum tls13_event on_record_header(struct tls13_client *c)
  * handles each complete record; stops at the first record that reports
  * an event. *used is what was consumed.
  */
-static enum tls13_event feed_records(struct tls13_client *c,
-				     const uint8_t *in, size_t len,
-				     size_t *used)
+/* not inlined: every frame that held a secret lies below the scrub */
+static __attribute__((noinline)) enum tls13_event
+feed_records(struct tls13_client *c, const uint8_t *in, size_t len,
+	     size_t *used)
 {
 	enum tls13_event ev;
 	size_t n;
