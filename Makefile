@@ -68,7 +68,7 @@ $(BUILD)/unit-asan/%: tests/unit/%.c $(SERVER_SRC) $(CLIENT_SRC) $(COMMON_SRC) $
 		$(call unit_libs,$<)
 
 # Debian's BearSSL objects need client/tls/klibc.c's shims under klibc.
-$(BUILD)/unit/test-client-tls13-klibc: tests/unit/test-client-tls13.c $(HEADERS) tests/unit/*.h
+$(BUILD)/unit/test-client-tls13-klibc: tests/unit/test-client-tls13.c $(wildcard client/tls/*.c) $(HEADERS) tests/unit/*.h
 	@mkdir -p $(@D)
 	$(KLCC) -static $(KLCFLAGS) $(BEARSSL_INC) -Iclient -Itests/unit -o $@ $< \
 		$(wildcard client/tls/*.c) $(BEARSSL_A)
