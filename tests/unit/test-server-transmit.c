@@ -419,5 +419,5 @@ int main(void)
 	test_large_and_queued();
 	unlink(cfg->exports->path);
 	config_free(cfg);
-	return unit_done("test-transmit");
+	return unit_done("test-server-transmit");
 }

@@ -464,5 +464,5 @@ int main(void)
 	test_meta_context();
 	unlink(cfg->exports->path);
 	config_free(cfg);
-	return unit_done("test-negotiate");
+	return unit_done("test-server-negotiate");
 }
