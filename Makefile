@@ -17,12 +17,22 @@
 CC	?= gcc
 KLCC	?= klcc
 WARN	:= -Wall -Wextra -Werror
+# CFLAGS from the command line (make CFLAGS=-O0, a package's build flags)
+# replaces -O2 -g only: what the sources need is appended whatever it says.
 CFLAGS	?= -O2 -g
-CFLAGS	+= $(WARN) -std=gnu11 -D_GNU_SOURCE -Icommon
+override CFLAGS += $(WARN) -std=gnu11 -D_GNU_SOURCE -Icommon
 KLCFLAGS := -Os $(WARN) -Icommon
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer
+# every object gets a .d file next to it naming the headers it read
+DEPFLAGS := -MMD -MP
 
 BUILD	:= build
+# Objects, one tree per flavour: host (server, unit tests), host with
+# sanitizers (unit-asan), klcc (the static client).
+OBJ	 := $(BUILD)/obj
+ASAN_OBJ := $(BUILD)/obj-asan
+KLCC_OBJ := $(BUILD)/obj-klcc
+objs	  = $(patsubst %.c,$(1)/%.o,$(2))
 KVER	?= $(shell ls -1 /lib/modules 2>/dev/null | sort -V | tail -n 1)
 OUT	?= $(BUILD)/initrd.img
 
@@ -43,28 +53,45 @@ UNIT_ASAN  := $(patsubst tests/unit/%.c,$(BUILD)/unit-asan/%,$(UNIT_SRC))
 
 all: client/nbd-client server/nbd-server
 
-server/nbd-server: $(SERVER_SRC) $(COMMON_SRC) $(HEADERS)
-	$(CC) $(CFLAGS) -o $@ $(SERVER_SRC) $(COMMON_SRC)
+server/nbd-server: $(call objs,$(OBJ),$(SERVER_SRC) $(COMMON_SRC))
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
 # The client runs in the initrd before any library exists: static klibc.
-client/nbd-client: $(CLIENT_SRC) $(COMMON_SRC) $(HEADERS)
-	$(KLCC) -static $(KLCFLAGS) -o $@ $(CLIENT_SRC) $(COMMON_SRC)
+client/nbd-client: $(call objs,$(KLCC_OBJ),$(CLIENT_SRC) $(COMMON_SRC))
+	$(KLCC) -static $(KLCFLAGS) -o $@ $^
 	strip $@
+
+# Test sources see every component's headers; the components only their own.
+$(OBJ)/tests/%.o $(ASAN_OBJ)/tests/%.o: UNIT_INC := -Iserver -Iclient -Itests/unit
+$(OBJ)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(UNIT_INC) $(DEPFLAGS) -c -o $@ $<
+$(ASAN_OBJ)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SANFLAGS) $(UNIT_INC) $(DEPFLAGS) -c -o $@ $<
+$(KLCC_OBJ)/%.o: %.c
+	@mkdir -p $(@D)
+	$(KLCC) $(KLCFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 # Unit tests link the component libraries with the host compiler; a test
 # names what it needs in its first line: "// unit: server" or "client".
-$(BUILD)/unit/%: tests/unit/%.c $(SERVER_SRC) $(CLIENT_SRC) $(COMMON_SRC) $(HEADERS) tests/unit/unit.h
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Iserver -Iclient -Itests/unit -o $@ $< \
-		$(call unit_libs,$<)
-$(BUILD)/unit-asan/%: tests/unit/%.c $(SERVER_SRC) $(CLIENT_SRC) $(COMMON_SRC) $(HEADERS) tests/unit/unit.h
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SANFLAGS) -Iserver -Iclient -Itests/unit -o $@ $< \
-		$(call unit_libs,$<)
-
 unit_libs = $(if $(shell grep -l '^// unit:.*server' $(1)),$(filter-out $(COMMON_SRC),$(SERVER_LIB))) \
 	    $(if $(shell grep -l '^// unit:.*client' $(1)),$(filter-out $(COMMON_SRC),$(CLIENT_LIB))) \
 	    $(COMMON_SRC)
+unit_objs = $(call objs,$(1),$(2) $(call unit_libs,$(2)))
+# found through the pattern rules below, yet kept for the next build
+UNIT_DEPS := $(COMMON_SRC) $(SERVER_SRC) $(CLIENT_SRC) $(UNIT_SRC)
+.SECONDARY: $(call objs,$(OBJ),$(UNIT_DEPS)) $(call objs,$(ASAN_OBJ),$(UNIT_DEPS))
+
+.SECONDEXPANSION:
+$(BUILD)/unit/%: $$(call unit_objs,$(OBJ),tests/unit/$$*.c)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
+$(BUILD)/unit-asan/%: $$(call unit_objs,$(ASAN_OBJ),tests/unit/$$*.c)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $^
 
 unit: $(UNIT_BIN) all
 	@tests/run unit $(UNIT_BIN)
