@@ -157,14 +157,15 @@ static const char *resolved(const char *name, uint16_t port)
 	return out;
 }
 
-int main(void)
+static void test_resolve(void)
 {
 	uint16_t port;
 	pid_t dns;
 	union sockaddr_any sa;
 
-	if (!mkdtemp(dir))
-		return 2;
+	CHECK(mkdtemp(dir) != NULL);
+	if (unit_failures)
+		return;
 	snprintf(hosts, sizeof(hosts), "%s/hosts", dir);
 	snprintf(resolv, sizeof(resolv), "%s/resolv.conf", dir);
 	snprintf(empty, sizeof(empty), "%s/empty.conf", dir);
@@ -205,5 +206,11 @@ int main(void)
 	unlink(resolv);
 	unlink(empty);
 	rmdir(dir);
+}
+
+int main(int argc, char **argv)
+{
+	unit_start(argc, argv);
+	RUN(test_resolve);
 	return unit_done("test-client-resolve");
 }
