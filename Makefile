@@ -3,8 +3,11 @@
 #   make               build client/nbd-client (static klibc) and server/nbd-server
 #   make initrd        build/initrd.img for the newest kernel (KVER=, OUT=)
 #   make check         deps (when root), build, unit and QEMU tests
+#   make check-host    every test that needs neither a VM nor root (those
+#                      that need root skip): unit, unit-asan, tests/unit/*.sh
 #   make demo          boot a diskless VM from our server, console on this tty
-#   make unit          host unit tests only (no root, no VM)
+#   make unit          the C unit tests only (no root, no VM); one case:
+#                      build/unit/test-wire test_request (-l lists them)
 #   make qemu-tests    QEMU tests only
 #   make bench-server  our nbd-server against nbd-server, nbdkit, qemu-nbd
 #                      on 127.0.0.1 (ROUNDS=, RUNTIME=); prints, asserts nothing
@@ -166,6 +169,14 @@ check:
 	@if [ "$$(id -u)" = 0 ]; then scripts/deps; else scripts/deps --check; fi
 	@$(MAKE) --no-print-directory all initrd $(UNIT_BIN) $(UNIT_ASAN)
 	@tests/run check $(UNIT_BIN) $(UNIT_ASAN) tests/unit/*.sh tests/qemu/[0-9]*.sh
+
+# The contributor's quick answer: no VM, no root, fuzzers 10 s each
+# (FUZZ_SECONDS=). Tests that need root skip when not run as root.
+.PHONY: check-host
+check-host:
+	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(UNIT_ASAN)
+	@FUZZ_SECONDS=$${FUZZ_SECONDS:-10} \
+		tests/run check-host $(UNIT_BIN) $(UNIT_ASAN) tests/unit/*.sh
 
 demo: all initrd
 	scripts/demo
