@@ -36,6 +36,13 @@ OBJ	 := $(BUILD)/obj
 ASAN_OBJ := $(BUILD)/obj-asan
 KLCC_OBJ := $(BUILD)/obj-klcc
 objs	  = $(patsubst %.c,$(1)/%.o,$(2))
+# build/flags holds the host flags the objects were built with, rewritten
+# only when they change: a plain make after make CFLAGS=-O0 rebuilds.
+HOST_FLAGS := $(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS)
+ifneq ($(file < $(BUILD)/flags),$(HOST_FLAGS))
+$(shell mkdir -p $(BUILD))
+$(file > $(BUILD)/flags,$(HOST_FLAGS))
+endif
 KVER	?= $(shell ls -1 /lib/modules 2>/dev/null | sort -V | tail -n 1)
 OUT	?= $(BUILD)/initrd.img
 
@@ -66,17 +73,17 @@ client/nbd-client: $(call objs,$(KLCC_OBJ),$(CLIENT_SRC) $(COMMON_SRC))
 
 # Test sources see every component's headers; the components only their own.
 $(OBJ)/tests/%.o $(ASAN_OBJ)/tests/%.o: UNIT_INC := -Iserver -Iclient -Itests/unit
-$(OBJ)/%.o: %.c
+$(OBJ)/%.o: %.c $(BUILD)/flags
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(UNIT_INC) $(DEPFLAGS) -c -o $@ $<
-$(ASAN_OBJ)/%.o: %.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(UNIT_INC) $(DEPFLAGS) -c -o $@ $<
+$(ASAN_OBJ)/%.o: %.c $(BUILD)/flags
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SANFLAGS) $(UNIT_INC) $(DEPFLAGS) -c -o $@ $<
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) $(UNIT_INC) $(DEPFLAGS) -c -o $@ $<
 $(KLCC_OBJ)/%.o: %.c
 	@mkdir -p $(@D)
 	$(KLCC) $(KLCFLAGS) $(DEPFLAGS) -c -o $@ $<
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(OBJ) $(ASAN_OBJ) $(KLCC_OBJ) -name '*.d' 2>/dev/null)
 
 # Unit tests link the component libraries with the host compiler; a test
 # names what it needs in its first line: "// unit: server" or "client".

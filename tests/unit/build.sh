@@ -3,7 +3,8 @@
 # the server, the static client and unit tests with -O0 yet keeps the
 # flags the sources need (-Icommon) and -Werror (a warning planted in the
 # copy must fail the build); the generated header dependencies rebuild
-# exactly the objects that read a touched header (make -q / make -n).
+# exactly the objects that read a touched header (make -q / make -n), and
+# a plain make afterwards rebuilds with the default flags.
 cd "$(dirname "$0")/../.." || exit 1
 for tool in make cc klcc; do
 	command -v "$tool" >/dev/null 2>&1 ||
@@ -68,6 +69,13 @@ mk -n server/nbd-server | grep -q 'server/transmit.c' &&
 	fail "make -n does not recompile server/transmit.c"
 mk -q client/nbd-client && ok "the client stays up to date" ||
 	fail "touching server/server.h rebuilds the client"
+
+# the flags are part of what an object depends on: a plain make after
+# make CFLAGS=-O0 rebuilds with the default -O2
+make -q server/nbd-server && fail "a plain make after CFLAGS=-O0 has nothing to do"
+make -n server/nbd-server | grep -- '-c -o build/obj/server/transmit.o' | grep -q -- ' -O2 ' &&
+	ok "a plain make rebuilds server/transmit.c with -O2" ||
+	fail "a plain make does not rebuild with -O2: $(make -n server/nbd-server | head -n 3)"
 
 # -Werror survives a command-line CFLAGS: a planted warning fails the build
 printf 'static int nbdroot_unused(void) { return 0; }\n' >>common/wire.c
