@@ -73,6 +73,10 @@ client/nbd-client: $(call objs,$(KLCC_OBJ),$(CLIENT_SRC) $(COMMON_SRC))
 
 # Test sources see every component's headers; the components only their own.
 $(OBJ)/tests/%.o $(ASAN_OBJ)/tests/%.o: UNIT_INC := -Iserver -Iclient -Itests/unit
+# build/flags again when make clean removed it in this same run
+$(BUILD)/flags:
+	@mkdir -p $(@D)
+	@printf '%s\n' '$(subst ','\'',$(HOST_FLAGS))' >$@
 $(OBJ)/%.o: %.c $(BUILD)/flags
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(UNIT_INC) $(DEPFLAGS) -c -o $@ $<
