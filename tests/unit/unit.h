@@ -45,14 +45,18 @@ static int unit_found;		/* cases run */
 
 static inline void unit_start(int argc, char **argv)
 {
-	if (argc == 2 && strcmp(argv[1], "-l") == 0)
+	if (argc == 1)
+		return;
+	if (argc == 2 && strcmp(argv[1], "-l") == 0) {
 		unit_list = 1;
-	else if (argc == 2 && argv[1][0] != '-')
-		unit_only = argv[1];
-	else if (argc != 1) {
-		fprintf(stderr, "usage: %s [-l | CASE]\n", argv[0]);
-		exit(2);
+		return;
 	}
+	if (argc == 2 && argv[1][0] != '-') {
+		unit_only = argv[1];
+		return;
+	}
+	fprintf(stderr, "usage: %s [-l | CASE]\n", argv[0]);
+	exit(2);
 }
 
 /* whether the case named fn runs now (-l prints its name instead) */
