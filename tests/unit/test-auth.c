@@ -169,13 +169,14 @@ static void test_peer_names(void)
 			       full, sizeof(full)), -1);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	test_peer_names();
-	test_match();
-	test_parse();
-	test_file();
-	test_expand();
-	test_escape();
+	unit_start(argc, argv);
+	RUN(test_peer_names);
+	RUN(test_match);
+	RUN(test_parse);
+	RUN(test_file);
+	RUN(test_expand);
+	RUN(test_escape);
 	return unit_done("test-auth");
 }

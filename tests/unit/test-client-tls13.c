@@ -749,26 +749,27 @@ static void test_fortify_chk(void)
 		CHECK_EQ(chk_survives(i), 0);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	unit_start(argc, argv);
 	/* before BearSSL's first call when built with klcc */
 	tls13_klibc_init();
-	test_canary();
-	test_fortify_chk();
-	test_x25519();
-	test_schedule_section3();
-	test_schedule_section4();
-	test_expand_limits();
-	test_server_hello();
-	test_encrypted_extensions();
-	test_records();
-	test_record_inner_limit();
-	test_client_handshake();
-	test_client_interleaved();
-	test_client_config();
-	test_client_wrong_psk();
-	test_client_alerts();
-	test_client_stack_scrubbed();
-	test_client_application();
+	RUN(test_canary);
+	RUN(test_fortify_chk);
+	RUN(test_x25519);
+	RUN(test_schedule_section3);
+	RUN(test_schedule_section4);
+	RUN(test_expand_limits);
+	RUN(test_server_hello);
+	RUN(test_encrypted_extensions);
+	RUN(test_records);
+	RUN(test_record_inner_limit);
+	RUN(test_client_handshake);
+	RUN(test_client_interleaved);
+	RUN(test_client_config);
+	RUN(test_client_wrong_psk);
+	RUN(test_client_alerts);
+	RUN(test_client_stack_scrubbed);
+	RUN(test_client_application);
 	return unit_done("test-client-tls13");
 }

@@ -173,17 +173,18 @@ static void test_read_errors(void)
 	free(out.b);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	struct export *e;
 
+	unit_start(argc, argv);
 	cfg = st_config(1 << 20);
 	e = cfg->exports;
 	e->rotational = true;
 	CHECK(export_flags(&(struct conn){ .fd = -1 }, e) & NBD_FLAG_ROTATIONAL);
-	test_no_hole_punching();
-	test_write_errors();
-	test_read_errors();
+	RUN(test_no_hole_punching);
+	RUN(test_write_errors);
+	RUN(test_read_errors);
 	unlink(e->path);
 	config_free(cfg);
 	return unit_done("test-fallbacks");
