@@ -182,30 +182,6 @@ int write2_full(int fd, const void *a, size_t alen, const void *b,
 }
 
 /*
- * Reads and discards n bytes, so that a rejected message leaves the stream
- * in sync. 0, or -1 with errno (EPIPE when the peer closed first).
- */
-int drain(int fd, uint64_t n, int64_t deadline)
-{
-	unsigned char scratch[16384];
-	size_t chunk;
-	ssize_t r;
-
-	while (n > 0) {
-		chunk = n < sizeof(scratch) ? (size_t)n : sizeof(scratch);
-		r = read_full(fd, scratch, chunk, deadline);
-		if (r < 0)
-			return -1;
-		if ((size_t)r < chunk) {
-			errno = EPIPE;
-			return -1;
-		}
-		n -= chunk;
-	}
-	return 0;
-}
-
-/*
  * All len bytes at off read or written: 0, or -1 with errno (EIO when the
  * file ends first).
  */

@@ -103,7 +103,7 @@ struct conn {
 	size_t ipos, ilen;
 	unsigned char *obuf;	/* replies not yet sent */
 	size_t olen;
-	bool in_sock, out_sock;	/* recv/send flags may be used */
+	bool in_sock;		/* recv's MSG_DONTWAIT may be used */
 	/*
 	 * A run of the file known to be data: reads inside it skip
 	 * SEEK_DATA. Claiming data is always safe (a hole reads as zeros);
@@ -125,7 +125,6 @@ ssize_t read_some(int fd, void *buf, size_t n, bool start);
 int write_full(int fd, const void *buf, size_t n, int64_t deadline);
 int write2_full(int fd, const void *a, size_t alen, const void *b,
 		size_t blen, int64_t deadline);
-int drain(int fd, uint64_t n, int64_t deadline);
 int pread_full(int fd, void *buf, size_t len, uint64_t off);
 int pwrite_full(int fd, const void *buf, size_t len, uint64_t off);
 
@@ -146,6 +145,28 @@ int negotiate_refuse(struct conn *c, uint32_t type, const char *msg);
 
 /* transmit.c: 0 clean end, -1 error in c->why */
 int transmit(struct conn *c);
+
+/* reply.c: replies collected in c->obuf; 0, or -1 with c->why */
+int reply_flush(struct conn *c);
+int reply_simple(struct conn *c, const struct nbd_request *rq, uint32_t err);
+int reply_chunk(struct conn *c, const struct nbd_request *rq, uint16_t type,
+		const unsigned char *pre, size_t prelen, const void *data,
+		size_t len);
+int reply_error(struct conn *c, const struct nbd_request *rq, uint32_t err);
+int reply_read(struct conn *c, const struct nbd_request *rq);
+
+/* block-status.c: the base:allocation reply; 0, or -1 with c->why */
+int reply_block_status(struct conn *c, const struct nbd_request *rq);
+
+/* fileops.c: 0 or the wire error for the reply */
+uint32_t sync_file(struct conn *c);
+uint32_t backend_read(struct conn *c, void *buf, size_t len, uint64_t off);
+uint32_t backend_write(struct conn *c, const void *buf, size_t len,
+		       uint64_t off);
+uint32_t do_trim(struct conn *c, const struct nbd_request *rq);
+uint32_t do_write_zeroes(struct conn *c, const struct nbd_request *rq);
+uint64_t run_end(struct conn *c, uint64_t pos, uint64_t end, bool *hole,
+		 bool cached);
 
 /* export.c */
 const struct export *export_find(const struct config *cfg,
@@ -198,6 +219,8 @@ struct listener {
 int listen_open(struct listener *l, const char *addr, const char *port,
 		char *why, size_t whylen);
 int listen_from_env(struct listener *l, char *why, size_t whylen);
+
+/* privdrop.c */
 int drop_privileges(const char *user, const char *group, char *why,
 		    size_t whylen);
 
