@@ -7,7 +7,7 @@
 #include <stdlib.h>
 
 #include "byteorder.h"
-#include "server.h"
+#include "conn.h"
 
 /* Grows c->buf to n bytes (extents of one reply). 0 or -1. */
 static int ensure_buf(struct conn *c, size_t n)
@@ -42,7 +42,7 @@ int reply_block_status(struct conn *c, const struct nbd_request *rq)
 	if (ensure_buf(c, max * 8) < 0)
 		return reply_error(c, rq, NBD_ENOMEM);
 	while (pos < end && n < max) {
-		stop = run_end(c, pos, end, &hole, false);
+		stop = backend_run_end(&c->be, pos, end, &hole, false);
 		put_extent(c->buf + 8 * n++, stop - pos,
 			   hole ? NBD_STATE_HOLE | NBD_STATE_ZERO : 0);
 		pos = stop;

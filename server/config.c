@@ -448,3 +448,23 @@ int config_load(struct config *cfg, const char *path, char *why,
 	}
 	return 0;
 }
+
+/*
+ * The export a client names. "" is the command-line export if there is
+ * one, else the one [generic] default names.
+ */
+const struct export *export_find(const struct config *cfg, const char *name,
+				 size_t len)
+{
+	const struct export *e;
+
+	if (memchr(name, '\0', len))
+		return NULL;
+	for (e = cfg->exports; e; e = e->next)
+		if (strlen(e->name) == len && memcmp(e->name, name, len) == 0)
+			return e;
+	if (len == 0 && cfg->default_name && cfg->default_name[0])
+		return export_find(cfg, cfg->default_name,
+				   strlen(cfg->default_name));
+	return NULL;
+}

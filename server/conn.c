@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * One client connection: negotiation, then transmission, then one log
- * line saying who it was, what it used and how it ended.
+ * One client connection's state: who it is, the export it opened, why it
+ * failed, and the log line saying who it was, what it used and how it
+ * ended. The phases (negotiate.c, transmit.c) record into it; the driver
+ * that runs them is serve_client() in daemon.c.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "server.h"
+#include "conn.h"
 
 /*
  * The peer's address alone (for "%s" and the log) and with its port.
@@ -65,7 +68,7 @@ void conn_init(struct conn *c, int in, int out, const struct config *cfg)
 	c->in = in;
 	c->out = out;
 	c->cfg = cfg;
-	c->fd = -1;
+	c->be.fd = -1;
 	c->outcome = "closed";
 	c->peer_len = sizeof(c->peer_sa);
 	if (getpeername(in, (struct sockaddr *)&c->peer_sa, &c->peer_len) < 0)
@@ -84,24 +87,59 @@ int conn_fail(struct conn *c, const char *fmt, ...)
 	return -1;
 }
 
-/* 0 clean end, -1 failure (c->why); either way c->outcome is set. */
-int conn_serve(struct conn *c)
+/* May this client use e? 1 yes; 0 or -1 no, with the reason in why. */
+int conn_export_allowed(const struct conn *c, const struct export *e,
+			char *why, size_t whylen)
 {
-	unsigned secs = c->cfg->handshake_secs;
+	const struct sockaddr *peer = (const struct sockaddr *)&c->peer_sa;
 
-	int r;
+	return export_allowed(e, c->peer_len ? peer : NULL, why, whylen);
+}
 
-	c->deadline = now_ms() + (secs ? secs : SRV_HANDSHAKE_SECS) * 1000;
-	r = negotiate(c);
-	if (r != 0)
-		return r < 0 ? -1 : 0;
-	c->deadline = 0;
-	return transmit(c);
+/*
+ * Opens e for this connection and sets c->exp and c->tflags; with probe
+ * (NBD_OPT_INFO) only the size and flags. 0, or -1 with c->why.
+ */
+int conn_open_export(struct conn *c, const struct export *e, bool probe)
+{
+	const char *addr = c->peer_len ? c->peer_addr : NULL;
+
+	if (export_open(&c->be, e, addr, probe, c->why, sizeof(c->why)) < 0)
+		return -1;
+	c->exp = e;
+	c->tflags = export_flags(e, c->structured);
+	if (!probe)
+		snprintf(c->exp_name, sizeof(c->exp_name), "%s", e->name);
+	c->why[0] = '\0';
+	return 0;
+}
+
+/* Undoes conn_open_export (after NBD_OPT_INFO): negotiation goes on. */
+void conn_close_export(struct conn *c)
+{
+	export_close(&c->be);
+	c->exp = NULL;
+	c->exp_name[0] = '\0';
+	c->why[0] = '\0';
+}
+
+/*
+ * The end of the connection, before its log line: the export's files are
+ * closed, and a failure to close them cleanly (a copy-on-write map whose
+ * time could not be set) is recorded. 0, or -1 with c->why.
+ */
+int conn_finish(struct conn *c)
+{
+	if (export_close(&c->be) == 0)
+		return 0;
+	if (!c->why[0])
+		conn_fail(c, "closing export: %s", strerror(errno));
+	return -1;
 }
 
 void conn_close(struct conn *c)
 {
-	export_close(c);
+	export_close(&c->be);
 	free(c->buf);
 	c->buf = NULL;
 	c->bufsize = 0;

@@ -32,7 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "server.h"
+#include "backend.h"
 
 struct cow {
 	int base;		/* read-only */
@@ -286,49 +286,65 @@ out_err:
 	return -1;
 }
 
-/* Opens base read-only and this client's copy; sets c->fd and c->cow. */
-int cow_open(struct conn *c, const struct export *e, const char *base)
+/*
+ * Opens base read-only and the copy of the client at addr; sets b->fd (the
+ * base), b->cow and b->size. 0, or -1 with why.
+ */
+int cow_open(struct backend *b, const struct export *e, const char *base,
+	     const char *addr, char *why, size_t whylen)
 {
 	char key[600];
 	struct stat st;
 	struct cow *w;
 
-	if (cow_key(key, sizeof(key), c->peer_addr, e->name) < 0)
-		return conn_fail(c, "copy-on-write: export name too long");
+	if (cow_key(key, sizeof(key), addr, e->name) < 0) {
+		snprintf(why, whylen, "copy-on-write: export name of %zu bytes too long for a file name (escaped, at most %zu)",
+			 strlen(e->name), sizeof(key) - 1);
+		return -1;
+	}
 	w = calloc(1, sizeof(*w));
-	if (!w)
-		return conn_fail(c, "copy-on-write: out of memory");
+	if (!w) {
+		snprintf(why, whylen, "copy-on-write: out of memory");
+		return -1;
+	}
 	w->data = w->mapfd = -1;
 	w->base = open(base, O_RDONLY | O_CLOEXEC);
 	if (w->base < 0 || fstat(w->base, &st) < 0) {
-		conn_fail(c, "%s: %s", base, strerror(errno));
+		snprintf(why, whylen, "%s: %s", base, strerror(errno));
 		goto out_free;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		conn_fail(c, "%s: copyonwrite needs a regular file", base);
+		snprintf(why, whylen, "%s: copyonwrite needs a regular file",
+			 base);
 		goto out_free;
 	}
 	w->size = (uint64_t)st.st_size;
-	if (cow_files(w, e->cowdir, key, c->why, sizeof(c->why)) < 0)
+	if (cow_files(w, e->cowdir, key, why, whylen) < 0)
 		goto out_free;
-	c->cow = w;
-	c->fd = w->base;
-	c->size = w->size;
+	b->cow = w;
+	b->fd = w->base;
+	b->size = w->size;
 	return 0;
 out_free:
 	cow_close(w);
 	return -1;
 }
 
-/* The mtime of the map marks the end of the last connection. */
-void cow_close(struct cow *w)
+/*
+ * The mtime of the map marks the end of the last connection. 0, or -1
+ * with errno when it could not be set (everything is closed anyway).
+ */
+int cow_close(struct cow *w)
 {
+	int r = 0, e = 0;
+
 	if (!w)
-		return;
+		return 0;
 	if (w->map)
 		munmap(w->map, w->maplen);
 	if (w->mapfd >= 0) {
-		futimens(w->mapfd, NULL);
+		r = futimens(w->mapfd, NULL);
+		e = errno;
 		close(w->mapfd);
 	}
 	if (w->data >= 0)
@@ -336,6 +352,8 @@ void cow_close(struct cow *w)
 	if (w->base >= 0)
 		close(w->base);
 	free(w);
+	errno = e;
+	return r;
 }
 
 /*

@@ -81,6 +81,24 @@ void srv_signals(void)
 	set_handler(SIGCHLD, on_chld);
 }
 
+/*
+ * Runs one connection: negotiation under the handshake deadline, then
+ * transmission. 0 clean end, -1 failure (c->why); either way c->outcome
+ * is set.
+ */
+int conn_serve(struct conn *c)
+{
+	unsigned secs = c->cfg->handshake_secs;
+	int r;
+
+	c->deadline = now_ms() + (secs ? secs : SRV_HANDSHAKE_SECS) * 1000;
+	r = negotiate(c);
+	if (r != 0)
+		return r < 0 ? -1 : 0;
+	c->deadline = 0;
+	return transmit(c);
+}
+
 /* Serves one client on in/out and logs how it went. 0 or -1. */
 int serve_client(int in, int out, const struct config *cfg)
 {
@@ -90,6 +108,8 @@ int serve_client(int in, int out, const struct config *cfg)
 
 	conn_init(&c, in, out, cfg);
 	r = conn_serve(&c);
+	if (conn_finish(&c) < 0)
+		r = -1;
 	conn_log_line(&c, line, sizeof(line));
 	srv_log("%s", line);
 	conn_close(&c);

@@ -3,34 +3,36 @@
  * What requests do to the export's file: read and write (through the
  * copy-on-write layer when there is one), sync, trim, write zeroes, and
  * the data and hole runs that structured READs and BLOCK_STATUS report.
- * Each returns 0 or the wire error for the reply (proto.md "Error values").
+ * Each returns 0, or -1 with errno for the reply's error (proto.md "Error
+ * values").
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "server.h"
+#include "backend.h"
 
 #define ZERO_CHUNK	(64u << 10)
 
 /* fdatasync, with a failure remembered: the kernel forgets it after one. */
-uint32_t sync_file(struct conn *c)
+int backend_sync(struct backend *b)
 {
-	int r = c->cow ? cow_sync(c->cow) : fdatasync(c->fd);
+	int r = b->cow ? cow_sync(b->cow) : fdatasync(b->fd);
 
 	if (r < 0)
-		c->sync_failed = true;
-	return c->sync_failed ? NBD_EIO : 0;
+		b->sync_failed = true;
+	if (!b->sync_failed)
+		return 0;
+	errno = EIO;
+	return -1;
 }
 
 /* The export's bytes as this client sees them (base plus its own blocks). */
-uint32_t backend_read(struct conn *c, void *buf, size_t len, uint64_t off)
+int backend_read(struct backend *b, void *buf, size_t len, uint64_t off)
 {
-	if (c->cow)
-		return cow_pread(c->cow, buf, len, off) < 0 ?
-		       nbd_errno_to_wire(errno) : 0;
-	return pread_full(c->fd, buf, len, off) < 0 ?
-	       nbd_errno_to_wire(errno) : 0;
+	if (b->cow)
+		return cow_pread(b->cow, buf, len, off) < 0 ? -1 : 0;
+	return pread_full(b->fd, buf, len, off);
 }
 
 /*
@@ -46,104 +48,101 @@ static void start_writeback(int fd, uint64_t off, size_t len)
 				SYNC_FILE_RANGE_WRITE);
 }
 
-uint32_t backend_write(struct conn *c, const void *buf, size_t len,
-		       uint64_t off)
+int backend_write(struct backend *b, const void *buf, size_t len,
+		  uint64_t off)
 {
-	if (c->cow)
-		return cow_pwrite(c->cow, buf, len, off) < 0 ?
-		       nbd_errno_to_wire(errno) : 0;
-	if (pwrite_full(c->fd, buf, len, off) < 0)
-		return nbd_errno_to_wire(errno);
-	start_writeback(c->fd, off, len);
+	if (b->cow)
+		return cow_pwrite(b->cow, buf, len, off) < 0 ? -1 : 0;
+	if (pwrite_full(b->fd, buf, len, off) < 0)
+		return -1;
+	start_writeback(b->fd, off, len);
 	return 0;
 }
 
-uint32_t do_trim(struct conn *c, const struct nbd_request *rq)
+int backend_trim(struct backend *b, uint64_t off, uint64_t len, bool fua)
 {
-	c->data_lo = c->data_hi = 0;
+	b->data_lo = b->data_hi = 0;
 	/* TRIM is advisory: a file system without holes just keeps data. */
-	if (fallocate(c->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-		      (off_t)rq->offset, (off_t)rq->length) < 0 &&
-	    errno != EOPNOTSUPP)
-		return nbd_errno_to_wire(errno);
-	return (rq->flags & NBD_CMD_FLAG_FUA) ? sync_file(c) : 0;
+	if (fallocate(b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		      (off_t)off, (off_t)len) < 0 && errno != EOPNOTSUPP)
+		return -1;
+	return fua ? backend_sync(b) : 0;
 }
 
 /* Never written: reading it maps the zero page, costing no memory. */
 static unsigned char zero_block[ZERO_CHUNK];
 
-static uint32_t write_zero_buffers(struct conn *c, uint64_t off, uint64_t len)
+static int write_zero_buffers(struct backend *b, uint64_t off, uint64_t len)
 {
-	uint32_t err = 0;
 	size_t n;
 
-	while (len > 0 && !err) {
+	while (len > 0) {
 		n = len < ZERO_CHUNK ? (size_t)len : ZERO_CHUNK;
-		err = backend_write(c, zero_block, n, off);
+		if (backend_write(b, zero_block, n, off) < 0)
+			return -1;
 		off += n;
 		len -= n;
 	}
-	return err;
+	return 0;
 }
 
 /*
  * Without NO_HOLE a hole is the cheapest zero; with it, ZERO_RANGE keeps
  * the blocks allocated. FAST_ZERO: fail with ENOTSUP rather than write.
  */
-uint32_t do_write_zeroes(struct conn *c, const struct nbd_request *rq)
+int backend_write_zeroes(struct backend *b, uint64_t off, uint64_t len,
+			 uint16_t flags)
 {
-	off_t off = (off_t)rq->offset, len = (off_t)rq->length;
-	uint32_t err = 0;
-
-	c->data_lo = c->data_hi = 0;
+	b->data_lo = b->data_hi = 0;
 	/* A hole in the copy-on-write file would show the base through. */
-	if (c->cow)
+	if (b->cow)
 		goto out_write;
-	if (!(rq->flags & NBD_CMD_FLAG_NO_HOLE) &&
-	    fallocate(c->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-		      off, len) == 0)
+	if (!(flags & NBD_CMD_FLAG_NO_HOLE) &&
+	    fallocate(b->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		      (off_t)off, (off_t)len) == 0)
 		goto out_sync;
-	if (fallocate(c->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE,
-		      off, len) == 0)
+	if (fallocate(b->fd, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE,
+		      (off_t)off, (off_t)len) == 0)
 		goto out_sync;
 out_write:
-	if (rq->flags & NBD_CMD_FLAG_FAST_ZERO)
-		return NBD_ENOTSUP;
-	err = write_zero_buffers(c, rq->offset, rq->length);
+	if (flags & NBD_CMD_FLAG_FAST_ZERO) {
+		errno = ENOTSUP;
+		return -1;
+	}
+	if (write_zero_buffers(b, off, len) < 0)
+		return -1;
 out_sync:
-	if (!err && (rq->flags & NBD_CMD_FLAG_FUA))
-		err = sync_file(c);
-	return err;
+	return (flags & NBD_CMD_FLAG_FUA) ? backend_sync(b) : 0;
 }
 
 /*
  * The end of the data or hole run that starts at pos (at most end), from
- * SEEK_DATA/SEEK_HOLE; a file system without them is all data.
+ * SEEK_DATA/SEEK_HOLE; a file system without them is all data. cached: a
+ * READ, which may use the data run found last time (data_lo) unchecked.
  */
-uint64_t run_end(struct conn *c, uint64_t pos, uint64_t end, bool *hole,
-		 bool cached)
+uint64_t backend_run_end(struct backend *b, uint64_t pos, uint64_t end,
+			 bool *hole, bool cached)
 {
 	off_t next;
 
 	*hole = false;
-	if (c->cow)
+	if (b->cow)
 		return end;
-	/* READ inside the data run found last time: no lseek (data_lo). */
-	if (cached && pos >= c->data_lo && pos < c->data_hi)
-		return c->data_hi < end ? c->data_hi : end;
-	next = lseek(c->fd, (off_t)pos, SEEK_DATA);
+	if (cached && pos >= b->data_lo && pos < b->data_hi)
+		return b->data_hi < end ? b->data_hi : end;
+	next = lseek(b->fd, (off_t)pos, SEEK_DATA);
 	if (next < 0 && errno == ENXIO)
 		next = (off_t)end;
 	else if (next < 0)
 		next = (off_t)pos;
 	*hole = (uint64_t)next > pos;
 	if (!*hole) {
-		next = lseek(c->fd, (off_t)pos, SEEK_HOLE);
+		next = lseek(b->fd, (off_t)pos, SEEK_HOLE);
 		if (next < 0 || (uint64_t)next <= pos)
 			next = (off_t)end;
 		else {
-			c->data_lo = pos;
-			c->data_hi = (uint64_t)next;
+			b->data_lo = pos;
+			b->data_hi = (uint64_t)next;
 		}
 	}
 	return (uint64_t)next < end ? (uint64_t)next : end;

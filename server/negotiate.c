@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "byteorder.h"
-#include "server.h"
+#include "conn.h"
 
 #define KNOWN_CLIENT_FLAGS	(NBD_FLAG_C_FIXED_NEWSTYLE | NBD_FLAG_C_NO_ZEROES)
 
@@ -138,7 +138,7 @@ static uint32_t resolve_export(struct conn *c, const unsigned char *name,
 	e = export_find(c->cfg, (const char *)name, len);
 	if (!e)
 		return refuse(rf, NBD_REP_ERR_UNKNOWN, "no such export");
-	if (export_allowed(c, e, rf->log, sizeof(rf->log)) != 1)
+	if (conn_export_allowed(c, e, rf->log, sizeof(rf->log)) != 1)
 		return refuse(rf, NBD_REP_ERR_POLICY, "access denied");
 	*out = e;
 	return 0;
@@ -182,10 +182,10 @@ static int opt_export_name(struct conn *c, const struct opt *o)
 		c->outcome = "refused";
 		return -1;
 	}
-	if (export_open(c, e, false) < 0)
+	if (conn_open_export(c, e, false) < 0)
 		return -1;
 	memset(rep, 0, sizeof(rep));
-	put_be64(rep, c->size);
+	put_be64(rep, c->be.size);
 	put_be16(rep + 8, c->tflags);
 	if (c->no_zeroes)
 		replen = NBD_EXPORT_NAME_REPLY_SIZE;
@@ -222,7 +222,7 @@ static int opt_list(struct conn *c, const struct opt *o)
 		return send_error(c, o->option, NBD_REP_ERR_POLICY,
 				  "listing exports is disabled");
 	for (e = c->cfg->exports; e; e = e->next) {
-		if (export_allowed(c, e, msg, sizeof(msg)) != 1)
+		if (conn_export_allowed(c, e, msg, sizeof(msg)) != 1)
 			continue;
 		if (send_server_entry(c, e) < 0)
 			return -1;
@@ -249,7 +249,7 @@ static int send_infos(struct conn *c, uint32_t option, bool want_name,
 	const struct export *e = c->exp;
 	unsigned char body[12];
 
-	put_be64(body, c->size);
+	put_be64(body, c->be.size);
 	put_be16(body + 8, c->tflags);
 	if (send_info(c, option, NBD_INFO_EXPORT, body, 10) < 0)
 		return -1;
@@ -301,14 +301,14 @@ static int opt_info_go(struct conn *c, const struct opt *o)
 		return send_error(c, o->option, type, rf.client);
 	}
 	/* c->why says what failed; the client only learns that it did. */
-	if (export_open(c, e, o->option == NBD_OPT_INFO) < 0)
+	if (conn_open_export(c, e, o->option == NBD_OPT_INFO) < 0)
 		return send_error(c, o->option, NBD_REP_ERR_UNKNOWN,
 				  "export cannot be opened");
 	if (send_infos(c, o->option, want_name, want_desc) < 0)
 		return -1;
 	if (o->option == NBD_OPT_GO)
 		return OPT_TRANSMIT;
-	export_close(c);
+	conn_close_export(c);
 	return OPT_NEXT;
 
 too_short:

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "byteorder.h"
-#include "server.h"
+#include "conn.h"
 
 /* Sends what c->obuf holds. 0, or -1 (c->why). */
 int reply_flush(struct conn *c)
@@ -90,7 +90,6 @@ int reply_error(struct conn *c, const struct nbd_request *rq, uint32_t err)
 static int send_chunks(struct conn *c, uint64_t off, size_t len)
 {
 	size_t n, room;
-	uint32_t err;
 
 	while (len > 0) {
 		room = SRV_OBUF_SIZE - c->olen;
@@ -100,10 +99,10 @@ static int send_chunks(struct conn *c, uint64_t off, size_t len)
 			room = SRV_OBUF_SIZE;
 		}
 		n = len < room ? len : room;
-		err = backend_read(c, c->obuf + c->olen, n, off);
-		if (err)
-			return conn_fail(c, "reading %zu bytes at %llu: error %u",
-					 n, (unsigned long long)off, err);
+		if (backend_read(&c->be, c->obuf + c->olen, n, off) < 0)
+			return conn_fail(c, "reading %zu bytes at %llu: %s",
+					 n, (unsigned long long)off,
+					 strerror(errno));
 		c->olen += n;
 		off += n;
 		len -= n;
@@ -126,13 +125,11 @@ static int send_data(struct conn *c, const unsigned char *hdr, size_t hlen,
 		     uint64_t off, size_t len)
 {
 	size_t n = len < SRV_OBUF_SIZE - hlen ? len : SRV_OBUF_SIZE - hlen;
-	uint32_t err;
 
 	if (c->olen + hlen + n > SRV_OBUF_SIZE && reply_flush(c) < 0)
 		return -1;
-	err = backend_read(c, c->obuf + c->olen + hlen, n, off);
-	if (err)
-		return (int)err;
+	if (backend_read(&c->be, c->obuf + c->olen + hlen, n, off) < 0)
+		return (int)nbd_errno_to_wire(errno);
 	memcpy(c->obuf + c->olen, hdr, hlen);
 	c->olen += hlen + n;
 	return n < len ? send_chunks(c, off + n, len - n) : 0;
@@ -151,7 +148,7 @@ static int read_chunks(struct conn *c, const struct nbd_request *rq)
 	int r;
 
 	while (pos < end) {
-		stop = run_end(c, pos, end, &hole, true);
+		stop = backend_run_end(&c->be, pos, end, &hole, true);
 		ch.flags = stop == end ? NBD_REPLY_FLAG_DONE : 0;
 		ch.type = hole ? NBD_REPLY_TYPE_OFFSET_HOLE :
 				 NBD_REPLY_TYPE_OFFSET_DATA;

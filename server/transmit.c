@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "byteorder.h"
-#include "server.h"
+#include "conn.h"
 
 #define KNOWN_CMD_FLAGS (NBD_CMD_FLAG_FUA | NBD_CMD_FLAG_NO_HOLE | \
 			 NBD_CMD_FLAG_DF | NBD_CMD_FLAG_REQ_ONE | \
@@ -28,7 +28,8 @@
 /* offset + length inside the export, without overflowing. */
 static bool in_bounds(const struct conn *c, const struct nbd_request *rq)
 {
-	return rq->offset <= c->size && rq->length <= c->size - rq->offset;
+	return rq->offset <= c->be.size &&
+	       rq->length <= c->be.size - rq->offset;
 }
 
 /*
@@ -158,11 +159,35 @@ static int write_payload(struct conn *c, const struct nbd_request *rq,
 		have = c->ilen - c->ipos;
 		if (have > left)
 			have = left;
-		if (!*err)
-			*err = backend_write(c, c->ibuf + c->ipos, have, off);
+		if (!*err && backend_write(&c->be, c->ibuf + c->ipos, have,
+					   off) < 0)
+			*err = nbd_errno_to_wire(errno);
 		c->ipos += have;
 		off += have;
 		left -= have;
+	}
+	return 0;
+}
+
+/* What the command does to the file: 0, or -1 with errno. */
+static int do_command(struct conn *c, const struct nbd_request *rq)
+{
+	bool fua = rq->flags & NBD_CMD_FLAG_FUA;
+
+	switch (rq->type) {
+	case NBD_CMD_WRITE:
+		return fua ? backend_sync(&c->be) : 0;
+	case NBD_CMD_FLUSH:
+		return backend_sync(&c->be);
+	case NBD_CMD_TRIM:
+		return backend_trim(&c->be, rq->offset, rq->length, fua);
+	case NBD_CMD_WRITE_ZEROES:
+		return backend_write_zeroes(&c->be, rq->offset, rq->length,
+					    rq->flags);
+	case NBD_CMD_CACHE:
+		posix_fadvise(c->be.fd, (off_t)rq->offset, (off_t)rq->length,
+			      POSIX_FADV_WILLNEED);
+		return 0;
 	}
 	return 0;
 }
@@ -175,29 +200,12 @@ static int handle_request(struct conn *c, const struct nbd_request *rq)
 		return -1;
 	if (err)
 		return reply_error(c, rq, err);
-	switch (rq->type) {
-	case NBD_CMD_READ:
+	if (rq->type == NBD_CMD_READ)
 		return reply_read(c, rq);
-	case NBD_CMD_BLOCK_STATUS:
+	if (rq->type == NBD_CMD_BLOCK_STATUS)
 		return reply_block_status(c, rq);
-	case NBD_CMD_WRITE:
-		if (rq->flags & NBD_CMD_FLAG_FUA)
-			err = sync_file(c);
-		break;
-	case NBD_CMD_FLUSH:
-		err = sync_file(c);
-		break;
-	case NBD_CMD_TRIM:
-		err = do_trim(c, rq);
-		break;
-	case NBD_CMD_WRITE_ZEROES:
-		err = do_write_zeroes(c, rq);
-		break;
-	case NBD_CMD_CACHE:
-		posix_fadvise(c->fd, (off_t)rq->offset, (off_t)rq->length,
-			      POSIX_FADV_WILLNEED);
-		break;
-	}
+	if (do_command(c, rq) < 0)
+		err = nbd_errno_to_wire(errno);
 	return reply_simple(c, rq, err);
 }
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "server.h"
+#include "conn.h"
 #include "unit.h"
 
 static struct sockaddr_storage peer(const char *addr)

@@ -180,7 +180,7 @@ int main(void)
 	cfg = st_config(1 << 20);
 	e = cfg->exports;
 	e->rotational = true;
-	CHECK(export_flags(&(struct conn){ .fd = -1 }, e) & NBD_FLAG_ROTATIONAL);
+	CHECK(export_flags(e, false) & NBD_FLAG_ROTATIONAL);
 	test_no_hole_punching();
 	test_write_errors();
 	test_read_errors();
