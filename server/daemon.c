@@ -25,19 +25,36 @@
 static volatile sig_atomic_t got_hup;
 static bool use_syslog;
 
+/*
+ * One line per call, written with one write(2): children share stderr,
+ * and a line written in pieces interleaves with theirs. A line longer
+ * than the buffer is cut, never split.
+ */
 void srv_log(const char *fmt, ...)
 {
+	static const char prefix[] = "nbd-server: ";
+	char line[1024];
+	size_t n = sizeof(prefix) - 1;
 	va_list ap;
+	int r;
 
 	va_start(ap, fmt);
 	if (use_syslog) {
 		vsyslog(LOG_INFO, fmt, ap);
-	} else {
-		fputs("nbd-server: ", stderr);
-		vfprintf(stderr, fmt, ap);
-		fputc('\n', stderr);
+		va_end(ap);
+		return;
 	}
+	memcpy(line, prefix, n);
+	r = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
 	va_end(ap);
+	if (r < 0)
+		r = 0;
+	n += (size_t)r < sizeof(line) - n - 1 ? (size_t)r :
+	     sizeof(line) - n - 2;
+	line[n++] = '\n';
+	/* stderr may be gone (a closed terminal): nothing else to tell. */
+	if (write(STDERR_FILENO, line, n) < 0)
+		return;
 }
 
 void srv_log_to_syslog(void)

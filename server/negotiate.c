@@ -439,7 +439,8 @@ static int read_option(struct conn *c, struct opt *o)
 	if ((size_t)r < sizeof(hdr))
 		return conn_fail(c, "EOF inside an option header");
 	if (nbd_opt_hdr_decode(hdr, &h) < 0)
-		return conn_fail(c, "option without IHAVEOPT magic");
+		return conn_fail(c, "option magic 0x%016llx, not IHAVEOPT",
+				 (unsigned long long)get_be64(hdr));
 	o->option = h.option;
 	o->len = h.length;
 	o->data = c->buf;

@@ -598,10 +598,43 @@ def privilege_drop():
         srv.stop()
 
 
+def log_lines_whole():
+    """Children that end together still write whole log lines."""
+    import re
+    import threading
+    path, data = make_image()
+    srv = Server(path)
+    n = 150  # 40 children never caught a line written in three pieces
+    clients = [Client(srv.port).greet() for _ in range(n)]
+    long_name = b"x" * 100
+    for c in clients:
+        c.opt(OPT_GO, c.info_data(long_name))
+    for c in clients:
+        assert c.rep()[1] == ERR_UNKNOWN
+    go = threading.Barrier(n)
+
+    def end(c):
+        go.wait()
+        c.close()
+    threads = [threading.Thread(target=end, args=(c,)) for c in clients]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    srv.stop()
+    line = re.compile(r"nbd-server: 127\.0\.0\.1:\d+ no export: 0 requests, "
+                      r"closed in negotiation: GO 'x{100}' refused: "
+                      r"no such export$")
+    lines = srv.logtext().splitlines()
+    whole = [l for l in lines if line.match(l)]
+    assert len(whole) == n, "%d whole lines of %d:\n%s" % (
+        len(whole), n, "\n".join(l for l in lines if not line.match(l)))
+
+
 for fn in (bad_inputs, handshake_deadline_and_idle_clients,
            sigterm_lets_children_finish, sighup_rereads_config,
            maxconnections, authfile_and_per_client_files, inetd_mode,
-           listen_fds, privilege_drop):
+           listen_fds, privilege_drop, log_lines_whole):
     case(fn)
 if failures:
     print("failed: " + " ".join(failures))
