@@ -221,6 +221,18 @@ static int warn_key(struct parse *ps, const char *key, const char *what)
 
 static int load_file(struct parse *ps, const char *path);
 
+/* DIR/NAME, or an error naming both lengths when it does not fit. */
+static int include_one(struct parse *ps, char *path, size_t len,
+		       const char *dir, const char *name)
+{
+	int n = snprintf(path, len, "%s/%s", dir, name);
+
+	if (n < 0 || (size_t)n >= len)
+		return perr(ps, "includedir %.200s: path of %s too long (%d > %zu)",
+			    dir, name, n, len - 1);
+	return load_file(ps, path);
+}
+
 static int include_dir(struct parse *ps, const char *dir)
 {
 	struct dirent **names;
@@ -235,9 +247,8 @@ static int include_dir(struct parse *ps, const char *dir)
 		len = strlen(names[i]->d_name);
 		if (r == 0 && len > 5 &&
 		    strcmp(names[i]->d_name + len - 5, ".conf") == 0) {
-			snprintf(path, sizeof(path), "%s/%s", dir,
-				 names[i]->d_name);
-			r = load_file(ps, path);
+			r = include_one(ps, path, sizeof(path), dir,
+					names[i]->d_name);
 		}
 		free(names[i]);
 	}

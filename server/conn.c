@@ -150,8 +150,9 @@ void conn_close(struct conn *c)
 
 /*
  * Copies at most len bytes of a peer-supplied string into dst as printable
- * ASCII: anything else becomes \xHH, and a long string ends in "...".
- * Returns the length written; dst is always terminated.
+ * ASCII: anything else becomes \xHH, and a long string ends in "..." (or
+ * is just cut when dst has no room for it). Returns the length written;
+ * dst is always terminated.
  */
 size_t escape_string(char *dst, size_t dstlen, const char *src, size_t len)
 {
@@ -164,8 +165,10 @@ size_t escape_string(char *dst, size_t dstlen, const char *src, size_t len)
 	for (i = 0; i < len; i++) {
 		ch = (unsigned char)src[i];
 		if (o + 8 >= dstlen) {
-			memcpy(dst + o, "...", 3);
-			o += 3;
+			if (o + 4 <= dstlen) {
+				memcpy(dst + o, "...", 3);
+				o += 3;
+			}
 			break;
 		}
 		if (ch >= 0x20 && ch < 0x7f && ch != '\\' && ch != '\'') {

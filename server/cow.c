@@ -246,6 +246,19 @@ static size_t map_bytes(uint64_t size)
 	return n ? (n + 4095) & ~(size_t)4095 : 4096;
 }
 
+/* DIR/KEY.EXT into path. 0, or -1 with why when it does not fit. */
+static int cow_path(char *path, size_t len, const char *dir, const char *key,
+		    const char *ext, char *why, size_t whylen)
+{
+	int n = snprintf(path, len, "%s/%s.%s", dir, key, ext);
+
+	if (n >= 0 && (size_t)n < len)
+		return 0;
+	snprintf(why, whylen, "copy-on-write: cowdir %.100s...: file name too long (%d > %zu)",
+		 dir, n, len - 1);
+	return -1;
+}
+
 /*
  * Sets up the client's copy for a connection. A .cow file of another size
  * than the base (the base was replaced) starts empty again, map included.
@@ -257,7 +270,8 @@ static int cow_files(struct cow *w, const char *dir, const char *key,
 	struct stat st;
 	bool fresh;
 
-	snprintf(path, sizeof(path), "%s/%s.cow", dir, key);
+	if (cow_path(path, sizeof(path), dir, key, "cow", why, whylen) < 0)
+		return -1;
 	w->data = open_locked(path);
 	if (w->data < 0 || fstat(w->data, &st) < 0)
 		goto out_err;
@@ -265,7 +279,8 @@ static int cow_files(struct cow *w, const char *dir, const char *key,
 	if (fresh && (ftruncate(w->data, 0) < 0 ||
 		      ftruncate(w->data, (off_t)w->size) < 0))
 		goto out_err;
-	snprintf(path, sizeof(path), "%s/%s.map", dir, key);
+	if (cow_path(path, sizeof(path), dir, key, "map", why, whylen) < 0)
+		return -1;
 	w->mapfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (w->mapfd < 0)
 		goto out_err;

@@ -87,6 +87,16 @@ int listen_open(struct listener *l, const char *addr, const char *port,
 	return listen_family(l, NULL, port, AF_INET, why, whylen);
 }
 
+/* A whole decimal number: 0, or -1 for garbage ("12x", "") or overflow. */
+static int parse_int(const char *s, long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtol(s, &end, 10);
+	return (end == s || *end || errno) ? -1 : 0;
+}
+
 /*
  * Socket activation (sd_listen_fds(3) protocol): LISTEN_PID must be us.
  * Returns the number of sockets taken over (0: not activated), or -1 with
@@ -95,15 +105,21 @@ int listen_open(struct listener *l, const char *addr, const char *port,
 int listen_from_env(struct listener *l, char *why, size_t whylen)
 {
 	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
-	int n, i, fd, on;
+	long n;
+	int i, fd, on;
 	socklen_t len;
 
 	l->nfds = 0;
-	if (!pid || !fds || strtol(pid, NULL, 10) != (long)getpid())
+	if (!pid || !fds)
 		return 0;
-	n = (int)strtol(fds, NULL, 10);
-	if (n <= 0 || n > 16) {
-		snprintf(why, whylen, "LISTEN_FDS=%s: expected 1 to 16", fds);
+	if (parse_int(pid, &n) < 0) {
+		snprintf(why, whylen, "LISTEN_PID=%.40s: not a number", pid);
+		return -1;
+	}
+	if (n != (long)getpid())
+		return 0;
+	if (parse_int(fds, &n) < 0 || n <= 0 || n > 16) {
+		snprintf(why, whylen, "LISTEN_FDS=%.40s: expected 1 to 16", fds);
 		return -1;
 	}
 	for (i = 0; i < n; i++) {

@@ -6,7 +6,10 @@
  * FAST_ZERO fails fast with ENOTSUP), and pwrite/pread errors mapped to
  * the wire errors proto.md names (EDQUOT and EFBIG are ENOSPC).
  *
- * fallocate, pwrite and pread are interposed: this executable's
+ * Copy-on-write: a file name that does not fit is refused naming the
+ * lengths, and a map whose time cannot be set (futimens) is reported.
+ *
+ * fallocate, pwrite, pread and futimens are interposed: this executable's
  * definitions win over the C library's for the server code linked in.
  */
 #include <errno.h>
@@ -47,6 +50,17 @@ ssize_t pread(int fd, void *buf, size_t n, off_t off)
 	if (lseek(fd, off, SEEK_SET) < 0)
 		return -1;
 	return read(fd, buf, n);
+}
+
+static int futimens_errno;
+
+int futimens(int fd, const struct timespec times[2])
+{
+	(void)fd; (void)times;
+	if (!futimens_errno)
+		return 0;
+	errno = futimens_errno;
+	return -1;
 }
 
 static struct config *cfg;
@@ -173,6 +187,44 @@ static void test_read_errors(void)
 	free(out.b);
 }
 
+static void unlink_cow(const char *dir)
+{
+	char p[64];
+
+	snprintf(p, sizeof(p), "%s/10.0.0.7,root.cow", dir);
+	CHECK_EQ(unlink(p), 0);
+	snprintf(p, sizeof(p), "%s/10.0.0.7,root.map", dir);
+	CHECK_EQ(unlink(p), 0);
+	CHECK_EQ(rmdir(dir), 0);
+}
+
+static void test_cow_files(const char *base)
+{
+	char dir[] = "/tmp/nbdroot-cow-XXXXXX", why[SRV_ERRLEN];
+	struct backend b = { .fd = -1 };
+	struct export e = { .name = "root", .cow = true };
+	char *longdir = malloc(4091);
+
+	CHECK(mkdtemp(dir) != NULL && longdir != NULL);
+	memset(longdir, 'd', 4090);
+	longdir[0] = '/';
+	longdir[4090] = '\0';
+	e.cowdir = longdir;
+	CHECK_EQ(cow_open(&b, &e, base, "10.0.0.7", why, sizeof(why)), -1);
+	/* 4090 + "/10.0.0.7,root.cow" */
+	CHECK(strstr(why, ": file name too long (4108 > 4095)") != NULL);
+	e.cowdir = dir;
+	CHECK_EQ(cow_open(&b, &e, base, "10.0.0.7", why, sizeof(why)), 0);
+	futimens_errno = EROFS;
+	CHECK_EQ(export_close(&b), -1);
+	CHECK_EQ(errno, EROFS);
+	futimens_errno = 0;
+	CHECK_EQ(cow_open(&b, &e, base, "10.0.0.7", why, sizeof(why)), 0);
+	CHECK_EQ(export_close(&b), 0);
+	unlink_cow(dir);
+	free(longdir);
+}
+
 int main(void)
 {
 	struct export *e;
@@ -184,6 +236,7 @@ int main(void)
 	test_no_hole_punching();
 	test_write_errors();
 	test_read_errors();
+	test_cow_files(e->path);
 	unlink(e->path);
 	config_free(cfg);
 	return unit_done("test-fallbacks");
