@@ -39,6 +39,20 @@ void io_wait_mask(const sigset_t *unblocked)
 	have_wait_mask = true;
 }
 
+/*
+ * SIGTERM or SIGINT has arrived, even if it is still blocked (pending):
+ * a busy connection then learns of it before reading more.
+ */
+bool io_stopping(void)
+{
+	sigset_t set;
+
+	if (!srv_stopping && have_wait_mask && sigpending(&set) == 0 &&
+	    (sigismember(&set, SIGTERM) == 1 || sigismember(&set, SIGINT) == 1))
+		srv_stopping = 1;
+	return srv_stopping && !ignore_stop;
+}
+
 int64_t now_ms(void)
 {
 	struct timespec ts;

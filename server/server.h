@@ -85,6 +85,7 @@ struct config {
 extern volatile int srv_stopping;
 void io_wait_mask(const sigset_t *unblocked);
 void io_ignore_stop(bool on);
+bool io_stopping(void);
 int64_t now_ms(void);
 ssize_t read_full(int fd, void *buf, size_t n, int64_t deadline);
 ssize_t read_some(int fd, void *buf, size_t n, bool start);

@@ -87,21 +87,44 @@ static uint32_t check_request(const struct conn *c,
 }
 
 /*
+ * One read of at most room bytes into c->ibuf: what the socket already
+ * holds is taken without a poll. What read returned.
+ */
+static ssize_t in_read(struct conn *c, size_t room, bool msg_start)
+{
+	ssize_t r = -1;
+
+	errno = EAGAIN;
+	if (c->in_sock)
+		r = recv(c->in, c->ibuf + c->ilen, room, MSG_DONTWAIT);
+	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		r = read_some(c->in, c->ibuf + c->ilen, room, msg_start);
+	return r;
+}
+
+/*
  * Makes at least need bytes of the request stream available at c->ipos;
- * msg_start: they begin a message, so EOF or SIGTERM before them is a
- * clean end.
- * The pending replies go out first, all in one send; what the socket
- * already holds is then taken without a poll. 0, 1 on EOF before the first byte of a
- * message, -1 with errno (EPIPE: EOF inside one; EINTR: SIGTERM).
+ * msg_start: they begin a request, so EOF or SIGTERM before them is a
+ * clean end. The pending replies go out first, all in one send. 0, 1 on
+ * EOF before the first byte of a request, -1 with errno (EPIPE: EOF
+ * inside one; EINTR: SIGTERM).
+ *
+ * SIGTERM (a server restart) deliberately fails nothing: a request read
+ * whole, header and payload, is carried out and answered; one not yet
+ * read whole, even in part, is left unanswered and goes with the
+ * connection, and after SIGTERM nothing is read beyond the request in
+ * hand. proto.md says a server shutting down SHOULD answer outstanding
+ * requests with ESHUTDOWN, but nbd.ko passes any error reply to the file
+ * system as an I/O error (ext4 may turn read-only), while it sends the
+ * requests a closed connection left unanswered again once it reconnects.
  */
 static int in_fill(struct conn *c, size_t need, bool msg_start)
 {
 	size_t have = c->ilen - c->ipos;
-	bool start;
+	bool stop;
 	ssize_t r;
 
 	while (have < need) {
-		start = msg_start && have == 0;
 		if (c->ipos + need > SRV_IBUF_SIZE || have == 0) {
 			memmove(c->ibuf, c->ibuf + c->ipos, have);
 			c->ipos = 0;
@@ -112,19 +135,18 @@ static int in_fill(struct conn *c, size_t need, bool msg_start)
 			errno = EPIPE;
 			return -1;
 		}
-		r = -1;
-		errno = EAGAIN;
-		if (c->in_sock && !(start && srv_stopping))
-			r = recv(c->in, c->ibuf + c->ilen,
-				 SRV_IBUF_SIZE - c->ilen, MSG_DONTWAIT);
-		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			r = read_some(c->in, c->ibuf + c->ilen,
-				      SRV_IBUF_SIZE - c->ilen, start);
-		if (r < 0 && errno == EINTR && !start)
+		stop = io_stopping();
+		if (stop && msg_start) {
+			errno = EINTR;
+			return -1;
+		}
+		r = in_read(c, stop ? need - have : SRV_IBUF_SIZE - c->ilen,
+			    msg_start);
+		if (r < 0 && errno == EINTR && !msg_start)
 			continue;
 		if (r < 0)
 			return -1;
-		if (r == 0 && start)
+		if (r == 0 && msg_start && have == 0)
 			return 1;
 		if (r == 0) {
 			errno = EPIPE;
