@@ -87,13 +87,105 @@ int conn_fail(struct conn *c, const char *fmt, ...)
 	return -1;
 }
 
-/* May this client use e? 1 yes; 0 or -1 no, with the reason in why. */
+static const struct sockaddr *conn_peer(const struct conn *c)
+{
+	return c->peer_len ? (const struct sockaddr *)&c->peer_sa : NULL;
+}
+
+static struct preopened *find_preopened(const struct conn *c,
+					const struct export *e)
+{
+	size_t i;
+
+	for (i = 0; i < c->npre; i++)
+		if (c->pre[i].e == e)
+			return &c->pre[i];
+	return NULL;
+}
+
+/*
+ * May this client use e? 1 yes; 0 or -1 no, with the reason in why.
+ * After conn_preopen, what was found then (the authfile may be root's).
+ */
 int conn_export_allowed(const struct conn *c, const struct export *e,
 			char *why, size_t whylen)
 {
-	const struct sockaddr *peer = (const struct sockaddr *)&c->peer_sa;
+	const struct preopened *p = find_preopened(c, e);
 
-	return export_allowed(e, c->peer_len ? peer : NULL, why, whylen);
+	if (!p)
+		return export_allowed(e, conn_peer(c), why, whylen);
+	snprintf(why, whylen, "%s", p->denied);
+	return p->allowed;
+}
+
+static const char *conn_addr(const struct conn *c)
+{
+	return c->peer_len ? c->peer_addr : NULL;
+}
+
+/*
+ * Before the privilege drop and the client's first byte: checks the
+ * client's address against each export's authfile and opens every export
+ * it may use as it would be opened at GO (its address in "%s" paths; a
+ * copy-on-write export's pair of files in cowdir created if new), keeping
+ * why one could not be for the option that asks for it. 0, or -1 with
+ * c->why.
+ */
+int conn_preopen(struct conn *c)
+{
+	const struct export *e;
+	struct preopened *p;
+	size_t n = 0;
+
+	for (e = c->cfg->exports; e; e = e->next)
+		n++;
+	c->pre = calloc(n ? n : 1, sizeof(*c->pre));
+	if (!c->pre)
+		return conn_fail(c, "no memory to open %zu exports", n);
+	for (e = c->cfg->exports; e; e = e->next) {
+		p = &c->pre[c->npre++];
+		p->e = e;
+		p->be.fd = -1;
+		p->allowed = export_allowed(e, conn_peer(c), p->denied,
+					    sizeof(p->denied));
+		if (p->allowed != 1)
+			continue;
+		p->failed = export_open(&p->be, e, conn_addr(c), false, p->why,
+					sizeof(p->why)) < 0;
+	}
+	return 0;
+}
+
+/* Closes what conn_preopen opened and nobody took. */
+static void drop_preopened(struct conn *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->npre; i++)
+		export_close(&c->pre[i].be);
+	free(c->pre);
+	c->pre = NULL;
+	c->npre = 0;
+}
+
+/* e as conn_preopen opened it; GO takes it and closes the others. */
+static int take_preopened(struct conn *c, const struct export *e, bool probe)
+{
+	struct preopened *p = find_preopened(c, e);
+
+	if (!p || p->allowed != 1)
+		return conn_fail(c, "export [%s]: not opened before the privilege drop",
+				 e->name);
+	if (p->failed)
+		return conn_fail(c, "%s", p->why);
+	c->be.size = p->be.size;
+	if (probe)
+		return 0;
+	c->be = p->be;
+	p->be.fd = -1;
+	p->be.cow = NULL;
+	drop_preopened(c);
+	return 0;
 }
 
 /*
@@ -102,9 +194,14 @@ int conn_export_allowed(const struct conn *c, const struct export *e,
  */
 int conn_open_export(struct conn *c, const struct export *e, bool probe)
 {
-	const char *addr = c->peer_len ? c->peer_addr : NULL;
+	int r;
 
-	if (export_open(&c->be, e, addr, probe, c->why, sizeof(c->why)) < 0)
+	if (c->pre)
+		r = take_preopened(c, e, probe);
+	else
+		r = export_open(&c->be, e, conn_addr(c), probe, c->why,
+				sizeof(c->why));
+	if (r < 0)
 		return -1;
 	c->exp = e;
 	c->tflags = export_flags(e, c->structured);
@@ -139,6 +236,7 @@ int conn_finish(struct conn *c)
 
 void conn_close(struct conn *c)
 {
+	drop_preopened(c);
 	export_close(&c->be);
 	free(c->buf);
 	c->buf = NULL;

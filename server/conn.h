@@ -11,6 +11,16 @@
 
 #include "backend.h"
 
+/* An export opened before the privilege drop (conn_preopen). */
+struct preopened {
+	const struct export *e;
+	int allowed;		/* export_allowed(), denied says why */
+	char denied[SRV_ERRLEN];
+	struct backend be;
+	bool failed;		/* why says why */
+	char why[SRV_ERRLEN];
+};
+
 /* One client, from accept to close. */
 struct conn {
 	int in;
@@ -30,6 +40,8 @@ struct conn {
 	char exp_name[NBD_MAX_NAME + 1];
 	struct backend be;	/* exp's file */
 	uint16_t tflags;
+	struct preopened *pre;	/* every export, or NULL: opened at GO */
+	size_t npre;
 
 	unsigned char *buf;	/* option data, BLOCK_STATUS extents */
 	size_t bufsize;
@@ -49,6 +61,7 @@ int conn_fail(struct conn *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 int conn_export_allowed(const struct conn *c, const struct export *e,
 			char *why, size_t whylen);
+int conn_preopen(struct conn *c);
 int conn_open_export(struct conn *c, const struct export *e, bool probe);
 void conn_close_export(struct conn *c);
 int conn_finish(struct conn *c);

@@ -346,8 +346,11 @@ out_free:
 }
 
 /*
- * The mtime of the map marks the end of the last connection. 0, or -1
- * with errno when it could not be set (everything is closed anyway).
+ * The mtime of the map marks the end of the last connection. It is set by
+ * writing a byte past the bits, not with futimens: that checks access
+ * again, against the user the child has become since it opened a file
+ * that may be root's (privdrop.c). 0, or -1 with errno when it could not
+ * be set (everything is closed anyway).
  */
 int cow_close(struct cow *w)
 {
@@ -358,7 +361,7 @@ int cow_close(struct cow *w)
 	if (w->map)
 		munmap(w->map, w->maplen);
 	if (w->mapfd >= 0) {
-		r = futimens(w->mapfd, NULL);
+		r = pwrite(w->mapfd, "", 1, (off_t)w->maplen) == 1 ? 0 : -1;
 		e = errno;
 		close(w->mapfd);
 	}

@@ -116,15 +116,35 @@ int conn_serve(struct conn *c)
 	return transmit(c);
 }
 
+/*
+ * Root without a configured user (privdrop_per_child): the exports are
+ * opened, then the process becomes SRV_DEFAULT_USER, before the client's
+ * first byte is read. 0, or -1 with c->why.
+ */
+static int drop_before_client(struct conn *c)
+{
+	const struct config *cfg = c->cfg;
+	char why[SRV_ERRLEN];
+
+	c->outcome = "not served";
+	if (conn_preopen(c) < 0)
+		return -1;
+	if (drop_privileges(privdrop_user(cfg), cfg->group, why,
+			    sizeof(why)) < 0)
+		return conn_fail(c, "%s", why);
+	return 0;
+}
+
 /* Serves one client on in/out and logs how it went. 0 or -1. */
 int serve_client(int in, int out, const struct config *cfg)
 {
 	char line[600];
 	struct conn c;
-	int r;
+	int r = -1;
 
 	conn_init(&c, in, out, cfg);
-	r = conn_serve(&c);
+	if (!privdrop_per_child(cfg) || drop_before_client(&c) == 0)
+		r = conn_serve(&c);
 	if (conn_finish(&c) < 0)
 		r = -1;
 	conn_log_line(&c, line, sizeof(line));
@@ -222,6 +242,13 @@ static void refuse(struct daemon *d, int fd, const sigset_t *orig)
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGCHLD, SIG_DFL);
 	io_wait_mask(orig);
+	/* It reads the client's first option: not as root either. */
+	if (privdrop_per_child(d->cfg) &&
+	    drop_privileges(privdrop_user(d->cfg), d->cfg->group, line,
+			    sizeof(line)) < 0) {
+		srv_log("refusing a client: %s", line);
+		_exit(1);
+	}
 	conn_init(&c, fd, fd, d->cfg);
 	negotiate_refuse(&c, NBD_REP_ERR_POLICY, msg);
 	conn_log_line(&c, line, sizeof(line));

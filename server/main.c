@@ -276,17 +276,34 @@ static void reload(struct daemon *d, struct config **cfg,
 	srv_log("SIGHUP: configuration reloaded");
 }
 
+/*
+ * After binding, before any client: the server becomes its user, unless
+ * each child is to drop instead (privdrop_per_child; not with -d, which
+ * serves clients in this process). Then the user is only looked up.
+ */
+static int drop_master(const struct config *cfg, bool nofork)
+{
+	const char *user = privdrop_user(cfg);
+	char why[SRV_ERRLEN];
+	int r;
+
+	if (privdrop_per_child(cfg) && !nofork)
+		r = privdrop_check(user, cfg->group, why, sizeof(why));
+	else
+		r = drop_privileges(user, cfg->group, why, sizeof(why));
+	if (r < 0)
+		fprintf(stderr, "nbd-server: %s\n", why);
+	return r;
+}
+
 static int run_daemon(struct config *cfg, const struct options *o)
 {
 	struct daemon d = { .cfg = cfg, .nofork = o->nofork };
-	char why[SRV_ERRLEN];
 
 	if (open_listener(&d, o) < 0)
 		return 1;
-	if (drop_privileges(cfg->user, cfg->group, why, sizeof(why)) < 0) {
-		fprintf(stderr, "nbd-server: %s\n", why);
+	if (drop_master(cfg, o->nofork) < 0)
 		return 1;
-	}
 	if (!o->foreground && background() < 0) {
 		fprintf(stderr, "nbd-server: fork: %s\n", strerror(errno));
 		return 1;
@@ -305,7 +322,6 @@ static int run_daemon(struct config *cfg, const struct options *o)
 
 static int run_inetd(struct config *cfg)
 {
-	char why[SRV_ERRLEN];
 	sigset_t stop, orig;
 	struct stat st;
 	int r;
@@ -314,10 +330,8 @@ static int run_inetd(struct config *cfg)
 	if (fstat(2, &st) == 0 && S_ISSOCK(st.st_mode))
 		srv_log_to_syslog();
 
-	if (drop_privileges(cfg->user, cfg->group, why, sizeof(why)) < 0) {
-		fprintf(stderr, "nbd-server: %s\n", why);
+	if (drop_master(cfg, false) < 0)
 		return 1;
-	}
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGINT);

@@ -42,6 +42,7 @@
 #define SRV_MAX_SLOTS		4096		/* children counted per export */
 #define SRV_COW_BLOCK		4096		/* copy-on-write granule */
 #define SRV_COW_TIMEOUT		600		/* default cowtimeout, seconds */
+#define SRV_DEFAULT_USER	"nobody"	/* root without "user": children */
 #define SRV_IBUF_SIZE		(516u << 10)	/* requests read ahead */
 #define SRV_OBUF_SIZE		(260u << 10)	/* replies sent together */
 #define SRV_WRITEBACK_MIN	(128u << 10)	/* WRITEs this large: written back now */
@@ -129,6 +130,10 @@ int listen_open(struct listener *l, const char *addr, const char *port,
 int listen_from_env(struct listener *l, char *why, size_t whylen);
 
 /* privdrop.c */
+const char *privdrop_user(const struct config *cfg);
+bool privdrop_per_child(const struct config *cfg);
+int privdrop_check(const char *user, const char *group, char *why,
+		   size_t whylen);
 int drop_privileges(const char *user, const char *group, char *why,
 		    size_t whylen);
 

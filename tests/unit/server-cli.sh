@@ -120,8 +120,15 @@ grep -q "^nbd-server: bind 127.0.0.1:$PORT: Address already in use$" "$TMP/err" 
 	fail "port in use message: $(cat "$TMP/err")"
 stop_server || fail "SIGTERM: exit status not 0"
 
-# -d (no fork) serving two clients one after another, on ip:port
+# -d (no fork) serving two clients one after another, on ip:port. As
+# root without a user, -d becomes nobody at once (it has no children to
+# drop in): the file must be nobody's to use.
+chmod a+rx "$TMP" && chmod a+rw "$TMP/disk.img" || fail "chmod"
 MODE=-d SEP=: start_server "$TMP/disk.img"
+if [ "$(id -u)" = 0 ]; then
+	grep -q '^Uid:[[:space:]]*65534[[:space:]]' "/proc/$SERVER_PID/status" ||
+		fail "-d as root: still $(grep Uid: "/proc/$SERVER_PID/status")"
+fi
 for n in 1 2; do
 	size=$(timeout 10 nbdinfo --size "$URI") || fail "-d: client $n"
 	[ "$size" = 1048576 ] || fail "-d: size $size"

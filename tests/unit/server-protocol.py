@@ -685,11 +685,56 @@ def sigterm_answers_what_it_read():
           % (sent[0], answered))
 
 
+def default_user():
+    """Root without a user: the child serving a client is nobody, and
+    still serves a root-only file and checks a root-only authfile (opened
+    before the drop); the master stays root."""
+    if os.geteuid() != 0:
+        print("  skipped: not root")
+        return
+    path, data = make_image("private.img")
+    auth = os.path.join(TMP, "private.allow")
+    with open(auth, "w") as f:
+        f.write("127.0.0.1\n")
+    cfg = os.path.join(TMP, "nouser.conf")
+    with open(cfg, "w") as f:
+        f.write("[x]\nexportname = %s\nauthfile = %s\n" % (path, auth))
+    for p in (TMP, path, auth, cfg):
+        os.chmod(p, 0o700 if p == TMP else 0o600)
+    srv = Server("-C", cfg)
+    try:
+        c = Client(srv.port).greet()
+        c.go(b"x")
+        c.req(CMD_WRITE, 1, 4096, 8, payload=b"nobody!!")
+        assert c.reply(1) == (0, b""), "WRITE as nobody failed"
+        c.req(CMD_READ, 2, 0, 8)
+        assert c.reply(2, 8) == (0, data[:8]), "READ as nobody failed"
+        kids = subprocess.run(["pgrep", "-P", str(srv.p.pid)],
+                              capture_output=True, text=True).stdout.split()
+        assert len(kids) == 1, "children %r" % kids
+
+        def ids(pid):
+            with open("/proc/%s/status" % pid) as f:
+                return {l.split()[0]: set(l.split()[1:]) for l in f
+                        if l.startswith(("Uid:", "Gid:", "Groups:"))}
+        assert ids(kids[0]) == {"Uid:": {"65534"}, "Gid:": {"65534"},
+                                "Groups:": set()}, ids(kids[0])
+        assert ids(srv.p.pid)["Uid:"] == {"0"}, ids(srv.p.pid)
+        c.req(CMD_DISC, 3, 0, 0)
+        c.close()
+        srv.stop()
+        with open(path, "rb") as f:
+            assert f.read()[4096:4104] == b"nobody!!", "write not on disk"
+    finally:
+        srv.stop()
+        os.chmod(TMP, 0o700)
+
+
 for fn in (bad_inputs, handshake_deadline_and_idle_clients,
            sigterm_lets_children_finish, sighup_rereads_config,
            maxconnections, authfile_and_per_client_files, inetd_mode,
            listen_fds, privilege_drop, log_lines_whole,
-           sigterm_answers_what_it_read):
+           sigterm_answers_what_it_read, default_user):
     case(fn)
 if failures:
     print("failed: " + " ".join(failures))
