@@ -123,7 +123,8 @@ stop_server || fail "SIGTERM: exit status not 0"
 # -d (no fork) serving two clients one after another, on ip:port. As
 # root without a user, -d becomes nobody at once (it has no children to
 # drop in): the file must be nobody's to use.
-chmod a+rx "$TMP" && chmod a+rw "$TMP/disk.img" || fail "chmod"
+chmod a+rx "$TMP" || fail "chmod $TMP"
+chmod a+rw "$TMP/disk.img" || fail "chmod disk.img"
 MODE=-d SEP=: start_server "$TMP/disk.img"
 if [ "$(id -u)" = 0 ]; then
 	grep -q '^Uid:[[:space:]]*65534[[:space:]]' "/proc/$SERVER_PID/status" ||
