@@ -20,6 +20,9 @@ WARN	:= -Wall -Wextra -Werror
 CFLAGS	?= -O2 -g
 CFLAGS	+= $(WARN) -std=gnu11 -D_GNU_SOURCE -Icommon
 KLCFLAGS := -Os $(WARN) -Icommon
+# client/tls/ is built on BearSSL's primitives (static archive for klcc)
+BEARSSL_INC := -I/usr/include/bearssl
+BEARSSL_A   := $(shell $(CC) -print-file-name=libbearssl.a)
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer
 
 BUILD	:= build
@@ -28,8 +31,8 @@ OUT	?= $(BUILD)/initrd.img
 
 COMMON_SRC := $(wildcard common/*.c)
 SERVER_SRC := $(wildcard server/*.c)
-CLIENT_SRC := $(wildcard client/*.c)
-HEADERS    := $(wildcard common/*.h server/*.h client/*.h)
+CLIENT_SRC := $(wildcard client/*.c client/tls/*.c)
+HEADERS    := $(wildcard common/*.h server/*.h client/*.h client/tls/*.h)
 
 # Everything but main.c is a library the unit tests link against.
 SERVER_LIB := $(filter-out server/main.c,$(SERVER_SRC)) $(COMMON_SRC)
@@ -38,6 +41,8 @@ CLIENT_LIB := $(filter-out client/main.c,$(CLIENT_SRC)) $(COMMON_SRC)
 UNIT_SRC   := $(wildcard tests/unit/test-*.c)
 UNIT_BIN   := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRC))
 UNIT_ASAN  := $(patsubst tests/unit/%.c,$(BUILD)/unit-asan/%,$(UNIT_SRC))
+# the TLS core's tests again as the client is built: static klibc
+UNIT_BIN   += $(BUILD)/unit/test-client-tls13-klibc
 
 .PHONY: all initrd check unit unit-asan qemu-tests demo deps clean shellcheck fuzz fuzz-client
 
@@ -48,23 +53,30 @@ server/nbd-server: $(SERVER_SRC) $(COMMON_SRC) $(HEADERS)
 
 # The client runs in the initrd before any library exists: static klibc.
 client/nbd-client: $(CLIENT_SRC) $(COMMON_SRC) $(HEADERS)
-	$(KLCC) -static $(KLCFLAGS) -o $@ $(CLIENT_SRC) $(COMMON_SRC)
+	$(KLCC) -static $(KLCFLAGS) $(BEARSSL_INC) -o $@ $(CLIENT_SRC) $(COMMON_SRC) $(BEARSSL_A)
 	strip $@
 
 # Unit tests link the component libraries with the host compiler; a test
 # names what it needs in its first line: "// unit: server" or "client".
 $(BUILD)/unit/%: tests/unit/%.c $(SERVER_SRC) $(CLIENT_SRC) $(COMMON_SRC) $(HEADERS) tests/unit/unit.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -Iserver -Iclient -Itests/unit -o $@ $< \
+	$(CC) $(CFLAGS) $(BEARSSL_INC) -Iserver -Iclient -Itests/unit -o $@ $< \
 		$(call unit_libs,$<)
 $(BUILD)/unit-asan/%: tests/unit/%.c $(SERVER_SRC) $(CLIENT_SRC) $(COMMON_SRC) $(HEADERS) tests/unit/unit.h
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SANFLAGS) -Iserver -Iclient -Itests/unit -o $@ $< \
+	$(CC) $(CFLAGS) $(SANFLAGS) $(BEARSSL_INC) -Iserver -Iclient -Itests/unit -o $@ $< \
 		$(call unit_libs,$<)
+
+# Debian's BearSSL objects need client/tls/klibc.c's shims under klibc.
+$(BUILD)/unit/test-client-tls13-klibc: tests/unit/test-client-tls13.c $(HEADERS) tests/unit/*.h
+	@mkdir -p $(@D)
+	$(KLCC) -static $(KLCFLAGS) $(BEARSSL_INC) -Iclient -Itests/unit -o $@ $< \
+		$(wildcard client/tls/*.c) $(BEARSSL_A)
 
 unit_libs = $(if $(shell grep -l '^// unit:.*server' $(1)),$(filter-out $(COMMON_SRC),$(SERVER_LIB))) \
 	    $(if $(shell grep -l '^// unit:.*client' $(1)),$(filter-out $(COMMON_SRC),$(CLIENT_LIB))) \
-	    $(COMMON_SRC)
+	    $(COMMON_SRC) \
+	    $(if $(shell grep -l '^// unit:.*client' $(1)),-lbearssl)
 
 unit: $(UNIT_BIN) all
 	@tests/run unit $(UNIT_BIN)
@@ -93,13 +105,27 @@ fuzz: $(BUILD)/fuzz/fuzz-server
 $(BUILD)/fuzz/fuzz-client: tests/fuzz/fuzz-client.c $(CLIENT_SRC) $(COMMON_SRC) $(HEADERS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Icommon -Iclient \
-		-o $@ $< $(CLIENT_LIB)
+		$(BEARSSL_INC) -o $@ $< $(CLIENT_LIB) -lbearssl
 
 fuzz-client: $(BUILD)/fuzz/fuzz-client
 	@mkdir -p $(BUILD)/fuzz/corpus-client
 	$(BUILD)/fuzz/fuzz-client -max_total_time=$(FUZZ_SECONDS) -timeout=20 \
 		-max_len=65536 -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/ \
 		$(BUILD)/fuzz/corpus-client tests/fuzz/corpus-client
+
+# libFuzzer over what a TLS 1.3 server sends client/tls (the harness
+# seals its input with the client's keys to reach past the encryption).
+.PHONY: fuzz-client-tls
+$(BUILD)/fuzz/fuzz-client-tls: tests/fuzz/fuzz-client-tls.c $(CLIENT_SRC) $(COMMON_SRC) $(HEADERS) tests/unit/tls13-test-server.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Icommon -Iclient \
+		-Itests/unit $(BEARSSL_INC) -o $@ $< $(wildcard client/tls/*.c) -lbearssl
+
+fuzz-client-tls: $(BUILD)/fuzz/fuzz-client-tls
+	@mkdir -p $(BUILD)/fuzz/corpus-client-tls
+	$(BUILD)/fuzz/fuzz-client-tls -max_total_time=$(FUZZ_SECONDS) -timeout=20 \
+		-max_len=70000 -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/ \
+		$(BUILD)/fuzz/corpus-client-tls tests/fuzz/corpus-client-tls
 
 # MODULES=default|host|none or a list (default,-xfs,mlx5_core),
 # EXTRA=DIR (files over the initrd's root), HOOKS=DIR (STAGE/NAME

@@ -65,62 +65,64 @@ static void on_stop(int sig)
  * -persist in ioctl mode, as far as the kernel allows: without netlink
  * there is no dead-connection timeout, so I/O fails while the server is
  * away; once it is back, the device gets a new socket and NBD_DO_IT runs
- * again. Returns the new socket, or -1 when asked to stop.
+ * again.
  */
-static int ioctl_reconnect(const struct client_opts *o,
-			   const struct export_info *e)
-{
-	int host = 0, delay = 250, attempt, fd;
+struct ioctl_device {
+	int dev;		/* open o->device, -1 once lost */
+	const struct client_opts *o;
+	const struct export_info *e;
+};
 
-	client_log(o->device, "connection lost; reconnecting (ioctl mode: I/O fails until then)");
-	for (attempt = 0; !stop_requested; attempt++) {
-		fd = reopen_export(o, e, &host, attempt > 3 && attempt % 20);
-		if (fd >= 0)
-			return fd;
-		backoff_sleep(&delay);
+static int hand_over(void *ctx, int fd)
+{
+	struct ioctl_device *d = ctx;
+
+	/*
+	 * The kernel frees the old configuration (and forgets the NBD_DO_IT
+	 * task, else EBUSY) only once no one has the device open.
+	 */
+	close(d->dev);
+	d->dev = open(d->o->device, O_RDWR);
+	if (d->dev < 0)
+		return client_error("reopening %s: %s", d->o->device,
+				    strerror(errno));
+	if (configure(d->dev, d->o, d->e, fd) < 0) {
+		close(d->dev);
+		d->dev = -1;
+		return -1;
 	}
-	return -1;
+	return 0;
+}
+
+/* -d (SIGTERM), or a device we could not take back */
+static int stopped(void *ctx)
+{
+	const struct ioctl_device *d = ctx;
+
+	return stop_requested || d->dev < 0;
 }
 
 /* Runs the device until it is disconnected; never returns. */
 static void serve_device(int dev, const struct client_opts *o,
 			 const struct export_info *e, char **argv)
 {
-	int fd;
+	struct ioctl_device d = { .dev = dev, .o = o, .e = e };
+	struct reconnect r = {
+		.o = o, .e = e, .hand_over = hand_over, .stopped = stopped,
+		.ctx = &d, .note = " (ioctl mode: I/O fails until then)",
+	};
 
 	daemon_setup(argv, o->nofork);
 	/* any signal ends NBD_DO_IT: SIGTERM is how -d tells us to stop */
 	signal(SIGTERM, on_stop);
 	for (;;) {
-		if (nbd_ioctl(dev, NBD_DO_IT, 0) < 0 && errno != EPIPE &&
+		if (nbd_ioctl(d.dev, NBD_DO_IT, 0) < 0 && errno != EPIPE &&
 		    errno != EBADR && errno != EINTR)
 			client_log(o->device, "NBD_DO_IT: %s", strerror(errno));
-		nbd_ioctl(dev, NBD_CLEAR_QUE, 0);
-		nbd_ioctl(dev, NBD_CLEAR_SOCK, 0);
-		if (!o->persist || stop_requested)
+		nbd_ioctl(d.dev, NBD_CLEAR_QUE, 0);
+		nbd_ioctl(d.dev, NBD_CLEAR_SOCK, 0);
+		if (!o->persist || stop_requested || reconnect(&r) < 0)
 			break;
-		fd = ioctl_reconnect(o, e);
-		if (fd < 0)
-			break;
-		/*
-		 * The kernel frees the old configuration (and forgets the
-		 * NBD_DO_IT task, else EBUSY) only once no one has the
-		 * device open.
-		 */
-		close(dev);
-		dev = open(o->device, O_RDWR);
-		if (dev < 0) {
-			client_log(o->device, "reopen: %s", strerror(errno));
-			close(fd);
-			break;
-		}
-		if (configure(dev, o, e, fd) < 0) {
-			client_log(o->device, "%s", client_last_error());
-			close(fd);
-			break;
-		}
-		close(fd);
-		client_log(o->device, "reconnected");
 	}
 	_exit(0);
 }

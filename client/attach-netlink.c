@@ -88,6 +88,33 @@ int netlink_connect(const struct client_opts *o, const struct export_info *e,
 			    strerror(errno));
 }
 
+/*
+ * A new socket for a device whose connection died (-persist), family as
+ * persist_prepare() resolved it. 0, or -1 after client_error().
+ */
+int netlink_reconfigure(uint16_t family, const struct client_opts *o, int fd)
+{
+	struct genl_sock gs;
+	struct genl_msg m;
+	int r;
+
+	if (genl_open(&gs) < 0)
+		return client_error("netlink socket: %s", strerror(errno));
+	genl_msg_init(&m, family, NBD_CMD_RECONFIGURE, NBD_GENL_VERSION);
+	genl_put_u32(&m, NBD_ATTR_INDEX, (uint32_t)o->index);
+	/* the kernel checks it against the one given at CONNECT */
+	if (o->identifier)
+		genl_put(&m, NBD_ATTR_BACKEND_IDENTIFIER, o->identifier,
+			 strlen(o->identifier) + 1);
+	put_sockets(&m, &fd, 1);
+	r = genl_transact(&gs, &m);
+	genl_close(&gs);
+	if (r < 0)
+		return client_error("netlink: reconfiguring %s: %s", o->device,
+				    strerror(errno));
+	return 0;
+}
+
 /* Returns 0, 1 when the family is missing, or -1. */
 int netlink_disconnect(int index)
 {

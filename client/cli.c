@@ -12,7 +12,7 @@
 #include "cli.h"
 
 const char cli_usage[] =
-"Usage: nbd-client HOST[,HOST...] [PORT] /dev/nbdX [options]\n"
+"usage: nbd-client HOST[,HOST...] [PORT] /dev/nbdX [options]\n"
 "       nbd-client -u SOCKET /dev/nbdX [options]\n"
 "       nbd-client -d /dev/nbdX | -c /dev/nbdX | -l HOST [PORT] | -h\n"
 "Options:\n"

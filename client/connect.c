@@ -26,7 +26,8 @@ static int parse_address(const char *host, uint16_t port,
 	memset(sa, 0, sizeof(*sa));
 	if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
 		if (n - 2 >= sizeof(buf))
-			return client_error("IPv6 address too long: %s", host);
+			return client_error("IPv6 address too long: %s (%zu > %zu)",
+					    host, n - 2, sizeof(buf) - 1);
 		memcpy(buf, host + 1, n - 2);
 		buf[n - 2] = '\0';
 		host = buf;
@@ -41,56 +42,64 @@ static int parse_address(const char *host, uint16_t port,
 	return 0;
 }
 
-static int wait_connected(int fd, long long deadline)
+static int wait_connected(int fd, const struct deadline *d)
 {
-	struct pollfd p = { .fd = fd, .events = POLLOUT };
-	int err = 0, r;
+	int err = 0;
 	socklen_t len = sizeof(err);
 
-	do
-		r = poll(&p, 1, (int)(deadline - now_ms()));
-	while (r < 0 && errno == EINTR);
-	if (r == 0)
-		return errno = ETIMEDOUT, -1;
-	if (r < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+	if (deadline_poll(fd, POLLOUT, d) < 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
 		return -1;
 	if (err)
 		return errno = err, -1;
 	return 0;
 }
 
+/* A connect() bounded by d: non-blocking for it, blocking again after. */
+static int connect_by(int fd, const union sockaddr_any *sa, socklen_t salen,
+		      const char *peer, const struct deadline *d)
+{
+	int flags = fcntl(fd, F_GETFL);
+
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+		return client_error("connect to %s: making the socket non-blocking: %s",
+				    peer, strerror(errno));
+	if (connect(fd, &sa->sa, salen) < 0 &&
+	    (errno != EINPROGRESS || wait_connected(fd, d) < 0))
+		return client_error("connect to %s: %s", peer, strerror(errno));
+	if (fcntl(fd, F_SETFL, flags) < 0)
+		return client_error("connect to %s: making the socket blocking again: %s",
+				    peer, strerror(errno));
+	return 0;
+}
+
 /*
  * Returns a connected blocking socket, or -1. "peer" receives "host:port"
- * for messages.
+ * for messages. The connect timeout starts once the name is resolved: the
+ * resolver bounds its own waits.
  */
 int connect_server(const char *host, uint16_t port, char *peer,
 		   size_t peerlen)
 {
 	union sockaddr_any sa;
 	socklen_t salen = 0;
-	int fd, one = 1, flags;
-	long long deadline = now_ms() + client_timeout * 1000;
+	struct deadline d;
+	int fd, one = 1;
 
 	snprintf(peer, peerlen, "%s:%u", host, (unsigned)port);
 	if (parse_address(host, port, &sa, &salen) < 0)
 		return -1;
+	deadline_start(&d, client_timeout * 1000LL);
 	fd = socket(sa.sa.sa_family, SOCK_STREAM, IPPROTO_TCP);
 	if (fd < 0)
 		return client_error("socket: %s", strerror(errno));
-	flags = fcntl(fd, F_GETFL);
-	fcntl(fd, F_SETFL, flags | O_NONBLOCK);
-	if (connect(fd, &sa.sa, salen) < 0 &&
-	    (errno != EINPROGRESS || wait_connected(fd, deadline) < 0))
-		goto out_close;
-	fcntl(fd, F_SETFL, flags);
+	if (connect_by(fd, &sa, salen, peer, &d) < 0) {
+		close(fd);
+		return -1;
+	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 	return fd;
-
-out_close:
-	client_error("connect to %s: %s", peer, strerror(errno));
-	close(fd);
-	return -1;
 }
 
 /* -u: the server's Unix socket; no timeout is needed to connect it. */

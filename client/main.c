@@ -23,13 +23,13 @@ static int open_connections(struct client_opts *o, struct export_info *e,
 			    int *fds)
 {
 	struct export_info again;
-	int i, n, hosts = count_hosts(o->hosts);
+	int i, n, hosts = server_list_count(o->hosts);
 
 	fds[0] = -1;
 	for (i = 0; fds[0] < 0; i++) {
 		if (i == hosts)
 			return -1;	/* keeps the last server's error */
-		fds[0] = open_one(i, o, e);
+		fds[0] = server_list_open(o, i, e);
 	}
 	if (o->conns > 1 && !(e->flags & NBD_FLAG_CAN_MULTI_CONN)) {
 		fprintf(stderr, "nbd-client: warning: server %d of %s does not allow several connections; using one\n",
@@ -37,7 +37,7 @@ static int open_connections(struct client_opts *o, struct export_info *e,
 		o->conns = 1;
 	}
 	for (n = 1; n < o->conns; n++) {
-		fds[n] = open_one(i - 1, o, &again);
+		fds[n] = server_list_open(o, i - 1, &again);
 		if (fds[n] < 0 || again.size != e->size) {
 			if (fds[n] >= 0)
 				client_error("server %d of %s changed the export size between connections",
@@ -161,8 +161,8 @@ static int list(const struct client_opts *o)
 	char peer[300];
 	int i, fd, n = -1;
 
-	for (i = 0; n < 0 && i < count_hosts(o->hosts); i++) {
-		fd = connect_nth(o, i, peer, sizeof(peer));
+	for (i = 0; n < 0 && i < server_list_count(o->hosts); i++) {
+		fd = server_list_connect(o, i, peer, sizeof(peer));
 		if (fd < 0)
 			continue;
 		n = list_exports(fd, peer, print_export);

@@ -67,11 +67,23 @@ void client_log_to_kmsg(void);
 /* daemon.c */
 void daemon_setup(char **argv, int foreground);
 
-/* io.c: whole-buffer transfers bounded by an absolute deadline */
+/* deadline.c: bounded waits, one clock reading per decision */
+struct deadline {
+	long long end_ms;	/* on uptime_ms()'s clock */
+};
+long long uptime_ms(void);
+void deadline_start(struct deadline *d, long long ms);
+int deadline_left_ms(const struct deadline *d);
+int deadline_poll(int fd, short events, const struct deadline *d);
+
+/*
+ * io.c: exactly len bytes or -1 (errno 0 when the peer closed first),
+ * before the deadline
+ */
 extern int client_timeout;	/* s, connect and handshake; tests lower it */
-long long now_ms(void);
-int read_full(int fd, void *buf, size_t len, long long deadline);
-int write_full(int fd, const void *buf, size_t len, long long deadline);
+int read_exact(int fd, void *buf, size_t len, const struct deadline *d);
+int write_exact(int fd, const void *buf, size_t len,
+		const struct deadline *d);
 
 /* addr.c: IPv4 and IPv6 literals (klibc's inet_pton has no IPv6) */
 int addr_parse(const char *s, union sockaddr_any *sa);
@@ -79,6 +91,8 @@ socklen_t addr_set_port(union sockaddr_any *sa, uint16_t port);
 
 /* resolve.c: names without a C library resolver */
 extern int client_dns_wait_ms;
+extern const char *client_hosts_file, *client_resolv_file;
+extern uint16_t client_dns_port;
 int resolve_host(const char *name, union sockaddr_any *sa);
 int resolve_host_with(const char *name, const char *hosts_path,
 		      const char *resolv_path, uint16_t dns_port,
@@ -92,26 +106,41 @@ int connect_server(const char *host, uint16_t port, char *peer,
 		   size_t peerlen);
 int connect_unix(const char *path);
 
-/* servers.c: the "h1,h2" failover list */
-int nth_server(const char *hosts, int idx, uint16_t defport, char *buf,
-	       size_t len, uint16_t *port);
-int count_hosts(const char *hosts);
-int connect_nth(const struct client_opts *o, int idx, char *peer,
-		size_t peerlen);
-int open_one(int idx, const struct client_opts *o, struct export_info *e);
-int reopen_export(const struct client_opts *o, const struct export_info *e,
-		  int *host, int quiet);
-void backoff_sleep(int *delay_ms);
+/* server-list.c: the "h1,h2@port" failover list */
+int server_list_count(const char *hosts);
+int server_list_entry(const char *hosts, int idx, uint16_t defport,
+		      char *buf, size_t len, uint16_t *port);
+int server_list_connect(const struct client_opts *o, int idx, char *peer,
+			size_t peerlen);
+int server_list_open(const struct client_opts *o, int idx,
+		     struct export_info *e);
+
+/* reconnect.c: a new session for a device whose connection died */
+struct reconnect {
+	const struct client_opts *o;
+	const struct export_info *e;	/* what the first attach negotiated */
+	int host;			/* index of the server used last */
+	const char *note;		/* added to "connection lost" */
+	/* gives the kernel the socket: 0, or -1 after client_error() */
+	int (*hand_over)(void *ctx, int fd);
+	/* nonzero once the device is no longer ours to reconnect */
+	int (*stopped)(void *ctx);
+	void *ctx;
+};
+/* 0 once the kernel has a new socket, -1 when stopped. */
+int reconnect(struct reconnect *r);
 
 /* negotiate.c: newstyle handshake up to transmission */
-int negotiate(int fd, const char *peer, const char *name, int no_optgo,
-	      struct export_info *info);
+int negotiate_export(int fd, const char *peer, const char *name,
+		     int no_optgo, struct export_info *info);
 int list_exports(int fd, const char *peer,
 		 void (*fn)(const char *name, const char *desc));
 
 /* attach-netlink.c: 1 when the "nbd" genl family is missing */
 int netlink_connect(const struct client_opts *o, const struct export_info *e,
 		    const int *fds, int nfds);
+int netlink_reconfigure(uint16_t family, const struct client_opts *o,
+			int fd);
 int netlink_disconnect(int index);
 
 /* attach-ioctl.c */

@@ -18,7 +18,7 @@ struct session {
 	const char *peer;
 	const char *name;
 	uint16_t hflags;
-	long long deadline;
+	struct deadline deadline;
 };
 
 static unsigned char reply_buf[CLIENT_MAX_OPT_REPLY];
@@ -50,8 +50,8 @@ static int send_option(const struct session *s, uint32_t option,
 	struct nbd_opt_hdr opt = { .option = option, .length = len };
 
 	nbd_opt_hdr_encode(hdr, &opt);
-	if (write_full(s->fd, hdr, sizeof(hdr), s->deadline) < 0 ||
-	    write_full(s->fd, data, len, s->deadline) < 0)
+	if (write_exact(s->fd, hdr, sizeof(hdr), &s->deadline) < 0 ||
+	    write_exact(s->fd, data, len, &s->deadline) < 0)
 		return io_error(s, "while sending an option");
 	return 0;
 }
@@ -61,12 +61,16 @@ static int read_greeting(struct session *s)
 	unsigned char buf[NBD_GREETING_SIZE];
 	int r;
 
-	if (read_full(s->fd, buf, sizeof(buf), s->deadline) < 0)
+	if (read_exact(s->fd, buf, sizeof(buf), &s->deadline) < 0)
 		return io_error(s, "before its greeting");
 	r = nbd_greeting_decode(buf, &s->hflags);
+	if (r < 0 && get_be64(buf) != NBD_MAGIC)
+		return client_error("server %s is not an NBD server (bad magic 0x%016llx)",
+				    s->peer, (unsigned long long)get_be64(buf));
 	if (r < 0)
-		return client_error("server %s is not an NBD server (bad magic)",
-				    s->peer);
+		return client_error("server %s is not a newstyle NBD server (bad magic 0x%016llx after NBDMAGIC)",
+				    s->peer,
+				    (unsigned long long)get_be64(buf + 8));
 	if (r == 1)
 		return client_error("server %s speaks the oldstyle protocol, which is not supported",
 				    s->peer);
@@ -79,7 +83,7 @@ static int send_client_flags(const struct session *s)
 
 	put_be32(buf, s->hflags & (NBD_FLAG_C_FIXED_NEWSTYLE |
 				   NBD_FLAG_C_NO_ZEROES));
-	if (write_full(s->fd, buf, sizeof(buf), s->deadline) < 0)
+	if (write_exact(s->fd, buf, sizeof(buf), &s->deadline) < 0)
 		return io_error(s, "after its greeting");
 	return 0;
 }
@@ -138,11 +142,11 @@ static int read_option_reply(const struct session *s, uint32_t option,
 {
 	unsigned char hdr[NBD_OPT_REPLY_HDR_SIZE];
 
-	if (read_full(s->fd, hdr, sizeof(hdr), s->deadline) < 0)
+	if (read_exact(s->fd, hdr, sizeof(hdr), &s->deadline) < 0)
 		return io_error(s, "during option negotiation");
 	if (nbd_opt_reply_hdr_decode(hdr, rep) < 0)
-		return client_error("server %s sent an option reply with a bad magic",
-				    s->peer);
+		return client_error("server %s sent an option reply with a bad magic 0x%016llx",
+				    s->peer, (unsigned long long)get_be64(hdr));
 	if (rep->option != option)
 		return client_error("server %s replied to option %s while %s was asked",
 				    s->peer, nbd_opt_name(rep->option),
@@ -150,7 +154,7 @@ static int read_option_reply(const struct session *s, uint32_t option,
 	if (rep->length > CLIENT_MAX_OPT_REPLY)
 		return client_error("server %s sent an oversized %s reply (%u bytes)",
 				    s->peer, nbd_opt_name(option), rep->length);
-	if (read_full(s->fd, reply_buf, rep->length, s->deadline) < 0)
+	if (read_exact(s->fd, reply_buf, rep->length, &s->deadline) < 0)
 		return io_error(s, "during option negotiation");
 	return 0;
 }
@@ -203,7 +207,7 @@ static int opt_export_name(const struct session *s, struct export_info *info)
 			(uint32_t)strlen(s->name)) < 0)
 		return -1;
 	/* EXPORT_NAME cannot carry an error: a server without it just closes */
-	if (read_full(s->fd, buf, len, s->deadline) < 0) {
+	if (read_exact(s->fd, buf, len, &s->deadline) < 0) {
 		if (errno == 0)
 			return client_error("server %s has no export \"%s\" (it closed the connection)",
 					    s->peer, s->name);
@@ -214,15 +218,15 @@ static int opt_export_name(const struct session *s, struct export_info *info)
 	return 0;
 }
 
-int negotiate(int fd, const char *peer, const char *name, int no_optgo,
-	      struct export_info *info)
+int negotiate_export(int fd, const char *peer, const char *name,
+		     int no_optgo, struct export_info *info)
 {
 	struct session s = {
 		.fd = fd, .peer = peer, .name = name,
-		.deadline = now_ms() + client_timeout * 1000,
 	};
 	int r = 1;
 
+	deadline_start(&s.deadline, client_timeout * 1000LL);
 	memset(info, 0, sizeof(*info));
 	if (strlen(name) > NBD_MAX_NAME)
 		return client_error("export name too long (%zu > %d)",
@@ -271,12 +275,12 @@ int list_exports(int fd, const char *peer,
 {
 	struct session s = {
 		.fd = fd, .peer = peer, .name = "",
-		.deadline = now_ms() + client_timeout * 1000,
 	};
 	struct nbd_opt_reply_hdr rep;
 	char name[NBD_MAX_NAME + 1], desc[256];
 	int count = 0;
 
+	deadline_start(&s.deadline, client_timeout * 1000LL);
 	if (read_greeting(&s) < 0 || send_client_flags(&s) < 0)
 		return -1;
 	if (!(s.hflags & NBD_FLAG_FIXED_NEWSTYLE))

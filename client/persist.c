@@ -3,9 +3,10 @@
  * -persist: a small daemon that keeps a netlink-attached device alive
  * across server restarts. The kernel multicasts NBD_CMD_LINK_DEAD when a
  * socket dies; while the dead-connection timeout runs, I/O waits, and we
- * hand it a freshly negotiated socket with NBD_CMD_RECONFIGURE. Requests
- * that were in flight on the dead socket are requeued by the kernel when
- * their request timeout fires, so persist always sets one.
+ * hand it a freshly negotiated socket (reconnect.c) with
+ * NBD_CMD_RECONFIGURE. Requests that were in flight on the dead socket are
+ * requeued by the kernel when their request timeout fires, so persist
+ * always sets one.
  *
  * The daemon serves the root filesystem and maybe swap: it locks its
  * memory, asks the OOM killer to spare it, marks itself '@' so systemd
@@ -21,14 +22,12 @@
 #include "genl.h"
 #include "nbd-client.h"
 
-#define BACKOFF_MIN_MS	250
 #define CHECK_EVERY_MS	2000
 
 struct daemon {
 	struct persist *p;
 	const struct client_opts *o;
-	const struct export_info *e;
-	int host;		/* index of the server we use in the list */
+	struct reconnect r;
 	int dead;		/* LINK_DEAD events not yet answered */
 	int marker;		/* open /sys/block/nbdN/pid */
 };
@@ -94,64 +93,26 @@ static int device_is_ours(const struct daemon *d)
 	return pread(d->marker, buf, sizeof(buf), 0) > 0;
 }
 
-static int reconfigure(const struct daemon *d, int fd)
+static int hand_over(void *ctx, int fd)
 {
-	struct genl_sock gs;
-	struct genl_msg m;
-	size_t socks, item;
-	int r;
+	struct daemon *d = ctx;
 
-	if (genl_open(&gs) < 0)
-		return -1;
-	genl_msg_init(&m, d->p->family, NBD_CMD_RECONFIGURE, NBD_GENL_VERSION);
-	genl_put_u32(&m, NBD_ATTR_INDEX, (uint32_t)d->o->index);
-	/* the kernel checks it against the one given at CONNECT */
-	if (d->o->identifier)
-		genl_put(&m, NBD_ATTR_BACKEND_IDENTIFIER, d->o->identifier,
-			 strlen(d->o->identifier) + 1);
-	socks = genl_nest_start(&m, NBD_ATTR_SOCKETS);
-	item = genl_nest_start(&m, NBD_SOCK_ITEM);
-	genl_put_u32(&m, NBD_SOCK_FD, (uint32_t)fd);
-	genl_nest_end(&m, item);
-	genl_nest_end(&m, socks);
-	r = genl_transact(&gs, &m);
-	genl_close(&gs);
-	return r;
+	return netlink_reconfigure(d->p->family, d->o, fd);
 }
 
-/* Until a server takes us back, or the device is no longer ours. */
-static void reconnect(struct daemon *d)
+static int stopped(void *ctx)
 {
-	const struct client_opts *o = d->o;
-	int delay = BACKOFF_MIN_MS, attempt, fd;
-
-	client_log(o->device, "connection lost; reconnecting");
-	for (attempt = 0;; attempt++) {
-		/* name every failure at first, then every 20th attempt */
-		fd = reopen_export(o, d->e, &d->host, attempt > 3 && attempt % 20);
-		if (fd >= 0 && reconfigure(d, fd) == 0) {
-			close(fd);
-			client_log(o->device, "reconnected to server %d of %s",
-				   d->host + 1, o->hosts);
-			return;
-		}
-		if (fd >= 0) {
-			client_log(o->device, "reconnect: handing the socket to the kernel: %s",
-				   strerror(errno));
-			close(fd);
-		}
-		if (!device_is_ours(d)) {
-			client_log(o->device, "device was disconnected; stopping");
-			_exit(0);
-		}
-		backoff_sleep(&delay);
-	}
+	return !device_is_ours(ctx);
 }
 
 void persist_run(struct persist *p, const struct client_opts *o,
 		 const struct export_info *e, char **argv)
 {
-	struct daemon d = { .p = p, .o = o, .e = e };
+	struct daemon d = {
+		.p = p, .o = o,
+		.r = { .o = o, .e = e, .hand_over = hand_over,
+		       .stopped = stopped, .ctx = &d },
+	};
 
 	d.marker = open_device_marker(o);
 	if (d.marker < 0) {
@@ -166,11 +127,9 @@ void persist_run(struct persist *p, const struct client_opts *o,
 			client_log(o->device, "netlink: %s", strerror(errno));
 			sleep(1);
 		}
-		while (d.dead > 0) {
+		while (d.dead > 0 && reconnect(&d.r) == 0)
 			d.dead--;
-			reconnect(&d);
-		}
-		if (!device_is_ours(&d)) {
+		if (d.dead > 0 || !device_is_ours(&d)) {
 			client_log(o->device, "device was disconnected; stopping");
 			_exit(0);
 		}

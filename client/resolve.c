@@ -29,6 +29,10 @@
 #define DNS_HDR		12
 
 int client_dns_wait_ms = 2000;	/* per question and server */
+/* Where resolve_host() looks names up; tests point these at their own. */
+const char *client_hosts_file = "/etc/hosts";
+const char *client_resolv_file = "/etc/resolv.conf";
+uint16_t client_dns_port = DNS_PORT;
 
 struct dns_config {
 	union sockaddr_any servers[DNS_MAX_SERVERS];
@@ -204,29 +208,35 @@ static socklen_t sa_len(const union sockaddr_any *sa)
 	return sa->sa.sa_family == AF_INET ? sizeof(sa->in) : sizeof(sa->in6);
 }
 
-/* One question to one server: as parse_reply, or -1 on timeout. */
+/*
+ * One question to one server: as parse_reply, or -1 with errno (ETIMEDOUT
+ * when no usable answer came in time).
+ */
 static int ask(const union sockaddr_any *server, const char *name,
 	       uint16_t type, union sockaddr_any *sa)
 {
 	unsigned char q[512], r[1500];
-	struct pollfd p;
-	uint16_t id = (uint16_t)(now_ms() ^ getpid() ^ type);
-	long long deadline = now_ms() + client_dns_wait_ms;
+	uint16_t id = (uint16_t)(uptime_ms() ^ getpid() ^ type);
 	int qlen = build_query(q, sizeof(q), id, name, type), fd, res = -1;
+	int err;
+	struct deadline d;
 	ssize_t n;
 
 	if (qlen < 0)
-		return -1;
+		return errno = EINVAL, -1;
 	fd = socket(server->sa.sa_family, SOCK_DGRAM, 0);
 	if (fd < 0)
 		return -1;
-	if (connect(fd, &server->sa, sa_len(server)) < 0 ||
-	    send(fd, q, (size_t)qlen, 0) != qlen)
+	if (connect(fd, &server->sa, sa_len(server)) < 0)
 		goto out;
-	p.fd = fd;
-	p.events = POLLIN;
-	while (now_ms() < deadline &&
-	       poll(&p, 1, (int)(deadline - now_ms())) > 0) {
+	n = send(fd, q, (size_t)qlen, 0);
+	if (n != qlen) {
+		if (n >= 0)
+			errno = EMSGSIZE;
+		goto out;
+	}
+	deadline_start(&d, client_dns_wait_ms);
+	while (deadline_poll(fd, POLLIN, &d) == 0) {
 		n = recv(fd, r, sizeof(r), 0);
 		if (n < 0)
 			break;
@@ -235,16 +245,21 @@ static int ask(const union sockaddr_any *server, const char *name,
 			break;	/* else a stray or broken datagram: wait on */
 	}
 out:
+	err = errno;
 	close(fd);
+	errno = err;
 	return res;
 }
 
-/* A, then AAAA, from every server in turn. 0, 1 if unknown, -1. */
+/*
+ * A, then AAAA, from every server in turn. 0, 1 if unknown, or -1 with
+ * the errno of the last question that got no answer.
+ */
 static int query(const struct dns_config *c, const char *name,
 		 union sockaddr_any *sa)
 {
 	static const uint16_t types[] = { DNS_TYPE_A, DNS_TYPE_AAAA };
-	int t, s, try, r, answered = 0;
+	int t, s, try, r, answered = 0, err = ETIMEDOUT;
 
 	for (t = 0; t < 2; t++) {
 		for (try = 0; try < DNS_TRIES; try++) {
@@ -256,12 +271,15 @@ static int query(const struct dns_config *c, const char *name,
 					answered = 1;
 					break;
 				}
+				err = errno;
 			}
 			if (answered)
 				break;
 		}
 	}
-	return answered ? 1 : -1;
+	if (answered)
+		return 1;
+	return errno = err, -1;
 }
 
 /* RFC 1123 host names: labels of 1 to 63 letters, digits and '-'. */
@@ -313,8 +331,8 @@ int resolve_host_with(const char *name, const char *hosts_path,
 		return 0;
 	if (r == 1)
 		return client_error("host \"%s\" not found", name);
-	return client_error("cannot resolve \"%s\": no answer from the name servers in %s",
-			    name, resolv_path);
+	return client_error("cannot resolve \"%s\": no answer from the name servers in %s: %s",
+			    name, resolv_path, strerror(errno));
 }
 
 /*
@@ -372,6 +390,6 @@ int resolve_host_cached(const char *name, const char *hosts_path,
 
 int resolve_host(const char *name, union sockaddr_any *sa)
 {
-	return resolve_host_cached(name, "/etc/hosts", "/etc/resolv.conf",
-				   DNS_PORT, sa);
+	return resolve_host_cached(name, client_hosts_file, client_resolv_file,
+				   client_dns_port, sa);
 }

@@ -36,11 +36,21 @@ static const char *const always_on[] = { "flush", "fua", "sync", NULL };
 
 /* Keys of nbd-server(5) we know but do not implement: a warning. */
 static const char *const unsupported[] = {
-	"logfile", "modernport", "oldstyle", "cacertfile", "certfile",
-	"keyfile", "force_tls", "tlsonly", "tlsprio", "duallisten",
-	"virtstyle", "prerun", "postrun", "timeout", "multifile", "splice",
+	"logfile", "modernport", "oldstyle", "duallisten", "virtstyle",
+	"prerun", "postrun", "timeout", "multifile", "splice",
 	"sdp", "waitfile", "transactionlog", "sparse_cow", "port",
 	"listenaddr", "max_threads", NULL,
+};
+
+/*
+ * Keys that ask for TLS. Until this build speaks TLS they stop the
+ * server: warning and serving plaintext would hand the data and the
+ * export names to anyone on the path of a network the administrator
+ * meant to protect.
+ */
+static const char *const tls_keys[] = {
+	"force_tls", "tlsonly", "certfile", "keyfile", "cacertfile",
+	"tlsprio", "tlspsk", NULL,
 };
 
 struct config *config_new(void)
@@ -193,6 +203,18 @@ static int parse_seconds(struct parse *ps, const char *key, const char *val,
 	return 0;
 }
 
+/* keepaliveidle, keepaliveinterval, keepalivecount: from 1 to max (tcp(7)). */
+static int parse_range(struct parse *ps, const char *key, const char *val,
+		       unsigned max, unsigned *out)
+{
+	if (parse_unsigned(ps, key, val, out) < 0)
+		return -1;
+	if (*out < 1 || *out > max)
+		return perr(ps, "%s: %u is not between 1 and %u", key, *out,
+			    max);
+	return 0;
+}
+
 /* cowtimeout: from a second to 30 days. */
 static int parse_cowtimeout(struct parse *ps, const char *key,
 			    const char *val, unsigned *out)
@@ -217,6 +239,20 @@ static int warn_key(struct parse *ps, const char *key, const char *what)
 	config_warn(ps->cfg, "%s:%u: %s '%s' ignored", ps->file, ps->line,
 		    what, key);
 	return 0;
+}
+
+/* "force_tls = false" and "tlsonly = false" ask for nothing: accepted. */
+static int tls_key(struct parse *ps, const char *key, const char *val)
+{
+	bool on = true;
+
+	if ((!strcmp(key, "force_tls") || !strcmp(key, "tlsonly")) &&
+	    parse_bool(ps, key, val, &on) < 0)
+		return -1;
+	if (!on)
+		return 0;
+	return perr(ps, "TLS (%s) is not supported by this build: refusing to serve plaintext",
+		    key);
 }
 
 static int load_file(struct parse *ps, const char *path);
@@ -276,8 +312,16 @@ static int generic_key(struct parse *ps, const char *key, const char *val)
 		return parse_unsigned(ps, key, val, &cfg->maxconn);
 	if (!strcmp(key, "handshaketimeout"))
 		return parse_seconds(ps, key, val, &cfg->handshake_secs);
+	if (!strcmp(key, "keepaliveidle"))
+		return parse_range(ps, key, val, 32767, &cfg->keepidle);
+	if (!strcmp(key, "keepaliveinterval"))
+		return parse_range(ps, key, val, 32767, &cfg->keepintvl);
+	if (!strcmp(key, "keepalivecount"))
+		return parse_range(ps, key, val, 127, &cfg->keepcnt);
 	if (!strcmp(key, "includedir"))
 		return include_dir(ps, val);
+	if (in_list(tls_keys, key))
+		return tls_key(ps, key, val);
 	if (in_list(unsupported, key))
 		return warn_key(ps, key, "unsupported key");
 	return warn_key(ps, key, "unknown key");
@@ -313,6 +357,8 @@ static int export_key(struct parse *ps, const char *key, const char *val)
 		return parse_cowtimeout(ps, key, val, &e->cowtimeout);
 	if (in_list(always_on, key))
 		return 0;
+	if (in_list(tls_keys, key))
+		return tls_key(ps, key, val);
 	if (in_list(unsupported, key))
 		return warn_key(ps, key, "unsupported key");
 	return warn_key(ps, key, "unknown key");

@@ -153,22 +153,37 @@ int serve_client(int in, int out, const struct config *cfg)
 	return r;
 }
 
-static void tune_socket(int fd)
+static unsigned or_default(unsigned v, unsigned dflt)
 {
-	int one = 1, idle = 60, intvl = 30, cnt = 10;
+	return v ? v : dflt;
+}
+
+/*
+ * A client that vanished without a FIN (powered off, cable pulled, a
+ * half-open connection after it negotiated) must not keep its child and
+ * its maxconnections slot: keepalive finds it after keepaliveidle +
+ * keepaliveinterval * keepalivecount seconds (defaults: 60 + 30 * 10, six
+ * minutes, instead of the kernel's two hours), so a rebooted machine
+ * finds its slot free while a shorter network outage does not cost a
+ * root file system its connection. The user timeout gives up after the
+ * same time when our data stays unacknowledged, where keepalive does
+ * not probe.
+ */
+static void tune_socket(const struct config *cfg, int fd)
+{
+	int one = 1;
+	int idle = (int)or_default(cfg->keepidle, SRV_KEEPIDLE);
+	int intvl = (int)or_default(cfg->keepintvl, SRV_KEEPINTVL);
+	int cnt = (int)or_default(cfg->keepcnt, SRV_KEEPCNT);
+	unsigned user_ms = (unsigned)(idle + intvl * cnt) * 1000;
 
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	/*
-	 * A client that vanished without a FIN (powered off, cable pulled)
-	 * is found within about six minutes instead of the two-hour
-	 * default, so a rebooted machine finds its maxconnections slot
-	 * free; a network outage shorter than that does not cost a root
-	 * file system its connection.
-	 */
 	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
 	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &user_ms,
+		   sizeof(user_ms));
 }
 
 static void reap(struct daemon *d)
@@ -289,7 +304,7 @@ static void accept_one(struct daemon *d, int lfd, const sigset_t *orig)
 		}
 		return;
 	}
-	tune_socket(fd);
+	tune_socket(d->cfg, fd);
 	if (max && d->npids >= max) {
 		refuse(d, fd, orig);
 		close(fd);

@@ -25,4 +25,9 @@ int conn_serve(struct conn *c);
 int serve_client(int in, int out, const struct config *cfg);
 int daemon_run(struct daemon *d);
 
+/* pidfile.c: -1 with errno on failure */
+int pidfile_open(const char *path);
+int pidfile_write(int fd);
+int pidfile_remove(const char *path, int fd);
+
 #endif

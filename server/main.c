@@ -3,7 +3,8 @@
  * nbd-server: serve files as NBD exports to diskless machines.
  *
  * Command line as upstream nbd-server(1):
- *   nbd-server [-n] [-d] [-r] [-s] [-C config] [ip@port | ip:port | port] [file]
+ *   nbd-server [-n] [-d] [-r] [-s] [-C config] [-p pidfile]
+ *              [ip@port | ip:port | port] [file]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,13 +18,15 @@
 #include "daemon.h"
 
 #define USAGE "usage: nbd-server [-n] [-d] [-r] [-s] [-C config] " \
-	      "[ip@port | ip:port | port] [file]\n"
+	      "[-p pidfile] [ip@port | ip:port | port] [file]\n"
 #define HELP \
 	"  -n         stay in the foreground (one child per client)\n" \
 	"  -d         stay in the foreground, no children: one client at a time\n" \
 	"  -r         every export read-only\n" \
-	"  -s         serve one client on stdin/stdout (inetd); so does port 0\n" \
+	"  -s         serve one client on stdin (inetd); so does port 0\n" \
 	"  -C config  exports in nbd-server(5) format\n" \
+	"  -p pidfile the server's pid, once listening; removed on exit\n" \
+	"             (not with -s)\n" \
 	"  file       the default export (empty name); port default 10809,\n" \
 	"             address default: all (or [generic] listenaddr/port)\n"
 
@@ -33,6 +36,7 @@ struct options {
 	bool readonly;		/* -r */
 	bool inetd;		/* -s, or port 0 */
 	const char *config;	/* -C */
+	const char *pidfile;	/* -p */
 	char *addr;		/* NULL: config or every address */
 	char *port;		/* NULL: config or 10809 */
 	const char *file;	/* the default export */
@@ -102,13 +106,14 @@ static int parse_args(struct options *o, int argc, char **argv)
 {
 	int ch;
 
-	while ((ch = getopt(argc, argv, "ndrsC:h")) != -1) {
+	while ((ch = getopt(argc, argv, "ndrsC:p:h")) != -1) {
 		switch (ch) {
 		case 'n': o->foreground = true; break;
 		case 'd': o->foreground = o->nofork = true; break;
 		case 'r': o->readonly = true; break;
 		case 's': o->inetd = true; break;
 		case 'C': o->config = optarg; break;
+		case 'p': o->pidfile = optarg; break;
 		default: return -1;
 		}
 	}
@@ -299,32 +304,47 @@ static int drop_master(const struct config *cfg, bool nofork)
 static int run_daemon(struct config *cfg, const struct options *o)
 {
 	struct daemon d = { .cfg = cfg, .nofork = o->nofork };
+	int pidfd = -1, r = 1;
 
 	if (open_listener(&d, o) < 0)
 		return 1;
-	if (drop_master(cfg, o->nofork) < 0)
+	if (o->pidfile && (pidfd = pidfile_open(o->pidfile)) < 0) {
+		fprintf(stderr, "nbd-server: pidfile %s: %s\n", o->pidfile,
+			strerror(errno));
 		return 1;
+	}
+	if (drop_master(cfg, o->nofork) < 0)
+		goto out_pidfile;
 	if (!o->foreground && background() < 0) {
 		fprintf(stderr, "nbd-server: fork: %s\n", strerror(errno));
-		return 1;
+		goto out_pidfile;
+	}
+	if (pidfd >= 0 && pidfile_write(pidfd) < 0) {
+		srv_log("pidfile %s: %s", o->pidfile, strerror(errno));
+		goto out_pidfile;
 	}
 	if (!o->nofork && slots_init() < 0) {
 		fprintf(stderr, "nbd-server: shared connection counts: %s\n",
 			strerror(errno));
-		return 1;
+		goto out_pidfile;
 	}
 	while (daemon_run(&d) == DAEMON_RELOAD)
 		reload(&d, &cfg, o);
 	free(d.pids);
 	config_free(cfg);
-	return 0;
+	r = 0;
+out_pidfile:
+	if (pidfd >= 0 && pidfile_remove(o->pidfile, pidfd) < 0)
+		srv_log("pidfile %s: emptied, not removed: %s", o->pidfile,
+			strerror(errno));
+	return r;
 }
 
 static int run_inetd(struct config *cfg)
 {
 	sigset_t stop, orig;
 	struct stat st;
-	int r;
+	int r, out;
 
 	/* inetd hands us the socket as stderr too: log elsewhere. */
 	if (fstat(2, &st) == 0 && S_ISSOCK(st.st_mode))
@@ -337,7 +357,13 @@ static int run_inetd(struct config *cfg)
 	sigaddset(&stop, SIGINT);
 	sigprocmask(SIG_BLOCK, &stop, &orig);
 	io_wait_mask(&orig);
-	r = serve_client(0, 1, cfg);
+	/*
+	 * inetd, systemd's Accept=yes and upstream's callers may hand over
+	 * the socket as fd 0 only: a socket is both directions. A pipe
+	 * pair (tests, fuzzing) keeps stdout for the replies.
+	 */
+	out = fstat(0, &st) == 0 && S_ISSOCK(st.st_mode) ? 0 : 1;
+	r = serve_client(0, out, cfg);
 	config_free(cfg);
 	return r < 0 ? 1 : 0;
 }
@@ -374,6 +400,10 @@ int main(int argc, char **argv)
 		config_free(cfg);
 		return 1;
 	}
+	/* nbd-server(5): "port = 0" in [generic] is inetd mode too. */
+	if (!o.port && cfg->port && all_digits(cfg->port) &&
+	    atoi(cfg->port) == 0)
+		o.inetd = true;
 	srv_signals();
 	r = o.inetd ? run_inetd(cfg) : run_daemon(cfg, &o);
 	free(o.addr);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "byteorder.h"
 #include "conn.h"
@@ -300,10 +301,17 @@ static int opt_info_go(struct conn *c, const struct opt *o)
 		remember_refusal(c, o->option, name, namelen, &rf);
 		return send_error(c, o->option, type, rf.client);
 	}
-	/* c->why says what failed; the client only learns that it did. */
-	if (conn_open_export(c, e, o->option == NBD_OPT_INFO) < 0)
+	/*
+	 * c->why says what failed; the client only learns that it did.
+	 * A GO that failed gives its maxconnections slot back: the client
+	 * may go on negotiating for as long as it likes.
+	 */
+	if (conn_open_export(c, e, o->option == NBD_OPT_INFO) < 0) {
+		if (o->option == NBD_OPT_GO)
+			slots_release(getpid());
 		return send_error(c, o->option, NBD_REP_ERR_UNKNOWN,
 				  "export cannot be opened");
+	}
 	if (send_infos(c, o->option, want_name, want_desc) < 0)
 		return -1;
 	if (o->option == NBD_OPT_GO)
@@ -361,6 +369,12 @@ static int opt_meta_context(struct conn *c, const struct opt *o)
 	struct refusal rf;
 	uint32_t err;
 
+	/*
+	 * proto.md: a SET replaces the selection "including when this
+	 * command fails", so a failed SET leaves nothing selected.
+	 */
+	if (!list)
+		c->meta_alloc = false;
 	if (!list && !c->structured)
 		return send_error(c, o->option, NBD_REP_ERR_INVALID,
 				  "SET_META_CONTEXT needs STRUCTURED_REPLY first");
@@ -524,8 +538,25 @@ static int greet(struct conn *c)
 	return 0;
 }
 
+/*
+ * Besides the handshake deadline, a client gets SRV_MAX_OPTIONS options:
+ * a legitimate one needs a handful, and each option may cost us a file
+ * open or an authfile read. The one past the cap is told why.
+ */
+static int too_many_options(struct conn *c, const struct opt *o)
+{
+	char msg[64];
+
+	snprintf(msg, sizeof(msg), "too many options (more than %u)",
+		 SRV_MAX_OPTIONS);
+	if (o->option != NBD_OPT_EXPORT_NAME)
+		send_error(c, o->option, NBD_REP_ERR_POLICY, msg);
+	return conn_fail(c, "%s: %s", nbd_opt_name(o->option), msg);
+}
+
 int negotiate(struct conn *c)
 {
+	unsigned n;
 	struct opt o;
 	int r;
 
@@ -533,12 +564,14 @@ int negotiate(struct conn *c)
 	r = greet(c);
 	if (r != 0)
 		return r;
-	for (;;) {
+	for (n = 0;; n++) {
 		r = read_option(c, &o);
 		if (r == 1)
 			return 1;
 		if (r < 0)
 			return -1;
+		if (n == SRV_MAX_OPTIONS)
+			return too_many_options(c, &o);
 		r = handle_option(c, &o);
 		if (r < 0)
 			return -1;

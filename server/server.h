@@ -30,7 +30,11 @@
 
 /* Limits on what a client may make us read or hold (issue 3, proto.md) */
 #define SRV_MAX_OPT_DATA	(64u << 10)	/* option payload */
+#define SRV_MAX_OPTIONS		32		/* per negotiation, as nbdkit */
 #define SRV_HANDSHAKE_SECS	10		/* default: greeting to GO */
+#define SRV_KEEPIDLE		60		/* default keepaliveidle, s */
+#define SRV_KEEPINTVL		30		/* default keepaliveinterval, s */
+#define SRV_KEEPCNT		10		/* default keepalivecount */
 #define SRV_STOP_SECS		10		/* SIGTERM: children to finish */
 #define SRV_REFUSE_SECS		3		/* wait for an option to refuse */
 #define SRV_MAX_REFUSERS	8		/* children refusing at once */
@@ -77,6 +81,9 @@ struct config {
 	char *default_name;	/* [generic] default */
 	unsigned maxconn;	/* 0: no limit */
 	unsigned handshake_secs; /* 0: SRV_HANDSHAKE_SECS */
+	unsigned keepidle;	/* 0: SRV_KEEPIDLE */
+	unsigned keepintvl;	/* 0: SRV_KEEPINTVL */
+	unsigned keepcnt;	/* 0: SRV_KEEPCNT */
 	bool allowlist;		/* NBD_OPT_LIST answered */
 	char **warnings;	/* for main to print */
 	size_t nwarnings;

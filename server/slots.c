@@ -90,7 +90,7 @@ int slots_claim(const char *name, unsigned max)
 	return used < max && free_slot ? 0 : -1;
 }
 
-/* The master, after reaping pid. */
+/* The master, after reaping pid; a child, for its own slot after a failed GO. */
 void slots_release(pid_t pid)
 {
 	unsigned i;

@@ -40,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (mode == 2)
 		list_exports(sv[0], "fuzz", ignore_export);
 	else
-		negotiate(sv[0], "fuzz", "export", mode, &info);
+		negotiate_export(sv[0], "fuzz", "export", mode, &info);
 out:
 	close(sv[0]);
 	close(sv[1]);

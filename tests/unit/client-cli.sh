@@ -33,8 +33,9 @@ else
 	echo "ok: $client is static, $size bytes"
 fi
 
-check "-h" 0 "Usage: nbd-client" -- "$client" -h
+check "-h" 0 "usage: nbd-client" -- "$client" -h
 check "usage error" 2 "no device given" -- "$client" 10.0.0.1 1234
+check "usage error shows the usage" 2 "usage: nbd-client HOST" -- "$client" 10.0.0.1 1234
 check "-c on a non-NBD device" 2 "/dev/sda is not an NBD device" -- "$client" -c /dev/sda
 check "-c on an unconnected device" 1 "" -- "$client" -c /dev/nbd7
 

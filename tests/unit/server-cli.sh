@@ -2,7 +2,8 @@
 # nbd-server's command line: usage errors exit 2; a missing file, a port
 # in use or a malformed -C file exit 1 with a message naming the file (and
 # line) or address; unknown config keys warn; without -n the server
-# detaches; -d on ip:port serves clients one by one without forking.
+# detaches; -p names a file holding the server's pid while it runs; -d
+# on ip:port serves clients one by one without forking.
 cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=tests/unit/server-lib
 . tests/unit/server-lib
@@ -10,12 +11,27 @@ need nbdinfo ss timeout
 
 truncate -s 1M "$TMP/disk.img"
 
+server_uid() {
+	awk '/^Uid:/ { print $2 }' "/proc/$1/status"
+}
+
+# pidfile_gone FILE UID: after SIGTERM the file is removed or, when the
+# server ran as another user (the privilege drop) who may not remove it
+# from this directory, emptied.
+pidfile_gone() {
+	if [ "$2" = "$(id -u)" ]; then
+		[ ! -e "$1" ] || fail "pidfile $1 left after SIGTERM"
+	elif [ ! -e "$1" ] || [ -s "$1" ]; then
+		fail "pidfile $1 not emptied after SIGTERM (server uid $2)"
+	fi
+}
+
 "$SERVER" -x "$TMP/disk.img" 2>"$TMP/err"
 [ $? = 2 ] || fail "unknown option: exit status not 2"
 grep -q '^usage: nbd-server' "$TMP/err" || fail "no usage line: $(cat "$TMP/err")"
 
 "$SERVER" -h >"$TMP/out" || fail "-h: exit status not 0"
-grep -q '^usage: nbd-server \[-n\] \[-d\] \[-r\] \[-s\] \[-C config\]' "$TMP/out" ||
+grep -q '^usage: nbd-server \[-n\] \[-d\] \[-r\] \[-s\] \[-C config\] \[-p pidfile\]' "$TMP/out" ||
 	fail "-h: no usage line"
 
 "$SERVER" -n 2>"$TMP/err"
@@ -84,6 +100,26 @@ size=$(timeout 10 nbdinfo --size "${URI}root") || fail "-C export root"
 [ "$size" = 1048576 ] || fail "-C export size $size"
 stop_server || fail "SIGTERM: exit status not 0"
 
+# A key asking for TLS stops the server, naming file, line and key: no
+# plaintext for a configuration that asked for TLS. One that asks for no
+# TLS is fine.
+printf '[generic]\nallowlist = true\n\nforce_tls = true\n[root]\nexportname = %s\n' \
+	"$TMP/disk.img" >"$TMP/tls.conf"
+printf '[root]\nexportname = %s\ncertfile = /etc/ssl/certs/x.pem\n' \
+	"$TMP/disk.img" >"$TMP/tls2.conf"
+for conf in tls.conf:4:force_tls tls2.conf:3:certfile; do
+	where=${conf%:*}
+	timeout 10 "$SERVER" -n -C "$TMP/${conf%%:*}" "127.0.0.1@$PORT" 2>"$TMP/err"
+	[ $? = 1 ] || fail "$conf: exit status not 1"
+	grep -q "^nbd-server: $TMP/$where: TLS (${conf##*:}) is not supported by this build: refusing to serve plaintext$" "$TMP/err" ||
+		fail "$conf: message: $(cat "$TMP/err")"
+done
+printf '[generic]\nforce_tls = false\n[root]\nexportname = %s\ntlsonly = no\n' \
+	"$TMP/disk.img" >"$TMP/notls.conf"
+start_server -C "$TMP/notls.conf"
+grep -q 'tls' "$TMP/server.log" && fail "TLS off: $(cat "$TMP/server.log")"
+stop_server || fail "TLS off: exit status not 0"
+
 # A user that does not exist stops the server before it serves anyone
 # (port 0: the inetd path, so nothing is bound).
 printf '[generic]\nuser = no-such-user-nbdroot\n[root]\nexportname = %s\n' \
@@ -97,7 +133,7 @@ grep -q '^nbd-server: user no-such-user-nbdroot: no such user$' "$TMP/err" ||
 for _ in 1 2 3 4 5; do
 	PORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000 ))
 	listening "$PORT" && continue
-	timeout 10 "$SERVER" "127.0.0.1@$PORT" "$TMP/disk.img" 2>"$TMP/err" ||
+	timeout 10 "$SERVER" -p "$TMP/daemon.pid" "127.0.0.1@$PORT" "$TMP/disk.img" 2>"$TMP/err" ||
 		fail "daemon start: exit status $?: $(cat "$TMP/err")"
 	i=0
 	while [ $i -lt 50 ] && ! listening "$PORT"; do sleep 0.1; i=$((i + 1)); done
@@ -105,6 +141,9 @@ for _ in 1 2 3 4 5; do
 done
 SERVER_PID=$(ss -Hltnp "sport = :$PORT" | sed -n 's/.*pid=\([0-9]*\).*/\1/p' | head -n 1)
 [ -n "$SERVER_PID" ] || fail "daemon: nothing listening on $PORT"
+[ "$(cat "$TMP/daemon.pid")" = "$SERVER_PID" ] ||
+	fail "daemon: pidfile holds '$(cat "$TMP/daemon.pid")', the listener is $SERVER_PID"
+uid=$(server_uid "$SERVER_PID")
 size=$(timeout 10 nbdinfo --size "nbd://127.0.0.1:$PORT/") || fail "daemon: client"
 [ "$size" = 1048576 ] || fail "daemon: size $size"
 kill "$SERVER_PID"
@@ -112,6 +151,34 @@ i=0
 while [ $i -lt 50 ] && kill -0 "$SERVER_PID" 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
 kill -0 "$SERVER_PID" 2>/dev/null && fail "daemon did not stop on SIGTERM"
 SERVER_PID=
+pidfile_gone "$TMP/daemon.pid" "$uid"
+
+# -p in the foreground: the pid once listening, gone after SIGTERM
+start_server -p "$TMP/fg.pid" "$TMP/disk.img"
+i=0
+while [ $i -lt 50 ] && [ ! -s "$TMP/fg.pid" ]; do sleep 0.1; i=$((i + 1)); done
+[ "$(cat "$TMP/fg.pid")" = "$SERVER_PID" ] ||
+	fail "-p: pidfile holds '$(cat "$TMP/fg.pid")', the server is $SERVER_PID"
+uid=$(server_uid "$SERVER_PID")
+stop_server || fail "-p: exit status after SIGTERM not 0"
+pidfile_gone "$TMP/fg.pid" "$uid"
+
+# As root with a user to become: the file is made before the drop, and
+# emptied at exit where the user may not remove it (the log says so).
+if [ "$(id -u)" = 0 ] && id nobody >/dev/null 2>&1; then
+	printf '[generic]\nuser = nobody\n[root]\nexportname = %s\n' \
+		"$TMP/disk.img" >"$TMP/drop.conf"
+	start_server -p "$TMP/drop.pid" -C "$TMP/drop.conf"
+	i=0
+	while [ $i -lt 50 ] && [ ! -s "$TMP/drop.pid" ]; do sleep 0.1; i=$((i + 1)); done
+	[ "$(cat "$TMP/drop.pid")" = "$SERVER_PID" ] || fail "-p as nobody: pidfile"
+	uid=$(server_uid "$SERVER_PID")
+	[ "$uid" = "$(id -u nobody)" ] || fail "-p as nobody: server uid $uid"
+	stop_server || fail "-p as nobody: exit status after SIGTERM not 0"
+	pidfile_gone "$TMP/drop.pid" "$uid"
+	grep -q "^nbd-server: pidfile $TMP/drop.pid: emptied, not removed: Permission denied$" \
+		"$TMP/server.log" || fail "-p as nobody: $(cat "$TMP/server.log")"
+fi
 
 start_server "$TMP/disk.img"
 timeout 10 "$SERVER" -n "127.0.0.1@$PORT" "$TMP/disk.img" 2>"$TMP/err"

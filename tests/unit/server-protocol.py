@@ -7,13 +7,16 @@ Each case sends one bad input and asserts the exact reply or the close,
 then checks that the server still serves another client with the data
 intact. Process-level behaviour follows: handshake deadline, idle clients
 not delaying others, SIGTERM, SIGHUP, maxconnections, authfile, per-client
-"%s" and temporary exports, inetd mode, LISTEN_FDS and the privilege drop.
+"%s" and temporary exports, inetd mode, keepalive, LISTEN_FDS and the
+privilege drop.
 
 Usage: server-protocol.py SERVER_BINARY
 """
 import atexit
+import ctypes
 import os
 import random
+import re
 import signal
 import socket
 import struct
@@ -35,6 +38,9 @@ ERR_UNSUP, ERR_POLICY, ERR_INVALID, ERR_UNKNOWN, ERR_SHUTDOWN, ERR_TOO_BIG = (
     ERR | 1, ERR | 2, ERR | 3, ERR | 6, ERR | 7, ERR | 9)
 CMD_READ, CMD_WRITE, CMD_DISC, CMD_FLUSH = 0, 1, 2, 3
 EPERM, EINVAL, ENOSPC = 1, 22, 28
+
+SYS_pidfd_getfd = 438
+LIBC = ctypes.CDLL(None, use_errno=True)
 
 SERVER = os.path.abspath(sys.argv[1])
 TMP = tempfile.mkdtemp(prefix="nbdroot-proto-")
@@ -468,6 +474,40 @@ def maxconnections():
         srv.stop()
 
 
+def failed_go_frees_its_slot():
+    """A GO whose file cannot be opened gives its maxconnections slot
+    back: a later client of the export is served, not refused."""
+    path, data = make_image()
+    later = os.path.join(TMP, "later.img")
+    cfg = os.path.join(TMP, "slot.conf")
+    with open(cfg, "w") as f:
+        f.write("[a]\nexportname = %s\nmaxconnections = 1\n" % later)
+    srv = Server("-C", cfg)
+    try:
+        first = Client(srv.port).greet()
+        first.opt(OPT_GO, first.info_data(b"a"))
+        assert first.rep()[1] == ERR_UNKNOWN, "GO of a missing file"
+        os.rename(path, later)
+        # the first client stays connected, negotiating
+        healthy(srv, data, b"a")
+        # and may itself try again once that client is gone (as root
+        # with no user, a child opens the exports when its client
+        # connects, before it drops privileges: that connection sees the
+        # file as it was then, and a new one sees it)
+        time.sleep(0.5)
+        if os.geteuid() == 0:
+            first.opt(OPT_GO, first.info_data(b"a"))
+            assert first.rep()[1] == ERR_UNKNOWN, "GO: opened at connect"
+            first.close()
+            first = Client(srv.port).greet()
+        assert first.go(b"a")[0] == SIZE
+        first.close()
+    finally:
+        srv.stop()
+        if os.path.exists(later):
+            os.rename(later, path)
+
+
 def authfile_and_per_client_files():
     path, data = make_image()
     allow = os.path.join(TMP, "allow")
@@ -519,25 +559,109 @@ def authfile_and_per_client_files():
 def inetd_mode():
     inetd_session(["-s"])
     inetd_session(["0"])        # upstream's spelling: port 0
+    # inetd, systemd's Accept=yes and upstream's test client hand over
+    # one socket as fd 0 only: replies must go there too
+    inetd_session(["-s"], fd0_only=True)
+    cfg = os.path.join(TMP, "inetd.conf")
+    with open(cfg, "w") as f:   # nbd-server(5): port = 0 is inetd mode
+        f.write("[generic]\nlistenaddr = 127.0.0.1\nport = 0\n")
+    inetd_session(["-n", "-C", cfg], fd0_only=True)
 
 
-def inetd_session(args):
+def inetd_session(args, fd0_only=False):
     path, data = make_image()
     ours, theirs = socket.socketpair()
     p = subprocess.Popen([SERVER] + args + [path], stdin=theirs,
-                         stdout=theirs, stderr=subprocess.PIPE)
+                         stdout=subprocess.DEVNULL if fd0_only else theirs,
+                         stderr=subprocess.PIPE)
     theirs.close()
-    c = Client.__new__(Client)
-    c.s = ours
-    c.s.settimeout(5)
-    c.greet()
-    c.go()
-    c.req(CMD_READ, 1, 100, 100)
-    assert c.reply(1, 100) == (0, data[100:200])
-    c.req(CMD_DISC, 2, 0, 0)
-    _, err = p.communicate(timeout=10)
+    try:
+        c = Client.__new__(Client)
+        c.s = ours
+        c.s.settimeout(5)
+        c.greet()
+        c.go()
+        c.req(CMD_READ, 1, 100, 100)
+        assert c.reply(1, 100) == (0, data[100:200])
+        c.req(CMD_DISC, 2, 0, 0)
+        _, err = p.communicate(timeout=10)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
     assert p.returncode == 0, "exit %d: %s" % (p.returncode, err)
     assert b"disconnected" in err, err
+
+
+def child_sockopts(srv, cport):
+    """The keepalive options of the server child's socket to our port
+    cport, read through pidfd_getfd(2); None where that is not allowed."""
+    kids = subprocess.run(["pgrep", "-P", str(srv.p.pid)],
+                          capture_output=True, text=True).stdout.split()
+    for pid in map(int, kids):
+        try:
+            pfd = os.pidfd_open(pid)
+        except OSError:
+            return None
+        try:
+            for name in os.listdir("/proc/%d/fd" % pid):
+                link = os.readlink("/proc/%d/fd/%s" % (pid, name))
+                if not link.startswith("socket:"):
+                    continue
+                fd = LIBC.syscall(SYS_pidfd_getfd, pfd, int(name), 0)
+                if fd < 0:
+                    return None
+                with socket.socket(fileno=fd) as s:
+                    if s.getpeername()[1] != cport:
+                        continue
+                    return (s.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE),
+                            s.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE),
+                            s.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL),
+                            s.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT),
+                            s.getsockopt(socket.IPPROTO_TCP, socket.TCP_USER_TIMEOUT))
+        finally:
+            os.close(pfd)
+    return None
+
+
+def keepalive_tuned():
+    """A client that negotiated and then vanished (no FIN, no RST) is
+    found by TCP keepalive, with the configured idle time, interval and
+    count, and by a user timeout to match when data is unacknowledged."""
+    path, data = make_image()
+    cfg = os.path.join(TMP, "keepalive.conf")
+    with open(cfg, "w") as f:
+        f.write("[generic]\nkeepaliveidle = 7\nkeepaliveinterval = 3\n"
+                "keepalivecount = 4\n")
+    srv = Server("-C", cfg, path)
+    try:
+        c = Client(srv.port).greet()
+        c.go()
+        cport = c.s.getsockname()[1]
+        # the server's end of our connection runs a keepalive timer
+        # (once its last reply is acknowledged: until then the
+        # retransmission timer shows)
+        for _ in range(30):
+            out = subprocess.run(
+                ["ss", "-Htno", "state", "established",
+                 "( sport = :%d and dport = :%d )" % (srv.port, cport)],
+                capture_output=True, text=True).stdout
+            m = re.search(r"timer:\(keepalive,([0-9.]+)(ms|sec|min)", out)
+            if m:
+                break
+            time.sleep(0.1)
+        assert m, "no keepalive timer: %r" % out
+        secs = float(m.group(1)) * {"ms": 0.001, "sec": 1, "min": 60}[m.group(2)]
+        assert secs <= 7, "keepalive after %.1f s, configured 7" % secs
+        opts = child_sockopts(srv, cport)
+        if opts is None:
+            print("  (pidfd_getfd not allowed here: the timer only)")
+        else:
+            assert opts == (1, 7, 3, 4, (7 + 3 * 4) * 1000), opts
+        assert "keepalive" not in srv.logtext(), srv.logtext()
+        c.close()
+    finally:
+        srv.stop()
 
 
 def listen_fds():
@@ -732,8 +856,9 @@ def default_user():
 
 for fn in (bad_inputs, handshake_deadline_and_idle_clients,
            sigterm_lets_children_finish, sighup_rereads_config,
-           maxconnections, authfile_and_per_client_files, inetd_mode,
-           listen_fds, privilege_drop, log_lines_whole,
+           maxconnections, failed_go_frees_its_slot,
+           authfile_and_per_client_files, inetd_mode,
+           keepalive_tuned, listen_fds, privilege_drop, log_lines_whole,
            sigterm_answers_what_it_read, default_user):
     case(fn)
 if failures:

@@ -1,9 +1,9 @@
 // unit: client
 /*
  * The client's negotiation against canned server byte streams. The whole
- * server side is written into a socketpair before negotiate() runs (the
- * client's requests fit in the socket buffer), then what the client sent
- * is read back and checked byte by byte.
+ * server side is written into a socketpair before negotiate_export() runs
+ * (the client's requests fit in the socket buffer), then what the client
+ * sent is read back and checked byte by byte.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -76,7 +76,7 @@ struct run {
 	char error[CLIENT_ERRLEN];
 };
 
-/* Feeds the canned stream to negotiate() and collects what it sent. */
+/* Feeds the canned stream to negotiate_export(); collects what it sent. */
 static void run(const struct bytes *server, const char *name, int no_optgo,
 		struct run *r)
 {
@@ -94,7 +94,8 @@ static void run(const struct bytes *server, const char *name, int no_optgo,
 	}
 	shutdown(sv[1], SHUT_WR);
 	client_error("%s", "");
-	r->rc = negotiate(sv[0], "srv:10809", name, no_optgo, &r->info);
+	r->rc = negotiate_export(sv[0], "srv:10809", name, no_optgo,
+				 &r->info);
 	snprintf(r->error, sizeof(r->error), "%s", client_last_error());
 	close(sv[0]);
 	while ((n = read(sv[1], r->sent + r->sent_len,
@@ -226,7 +227,19 @@ static void test_bad_magic(void)
 	p64(&s, NBD_IHAVEOPT);
 	p16(&s, 0);
 	run(&s, "", 0, &r);
-	CHECK_ERROR(&r, "is not an NBD server (bad magic)");
+	CHECK_ERROR(&r, "is not an NBD server (bad magic 0x1122334455667788)");
+}
+
+static void test_bad_second_magic(void)
+{
+	struct bytes s = { .n = 0 };
+	struct run r;
+
+	p64(&s, NBD_MAGIC);
+	p64(&s, 0x0102030405060708ULL);
+	p16(&s, 0);
+	run(&s, "", 0, &r);
+	CHECK_ERROR(&r, "is not a newstyle NBD server (bad magic 0x0102030405060708 after NBDMAGIC)");
 }
 
 static void test_oldstyle(void)
@@ -273,7 +286,7 @@ static void test_bad_reply_magic(void)
 	p32(&s, NBD_REP_ACK);
 	p32(&s, 0);
 	run(&s, "", 0, &r);
-	CHECK_ERROR(&r, "option reply with a bad magic");
+	CHECK_ERROR(&r, "option reply with a bad magic 0x4e42444d41474943");
 }
 
 static void test_oversized_reply(void)
@@ -356,7 +369,7 @@ static void test_silent_server_times_out(void)
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
 		return;
 	client_timeout = 1;
-	CHECK_EQ(negotiate(sv[0], "srv:10809", "", 0, &info), -1);
+	CHECK_EQ(negotiate_export(sv[0], "srv:10809", "", 0, &info), -1);
 	CHECK(strstr(client_last_error(), "before its greeting: Connection timed out") != NULL);
 	client_timeout = CLIENT_CONNECT_TIMEOUT;
 	close(sv[0]);
@@ -477,6 +490,7 @@ int main(void)
 	test_policy_text_is_sanitised();
 	test_export_name_close_means_unknown();
 	test_bad_magic();
+	test_bad_second_magic();
 	test_oldstyle();
 	test_truncated_greeting();
 	test_reply_to_other_option();

@@ -3,20 +3,79 @@
  * The client's resolver against /etc/hosts-style files and a fake DNS
  * server on 127.0.0.1 (a child process answering from a table), including
  * compressed names, CNAME chains, NXDOMAIN, search domains, AAAA-only
- * names, and broken replies it must survive.
+ * names, and broken replies it must survive; and the bounded waits of the
+ * lookup and of the connect that follows it.
  */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/times.h>
 #include <sys/wait.h>
 
 #include "byteorder.h"
 #include "nbd-client.h"
+#include "loopback.h"
 #include "unit.h"
+
+/*
+ * The client's clock and poll() as this test sees them: definitions in the
+ * test program take precedence over the C library's. The clock is the real
+ * one plus what a test adds; poll() records the timeouts it is given and
+ * never waits forever, so a negative one shows up as a count, not a hang.
+ */
+static long fake_ticks;		/* added to the real clock */
+static long ticks_per_read;	/* a clock that moves at each reading */
+static long ticks_per_poll;	/* what a poll() "took" beyond real time */
+static int polls, negative_polls, last_poll_timeout;
+
+clock_t times(struct tms *buf)
+{
+	fake_ticks += ticks_per_read;
+	return (clock_t)syscall(SYS_times, buf) + fake_ticks;
+}
+
+int poll(struct pollfd *fds, nfds_t n, int timeout)
+{
+	struct timespec ts = { 0, 0 };
+	int r;
+
+	polls++;
+	last_poll_timeout = timeout;
+	if (timeout < 0)
+		negative_polls++;
+	else
+		ts = (struct timespec){ timeout / 1000,
+					(timeout % 1000) * 1000000L };
+	r = ppoll(fds, n, &ts, NULL);
+	fake_ticks += ticks_per_poll;
+	return r;
+}
+
+/* fcntl(F_SETFL) as the client sees it: fails with EINVAL when asked. */
+static int fail_setfl;
+
+int fcntl(int fd, int cmd, ...)
+{
+	va_list ap;
+	long arg;
+
+	va_start(ap, cmd);
+	arg = va_arg(ap, long);
+	va_end(ap);
+	if (cmd == F_SETFL && fail_setfl)
+		return errno = EINVAL, -1;
+	return (int)syscall(SYS_fcntl, fd, cmd, arg);
+}
 
 static char dir[] = "/tmp/nbdroot-resolve.XXXXXX";
 static char hosts[128], resolv[128], empty[128];
@@ -67,6 +126,7 @@ static size_t respond(const unsigned char *q, size_t qlen, unsigned char *r)
 {
 	static const unsigned char v4[4] = { 192, 0, 2, 7 };
 	static const unsigned char lab[4] = { 198, 51, 100, 9 };
+	static const unsigned char loop[4] = { 127, 0, 0, 1 };
 	static const unsigned char cname[] = { 3, 'w', 'w', 'w', 0xc0, 12 };
 	unsigned char v6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 5 };
 	char name[300];
@@ -92,6 +152,10 @@ static size_t respond(const unsigned char *q, size_t qlen, unsigned char *r)
 		put_be16(r + 6, 1);
 		return answer_rr(r, off, 1, lab, 4);
 	}
+	if (!strcmp(name, "loop.example") && type == 1) {
+		put_be16(r + 6, 1);
+		return answer_rr(r, off, 1, loop, 4);
+	}
 	if (!strcmp(name, "broken.example")) {
 		/* an answer whose length runs past the datagram */
 		put_be16(r + 6, 1);
@@ -107,18 +171,10 @@ static size_t respond(const unsigned char *q, size_t qlen, unsigned char *r)
 
 static pid_t start_fake_dns(uint16_t *port)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	socklen_t len = sizeof(sa);
-	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	int fd = loopback_socket(SOCK_DGRAM, 0, port);
+	socklen_t len;
 	pid_t pid;
 
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
-		perror("fake dns");
-		exit(2);
-	}
-	*port = ntohs(sa.sin_port);
 	pid = fork();
 	if (pid == 0) {
 		unsigned char q[512], r[1024];
@@ -157,6 +213,119 @@ static const char *resolved(const char *name, uint16_t port)
 	return out;
 }
 
+/*
+ * A clock that ticks between two readings must not turn the wait for a
+ * DNS answer into poll(-N), which waits forever: one reading decides.
+ */
+static void test_dns_wait_reads_clock_once(uint16_t port)
+{
+	ticks_per_read = 1;		/* 10 ms at each reading */
+	client_dns_wait_ms = 15;	/* not a whole number of ticks */
+	polls = negative_polls = 0;
+	CHECK(strstr(resolved("silent.example", port), "no answer from the name servers") != NULL);
+	CHECK(polls > 0);
+	CHECK_EQ(negative_polls, 0);
+	ticks_per_read = 0;
+	client_dns_wait_ms = 300;
+}
+
+/* A name server that does not listen: its ICMP error is in the message. */
+static void test_dns_refused(void)
+{
+	CHECK(strstr(resolved("x.example", loopback_dead_port(SOCK_DGRAM)),
+		     "no answer from the name servers in") != NULL);
+	CHECK(strstr(client_last_error(), ": Connection refused") != NULL);
+}
+
+/* A deadline that has passed leaves 0 ms, and no poll() is made. */
+static void test_deadline_passed(void)
+{
+	struct deadline d;
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0) {
+		perror("socketpair");
+		exit(2);
+	}
+	deadline_start(&d, 15);
+	fake_ticks += 100;
+	polls = 0;
+	CHECK_EQ(deadline_left_ms(&d), 0);
+	CHECK_EQ(deadline_poll(sv[0], POLLIN, &d), -1);
+	CHECK_EQ(errno, ETIMEDOUT);
+	CHECK_EQ(polls, 0);
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/*
+ * A listener whose accept queue is full: the kernel drops the SYNs of
+ * further connections, which stay pending until they time out.
+ */
+static uint16_t full_listener(int *lfd, int *filler)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	uint16_t port;
+
+	*lfd = loopback_socket(SOCK_STREAM, 0, &port);
+	*filler = socket(AF_INET, SOCK_STREAM, 0);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sa.sin_port = htons(port);
+	if (*filler < 0 ||
+	    connect(*filler, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		perror("full listener");
+		exit(2);
+	}
+	return port;
+}
+
+/*
+ * A name whose lookup takes longer than the whole connect timeout: the
+ * connect that follows still waits with a timeout of its own, never with
+ * poll(-N), which would hang on a server that does not answer.
+ */
+static void test_connect_after_slow_lookup(uint16_t port)
+{
+	char peer[300];
+	int lfd, filler, fd;
+	uint16_t lport = full_listener(&lfd, &filler);
+
+	client_hosts_file = hosts;
+	client_resolv_file = resolv;
+	client_dns_port = port;
+	client_timeout = 1;
+	ticks_per_poll = 300;	/* each wait "takes" 3 s more than it did */
+	polls = negative_polls = 0;
+	fd = connect_server("loop.example", lport, peer, sizeof(peer));
+	CHECK_EQ(fd, -1);
+	CHECK(strstr(client_last_error(), "timed out") != NULL);
+	CHECK(polls >= 2);	/* the DNS answer, then the connect */
+	CHECK_EQ(negative_polls, 0);
+	CHECK(last_poll_timeout > 0);
+	ticks_per_poll = 0;
+	if (fd >= 0)
+		close(fd);
+	close(filler);
+	close(lfd);
+}
+
+/* A socket that cannot be made non-blocking is not connected unbounded. */
+static void test_connect_fcntl_fails(void)
+{
+	char peer[300];
+	uint16_t lport;
+	int lfd = loopback_socket(SOCK_STREAM, 0, &lport), fd;
+
+	fail_setfl = 1;
+	fd = connect_server("127.0.0.1", lport, peer, sizeof(peer));
+	fail_setfl = 0;
+	CHECK_EQ(fd, -1);
+	CHECK(strstr(client_last_error(), "making the socket non-blocking: Invalid argument") != NULL);
+	if (fd >= 0)
+		close(fd);
+	close(lfd);
+}
+
 int main(void)
 {
 	uint16_t port;
@@ -182,6 +351,7 @@ int main(void)
 	CHECK_STR(resolved("nosuch.example", port),
 		  "host \"nosuch.example\" not found");
 	CHECK(strstr(resolved("silent.example", port), "no answer from the name servers") != NULL);
+	CHECK(strstr(client_last_error(), ": Connection timed out") != NULL);
 	CHECK(strstr(resolved("broken.example", port), "no answer from the name servers") != NULL);
 	CHECK_STR(resolved("bad..name", port),
 		  "\"bad..name\" is not an IP address or a host name");
@@ -198,6 +368,14 @@ int main(void)
 	CHECK_EQ(resolve_host_cached("nbdhost", hosts, resolv, port, &sa), 0);
 	CHECK_EQ(sa.in.sin_addr.s_addr, htonl(0x0a010203));
 	CHECK_EQ(resolve_host_cached("other", hosts, resolv, port, &sa), -1);
+
+	write_file(hosts, "10.1.2.3 server1\n");
+	write_file(resolv, "nameserver 127.0.0.1\n");
+	test_dns_wait_reads_clock_once(port);
+	test_dns_refused();
+	test_deadline_passed();
+	test_connect_after_slow_lookup(port);
+	test_connect_fcntl_fails();
 
 	kill(dns, SIGKILL);
 	waitpid(dns, NULL, 0);

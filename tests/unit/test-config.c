@@ -31,7 +31,7 @@ static const char *write_file(const char *name, const char *text)
 
 static void test_valid(void)
 {
-	char why[SRV_ERRLEN] = "", inc[200];
+	char why[SRV_ERRLEN] = "", inc[400];
 	struct config *cfg = config_new();
 	const struct export *e;
 	const char *path;
@@ -46,6 +46,8 @@ static void test_valid(void)
 		 "# comment\n[generic]\n\tport = 10900\n\tlistenaddr = 127.0.0.1\n"
 		 "\tuser = nbd\n\tgroup = disk\n\tallowlist = true\n"
 		 "\tmaxconnections = 40\n\thandshaketimeout = 3\n"
+		 "\tkeepaliveidle = 120\n\tkeepaliveinterval = 5\n"
+		 "\tkeepalivecount = 3\n"
 		 "\tincludedir = %s/conf.d\n", dir);
 	path = write_file("main.conf", inc);
 	CHECK_EQ(config_load(cfg, path, why, sizeof(why)), 0);
@@ -67,6 +69,9 @@ static void test_valid(void)
 	CHECK(cfg->allowlist);
 	CHECK_EQ(cfg->maxconn, 40);
 	CHECK_EQ(cfg->handshake_secs, 3);
+	CHECK_EQ(cfg->keepidle, 120);
+	CHECK_EQ(cfg->keepintvl, 5);
+	CHECK_EQ(cfg->keepcnt, 3);
 	CHECK_EQ(cfg->nwarnings, 0);
 	e = export_find(cfg, "swap", 4);
 	CHECK(e && e->temporary && e->filesize == 1048576);
@@ -152,6 +157,10 @@ static void test_errors(void)
 	check_error("[generic]\n = 1\n", "bad.conf:2: missing key before '='");
 	check_error("[generic]\nhandshaketimeout = 0\n",
 		    "bad.conf:2: handshaketimeout: 0 is not between 1 and 3600");
+	check_error("[generic]\nkeepalivecount = 128\n",
+		    "bad.conf:2: keepalivecount: 128 is not between 1 and 127");
+	check_error("[generic]\n\nkeepaliveidle = 0\n",
+		    "bad.conf:3: keepaliveidle: 0 is not between 1 and 32767");
 	check_error("[generic]\nincludedir = /nonexistent-dir\n",
 		    "bad.conf:2: includedir /nonexistent-dir: No such file or directory");
 }

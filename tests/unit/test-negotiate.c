@@ -447,6 +447,83 @@ static void test_meta_context(void)
 	free(out.b);
 }
 
+/* The type of the next structured reply chunk for cookie, or ~0. */
+static uint32_t cur_chunk_type(struct cur *c, uint64_t cookie)
+{
+	const unsigned char *p = cur_take(c, NBD_CHUNK_HDR_SIZE);
+
+	if (!p || get_be32(p) != NBD_STRUCTURED_REPLY_MAGIC ||
+	    get_be64(p + 8) != cookie || !cur_take(c, get_be32(p + 16)))
+		return ~0u;
+	return get_be16(p + 6);
+}
+
+/*
+ * proto.md "NBD_OPT_SET_META_CONTEXT": each SET replaces the selection,
+ * "including when this command fails". A failed SET after a good one
+ * leaves nothing selected, so BLOCK_STATUS is refused.
+ */
+static void test_failed_set_clears(void)
+{
+	struct stream in = { 0 }, out = { 0 };
+	const unsigned char *d;
+	uint32_t len;
+	struct cur c;
+
+	st_hello(&in, 3);
+	st_opt(&in, NBD_OPT_STRUCTURED_REPLY, NULL, 0);
+	put_meta(&in, NBD_OPT_SET_META_CONTEXT, "base:allocation");
+	st_opt(&in, NBD_OPT_SET_META_CONTEXT, "\0\0\0\0\0\0\0\1\0\0\0\x50", 12);
+	st_info(&in, NBD_OPT_GO, "", 0, NULL, 0);
+	st_req(&in, 0, NBD_CMD_BLOCK_STATUS, 9, 0, 4096);
+	st_req(&in, 0, NBD_CMD_DISC, 10, 0, 0);
+	CHECK_EQ(st_run(&in, cfg, &out), 0);
+	c = (struct cur){ out.b, out.n };
+	CHECK(cur_greeting(&c));
+	CHECK_EQ(cur_rep(&c, NBD_OPT_STRUCTURED_REPLY, &d, &len), NBD_REP_ACK);
+	CHECK_EQ(cur_rep(&c, NBD_OPT_SET_META_CONTEXT, &d, &len),
+		 NBD_REP_META_CONTEXT);
+	CHECK_EQ(cur_rep(&c, NBD_OPT_SET_META_CONTEXT, &d, &len), NBD_REP_ACK);
+	CHECK_EQ(cur_rep(&c, NBD_OPT_SET_META_CONTEXT, &d, &len),
+		 NBD_REP_ERR_INVALID);
+	while (cur_rep(&c, NBD_OPT_GO, &d, &len) == NBD_REP_INFO)
+		;
+	CHECK_EQ(cur_chunk_type(&c, 9), NBD_REPLY_TYPE_ERROR);
+	free(in.b);
+	free(out.b);
+}
+
+/*
+ * At most SRV_MAX_OPTIONS options per connection (nbdkit allows 32 too):
+ * the one past the cap is answered ERR_POLICY and the connection closed,
+ * whatever follows.
+ */
+static void test_option_cap(void)
+{
+	struct stream in = { 0 }, out = { 0 };
+	const unsigned char *d;
+	uint32_t len;
+	struct cur c;
+	int i;
+
+	st_hello(&in, 3);
+	for (i = 0; i < SRV_MAX_OPTIONS + 1; i++)
+		st_opt(&in, NBD_OPT_STRUCTURED_REPLY, NULL, 0);
+	abort_opt(&in);
+	CHECK_EQ(st_run(&in, cfg, &out), -1);
+	c = (struct cur){ out.b, out.n };
+	CHECK(cur_greeting(&c));
+	for (i = 0; i < SRV_MAX_OPTIONS; i++)
+		CHECK_EQ(cur_rep(&c, NBD_OPT_STRUCTURED_REPLY, &d, &len),
+			 NBD_REP_ACK);
+	CHECK_EQ(cur_rep(&c, NBD_OPT_STRUCTURED_REPLY, &d, &len),
+		 NBD_REP_ERR_POLICY);
+	CHECK(d && len > 0 && memmem(d, len, "too many options", 16));
+	CHECK_EQ(c.rem, 0);
+	free(in.b);
+	free(out.b);
+}
+
 int main(void)
 {
 	setup();
@@ -462,6 +539,8 @@ int main(void)
 	test_export_name();
 	test_go();
 	test_meta_context();
+	test_failed_set_clears();
+	test_option_cap();
 	unlink(cfg->exports->path);
 	config_free(cfg);
 	return unit_done("test-negotiate");

@@ -1,0 +1,231 @@
+// unit: client
+/*
+ * The server list and the reconnection loop behind -persist, against our
+ * nbd-server run per connection as inetd would ("nbd-server -s FILE") on
+ * 127.0.0.1. The kernel's part (hand_over) is a function of this test that
+ * records the socket it is given; the device is never touched.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include "nbd-client.h"
+#include "loopback.h"
+#include "unit.h"
+
+#define SERVER	"server/nbd-server"
+
+static char dir[] = "/tmp/nbdroot-reconnect.XXXXXX";
+
+/*
+ * "host|port" of server idx of hosts with default port 10809, or the
+ * error's message.
+ */
+static const char *entry(const char *hosts, int idx)
+{
+	static char out[300];
+	char host[64];
+	uint16_t port;
+
+	if (server_list_entry(hosts, idx, 10809, host, sizeof(host),
+			      &port) < 0)
+		return client_last_error();
+	snprintf(out, sizeof(out), "%s|%u", host, (unsigned)port);
+	return out;
+}
+
+static void test_server_list(void)
+{
+	char longest[80];
+
+	CHECK_EQ(server_list_count("a"), 1);
+	CHECK_EQ(server_list_count("a,b@99,[::1]@7"), 3);
+	CHECK_STR(entry("a,b@99,[::1]@7", 0), "a|10809");
+	CHECK_STR(entry("a,b@99,[::1]@7", 1), "b|99");
+	CHECK_STR(entry("a,b@99,[::1]@7", 2), "[::1]|7");
+	CHECK_STR(entry("a,b@99,[::1]@7", 3),
+		  "the server list \"a,b@99,[::1]@7\" has no server 4");
+	CHECK_STR(entry("a,,b", 1), "server 2 of \"a,,b\" is empty");
+	CHECK_STR(entry("a@0", 0),
+		  "server 1 of \"a@0\": port \"0\" is not a number from 1 to 65535");
+	CHECK_STR(entry("b,a@65536", 1),
+		  "server 2 of \"b,a@65536\": port \"65536\" is not a number from 1 to 65535");
+	CHECK_STR(entry("a@", 0),
+		  "server 1 of \"a@\": port \"\" is not a number from 1 to 65535");
+	CHECK_STR(entry("a@+5", 0),
+		  "server 1 of \"a@+5\": port \"+5\" is not a number from 1 to 65535");
+	CHECK_STR(entry("a@5x", 0),
+		  "server 1 of \"a@5x\": port \"5x\" is not a number from 1 to 65535");
+	CHECK_STR(entry("@5", 0), "server 1 of \"@5\" has no host before '@'");
+	memset(longest, 'h', sizeof(longest) - 1);
+	longest[sizeof(longest) - 1] = '\0';
+	CHECK(strstr(entry(longest, 0), "is too long (79 > 63)") != NULL);
+}
+
+static void make_file(const char *path, off_t size)
+{
+	int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+
+	if (fd < 0 || ftruncate(fd, size) < 0 || close(fd) < 0) {
+		perror(path);
+		exit(2);
+	}
+}
+
+/* Serves file on 127.0.0.1, one "nbd-server -s" per connection. */
+static pid_t serve(const char *file, uint16_t *port)
+{
+	int lfd = loopback_socket(SOCK_STREAM, 8, port), c;
+	pid_t pid = fork();
+
+	if (pid != 0) {
+		close(lfd);
+		return pid;
+	}
+	signal(SIGCHLD, SIG_IGN);	/* no zombies */
+	for (;;) {
+		c = accept(lfd, NULL, NULL);
+		if (c < 0)
+			continue;
+		if (fork() == 0) {
+			dup2(c, 0);
+			dup2(c, 1);
+			execl(SERVER, "nbd-server", "-s", file, (char *)NULL);
+			_exit(127);
+		}
+		close(c);
+	}
+}
+
+struct kernel {
+	int calls, fail_first, sizes_ok;
+	int stop_after;		/* stopped() says yes from this call on */
+	int stopped_calls;
+};
+
+static int hand_over(void *ctx, int fd)
+{
+	struct kernel *k = ctx;
+
+	k->calls++;
+	CHECK(fcntl(fd, F_GETFD) >= 0);
+	if (k->fail_first && k->calls == 1)
+		return client_error("test: the kernel said no");
+	return 0;
+}
+
+static int stopped(void *ctx)
+{
+	struct kernel *k = ctx;
+
+	return ++k->stopped_calls > k->stop_after;
+}
+
+/* Runs reconnect(), its log (client_log() writes to fd 2) in log. */
+static int run(struct reconnect *r, char *log, size_t len)
+{
+	char path[128];
+	int fd, saved = dup(2), rc;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/log", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || saved < 0) {
+		perror(path);
+		exit(2);
+	}
+	dup2(fd, 2);
+	rc = reconnect(r);
+	dup2(saved, 2);
+	close(saved);
+	n = pread(fd, log, len - 1, 0);
+	log[n > 0 ? n : 0] = '\0';
+	close(fd);
+	unlink(path);
+	fputs(log, stderr);
+	return rc;
+}
+
+static void test_reconnect(const char *one_mib, const char *two_mib)
+{
+	struct client_opts o = { .device = "/dev/nbd9", .name = "" };
+	struct export_info e = { .size = 1 << 20 };
+	struct kernel k = { .stop_after = 100 };
+	struct reconnect r = {
+		.o = &o, .e = &e, .hand_over = hand_over, .stopped = stopped,
+		.ctx = &k,
+	};
+	char hosts[128], log[4096];
+	uint16_t good, other;
+	pid_t a = serve(one_mib, &good), b = serve(two_mib, &other);
+
+	/* the first server is down: the second answers */
+	snprintf(hosts, sizeof(hosts), "127.0.0.1@%u,127.0.0.1@%u",
+		 loopback_dead_port(SOCK_STREAM), good);
+	o.hosts = hosts;
+	CHECK_EQ(run(&r, log, sizeof(log)), 0);
+	CHECK_EQ(k.calls, 1);
+	CHECK_EQ(r.host, 1);
+	CHECK(strstr(log, "connection lost; reconnecting") != NULL);
+	CHECK(strstr(log, "Connection refused") != NULL);
+	CHECK(strstr(log, "reconnected to server 2 of") != NULL);
+
+	/* the next time starts with the server that answered last */
+	k.calls = 0;
+	CHECK_EQ(run(&r, log, sizeof(log)), 0);
+	CHECK_EQ(k.calls, 1);
+	CHECK(strstr(log, "Connection refused") == NULL);
+
+	/* the kernel refuses the first socket: the loop tries again */
+	k.calls = 0;
+	k.fail_first = 1;
+	CHECK_EQ(run(&r, log, sizeof(log)), 0);
+	CHECK_EQ(k.calls, 2);
+	CHECK(strstr(log, "reconnect: test: the kernel said no") != NULL);
+
+	/* an export whose size changed is refused until stopped */
+	snprintf(hosts, sizeof(hosts), "127.0.0.1@%u", other);
+	k.calls = 0;
+	k.stopped_calls = 0;
+	k.stop_after = 2;
+	r.host = 0;
+	CHECK_EQ(run(&r, log, sizeof(log)), -1);
+	CHECK_EQ(k.calls, 0);
+	CHECK(strstr(log, "refusing server 1: export size is now 2097152, was 1048576") != NULL);
+
+	kill(a, SIGKILL);
+	kill(b, SIGKILL);
+	waitpid(a, NULL, 0);
+	waitpid(b, NULL, 0);
+}
+
+int main(void)
+{
+	char one[128], two[128];
+
+	if (access(SERVER, X_OK) < 0) {
+		printf("SKIP: %s not built (make)\n", SERVER);
+		return 77;
+	}
+	if (!mkdtemp(dir))
+		return 2;
+	snprintf(one, sizeof(one), "%s/one", dir);
+	snprintf(two, sizeof(two), "%s/two", dir);
+	make_file(one, 1 << 20);
+	make_file(two, 2 << 20);
+
+	test_server_list();
+	test_reconnect(one, two);
+
+	unlink(one);
+	unlink(two);
+	rmdir(dir);
+	return unit_done("test-client-reconnect");
+}
