@@ -5,8 +5,8 @@
  * sockets, privilege drop, whole-message I/O).
  *
  * The layers, each using only those below it:
- *   main.c, daemon.c (daemon.h)   command line, accept loop, children;
- *                                 the only code that prints
+ *   main.c, daemon.c, pidfile.c   command line, accept loop, children,
+ *   (daemon.h)                    pidfile; the only code that prints
  *   negotiate.c, transmit.c,      one connection's phases; failures are
  *   reply.c, block-status.c,      recorded in its struct conn (conn.c)
  *   conn.c (conn.h)               for the log line
