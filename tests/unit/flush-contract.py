@@ -21,6 +21,8 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import nbdwire as nw  # noqa: E402
 
+nw.need("ss", "timeout", "cc")
+
 SERVER, SHIM = (os.path.abspath(a) for a in sys.argv[1:3])
 TMP = tempfile.mkdtemp(prefix="nbdroot-flush-")
 SIZE = 4 << 20

@@ -21,6 +21,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import nbdwire as nw  # noqa: E402
 
+nw.need("ss", "timeout", "fio")
+
 SERVER = os.path.abspath(sys.argv[1])
 SECONDS = int(sys.argv[2])
 CLIENTS = int(sys.argv[3]) if len(sys.argv) > 3 else 32

@@ -5,10 +5,6 @@
 # Usage: tests/unit/load.sh [SECONDS]
 cd "$(dirname "$0")/../.." || exit 1
 seconds=${1:-10}
-for tool in python3 ss timeout fio; do
-	command -v "$tool" >/dev/null 2>&1 ||
-		{ echo "skipped: $tool not installed"; exit 77; }
-done
 fio --enghelp 2>/dev/null | grep -qw nbd ||
 	{ echo "skipped: fio has no nbd engine"; exit 77; }
 [ -x server/nbd-server ] || { echo "server/nbd-server not built"; exit 1; }

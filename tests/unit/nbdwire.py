@@ -5,9 +5,11 @@ newstyle greeting, OPT_GO without structured replies, simple requests and
 replies, and starting our nbd-server on a free 127.0.0.1 port.
 """
 import random
+import shutil
 import socket
 import struct
 import subprocess
+import sys
 import time
 
 CMD_READ, CMD_WRITE, CMD_DISC, CMD_FLUSH = 0, 1, 2, 3
@@ -128,3 +130,11 @@ def rss_kib(pid):
     except OSError:
         pass
     return 0
+
+
+def need(*tools):
+    """Exits 77 (skipped) when a tool is missing."""
+    missing = [t for t in tools if not shutil.which(t)]
+    if missing:
+        print("skipped: %s not installed" % " ".join(missing))
+        sys.exit(77)
