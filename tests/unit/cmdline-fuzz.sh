@@ -1,13 +1,13 @@
 #!/bin/sh
-# The boot-line parser fuzzed under busybox sh and dash: COUNT random and
-# mutated lines (300 here, 20000 in make soak; SEED= repeats a run), each
-# parsed or refused with a message naming its field, none hung or run.
-# Usage: tests/unit/cmdline-fuzz.sh [COUNT]
+# The boot-line parser fuzzed under busybox sh and dash: CMDLINE_LINES
+# random and mutated lines (300 here, 20000 in make soak; SEED= repeats a
+# run), each parsed or refused with a message naming its field, none hung
+# or run.
 cd "$(dirname "$0")/../.." || exit 1
 for sh in busybox dash python3; do
 	command -v "$sh" >/dev/null 2>&1 ||
 		{ echo "skipped: $sh not installed"; exit 77; }
 done
-count=${1:-300}
+count=${CMDLINE_LINES:-300}
 exec timeout $((count / 2 + 120)) python3 tests/unit/cmdline-fuzz.py \
 	"$count" ${SEED:+"$SEED"}
