@@ -79,6 +79,21 @@ check_records() {
 	echo "all $((last + 1)) acknowledged records (0-$last) intact after $kills kills"
 }
 
+# crash_run NAME EXPORT SERVER-ARGS...: boots the guest on our server
+# (started with SERVER-ARGS), kills and restarts the server KILLS times,
+# and expects the guest's PASS marker.
+crash_run() {
+	local name=$1 export=$2 vm
+	shift 2
+	start_server ours "$@"
+	port=$SERVER_PORT
+	boot_vm "$name" "root=nbd:10.0.2.2:$port$export:::timeout=5 nbdroot.retry=30 nbdtest=append-records:$seconds:$stopport" &
+	vm=$!
+	await_console "$name" "$vm" "NBDROOT-STEP writing"
+	kill_loop "$name" "$vm" "$@"
+	expect_marker "$name"
+}
+
 # The stop signal's server listens on a port chosen now and unused.
 stop_img=$work/stop.img
 truncate -s 1M "$stop_img"
@@ -86,13 +101,7 @@ stopport=$(random_port)
 while port_open "$stopport"; do stopport=$(random_port); done
 
 img=$(test_image plain)
-start_server ours "$img"
-port=$SERVER_PORT
-boot_vm plain "root=nbd:10.0.2.2:$port:::timeout=5 nbdroot.retry=30 nbdtest=append-records:$seconds:$stopport" &
-vm=$!
-await_console plain "$vm" "NBDROOT-STEP writing"
-kill_loop plain "$vm" "$img"
-expect_marker plain
+crash_run plain "" "$img"
 stop_server
 check_records plain "$img"
 
@@ -101,13 +110,7 @@ before=$(md5sum <"$base")
 mkdir -p "$work/cow"
 printf '[root]\nexportname = %s\ncopyonwrite = true\ncowdir = %s\ncowtimeout = 600\n' \
 	"$base" "$work/cow" >"$work/cow.conf"
-start_server ours "$base" -C "$work/cow.conf"
-port=$SERVER_PORT
-boot_vm cow "root=nbd:10.0.2.2:$port/root:::timeout=5 nbdroot.retry=30 nbdtest=append-records:$seconds:$stopport" &
-vm=$!
-await_console cow "$vm" "NBDROOT-STEP writing"
-kill_loop cow "$vm" "$base" -C "$work/cow.conf"
-expect_marker cow
+crash_run cow /root "$base" -C "$work/cow.conf"
 # The guest and nbdcopy both reach the server from 127.0.0.1, so nbdcopy
 # reads the guest's copy.
 timeout 120 nbdcopy "nbd://127.0.0.1:$port/root" "$work/merged.img" ||
