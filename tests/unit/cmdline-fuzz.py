@@ -10,7 +10,7 @@ with the field at fault: a word of the line, its key, or "root" when no
 root is named. Nothing on stderr, exit 0, and no word of the line is ever
 run (lines carry $(:>MARKER) and `:>MARKER`).
 
-Usage: cmdline-fuzz.py COUNT [SEED]
+Usage: cmdline-fuzz.py COUNT [SEED|random]
 """
 import os
 import random
@@ -21,7 +21,8 @@ import sys
 import tempfile
 
 COUNT = int(sys.argv[1])
-SEED = int(sys.argv[2]) if len(sys.argv) > 2 else random.randrange(1 << 30)
+SEED = (int(sys.argv[2]) if len(sys.argv) > 2 and sys.argv[2] != "random"
+        else random.randrange(1 << 30))
 LIB = os.environ.get("CMDLINE_LIB", "initramfs/lib/cmdline.sh")
 SHELLS = (["busybox", "sh"], ["dash"])
 TMP = tempfile.mkdtemp(prefix="nbdroot-cmdfuzz-")
@@ -109,10 +110,12 @@ def judge(line, out, err, rc):
     if len(lines) != 1:
         return "%d output lines: %r" % (len(lines), out[:200])
     got = lines[0]
-    m = re.match(r"PARSED port=(\d+) init=(\S+) ", got)
+    m = re.match(r"PARSED port=(\d*) init=(\S*) ", got)
     if m:
-        if not 1 <= int(m.group(1)) <= 65535:
-            return "parsed with port %s" % m.group(1)
+        if not m.group(1) or not 1 <= int(m.group(1)) <= 65535:
+            return "parsed with port %r" % m.group(1)
+        if not m.group(2):
+            return "parsed with an empty init"
         return None
     if not got.startswith("nbdroot: cmdline: "):
         return "neither a parse nor a message: %r" % got[:200]
