@@ -12,7 +12,7 @@
  *                               (one failure, as a disk's error is seen
  *                               once by fsync and then forgotten)
  *
- * Lines: "SEQ PID write fd FD PATH", "SEQ PID sync fd FD HOW rc RC",
+ * Lines: "SEQ PID write fd FD PATH", "SEQ PID sync fd FD HOW rc RC PATH",
  * "SEQ PID syncfs fd FD rc RC", "SEQ PID msync rc RC",
  * "SEQ PID reply fd FD cookie C error E". The log is opened O_APPEND and
  * each line is one write(2), so line order is the order of the events
@@ -89,17 +89,26 @@ static int is_socket(int fd)
 	return fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
 }
 
-static void note_file_write(int fd)
+/* The file behind fd, "?" when unknown: syncs act on files, not fds. */
+static const char *fd_path(int fd, char *path, size_t size)
 {
-	char link[64], path[PATH_MAX];
+	char link[64];
 	ssize_t n;
 
-	if (!is_file(fd))
-		return;
 	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
-	n = readlink(link, path, sizeof(path) - 1);
-	path[n > 0 ? n : 0] = '\0';
-	emit("write fd %d %s", fd, path);
+	n = readlink(link, path, size - 1);
+	if (n <= 0)
+		return "?";
+	path[n] = '\0';
+	return path;
+}
+
+static void note_file_write(int fd)
+{
+	char path[PATH_MAX];
+
+	if (is_file(fd))
+		emit("write fd %d %s", fd, fd_path(fd, path, sizeof(path)));
 }
 
 static uint32_t be32(const unsigned char *p)
@@ -178,13 +187,15 @@ static int fail_now(void)
 
 static int sync_result(int fd, const char *how, int r)
 {
+	char path[PATH_MAX];
 	int e = errno;
 
 	if (r == 0 && fail_now()) {
 		r = -1;
 		e = EIO;
 	}
-	emit("sync fd %d %s rc %d", fd, how, r);
+	emit("sync fd %d %s rc %d %s", fd, how, r,
+	     fd_path(fd, path, sizeof(path)));
 	errno = e;
 	return r;
 }
