@@ -120,12 +120,13 @@ def descendants(pid):
     return found
 
 
-def rss_kib(pid):
-    """Resident set of one process in KiB, 0 when it is gone."""
+def rss_kib(pid, field="VmRSS"):
+    """A memory figure of /proc/PID/status in KiB (VmRSS: resident set,
+    RssAnon: its anonymous part), 0 when the process is gone."""
     try:
         with open("/proc/%d/status" % pid) as f:
             for line in f:
-                if line.startswith("VmRSS:"):
+                if line.startswith(field + ":"):
                     return int(line.split()[1])
     except OSError:
         pass
