@@ -52,9 +52,11 @@ def run_fio(port):
            "--size=%d" % PER_JOB, "--offset_increment=%d" % PER_JOB,
            "--numjobs=%d" % CLIENTS, "--verify=crc32c",
            "--verify_backlog=32", "--continue_on_error=verify",
+           "--verify_state_save=0",
            "--time_based", "--runtime=%d" % SECONDS,
            "--output-format=json", "--output=" + out]
-    fio = subprocess.Popen(cmd, stdout=subprocess.DEVNULL,
+    # cwd: whatever fio writes besides its report stays in TMP
+    fio = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, cwd=TMP,
                            stderr=open(os.path.join(TMP, "fio.err"), "w"))
     return fio, out
 
