@@ -158,7 +158,7 @@ check-slow:
 # slow clients, 20000 fuzzed boot lines, 10 server kills under a writing
 # guest, 5 dropped proxies. make check runs the same tests, short.
 SOAK_HOST := flush-contract load slow-clients cmdline-fuzz
-SOAK_VM   := 44-crash-durability 45-faults
+SOAK_VM   := 50-crash-durability 51-faults
 .PHONY: soak
 soak: all initrd
 	@LOAD_SECONDS=60 SLOW_CLIENTS=1000 CMDLINE_LINES=20000 SEED=random KILLS=10 DROPS=5 \
