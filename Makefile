@@ -14,6 +14,8 @@
 #   make bench-initrd, bench-boot  our initrd's size and boot time against
 #                      initramfs-tools' and dracut's (bench-vm: fio in a VM)
 #   make check-slow    the slow VM tests: Debian root, PXE, shared root, dracut
+#   make soak          the reliability suite's long runs (make check runs
+#                      its short ones)
 #   make install       client, server, man page and the dracut module
 #                      (DESTDIR=, PREFIX=, DRACUTMODDIR=)
 
@@ -227,6 +229,17 @@ check-slow:
 	@if [ "$$(id -u)" = 0 ]; then scripts/deps; else scripts/deps --check; fi
 	@$(MAKE) --no-print-directory all initrd
 	@tests/run check-slow tests/qemu/slow/[0-9]*.sh
+
+# The reliability suite (issue 13) at full length: 60 s of fio load, 1000
+# slow clients, 20000 fuzzed boot lines, 10 server kills under a writing
+# guest, 5 dropped proxies. make check runs the same tests, short.
+SOAK_HOST := flush-contract load slow-clients cmdline-fuzz
+SOAK_VM   := 50-crash-durability 51-faults
+.PHONY: soak
+soak: all initrd
+	@LOAD_SECONDS=60 SLOW_CLIENTS=1000 CMDLINE_LINES=20000 SEED=random KILLS=10 DROPS=5 \
+		TEST_TIMEOUT=3600 tests/run soak $(SOAK_HOST:%=tests/unit/%.sh) \
+		$(SOAK_VM:%=tests/qemu/%.sh)
 
 # dracut reads its modules from DRACUTMODDIR only, whatever PREFIX says.
 # The module gets installed copies of initramfs/lib (the one boot-line
