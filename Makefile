@@ -11,6 +11,8 @@
 #   make qemu-tests    QEMU tests only
 #   make bench-server  our nbd-server against nbd-server, nbdkit, qemu-nbd
 #                      on 127.0.0.1 (ROUNDS=, RUNTIME=); prints, asserts nothing
+#   make bench-storm   N clients replaying a recorded boot against each
+#                      server and the page-cache floor (NS=, ROUNDS=)
 #   make bench-initrd, bench-boot  our initrd's size and boot time against
 #                      initramfs-tools' and dracut's (bench-vm: fio in a VM)
 #   make check-slow    the slow VM tests: Debian root, PXE, shared root, dracut
@@ -195,6 +197,17 @@ bench-server: server/nbd-server
 
 bench-vm: all initrd
 	scripts/bench-vm
+
+# The boot-storm driver (scripts/storm/README) and its benchmark: N
+# clients replaying a recorded boot against each server (NS=, ROUNDS=).
+STORM_SRC := $(wildcard scripts/storm/*.c)
+.PHONY: storm bench-storm
+storm: $(BUILD)/storm
+$(BUILD)/storm: $(call objs,$(OBJ),$(STORM_SRC))
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lnbd
+
+bench-storm: server/nbd-server $(BUILD)/storm
+	scripts/bench-storm
 
 qemu-tests: all initrd
 	@tests/run qemu tests/qemu/[0-9]*.sh
