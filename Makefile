@@ -225,7 +225,7 @@ check:
 # (FUZZ_SECONDS=). Tests that need root skip when not run as root.
 .PHONY: check-host
 check-host:
-	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(UNIT_ASAN)
+	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(UNIT_ASAN) $(BUILD)/storm
 	@FUZZ_SECONDS=$${FUZZ_SECONDS:-10} \
 		tests/run check-host $(UNIT_BIN) $(UNIT_ASAN) tests/unit/*.sh
 
@@ -258,7 +258,7 @@ install: all
 	printf "nbdroot_client='%s'\n" "$(PREFIX)/sbin/nbd-client" >$(DRACUTMOD)/nbdroot.paths
 
 # Warnings and errors fail; shellcheck's "info" notes do not.
-SHELL_SCRIPTS := $(filter-out scripts/demo-root,$(wildcard scripts/*)) \
+SHELL_SCRIPTS := $(filter-out scripts/demo-root scripts/storm,$(wildcard scripts/*)) \
 	initramfs/mkinitrd tests/run tests/qemu/*.sh tests/qemu/slow/*.sh \
 	tests/unit/*.sh
 shellcheck:
