@@ -66,10 +66,35 @@ static void floor_step(struct run *r, struct client *c, uint64_t t0,
 	}
 }
 
+/* Sleeps until the next client or request is due, 10 ms at most. */
+static void floor_wait(struct run *r, uint64_t t0)
+{
+	uint64_t now = now_us() - t0, soonest = now + 10000, t;
+	struct timespec nap;
+	unsigned int i;
+
+	for (i = 0; i < r->n; i++) {
+		struct client *c = &r->cl[i];
+
+		if (c->state == CL_WAIT)
+			t = c->start_us;
+		else if (c->state == CL_RUN && c->next < r->t->n)
+			t = c->start_us + due_us(r, c->next);
+		else
+			continue;
+		if (t < soonest)
+			soonest = t;
+	}
+	if (soonest <= now)
+		return;
+	nap.tv_sec = (soonest - now) / 1000000;
+	nap.tv_nsec = (soonest - now) % 1000000 * 1000;
+	nanosleep(&nap, NULL);
+}
+
 int replay_floor(struct run *r, uint64_t t0)
 {
 	uint64_t limit = r->deadline_s * 1e6;
-	struct timespec nap = { 0, 100 * 1000 };
 	unsigned int i, left;
 	void *buf;
 
@@ -83,7 +108,7 @@ int replay_floor(struct run *r, uint64_t t0)
 			left += r->cl[i].state < CL_DONE;
 		}
 		if (left)
-			nanosleep(&nap, NULL);
+			floor_wait(r, t0);
 	} while (left && now_us() - t0 < limit);
 	free(buf);
 	return 0;

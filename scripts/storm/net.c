@@ -228,10 +228,11 @@ static int next_timeout(struct run *r, uint64_t t0)
 		c = &r->cl[i];
 		if (c->state == CL_WAIT)
 			t = c->start_us;
-		else if (c->state == CL_RUN && c->next < r->t->n)
+		else if (c->state == CL_RUN && c->next < r->t->n &&
+			 c->busy < r->t->reqs[c->next].inflight)
 			t = c->start_us + due_us(r, c->next);
 		else
-			continue;
+			continue;	/* a reply wakes it */
 		if (t < soonest)
 			soonest = t;
 	}
