@@ -48,7 +48,7 @@ static void floor_step(struct run *r, struct client *c, uint64_t t0,
 		c->ready_us = now;
 	}
 	while (c->state == CL_RUN && c->next < r->t->n &&
-	       now >= c->start_us + due_us(r, c->next)) {
+	       now >= c->ready_us + due_us(r, c->next)) {
 		t = now_us();
 		if (floor_one(r, &r->t->reqs[c->next], buf) < 0) {
 			snprintf(c->why, sizeof(c->why), "request %u: %s",
@@ -79,7 +79,7 @@ static void floor_wait(struct run *r, uint64_t t0)
 		if (c->state == CL_WAIT)
 			t = c->start_us;
 		else if (c->state == CL_RUN && c->next < r->t->n)
-			t = c->start_us + due_us(r, c->next);
+			t = c->ready_us + due_us(r, c->next);
 		else
 			continue;
 		if (t < soonest)

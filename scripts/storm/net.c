@@ -171,7 +171,7 @@ static void advance(struct run *r, struct client *c, unsigned int i,
 		fail(c, "negotiate", nbd_get_error() ?: "connection closed");
 	while (c->state == CL_RUN && c->next < r->t->n) {
 		q = &r->t->reqs[c->next];
-		if (now < c->start_us + due_us(r, c->next) ||
+		if (now < c->ready_us + due_us(r, c->next) ||
 		    c->busy >= q->inflight)
 			break;
 		issue(r, c);
@@ -230,7 +230,7 @@ static int next_timeout(struct run *r, uint64_t t0)
 			t = c->start_us;
 		else if (c->state == CL_RUN && c->next < r->t->n &&
 			 c->busy < r->t->reqs[c->next].inflight)
-			t = c->start_us + due_us(r, c->next);
+			t = c->ready_us + due_us(r, c->next);
 		else
 			continue;	/* a reply wakes it */
 		if (t < soonest)

@@ -20,7 +20,7 @@ struct client {
 	int fd;
 	void *nbd;		/* struct nbd_handle *, NULL in floor mode */
 	uint64_t start_us;	/* when it is due to connect, run clock */
-	uint64_t ready_us;	/* negotiation done */
+	uint64_t ready_us;	/* negotiation done: the schedule starts */
 	uint64_t done_us;	/* last reply */
 	uint32_t next;		/* next request of the trace to issue */
 	uint32_t busy;		/* requests outstanding */
