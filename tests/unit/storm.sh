@@ -4,12 +4,13 @@
 # every request completes, every read matches the image, the image is
 # unchanged (writes carry its own bytes), and each client came from its
 # own source address. A server with other data makes the driver report
-# mismatches and fail. The floor mode replays the shipped Debian boot
+# mismatches and fail; clients of a server that never greets are stuck at
+# the deadline, refused ones failed. The floor mode replays the shipped Debian boot
 # trace; a malformed trace is refused naming its line. Host only.
 cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=tests/unit/server-lib
 . tests/unit/server-lib
-need ss timeout cmp xz
+need ss timeout cmp xz python3
 STORM=build/storm
 [ -x "$STORM" ] || fail "$STORM not built (make storm)"
 
@@ -62,6 +63,34 @@ grep -q "reads differ from the image" "$TMP/err" || fail "no mismatch message: $
 stop_server
 m=${out#*mismatches=}
 echo "ok: reads from a server with other data are reported (${m%% *} mismatches)"
+
+# A server that accepts and never greets: its clients are counted stuck
+# at the deadline; a port nobody listens on: failed.
+timeout 20 python3 -c '
+import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(8)
+print(s.getsockname()[1], flush=True)
+held = [s.accept() for _ in range(3)]
+time.sleep(10)
+' >"$TMP/mute.port" &
+mute=$!
+for _ in $(seq 50); do [ -s "$TMP/mute.port" ] && break; sleep 0.1; done
+out=$(timeout 30 "$STORM" -n 3 -t 1 "$TMP/t.trace" 127.0.0.1 "$(cat "$TMP/mute.port")" 2>&1) &&
+	fail "storm passed against a server that never greets: $out"
+kill "$mute" 2>/dev/null
+case " $out " in
+*" done=0 failed=0 stuck=3 "*) ;;
+*) fail "mute server: want done=0 failed=0 stuck=3 in: $out" ;;
+esac
+out=$(timeout 30 "$STORM" -n 2 -t 5 "$TMP/t.trace" 127.0.0.1 "$(cat "$TMP/mute.port")" 2>&1) &&
+	fail "storm passed with nobody listening: $out"
+case "$out" in
+*"client 0: connect: Connection refused"*" done=0 failed=2 stuck=0 "*) ;;
+*) fail "refused: want a connect message and failed=2 in: $out" ;;
+esac
+echo "ok: clients of a mute server are stuck at the deadline, refused ones failed"
 
 # The floor, on the shipped boot trace at 50 times its speed.
 xz -dc scripts/storm/debian-boot.trace.xz >"$TMP/boot.trace" || fail "xz -d the shipped trace"
