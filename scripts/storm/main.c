@@ -115,6 +115,29 @@ static double cpu_seconds(long pid)
 	return (double)(ut + st + cut + cst) / sysconf(_SC_CLK_TCK);
 }
 
+/*
+ * Waits (3 s at most) until the server has reaped every child, so that
+ * their CPU time is in its cutime and cstime.
+ */
+static void await_children(long pid)
+{
+	char path[80], c;
+	int i, n;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children", pid, pid);
+	for (i = 0; i < 300; i++) {
+		f = fopen(path, "r");
+		if (!f)
+			return;
+		n = fread(&c, 1, 1, f);
+		fclose(f);
+		if (n == 0)
+			return;
+		usleep(10000);
+	}
+}
+
 static int cmp_u32(const void *a, const void *b)
 {
 	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
@@ -318,7 +341,7 @@ int main(int argc, char **argv)
 	for (i = 0; i < o.r.n; i++)
 		close_client(&o.r.cl[i]);
 	if (o.server_pid) {
-		usleep(300000);	/* the server's children see EOF and are reaped */
+		await_children(o.server_pid);
 		cpu = cpu_seconds(o.server_pid) - cpu0;
 	}
 	report(&o.r, tcpext("ListenOverflows") - ovf,
