@@ -182,11 +182,12 @@ static void report(struct run *r, long long ovf, long long syn, double cpu)
 	qsort(con, done, sizeof(*con), cmp_u64);
 	qsort(r->lat_us, r->nlat, sizeof(*r->lat_us), cmp_u32);
 	printf("n=%u done=%u failed=%u stuck=%u requests=%" PRIu64
-	       " trace_requests=%u mismatches=%" PRIu64
+	       " trace_requests=%u max_outstanding=%u mismatches=%" PRIu64
 	       " slowest=%.3f median=%.3f p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f"
 	       " connect_med_ms=%.1f connect_max_ms=%.1f"
 	       " listen_overflows=%lld syncookies=%lld server_cpu=%.2f\n",
-	       r->n, done, failed, stuck, r->nlat, r->t->n, r->mismatches,
+	       r->n, done, failed, stuck, r->nlat, r->t->n, r->max_busy,
+	       r->mismatches,
 	       done ? fin[done - 1] / 1e6 : 0, done ? fin[done / 2] / 1e6 : 0,
 	       pct_ms(r->lat_us, r->nlat, 0.5), pct_ms(r->lat_us, r->nlat, 0.99),
 	       pct_ms(r->lat_us, r->nlat, 0.999),

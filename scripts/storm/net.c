@@ -149,7 +149,8 @@ static int issue(struct run *r, struct client *c)
 		return fail(c, "issue", nbd_get_error());
 	}
 	c->next++;
-	c->busy++;
+	if (++c->busy > r->max_busy)
+		r->max_busy = c->busy;
 	return 0;
 }
 

@@ -42,6 +42,7 @@ struct run {
 	struct client *cl;
 	uint32_t *lat_us;	/* one latency per completed request */
 	uint64_t nlat;
+	uint32_t max_busy;	/* most requests one client had outstanding */
 	uint64_t mismatches;	/* reads that differ from the image */
 	uint64_t first_mismatch;
 };

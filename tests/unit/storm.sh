@@ -39,6 +39,10 @@ for want in n=5 done=5 failed=0 stuck=0 requests=2000 mismatches=0; do
 	*) fail "storm: want $want in: $out" ;;
 	esac
 done
+# the trace allows 1 to 4 in flight: more would break its concurrency
+m=${out#*max_outstanding=}
+[ "${m%% *}" -ge 1 ] && [ "${m%% *}" -le 4 ] ||
+	fail "max_outstanding ${m%% *} outside the trace's 1..4"
 cmp "$TMP/disk.img" "$TMP/orig.img" || fail "the replay changed the image"
 stop_server
 for i in 2 3 4 5 6; do
