@@ -216,34 +216,70 @@ static int parse_num(const char *s, double lo, double hi, double *out)
 	return errno || end == s || *end || *out < lo || *out > hi ? -1 : 0;
 }
 
-static int parse_opts(int argc, char **argv, struct opts *o)
+/* Whole numbers only: clients, pids, ports. */
+static int parse_int(const char *s, double lo, double hi, double *out)
+{
+	return parse_num(s, lo, hi, out) || *out != (long)*out ? -1 : 0;
+}
+
+/* Takes option ch; returns what its value should be, or NULL. */
+static const char *parse_opt(int ch, const char *arg, struct opts *o)
 {
 	struct in_addr a;
+	double v;
+
+	switch (ch) {
+	case 'n':
+		if (parse_int(arg, 1, MAX_CLIENTS, &v))
+			return "clients (1..4096)";
+		o->r.n = v;
+		return NULL;
+	case 's':
+		return parse_num(arg, 0, 3600, &o->r.spread_s) ?
+		       "spread (0..3600 s)" : NULL;
+	case 't':
+		return parse_num(arg, 0.1, 86400, &o->r.deadline_s) ?
+		       "deadline (0.1..86400 s)" : NULL;
+	case 'x':
+		return parse_num(arg, 0.01, 1000, &o->r.speed) ?
+		       "speed (0.01..1000)" : NULL;
+	case 'a':
+		if (inet_pton(AF_INET, arg, &a) != 1)
+			return "first source address (IPv4)";
+		o->r.src_base = ntohl(a.s_addr);
+		return NULL;
+	case 'p':
+		if (parse_int(arg, 1, 1 << 22, &v))
+			return "server pid";
+		o->server_pid = v;
+		return NULL;
+	}
+	return NULL;
+}
+
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+	const char *bad;
 	double v;
 	int ch;
 
 	while ((ch = getopt(argc, argv, "n:s:t:x:e:a:i:vp:f")) != -1) {
-		const char *bad = NULL;
-
-		switch (ch) {
-		case 'n': if (parse_num(optarg, 1, MAX_CLIENTS, &v)) bad = "clients (1..4096)"; o->r.n = v; break;
-		case 's': if (parse_num(optarg, 0, 3600, &o->r.spread_s)) bad = "spread (0..3600 s)"; break;
-		case 't': if (parse_num(optarg, 0.1, 86400, &o->r.deadline_s)) bad = "deadline (0.1..86400 s)"; break;
-		case 'x': if (parse_num(optarg, 0.01, 1000, &o->r.speed)) bad = "speed (0.01..1000)"; break;
-		case 'e': o->r.export_name = optarg; break;
-		case 'a':
-			if (inet_pton(AF_INET, optarg, &a) != 1)
-				bad = "source address (IPv4)";
-			o->r.src_base = ntohl(a.s_addr);
-			break;
-		case 'i': o->image = optarg; break;
-		case 'v': o->r.verify = 1; break;
-		case 'p': if (parse_num(optarg, 1, 1 << 22, &v)) bad = "server pid"; o->server_pid = v; break;
-		case 'f': o->floor = 1; break;
-		default: fputs(usage, stderr); return -1;
+		if (ch == '?') {
+			fputs(usage, stderr);
+			return -1;
 		}
+		if (ch == 'e')
+			o->r.export_name = optarg;
+		else if (ch == 'i')
+			o->image = optarg;
+		else if (ch == 'v')
+			o->r.verify = 1;
+		else if (ch == 'f')
+			o->floor = 1;
+		bad = parse_opt(ch, optarg, o);
 		if (bad) {
-			fprintf(stderr, "storm: -%c: bad %s: \"%s\"\n", ch, bad, optarg);
+			fprintf(stderr, "storm: -%c: want %s, got \"%s\"\n",
+				ch, bad, optarg);
 			return -1;
 		}
 	}
@@ -254,7 +290,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	}
 	if (!o->floor) {
 		o->r.host = argv[optind + 1];
-		if (parse_num(argv[optind + 2], 1, 65535, &v)) {
+		if (parse_int(argv[optind + 2], 1, 65535, &v)) {
 			fprintf(stderr, "storm: bad port \"%s\"\n", argv[optind + 2]);
 			return -1;
 		}
