@@ -209,7 +209,7 @@ $(BUILD)/storm: $(call objs,$(OBJ),$(STORM_SRC))
 bench-storm: server/nbd-server $(BUILD)/storm
 	scripts/bench-storm
 
-qemu-tests: all initrd
+qemu-tests: all initrd $(BUILD)/storm
 	@tests/run qemu tests/qemu/[0-9]*.sh
 
 deps:
