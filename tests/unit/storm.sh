@@ -44,6 +44,13 @@ m=${out#*max_outstanding=}
 [ "${m%% *}" -ge 1 ] && [ "${m%% *}" -le 4 ] ||
 	fail "max_outstanding ${m%% *} outside the trace's 1..4"
 cmp "$TMP/disk.img" "$TMP/orig.img" || fail "the replay changed the image"
+# starts spread over half a second: all still finish
+out=$(timeout 60 "$STORM" -n 3 -s 0.5 -t 30 -i "$TMP/disk.img" -v \
+	"$TMP/t.trace" 127.0.0.1 "$PORT") || fail "storm -s 0.5 exit $?: $out"
+case " $out " in
+*" done=3 failed=0 stuck=0 requests=1200 "*" mismatches=0 "*) ;;
+*) fail "storm -s 0.5: want done=3 requests=1200 mismatches=0 in: $out" ;;
+esac
 stop_server
 for i in 2 3 4 5 6; do
 	grep -q "127\.0\.0\.$i:[0-9]* export '': 401 requests, disconnected" "$TMP/server.log" ||
