@@ -11,6 +11,8 @@
 #   make qemu-tests    QEMU tests only
 #   make bench-server  our nbd-server against nbd-server, nbdkit, qemu-nbd
 #                      on 127.0.0.1 (ROUNDS=, RUNTIME=); prints, asserts nothing
+#   make bench-storm   N clients replaying a recorded boot against each
+#                      server and the page-cache floor (NS=, ROUNDS=)
 #   make bench-initrd, bench-boot  our initrd's size and boot time against
 #                      initramfs-tools' and dracut's (bench-vm: fio in a VM)
 #   make check-slow    the slow VM tests: Debian root, PXE, shared root, dracut
@@ -198,7 +200,18 @@ bench-server: server/nbd-server
 bench-vm: all initrd
 	scripts/bench-vm
 
-qemu-tests: all initrd
+# The boot-storm driver (scripts/storm/README) and its benchmark: N
+# clients replaying a recorded boot against each server (NS=, ROUNDS=).
+STORM_SRC := $(wildcard scripts/storm/*.c)
+.PHONY: storm bench-storm
+storm: $(BUILD)/storm
+$(BUILD)/storm: $(call objs,$(OBJ),$(STORM_SRC))
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lnbd
+
+bench-storm: server/nbd-server $(BUILD)/storm
+	scripts/bench-storm
+
+qemu-tests: all initrd $(BUILD)/storm
 	@tests/run qemu tests/qemu/[0-9]*.sh
 
 deps:
@@ -214,7 +227,7 @@ check:
 # (FUZZ_SECONDS=). Tests that need root skip when not run as root.
 .PHONY: check-host
 check-host:
-	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(UNIT_ASAN)
+	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(UNIT_ASAN) $(BUILD)/storm
 	@FUZZ_SECONDS=$${FUZZ_SECONDS:-10} \
 		tests/run check-host $(UNIT_BIN) $(UNIT_ASAN) tests/unit/*.sh
 
@@ -258,7 +271,7 @@ install: all
 	printf "nbdroot_client='%s'\n" "$(PREFIX)/sbin/nbd-client" >$(DRACUTMOD)/nbdroot.paths
 
 # Warnings and errors fail; shellcheck's "info" notes do not.
-SHELL_SCRIPTS := $(filter-out scripts/demo-root,$(wildcard scripts/*)) \
+SHELL_SCRIPTS := $(filter-out scripts/demo-root scripts/storm,$(wildcard scripts/*)) \
 	initramfs/mkinitrd tests/run tests/qemu/*.sh tests/qemu/slow/*.sh \
 	tests/unit/*.sh
 shellcheck:
