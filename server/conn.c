@@ -65,8 +65,8 @@ static void describe_peer(struct conn *c)
 void conn_init(struct conn *c, int in, int out, const struct config *cfg)
 {
 	memset(c, 0, sizeof(*c));
-	c->in = in;
-	c->out = out;
+	c->xp.in = in;
+	c->xp.out = out;
 	c->cfg = cfg;
 	c->be.fd = -1;
 	c->outcome = "closed";
@@ -238,6 +238,8 @@ void conn_close(struct conn *c)
 {
 	drop_preopened(c);
 	export_close(&c->be);
+	tls_session_end(c->xp.tls, true);
+	c->xp.tls = NULL;
 	free(c->buf);
 	c->buf = NULL;
 	c->bufsize = 0;
@@ -294,7 +296,12 @@ void conn_log_line(const struct conn *c, char *line, size_t len)
 			      strlen(c->exp_name));
 		strcat(name, "'");
 	}
-	snprintf(line, len, "%s %s: %llu requests, %s%s%s", c->peer, name,
-		 (unsigned long long)c->requests, c->outcome,
+	char who[SRV_ERRLEN + 16] = "";
+
+	if (c->xp.tls)
+		snprintf(who, sizeof(who), " (TLS \"%.*s\")", SRV_ERRLEN - 1,
+			 c->identity);
+	snprintf(line, len, "%s%s %s: %llu requests, %s%s%s", c->peer, who,
+		 name, (unsigned long long)c->requests, c->outcome,
 		 c->why[0] ? ": " : "", c->why);
 }

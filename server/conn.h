@@ -23,8 +23,7 @@ struct preopened {
 
 /* One client, from accept to close. */
 struct conn {
-	int in;
-	int out;
+	struct xport xp;	/* the client's descriptors, TLS after STARTTLS */
 	const struct config *cfg;
 	struct sockaddr_storage peer_sa;
 	socklen_t peer_len;	/* 0: not a network peer (stdin mode) */
@@ -35,6 +34,7 @@ struct conn {
 	bool no_zeroes;
 	bool structured;
 	bool meta_alloc;	/* base:allocation selected */
+	char identity[SRV_ERRLEN];	/* TLS peer: PSK identity or CN */
 
 	const struct export *exp;
 	char exp_name[NBD_MAX_NAME + 1];
