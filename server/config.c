@@ -261,8 +261,8 @@ static int export_tls_key(struct parse *ps, const char *key, const char *val)
 		    ps->exp->name, key);
 }
 
-/* A key whose file is loaded once the whole configuration is read. */
-static int tls_later(struct parse *ps, char **dst, const char *val)
+/* Where the last TLS key is, for errors found after the last line. */
+static int tls_where(struct parse *ps)
 {
 	char where[SRV_ERRLEN];
 
@@ -271,7 +271,7 @@ static int tls_later(struct parse *ps, char **dst, const char *val)
 	ps->cfg->tls_where = strdup(where);
 	if (!ps->cfg->tls_where)
 		return perr(ps, "no memory");
-	return set_string(ps, dst, val);
+	return 0;
 }
 
 /* [generic]: the PSK file is read now, so an error names this line. */
@@ -280,6 +280,8 @@ static int generic_tls_key(struct parse *ps, const char *key, const char *val)
 	struct config *cfg = ps->cfg;
 	char why[SRV_ERRLEN];
 
+	if (tls_where(ps) < 0)
+		return -1;
 	if (!strcmp(key, "force_tls") || !strcmp(key, "tlsonly"))
 		return parse_bool(ps, key, val, &cfg->force_tls);
 	if (!strcmp(key, "tlspsk")) {
@@ -288,12 +290,12 @@ static int generic_tls_key(struct parse *ps, const char *key, const char *val)
 		return 0;
 	}
 	if (!strcmp(key, "certfile"))
-		return tls_later(ps, &cfg->tlscert, val);
+		return set_string(ps, &cfg->tlscert, val);
 	if (!strcmp(key, "keyfile"))
-		return tls_later(ps, &cfg->tlskey, val);
+		return set_string(ps, &cfg->tlskey, val);
 	if (!strcmp(key, "cacertfile"))
-		return tls_later(ps, &cfg->tlsca, val);
-	return tls_later(ps, &cfg->tlsprio, val);
+		return set_string(ps, &cfg->tlsca, val);
+	return set_string(ps, &cfg->tlsprio, val);
 }
 
 /*

@@ -1,0 +1,198 @@
+#!/bin/sh
+# Our nbd-server's STARTTLS against libnbd's clients (nbdinfo, nbdcopy) and
+# qemu's (qemu-img, qemu-io): PSK and X.509 (client certificate required),
+# force_tls answering plaintext options with ERR_TLS_REQD (the reply type
+# read raw), wrong key and unknown identity refused with the identity in
+# the log, and TLS keys the server cannot load stopping it at startup.
+# Host only, 127.0.0.1, bounded by timeouts.
+cd "$(dirname "$0")/../.." || exit 1
+# shellcheck source=tests/unit/server-lib
+. tests/unit/server-lib
+need nbdinfo nbdcopy qemu-img qemu-io certtool python3 ss timeout cmp od
+
+# identity:64 hex digits, psktool's format
+psk_line() {
+	printf '%s:%s\n' "$1" "$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
+}
+mkdir "$TMP/psk" "$TMP/wrong"
+{ psk_line alice; psk_line bob; } >"$TMP/psk/keys.psk"
+grep '^alice:' "$TMP/psk/keys.psk" >"$TMP/alice.psk"
+psk_line alice >"$TMP/wrong/keys.psk"
+psk_line carol >"$TMP/carol.psk"
+truncate -s 32M "$TMP/disk.img"
+head -c 4M /dev/urandom >"$TMP/data"
+
+config() {
+	{
+		echo "[generic]"
+		echo "allowlist = true"
+		for kv; do echo "$kv"; done
+		echo "[disk]"
+		echo "exportname = $TMP/disk.img"
+	} >"$TMP/cfg"
+}
+
+nbds() {
+	echo "nbds://$1@127.0.0.1:$PORT/$2?tls-psk-file=$3"
+}
+
+# --- PSK, TLS required ---
+config "tlspsk = $TMP/psk/keys.psk" "force_tls = true"
+start_server -C "$TMP/cfg"
+timeout 20 nbdinfo --list "$(nbds alice "" "$TMP/alice.psk")" >"$TMP/list" ||
+	fail "nbdinfo --list over TLS"
+grep -q 'export="disk":' "$TMP/list" || fail "TLS --list lacks disk: $(cat "$TMP/list")"
+timeout 20 nbdinfo "$(nbds alice disk "$TMP/alice.psk")" >"$TMP/info" ||
+	fail "nbdinfo over TLS"
+grep -q "newstyle-fixed with TLS" "$TMP/info" || fail "not TLS: $(cat "$TMP/info")"
+grep -q "export-size: 33554432" "$TMP/info" || fail "size: $(cat "$TMP/info")"
+timeout 60 nbdcopy --flush "$TMP/data" "$(nbds alice disk "$TMP/alice.psk")" ||
+	fail "nbdcopy to the server over TLS"
+timeout 60 nbdcopy "$(nbds alice disk "$TMP/alice.psk")" "$TMP/back" ||
+	fail "nbdcopy from the server over TLS"
+cmp -n 4194304 "$TMP/data" "$TMP/back" || fail "read back over TLS differs"
+cmp -n 4194304 "$TMP/data" "$TMP/disk.img" || fail "backing file differs"
+grep -q '(TLS "alice") export .disk.: .* disconnected' "$TMP/server.log" ||
+	fail "log line does not name the TLS identity"
+
+# qemu's clients: DIR/keys.psk, identity given as username
+qemu_psk="tls-creds-psk,id=t,dir=$TMP/psk,endpoint=client,username=bob"
+qemu_img="driver=nbd,host=127.0.0.1,port=$PORT,export=disk,tls-creds=t"
+timeout 60 qemu-io --object "$qemu_psk" --image-opts "$qemu_img" \
+	-c 'write -P 0xa5 1M 64k' >"$TMP/qio" 2>&1 || fail "qemu-io write: $(cat "$TMP/qio")"
+timeout 60 qemu-io --object "$qemu_psk" --image-opts "$qemu_img" \
+	-c 'read -P 0xa5 1M 64k' >"$TMP/qio" 2>&1 || fail "qemu-io read: $(cat "$TMP/qio")"
+grep -q 'read 65536/65536' "$TMP/qio" || fail "qemu-io read: $(cat "$TMP/qio")"
+timeout 20 qemu-img info --object "$qemu_psk" --image-opts "$qemu_img" >"$TMP/qimg" ||
+	fail "qemu-img info over TLS"
+grep -q '33554432 bytes' "$TMP/qimg" || fail "qemu-img info: $(cat "$TMP/qimg")"
+grep -q '(TLS "bob") export' "$TMP/server.log" || fail "qemu's identity bob not logged"
+
+# A plaintext client: ERR_TLS_REQD to LIST and GO, ABORT acked, EXPORT_NAME closed.
+timeout 20 nbdinfo "nbd://127.0.0.1:$PORT/disk" >"$TMP/plain" 2>&1 &&
+	fail "plaintext nbdinfo served by a force_tls server"
+grep -q "nbd_opt_go: server replied with error to opt_go request: Operation not supported" "$TMP/plain" ||
+	fail "plaintext nbdinfo: $(cat "$TMP/plain")"
+timeout 20 python3 - "$PORT" <<'EOF' || fail "raw plaintext options"
+import socket, struct, sys
+OPT_MAGIC = 0x49484156454F5054
+def opt(s, o, data=b""):
+    s.sendall(struct.pack(">QII", OPT_MAGIC, o, len(data)) + data)
+def reply(s):
+    h = b""
+    while len(h) < 20:
+        c = s.recv(20 - len(h))
+        if not c:
+            return None
+        h += c
+    magic, o, t, n = struct.unpack(">QIII", h)
+    body = b""
+    while len(body) < n:
+        body += s.recv(n - len(body))
+    return o, t, body
+def session():
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 10)
+    s.recv(18)
+    s.sendall(struct.pack(">I", 3))
+    return s
+TLS_REQD = 0x80000005
+s = session()
+opt(s, 3)                                    # LIST
+r = reply(s)
+assert r[:2] == (3, TLS_REQD), "LIST got %r" % (r,)
+opt(s, 7, struct.pack(">I", 4) + b"disk" + struct.pack(">H", 0))  # GO
+r = reply(s)
+assert r[:2] == (7, TLS_REQD), "GO got %r" % (r,)
+assert b"TLS is required" in r[2], r
+opt(s, 8)                                    # STRUCTURED_REPLY
+assert reply(s)[:2] == (8, TLS_REQD)
+opt(s, 2)                                    # ABORT: acked
+assert reply(s)[:2] == (2, 1)
+s = session()
+opt(s, 1, b"disk")                           # EXPORT_NAME: closed
+assert s.recv(100) == b"", "EXPORT_NAME answered without TLS"
+print("ok: plaintext options get ERR_TLS_REQD")
+EOF
+grep -q "EXPORT_NAME without TLS, which is required" "$TMP/server.log" ||
+	fail "EXPORT_NAME without TLS not logged"
+
+# Wrong key, unknown identity: refused, and the log says which identity.
+timeout 20 nbdinfo --size "$(nbds alice disk "$TMP/wrong/keys.psk")" 2>/dev/null &&
+	fail "wrong key for alice accepted"
+timeout 20 nbdinfo --size "$(nbds carol disk "$TMP/carol.psk")" 2>/dev/null &&
+	fail "unknown identity carol accepted"
+stop_server || fail "server exit status $? after SIGTERM"
+grep -q 'refused: TLS handshake with identity "alice" failed' "$TMP/server.log" ||
+	fail "wrong key: log does not name alice"
+grep -q 'refused: TLS handshake with identity "carol" failed' "$TMP/server.log" ||
+	fail "unknown identity: log does not name carol"
+
+# --- TLS offered, not required: plaintext clients are still served ---
+config "tlspsk = $TMP/psk/keys.psk"
+start_server -C "$TMP/cfg"
+timeout 20 nbdinfo --size "nbd://127.0.0.1:$PORT/disk" >/dev/null ||
+	fail "plaintext client refused without force_tls"
+timeout 20 nbdinfo "$(nbds alice disk "$TMP/alice.psk")" | grep -q "with TLS" ||
+	fail "TLS client without force_tls"
+stop_server || fail "server exit status $?"
+
+# --- X.509: certtool's CA, server and client certificates ---
+x509() {
+	certtool --generate-privkey --key-type=ed25519 --outfile "$2" 2>/dev/null &&
+		printf '%s\nexpiration_days = 2\n' "$3" >"$TMP/tmpl" &&
+		if [ "$1" = self ]; then
+			certtool --generate-self-signed --load-privkey "$2" \
+				--template "$TMP/tmpl" --outfile "$4" 2>/dev/null
+		else
+			certtool --generate-certificate --load-privkey "$2" \
+				--load-ca-certificate "$TMP/ca-cert.pem" \
+				--load-ca-privkey "$TMP/ca-key.pem" \
+				--template "$TMP/tmpl" --outfile "$4" 2>/dev/null
+		fi || fail "certtool $1 $4"
+}
+mkdir "$TMP/cli" "$TMP/nocert"
+x509 self "$TMP/ca-key.pem" "$(printf 'cn = test CA\nca\ncert_signing_key')" "$TMP/ca-cert.pem"
+x509 ca "$TMP/server-key.pem" "$(printf 'cn = 127.0.0.1\nip_address = 127.0.0.1\ntls_www_server')" "$TMP/server-cert.pem"
+x509 ca "$TMP/cli/client-key.pem" "$(printf 'cn = lab-17\ntls_www_client')" "$TMP/cli/client-cert.pem"
+cp "$TMP/ca-cert.pem" "$TMP/cli/"
+cp "$TMP/ca-cert.pem" "$TMP/nocert/"
+config "certfile = $TMP/server-cert.pem" "keyfile = $TMP/server-key.pem" \
+	"cacertfile = $TMP/ca-cert.pem" "force_tls = true"
+start_server -C "$TMP/cfg"
+xuri="nbds://127.0.0.1:$PORT/disk?tls-certificates=$TMP/cli"
+timeout 60 nbdcopy "$xuri" "$TMP/back2" || fail "nbdcopy over X.509"
+cmp "$TMP/disk.img" "$TMP/back2" || fail "read back over X.509 differs"
+qemu_x509="tls-creds-x509,id=t,dir=$TMP/cli,endpoint=client"
+qemu_img="driver=nbd,host=127.0.0.1,port=$PORT,export=disk,tls-creds=t"
+timeout 60 qemu-io --object "$qemu_x509" --image-opts "$qemu_img" \
+	-c 'write -P 0x5a 2M 64k' -c 'read -P 0x5a 2M 64k' >"$TMP/qio" 2>&1 ||
+	fail "qemu-io over X.509: $(cat "$TMP/qio")"
+grep -q 'read 65536/65536' "$TMP/qio" || fail "qemu-io read: $(cat "$TMP/qio")"
+grep -q '(TLS "lab-17") export' "$TMP/server.log" || fail "certificate CN not logged"
+timeout 20 nbdinfo --size "nbds://127.0.0.1:$PORT/disk?tls-certificates=$TMP/nocert" 2>/dev/null &&
+	fail "client without a certificate accepted though cacertfile is set"
+stop_server || fail "server exit status $?"
+grep -q 'refused: TLS handshake failed: Certificate is required' "$TMP/server.log" ||
+	fail "missing client certificate not logged"
+
+# --- keys the server cannot load stop it at startup, with file and line ---
+startup_fails() {
+	want=$1
+	shift
+	config "$@"
+	"$SERVER" -n "127.0.0.1@$PORT" -C "$TMP/cfg" >"$TMP/err" 2>&1 &&
+		fail "started with $*"
+	grep -qF -- "$want" "$TMP/err" || fail "startup with $*: $(cat "$TMP/err")"
+}
+printf 'alice:c0ffee\nbob:xyz1\n' >"$TMP/bad.psk"
+startup_fails "$TMP/cfg:4: tlspsk $TMP/bad.psk:2: key of identity \"bob\" is not hex" \
+	"force_tls = true" "tlspsk = $TMP/bad.psk"
+startup_fails "$TMP/cfg:3: tlspsk $TMP/none.psk: No such file or directory" \
+	"tlspsk = $TMP/none.psk"
+startup_fails "$TMP/cfg:3: force_tls without tlspsk or certfile and keyfile" \
+	"force_tls = true"
+startup_fails "$TMP/cfg:4: certfile $TMP/server-key.pem, keyfile $TMP/server-key.pem:" \
+	"certfile = $TMP/server-key.pem" "keyfile = $TMP/server-key.pem"
+startup_fails "$TMP/cfg:4: tlsprio \"NORMAL:+NOPE\"" \
+	"tlspsk = $TMP/psk/keys.psk" "tlsprio = NORMAL:+NOPE"
+echo "ok: TLS (PSK, X.509) with nbdinfo, nbdcopy, qemu-io, qemu-img on 127.0.0.1:$PORT"
