@@ -72,6 +72,9 @@ void config_free(struct config *cfg)
 		free(e->description);
 		free(e->authfile);
 		free(e->cowdir);
+		for (i = 0; i < e->ntlsids; i++)
+			free(e->tlsids[i]);
+		free(e->tlsids);
 		free(e);
 	}
 	for (i = 0; i < cfg->nwarnings; i++)
@@ -247,6 +250,31 @@ static int warn_key(struct parse *ps, const char *key, const char *what)
 	return 0;
 }
 
+/* "tlsidentities = NAME...": names separated by spaces or commas. */
+static int parse_identities(struct parse *ps, struct export *e,
+			    const char *val)
+{
+	const char *sep = " \t,";
+	size_t len;
+	char **n;
+
+	for (val += strspn(val, sep); *val; val += strspn(val, sep)) {
+		len = strcspn(val, sep);
+		n = realloc(e->tlsids, (e->ntlsids + 1) * sizeof(*n));
+		if (!n)
+			return perr(ps, "no memory");
+		e->tlsids = n;
+		e->tlsids[e->ntlsids] = strndup(val, len);
+		if (!e->tlsids[e->ntlsids])
+			return perr(ps, "no memory");
+		e->ntlsids++;
+		val += len;
+	}
+	if (!e->ntlsids)
+		return perr(ps, "[%s]: tlsidentities names nobody", e->name);
+	return 0;
+}
+
 /* "force_tls = false" and "tlsonly = false" ask for nothing: accepted. */
 static int export_tls_key(struct parse *ps, const char *key, const char *val)
 {
@@ -306,8 +334,15 @@ static int tls_finish(struct config *cfg, const char *path, char *why,
 		      size_t whylen)
 {
 	const char *where = cfg->tls_where ? cfg->tls_where : path;
+	const struct export *e;
 	char msg[SRV_ERRLEN];
 
+	for (e = cfg->exports; e; e = e->next)
+		if (e->ntlsids && !cfg->tls && !cfg->tlscert) {
+			snprintf(why, whylen, "%s: [%s]: tlsidentities without tlspsk or certfile and keyfile",
+				 path, e->name);
+			return -1;
+		}
 	if ((cfg->tlscert || cfg->tlskey) &&
 	    tls_server_x509(&cfg->tls, cfg->tlscert, cfg->tlskey, cfg->tlsca,
 			    msg, sizeof(msg)) < 0)
@@ -425,6 +460,8 @@ static int export_key(struct parse *ps, const char *key, const char *val)
 		return parse_bool(ps, key, val, &e->cow);
 	if (!strcmp(key, "cowdir"))
 		return set_string(ps, &e->cowdir, val);
+	if (!strcmp(key, "tlsidentities"))
+		return parse_identities(ps, e, val);
 	if (!strcmp(key, "cowtimeout"))
 		return parse_cowtimeout(ps, key, val, &e->cowtimeout);
 	if (in_list(always_on, key))

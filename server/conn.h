@@ -35,6 +35,7 @@ struct conn {
 	bool structured;
 	bool meta_alloc;	/* base:allocation selected */
 	char identity[SRV_ERRLEN];	/* TLS peer: PSK identity or CN */
+	char owner[SRV_ERRLEN + 8];	/* "tls=identity": its cow files */
 
 	const struct export *exp;
 	char exp_name[NBD_MAX_NAME + 1];

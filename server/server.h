@@ -64,6 +64,8 @@ struct export {
 	uint64_t filesize;	/* temporary: size of the per-client file */
 	unsigned maxconn;	/* 0: no limit */
 	char *cowdir;		/* copyonwrite: where clients' blocks go */
+	char **tlsids;		/* tlsidentities: who may open it over TLS */
+	size_t ntlsids;		/* 0: anyone (the address still checked) */
 	unsigned cowtimeout;	/* seconds kept after the last disconnect */
 	bool cow;		/* copyonwrite */
 	bool readonly;

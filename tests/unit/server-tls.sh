@@ -127,6 +127,52 @@ grep -q 'refused: TLS handshake with identity "alice" failed' "$TMP/server.log" 
 grep -q 'refused: TLS handshake with identity "carol" failed' "$TMP/server.log" ||
 	fail "unknown identity: log does not name carol"
 
+# --- tlsidentities, and copy-on-write files keyed by identity ---
+chmod 711 "$TMP"
+mkdir -m 777 "$TMP/cow"
+truncate -s 8M "$TMP/base.img" "$TMP/bob.img"
+{
+	echo "[generic]"
+	echo "allowlist = true"
+	echo "tlspsk = $TMP/psk/keys.psk"
+	echo "force_tls = true"
+	echo "[lab]"
+	echo "exportname = $TMP/base.img"
+	echo "copyonwrite = true"
+	echo "cowdir = $TMP/cow"
+	echo "tlsidentities = alice, bob"
+	echo "[bobs]"
+	echo "exportname = $TMP/bob.img"
+	echo "tlsidentities = bob"
+} >"$TMP/cfg"
+grep '^bob:' "$TMP/psk/keys.psk" >"$TMP/bob.psk"
+start_server -C "$TMP/cfg"
+timeout 20 nbdinfo --list "$(nbds alice "" "$TMP/alice.psk")" >"$TMP/list" ||
+	fail "alice's --list"
+grep -q 'export="lab":' "$TMP/list" || fail "alice's list lacks lab"
+grep -q 'export="bobs":' "$TMP/list" && fail "alice's list shows bob's export"
+timeout 20 nbdinfo --size "$(nbds alice bobs "$TMP/alice.psk")" >"$TMP/refused" 2>&1 &&
+	fail "alice opened bob's export"
+grep -q "nbd_connect_uri: handshake: server policy prevents NBD_OPT_GO" "$TMP/refused" ||
+	fail "alice at bobs: $(cat "$TMP/refused")"
+grep -q "GO 'bobs' refused: TLS identity \"alice\" is not in \[bobs\] tlsidentities" "$TMP/server.log" ||
+	fail "refused identity not logged"
+timeout 20 nbdinfo --size "$(nbds bob bobs "$TMP/bob.psk")" >/dev/null ||
+	fail "bob refused his export"
+head -c 1M /dev/urandom >"$TMP/alice.data"
+timeout 60 nbdcopy --flush "$TMP/alice.data" "$(nbds alice lab "$TMP/alice.psk")" ||
+	fail "alice's copy-on-write write"
+timeout 60 nbdcopy "$(nbds alice lab "$TMP/alice.psk")" "$TMP/alice.back" ||
+	fail "alice's copy-on-write read"
+cmp -n 1048576 "$TMP/alice.data" "$TMP/alice.back" || fail "alice's copy differs"
+timeout 60 nbdcopy "$(nbds bob lab "$TMP/bob.psk")" "$TMP/bob.back" ||
+	fail "bob's copy-on-write read"
+cmp "$TMP/bob.back" "$TMP/base.img" || fail "bob sees alice's writes"
+cmp -n 1048576 "$TMP/base.img" /dev/zero || fail "base image written"
+ls "$TMP/cow" | grep -q '^tls%3Dalice,lab' || fail "no cow file keyed by alice: $(ls "$TMP/cow")"
+ls "$TMP/cow" | grep -q '127.0.0.1' && fail "cow file keyed by address: $(ls "$TMP/cow")"
+stop_server || fail "server exit status $?"
+
 # --- TLS offered, not required: plaintext clients are still served ---
 config "tlspsk = $TMP/psk/keys.psk"
 start_server -C "$TMP/cfg"
