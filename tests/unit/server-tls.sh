@@ -169,8 +169,10 @@ timeout 60 nbdcopy "$(nbds bob lab "$TMP/bob.psk")" "$TMP/bob.back" ||
 	fail "bob's copy-on-write read"
 cmp "$TMP/bob.back" "$TMP/base.img" || fail "bob sees alice's writes"
 cmp -n 1048576 "$TMP/base.img" /dev/zero || fail "base image written"
-ls "$TMP/cow" | grep -q '^tls%3Dalice,lab' || fail "no cow file keyed by alice: $(ls "$TMP/cow")"
-ls "$TMP/cow" | grep -q '127.0.0.1' && fail "cow file keyed by address: $(ls "$TMP/cow")"
+set -- "$TMP"/cow/tls%3Dalice,lab*
+[ -e "$1" ] || fail "no cow file keyed by alice: $(ls "$TMP/cow")"
+set -- "$TMP"/cow/127.0.0.1*
+[ -e "$1" ] && fail "cow file keyed by address: $(ls "$TMP/cow")"
 stop_server || fail "server exit status $?"
 
 # --- TLS offered, not required: plaintext clients are still served ---
@@ -184,17 +186,18 @@ stop_server || fail "server exit status $?"
 
 # --- X.509: certtool's CA, server and client certificates ---
 x509() {
-	certtool --generate-privkey --key-type=ed25519 --outfile "$2" 2>/dev/null &&
-		printf '%s\nexpiration_days = 2\n' "$3" >"$TMP/tmpl" &&
-		if [ "$1" = self ]; then
-			certtool --generate-self-signed --load-privkey "$2" \
-				--template "$TMP/tmpl" --outfile "$4" 2>/dev/null
-		else
-			certtool --generate-certificate --load-privkey "$2" \
-				--load-ca-certificate "$TMP/ca-cert.pem" \
-				--load-ca-privkey "$TMP/ca-key.pem" \
-				--template "$TMP/tmpl" --outfile "$4" 2>/dev/null
-		fi || fail "certtool $1 $4"
+	certtool --generate-privkey --key-type=ed25519 --outfile "$2" 2>/dev/null ||
+		fail "certtool: key $2"
+	printf '%s\nexpiration_days = 2\n' "$3" >"$TMP/tmpl"
+	if [ "$1" = self ]; then
+		certtool --generate-self-signed --load-privkey "$2" \
+			--template "$TMP/tmpl" --outfile "$4" 2>/dev/null
+	else
+		certtool --generate-certificate --load-privkey "$2" \
+			--load-ca-certificate "$TMP/ca-cert.pem" \
+			--load-ca-privkey "$TMP/ca-key.pem" \
+			--template "$TMP/tmpl" --outfile "$4" 2>/dev/null
+	fi || fail "certtool $1 $4"
 }
 mkdir "$TMP/cli" "$TMP/nocert"
 x509 self "$TMP/ca-key.pem" "$(printf 'cn = test CA\nca\ncert_signing_key')" "$TMP/ca-cert.pem"
@@ -220,6 +223,63 @@ timeout 20 nbdinfo --size "nbds://127.0.0.1:$PORT/disk?tls-certificates=$TMP/noc
 stop_server || fail "server exit status $?"
 grep -q 'refused: TLS handshake failed: Certificate is required' "$TMP/server.log" ||
 	fail "missing client certificate not logged"
+
+# --- STARTTLS forgets what came before it; the handshake has a deadline ---
+config "certfile = $TMP/server-cert.pem" "keyfile = $TMP/server-key.pem" \
+	"handshaketimeout = 2"
+start_server -C "$TMP/cfg"
+timeout 30 python3 - "$PORT" "$TMP/ca-cert.pem" <<'PY' || fail "STARTTLS state reset"
+import socket, ssl, struct, sys
+OPT_MAGIC = 0x49484156454F5054
+def opt(s, o, data=b""):
+    s.sendall(struct.pack(">QII", OPT_MAGIC, o, len(data)) + data)
+def exact(s, n):
+    b = b""
+    while len(b) < n:
+        c = s.recv(n - len(b))
+        if not c:
+            raise EOFError("closed after %d of %d bytes" % (len(b), n))
+        b += c
+    return b
+def reply(s):
+    magic, o, t, n = struct.unpack(">QIII", exact(s, 20))
+    return o, t, exact(s, n)
+def session():
+    s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), 10)
+    exact(s, 18)
+    s.sendall(struct.pack(">I", 3))
+    return s
+meta = (struct.pack(">I", 4) + b"disk" + struct.pack(">I", 1) +
+        struct.pack(">I", 15) + b"base:allocation")
+s = session()
+opt(s, 8)                                    # STRUCTURED_REPLY
+assert reply(s)[:2] == (8, 1)
+opt(s, 10, meta)                             # SET_META_CONTEXT
+assert reply(s)[1] == 4                      # REP_META_CONTEXT
+assert reply(s)[:2] == (10, 1)
+opt(s, 5, b"x")                              # STARTTLS with data
+assert reply(s)[:2] == (5, 0x80000003), "STARTTLS with data accepted"
+opt(s, 5)                                    # STARTTLS
+assert reply(s)[:2] == (5, 1)
+ctx = ssl.create_default_context(cafile=sys.argv[2])
+t = ctx.wrap_socket(s, server_hostname="127.0.0.1")
+opt(t, 5)                                    # STARTTLS again
+assert reply(t)[:2] == (5, 0x80000003), "second STARTTLS accepted"
+opt(t, 10, meta)                             # structured replies forgotten
+o, typ, msg = reply(t)
+assert (o, typ) == (10, 0x80000003), "SET_META_CONTEXT after STARTTLS: %r" % ((o, typ, msg),)
+assert b"needs STRUCTURED_REPLY first" in msg, msg
+opt(t, 2)
+assert reply(t)[:2] == (2, 1)
+s = session()                                # STARTTLS, then silence
+opt(s, 5)
+assert reply(s)[:2] == (5, 1)
+assert s.recv(100) == b"", "silent TLS client not closed"
+print("ok: STARTTLS resets the negotiation; a silent handshake is closed")
+PY
+stop_server || fail "server exit status $?"
+grep -q "refused: TLS handshake failed: The operation timed out" "$TMP/server.log" ||
+	fail "handshake deadline not logged"
 
 # --- keys the server cannot load stop it at startup, with file and line ---
 startup_fails() {
