@@ -268,7 +268,8 @@ void tls_server_free(struct tls_server *ts)
 		gnutls_certificate_free_credentials(ts->x509);
 	if (ts->prio)
 		gnutls_priority_deinit(ts->prio);
-	explicit_bzero(ts->psk, ts->npsk * sizeof(*ts->psk));
+	if (ts->psk)
+		explicit_bzero(ts->psk, ts->npsk * sizeof(*ts->psk));
 	free(ts->psk);
 	free(ts);
 }
