@@ -346,9 +346,11 @@ void conn_log_line(const struct conn *c, char *line, size_t len)
 	}
 	char who[SRV_ERRLEN + 16] = "";
 
-	if (c->xp.tls)
+	if (c->xp.tls && c->identity[0])
 		snprintf(who, sizeof(who), " (TLS \"%.*s\")", SRV_ERRLEN - 1,
 			 c->identity);
+	else if (c->xp.tls)
+		snprintf(who, sizeof(who), " (TLS)");
 	snprintf(line, len, "%s%s %s: %llu requests, %s%s%s", c->peer, who,
 		 name, (unsigned long long)c->requests, c->outcome,
 		 c->why[0] ? ": " : "", c->why);

@@ -449,6 +449,7 @@ static int tls_required(struct conn *c, const struct opt *o)
 		c->outcome = "refused";
 		return conn_fail(c, "EXPORT_NAME without TLS, which is required");
 	}
+	conn_fail(c, "%s without TLS: ERR_TLS_REQD", nbd_opt_name(o->option));
 	return send_error(c, o->option, NBD_REP_ERR_TLS_REQD,
 			  "TLS is required: send STARTTLS first");
 }

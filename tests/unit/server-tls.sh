@@ -115,6 +115,8 @@ print("ok: plaintext options get ERR_TLS_REQD")
 EOF
 grep -q "EXPORT_NAME without TLS, which is required" "$TMP/server.log" ||
 	fail "EXPORT_NAME without TLS not logged"
+grep -q "no export: 0 requests, aborted: STRUCTURED_REPLY without TLS: ERR_TLS_REQD" "$TMP/server.log" ||
+	fail "plaintext options refused for want of TLS not logged"
 
 # Wrong key, unknown identity: refused, and the log says which identity.
 timeout 20 nbdinfo --size "$(nbds alice disk "$TMP/wrong/keys.psk")" 2>/dev/null &&
