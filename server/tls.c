@@ -49,6 +49,7 @@ struct tls_session {
 	gnutls_session_t s;
 	const struct tls_server *ts;
 	char asked[TLS_MAX_IDENTITY + 1];	/* identity the client sent */
+	bool unknown;				/* not in the tlspsk file */
 	char identity[SRV_ERRLEN];		/* who the peer proved to be */
 };
 
@@ -146,6 +147,7 @@ static int psk_lookup(gnutls_session_t s, const char *username,
 		key->size = (unsigned)pe->keylen;
 		return 0;
 	}
+	ts->unknown = true;
 	return -1;
 }
 
@@ -323,12 +325,27 @@ static int session_identity(struct tls_session *t, char *why, size_t whylen)
 	return 0;
 }
 
+/*
+ * Why, for our log; and an alert for the client, so that it can say why
+ * too (unknown_psk_identity for a name not in the tlspsk file). A wrong
+ * PSK shows as a binder that does not verify: "illegal parameter".
+ */
 static void handshake_failed(struct tls_session *t, int r, char *why,
 			     size_t whylen)
 {
-	if (t->asked[0] && r == GNUTLS_E_TIMEDOUT)
-		snprintf(why, whylen, "TLS handshake (identity \"%s\") timed out",
+	if (t->unknown) {
+		gnutls_alert_send(t->s, GNUTLS_AL_FATAL,
+				  GNUTLS_A_UNKNOWN_PSK_IDENTITY);
+		snprintf(why, whylen, "TLS handshake: unknown identity \"%s\"",
 			 t->asked);
+		return;
+	}
+	if (r != GNUTLS_E_TIMEDOUT && r != GNUTLS_E_PUSH_ERROR &&
+	    r != GNUTLS_E_PULL_ERROR && r != GNUTLS_E_PREMATURE_TERMINATION)
+		gnutls_alert_send_appropriate(t->s, r);
+	if (t->asked[0] && r == GNUTLS_E_RECEIVED_ILLEGAL_PARAMETER)
+		snprintf(why, whylen, "TLS handshake with identity \"%s\" failed, wrong key? (%s)",
+			 t->asked, gnutls_strerror(r));
 	else if (t->asked[0])
 		snprintf(why, whylen, "TLS handshake with identity \"%s\" failed: %s",
 			 t->asked, gnutls_strerror(r));

@@ -121,12 +121,15 @@ grep -q "no export: 0 requests, aborted: STRUCTURED_REPLY without TLS: ERR_TLS_R
 # Wrong key, unknown identity: refused, and the log says which identity.
 timeout 20 nbdinfo --size "$(nbds alice disk "$TMP/wrong/keys.psk")" 2>/dev/null &&
 	fail "wrong key for alice accepted"
-timeout 20 nbdinfo --size "$(nbds carol disk "$TMP/carol.psk")" 2>/dev/null &&
+timeout 20 nbdinfo --size "$(nbds carol disk "$TMP/carol.psk")" >"$TMP/carol" 2>&1 &&
 	fail "unknown identity carol accepted"
+# the client is told why by an alert
+grep -q "gnutls_handshake: .*unknown.*identity\|gnutls_handshake: .*alert" "$TMP/carol" ||
+	fail "unknown identity: client not told: $(cat "$TMP/carol")"
 stop_server || fail "server exit status $? after SIGTERM"
-grep -q 'refused: TLS handshake with identity "alice" failed' "$TMP/server.log" ||
+grep -q 'refused: TLS handshake with identity "alice" failed, wrong key?' "$TMP/server.log" ||
 	fail "wrong key: log does not name alice"
-grep -q 'refused: TLS handshake with identity "carol" failed' "$TMP/server.log" ||
+grep -q 'refused: TLS handshake: unknown identity "carol"$' "$TMP/server.log" ||
 	fail "unknown identity: log does not name carol"
 
 # --- tlsidentities, and copy-on-write files keyed by identity ---
@@ -295,6 +298,15 @@ startup_fails() {
 printf 'alice:c0ffee\nbob:xyz1\n' >"$TMP/bad.psk"
 startup_fails "$TMP/cfg:4: tlspsk $TMP/bad.psk:2: key of identity \"bob\" is not hex" \
 	"force_tls = true" "tlspsk = $TMP/bad.psk"
+printf 'alice:c0ffe\n' >"$TMP/odd.psk"
+startup_fails "$TMP/cfg:3: tlspsk $TMP/odd.psk:1: key of 5 hex digits (an even number, 2 to 128)" \
+	"tlspsk = $TMP/odd.psk"
+printf '\n:c0ffee\n' >"$TMP/noid.psk"
+startup_fails "$TMP/cfg:3: tlspsk $TMP/noid.psk:2: identity of 0 bytes (1 to 128)" \
+	"tlspsk = $TMP/noid.psk"
+printf 'alice c0ffee\n' >"$TMP/nocolon.psk"
+startup_fails "$TMP/cfg:3: tlspsk $TMP/nocolon.psk:1: no ':' between identity and key" \
+	"tlspsk = $TMP/nocolon.psk"
 startup_fails "$TMP/cfg:3: tlspsk $TMP/none.psk: No such file or directory" \
 	"tlspsk = $TMP/none.psk"
 startup_fails "$TMP/cfg:3: force_tls without tlspsk or certfile and keyfile" \
