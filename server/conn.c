@@ -111,7 +111,7 @@ static bool tls_identity_allowed(const struct conn *c, const struct export *e,
 
 	if (!e->ntlsids)
 		return true;
-	if (!c->xp.tls) {
+	if (!c->tls_on) {
 		snprintf(why, whylen, "export [%s] has tlsidentities: plaintext refused",
 			 e->name);
 		return false;
@@ -153,7 +153,7 @@ static const char *conn_addr(const struct conn *c)
  */
 static const char *conn_owner(struct conn *c, const struct export *e)
 {
-	if (!e->cow || !c->xp.tls)
+	if (!e->cow || !c->tls_on)
 		return conn_addr(c);
 	snprintf(c->owner, sizeof(c->owner), "tls=%s", c->identity);
 	return c->owner;
@@ -346,11 +346,13 @@ void conn_log_line(const struct conn *c, char *line, size_t len)
 	}
 	char who[SRV_ERRLEN + 16] = "";
 
-	if (c->xp.tls && c->identity[0])
-		snprintf(who, sizeof(who), " (TLS \"%.*s\")", SRV_ERRLEN - 1,
-			 c->identity);
-	else if (c->xp.tls)
-		snprintf(who, sizeof(who), " (TLS)");
+	if (c->tls_on && c->identity[0])
+		snprintf(who, sizeof(who), " (%s \"%.*s\" %s)",
+			 c->ktls ? "kTLS" : "TLS", SRV_ERRLEN - 80, c->identity,
+			 c->tlsdesc);
+	else if (c->tls_on)
+		snprintf(who, sizeof(who), " (%s %s)", c->ktls ? "kTLS" : "TLS",
+			 c->tlsdesc);
 	snprintf(line, len, "%s%s %s: %llu requests, %s%s%s", c->peer, who,
 		 name, (unsigned long long)c->requests, c->outcome,
 		 c->why[0] ? ": " : "", c->why);

@@ -34,7 +34,10 @@ struct conn {
 	bool no_zeroes;
 	bool structured;
 	bool meta_alloc;	/* base:allocation selected */
+	bool tls_on;		/* STARTTLS done: the session in xp, or ktls */
+	bool ktls;		/* the kernel has the session: xp is plain */
 	char identity[SRV_ERRLEN];	/* TLS peer: PSK identity or CN */
+	char tlsdesc[48];		/* version and cipher */
 	char owner[SRV_ERRLEN + 8];	/* "tls=identity": its cow files */
 
 	const struct export *exp;

@@ -404,6 +404,30 @@ too_short:
 }
 
 /*
+ * The session to the kernel (kTLS) where it can take it: then the
+ * socket itself is the transport, as without TLS. Where it cannot (no
+ * tls module, TLS 1.2, a cipher it lacks) GnuTLS stays in the path.
+ * 0, or -1 (c->why) when the kernel took half and the connection is lost.
+ */
+static int to_kernel(struct conn *c)
+{
+	char why[SRV_ERRLEN];
+	int r;
+
+	if (c->xp.in != c->xp.out)
+		return 0;
+	r = tls_session_to_kernel(c->xp.tls, c->xp.in, why, sizeof(why));
+	if (r < 0)
+		return conn_fail(c, "%s", why);
+	if (r == 0)
+		return 0;
+	tls_session_end(c->xp.tls, false);
+	c->xp.tls = NULL;
+	c->ktls = true;
+	return 0;
+}
+
+/*
  * proto.md "TLS support": ACK, then the handshake under the negotiation's
  * deadline; the negotiation starts over inside TLS and nothing agreed
  * before survives (nbdkit CVE-2021-3716 kept structured replies).
@@ -415,7 +439,7 @@ static int opt_starttls(struct conn *c, const struct opt *o)
 	if (!c->cfg->tls)
 		return send_error(c, o->option, NBD_REP_ERR_UNSUP,
 				  "TLS is not configured on this server");
-	if (c->xp.tls)
+	if (c->tls_on)
 		return send_error(c, o->option, NBD_REP_ERR_INVALID,
 				  "TLS is already on");
 	if (o->len != 0)
@@ -430,6 +454,10 @@ static int opt_starttls(struct conn *c, const struct opt *o)
 	}
 	snprintf(c->identity, sizeof(c->identity), "%s",
 		 tls_session_identity(c->xp.tls));
+	tls_session_describe(c->xp.tls, c->tlsdesc, sizeof(c->tlsdesc));
+	c->tls_on = true;
+	if (to_kernel(c) < 0)
+		return -1;
 	c->structured = false;
 	c->meta_alloc = false;
 	return OPT_NEXT;
@@ -438,7 +466,7 @@ static int opt_starttls(struct conn *c, const struct opt *o)
 /* force_tls: before STARTTLS, only STARTTLS and ABORT are taken. */
 static bool tls_missing(const struct conn *c, const struct opt *o)
 {
-	return c->cfg->force_tls && !c->xp.tls &&
+	return c->cfg->force_tls && !c->tls_on &&
 	       o->option != NBD_OPT_STARTTLS && o->option != NBD_OPT_ABORT;
 }
 

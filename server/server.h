@@ -110,6 +110,10 @@ int tls_session_start(const struct tls_server *ts, int in, int out,
 		      int64_t deadline, struct tls_session **ts_out, char *why,
 		      size_t whylen);
 const char *tls_session_identity(const struct tls_session *t);
+void tls_session_describe(const struct tls_session *t, char *buf,
+			  size_t len);
+int tls_session_to_kernel(struct tls_session *t, int fd, char *why,
+			  size_t whylen);
 void tls_session_end(struct tls_session *t, bool bye);
 size_t tls_pending(struct tls_session *t);
 ssize_t tls_recv(struct tls_session *t, void *buf, size_t n,
