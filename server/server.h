@@ -14,7 +14,7 @@
  *   (backend.h)                   message in a caller's buffer
  *   config.c, auth.c, slots.c,
  *   listen.c, privdrop.c, io.c,
- *   tls.c (server.h)
+ *   tls.c, ktls.c (server.h)
  */
 #ifndef NBDROOT_SERVER_H
 #define NBDROOT_SERVER_H
@@ -119,6 +119,11 @@ size_t tls_pending(struct tls_session *t);
 ssize_t tls_recv(struct tls_session *t, void *buf, size_t n,
 		 int64_t timeout_ms);
 int tls_send(struct tls_session *t, const struct iovec *iov, int cnt);
+
+/* ktls.c: 1 handed to the kernel, 0 not possible (why), -1 half done */
+struct gnutls_session_int;
+int ktls_handover(struct gnutls_session_int *s, int fd, char *why,
+		  size_t whylen);
 
 /*
  * A connection's transport: plain descriptors, or a TLS session on them
