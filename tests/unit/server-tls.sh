@@ -180,14 +180,24 @@ set -- "$TMP"/cow/127.0.0.1*
 [ -e "$1" ] && fail "cow file keyed by address: $(ls "$TMP/cow")"
 stop_server || fail "server exit status $?"
 
-# --- TLS offered, not required: plaintext clients are still served ---
+# --- TLS offered, not required: plaintext clients are still served, but
+# not at an export with tlsidentities ---
 config "tlspsk = $TMP/psk/keys.psk"
+printf '[only-alice]\nexportname = %s\ntlsidentities = alice\n' "$TMP/bob.img" >>"$TMP/cfg"
 start_server -C "$TMP/cfg"
 timeout 20 nbdinfo --size "nbd://127.0.0.1:$PORT/disk" >/dev/null ||
 	fail "plaintext client refused without force_tls"
 timeout 20 nbdinfo "$(nbds alice disk "$TMP/alice.psk")" | grep -q "with TLS" ||
 	fail "TLS client without force_tls"
+timeout 20 nbdinfo --size "nbd://127.0.0.1:$PORT/only-alice" >"$TMP/plain" 2>&1 &&
+	fail "plaintext client opened an export with tlsidentities"
+grep -q "server policy prevents NBD_OPT_GO" "$TMP/plain" ||
+	fail "plaintext at only-alice: $(cat "$TMP/plain")"
+timeout 20 nbdinfo --size "$(nbds alice only-alice "$TMP/alice.psk")" >/dev/null ||
+	fail "alice refused at only-alice"
 stop_server || fail "server exit status $?"
+grep -q "GO 'only-alice' refused: export \[only-alice\] has tlsidentities: plaintext refused" "$TMP/server.log" ||
+	fail "plaintext refusal at only-alice not logged"
 
 # --- X.509: certtool's CA, server and client certificates ---
 x509() {
