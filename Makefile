@@ -72,8 +72,10 @@ UNIT_BIN   += $(BUILD)/unit/test-client-tls13-klibc
 
 all: client/nbd-client server/nbd-server
 
+# the server's STARTTLS (server/tls.c) is GnuTLS
+SERVER_LDLIBS := -lgnutls
 server/nbd-server: $(call objs,$(OBJ),$(SERVER_SRC) $(COMMON_SRC))
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(SERVER_LDLIBS)
 
 # The client runs in the initrd before any library exists: static klibc.
 client/nbd-client: $(call objs,$(KLCC_OBJ),$(CLIENT_SRC) $(COMMON_SRC))
@@ -110,7 +112,8 @@ unit_libs = $(if $(shell grep -l '^// unit:.*server' $(1)),$(filter-out $(COMMON
 	    $(if $(shell grep -l '^// unit:.*client' $(1)),$(filter-out $(COMMON_SRC),$(CLIENT_LIB))) \
 	    $(COMMON_SRC)
 # the client's TLS core links BearSSL
-unit_ldlibs = $(if $(shell grep -l '^// unit:.*client' $(1)),-lbearssl)
+unit_ldlibs = $(if $(shell grep -l '^// unit:.*client' $(1)),-lbearssl) \
+	      $(if $(shell grep -l '^// unit:.*server' $(1)),$(SERVER_LDLIBS))
 unit_objs = $(call objs,$(1),$(2) $(call unit_libs,$(2)))
 # found through the pattern rules below, yet kept for the next build
 UNIT_DEPS := $(COMMON_SRC) $(SERVER_SRC) $(CLIENT_SRC) $(UNIT_SRC)
@@ -139,7 +142,7 @@ FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 $(BUILD)/fuzz/fuzz-server: tests/fuzz/fuzz-server.c $(SERVER_SRC) $(COMMON_SRC) $(HEADERS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Icommon -Iserver \
-		-o $@ $< $(SERVER_LIB)
+		-o $@ $< $(SERVER_LIB) $(SERVER_LDLIBS)
 
 fuzz: $(BUILD)/fuzz/fuzz-server
 	@mkdir -p $(BUILD)/fuzz/corpus
