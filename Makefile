@@ -11,8 +11,10 @@
 #   make bench-initrd, bench-boot  our initrd's size and boot time against
 #                      initramfs-tools' and dracut's (bench-vm: fio in a VM)
 #   make check-slow    the slow VM tests: Debian root, PXE, shared root, dracut
-#   make install       client, server, man page and the dracut module
-#                      (DESTDIR=, PREFIX=, DRACUTMODDIR=)
+#   make install       client, server, initrd and PXE builders, man pages,
+#                      systemd units, the dracut module (DESTDIR=, PREFIX=,
+#                      DRACUTMODDIR=, SYSTEMDUNITDIR=, SYSCONFDIR=)
+#   make deb           Debian packages in build/deb (dpkg-buildpackage)
 
 CC	?= gcc
 KLCC	?= klcc
@@ -44,7 +46,7 @@ UNIT_ASAN  := $(patsubst tests/unit/%.c,$(BUILD)/unit-asan/%,$(UNIT_SRC))
 all: client/nbd-client server/nbd-server
 
 server/nbd-server: $(SERVER_SRC) $(COMMON_SRC) $(HEADERS)
-	$(CC) $(CFLAGS) -o $@ $(SERVER_SRC) $(COMMON_SRC)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $(SERVER_SRC) $(COMMON_SRC)
 
 # The client runs in the initrd before any library exists: static klibc.
 client/nbd-client: $(CLIENT_SRC) $(COMMON_SRC) $(HEADERS)
@@ -158,6 +160,11 @@ check-slow:
 PREFIX	?= /usr/local
 DRACUTMODDIR ?= /usr/lib/dracut/modules.d
 DRACUTMOD := $(DESTDIR)$(DRACUTMODDIR)/95nbdroot
+# The initrd and PXE builders find their files relative to themselves:
+# they live under lib/nbdroot as in this tree, linked from sbin.
+NBDROOTLIB := $(DESTDIR)$(PREFIX)/lib/nbdroot
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man7 $(DRACUTMOD)/lib
 	install -m 755 client/nbd-client server/nbd-server $(DESTDIR)$(PREFIX)/sbin/
@@ -167,6 +174,35 @@ install: all
 	install -m 644 initramfs/lib/cmdline.sh initramfs/lib/network.sh $(DRACUTMOD)/lib/
 	install -m 755 initramfs/lib/dhcp-event $(DRACUTMOD)/lib/
 	printf "nbdroot_client='%s'\n" "$(PREFIX)/sbin/nbd-client" >$(DRACUTMOD)/nbdroot.paths
+	install -d $(NBDROOTLIB)/client $(NBDROOTLIB)/initramfs/lib \
+		$(NBDROOTLIB)/scripts $(DESTDIR)$(PREFIX)/share/man/man5 \
+		$(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(SYSTEMDUNITDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/nbdroot
+	install -m 755 initramfs/init initramfs/mkinitrd $(NBDROOTLIB)/initramfs/
+	install -m 644 initramfs/lib/*.sh $(NBDROOTLIB)/initramfs/lib/
+	install -m 755 initramfs/lib/dhcp-event $(NBDROOTLIB)/initramfs/lib/
+	install -m 755 scripts/mkpxe scripts/mkrootfs $(NBDROOTLIB)/scripts/
+	ln -sf ../../../sbin/nbd-client $(NBDROOTLIB)/client/nbd-client
+	ln -sf ../lib/nbdroot/initramfs/mkinitrd $(DESTDIR)$(PREFIX)/sbin/nbdroot-mkinitrd
+	ln -sf ../lib/nbdroot/scripts/mkpxe $(DESTDIR)$(PREFIX)/sbin/nbdroot-mkpxe
+	ln -sf ../lib/nbdroot/scripts/mkrootfs $(DESTDIR)$(PREFIX)/sbin/nbdroot-mkrootfs
+	install -m 644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 644 man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	for u in server/systemd/*; do \
+		sed 's|@SBINDIR@|$(PREFIX)/sbin|' $$u >$(DESTDIR)$(SYSTEMDUNITDIR)/$${u##*/}; \
+	done
+	[ -e $(DESTDIR)$(SYSCONFDIR)/nbdroot/nbd-server.conf ] || \
+		install -m 644 server/nbd-server.conf $(DESTDIR)$(SYSCONFDIR)/nbdroot/
+
+# Debian packages (debian/) in build/deb, built from a copy of the tree
+# so that dpkg-buildpackage's output stays inside build/.
+.PHONY: deb
+deb:
+	rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/src
+	git ls-files -co --exclude-standard -z | tar --null -cf - -T - | \
+		tar -xf - -C $(BUILD)/deb/src
+	cd $(BUILD)/deb/src && dpkg-buildpackage -us -uc -b
+	ls -l $(BUILD)/deb/*.deb
 
 # Warnings and errors fail; shellcheck's "info" notes do not.
 SHELL_SCRIPTS := $(filter-out scripts/demo-root,$(wildcard scripts/*)) \
