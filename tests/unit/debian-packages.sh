@@ -85,7 +85,7 @@ echo "installed mkinitrd and mkpxe: work"
 sources=$(grep -l debian /etc/apt/sources.list.d/*.sources \
 	/etc/apt/sources.list 2>/dev/null | head -n 1)
 [ -n "$sources" ] || skip "no Debian apt source in /etc/apt for mmdebstrap"
-incl=adduser,busybox-static,cpio,klibc-utils,kmod,libklibc,xz-utils,dracut-core
+incl=adduser,procps,busybox-static,cpio,klibc-utils,kmod,libklibc,xz-utils,dracut-core
 key=$({ echo "$incl"; cat "$sources"; } | sha256sum | cut -c1-16)
 cache=$top/build/cache/deb-test-bookworm-$key.tar
 if [ ! -s "$cache" ]; then
