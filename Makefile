@@ -181,11 +181,12 @@ install: all
 	install -m 755 initramfs/init initramfs/mkinitrd $(NBDROOTLIB)/initramfs/
 	install -m 644 initramfs/lib/*.sh $(NBDROOTLIB)/initramfs/lib/
 	install -m 755 initramfs/lib/dhcp-event $(NBDROOTLIB)/initramfs/lib/
-	install -m 755 scripts/mkpxe scripts/mkrootfs $(NBDROOTLIB)/scripts/
+	install -m 755 scripts/mkpxe scripts/mkrootfs scripts/kconfig-check $(NBDROOTLIB)/scripts/
 	ln -sf ../../../sbin/nbd-client $(NBDROOTLIB)/client/nbd-client
 	ln -sf ../lib/nbdroot/initramfs/mkinitrd $(DESTDIR)$(PREFIX)/sbin/nbdroot-mkinitrd
 	ln -sf ../lib/nbdroot/scripts/mkpxe $(DESTDIR)$(PREFIX)/sbin/nbdroot-mkpxe
 	ln -sf ../lib/nbdroot/scripts/mkrootfs $(DESTDIR)$(PREFIX)/sbin/nbdroot-mkrootfs
+	ln -sf ../lib/nbdroot/scripts/kconfig-check $(DESTDIR)$(PREFIX)/sbin/nbdroot-kconfig-check
 	install -m 644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 644 man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	for u in server/systemd/*; do \
@@ -193,6 +194,12 @@ install: all
 	done
 	[ -e $(DESTDIR)$(SYSCONFDIR)/nbdroot/nbd-server.conf ] || \
 		install -m 644 server/nbd-server.conf $(DESTDIR)$(SYSCONFDIR)/nbdroot/
+	install -d $(DESTDIR)$(SYSCONFDIR)/kernel/postinst.d \
+		$(DESTDIR)$(SYSCONFDIR)/kernel/postrm.d
+	install -m 755 initramfs/kernel-hook $(DESTDIR)$(SYSCONFDIR)/kernel/postinst.d/nbdroot
+	install -m 755 initramfs/kernel-hook $(DESTDIR)$(SYSCONFDIR)/kernel/postrm.d/nbdroot
+	[ -e $(DESTDIR)$(SYSCONFDIR)/nbdroot/kernel-hook.conf ] || \
+		install -m 644 initramfs/kernel-hook.conf $(DESTDIR)$(SYSCONFDIR)/nbdroot/
 
 # Debian packages (debian/) in build/deb, built from a copy of the tree
 # so that dpkg-buildpackage's output stays inside build/.
@@ -210,7 +217,7 @@ SHELL_SCRIPTS := $(filter-out scripts/demo-root,$(wildcard scripts/*)) \
 	tests/unit/*.sh
 shellcheck:
 	shellcheck -x -S warning -s sh initramfs/init initramfs/lib/*.sh \
-		initramfs/lib/dhcp-event \
+		initramfs/lib/dhcp-event initramfs/kernel-hook \
 		$(filter-out %/module-setup.sh,$(wildcard initramfs/dracut/*/*.sh)) \
 		scripts/demo-root/sbin/init tests/qemu/guest/sbin/init \
 		tests/qemu/guest/tests/*
