@@ -143,6 +143,10 @@ check_installed() {
 	in_root nbdroot-mkinitrd --help | grep -q -- '--modules' ||
 		fail "nbdroot-mkinitrd --help after $2"
 	in_root getent passwd nbdroot >/dev/null || fail "no user nbdroot after $2"
+	in_root /etc/kernel/postinst.d/nbdroot 6.1.0-0-test /boot/vmlinuz-6.1.0-0-test ||
+		fail "the unconfigured kernel hook failed after $2"
+	in_root nbdroot-kconfig-check /nonexistent 2>&1 | grep -q 'not a readable file' ||
+		fail "nbdroot-kconfig-check after $2"
 	[ -s "$root/lib/systemd/system/nbd-server.service" ] &&
 		[ -s "$root/lib/systemd/system/nbd-server.socket" ] ||
 		fail "systemd units missing after $2"
