@@ -4,7 +4,8 @@
 # and PXE builders work from their installed paths, and in a Debian 12
 # chroot they install, reinstall, upgrade to a higher version (a modified
 # conffile kept) and purge, leaving the chroot as it was (only the
-# nbdroot user stays, as Debian keeps system users).
+# nbdroot user stays, as Debian keeps system users). The installed kernel
+# hook, configured, builds an initrd and a PXE tree there.
 # Exit 77 only when a tool or root is missing, and it says which.
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -143,7 +144,8 @@ check_installed() {
 	in_root nbdroot-mkinitrd --help | grep -q -- '--modules' ||
 		fail "nbdroot-mkinitrd --help after $2"
 	in_root getent passwd nbdroot >/dev/null || fail "no user nbdroot after $2"
-	in_root /etc/kernel/postinst.d/nbdroot 6.1.0-0-test /boot/vmlinuz-6.1.0-0-test ||
+	in_root env NBDROOT_KERNEL_HOOK_CONF=/nonexistent \
+		/etc/kernel/postinst.d/nbdroot 6.1.0-0-test /boot/vmlinuz-6.1.0-0-test ||
 		fail "the unconfigured kernel hook failed after $2"
 	in_root nbdroot-kconfig-check /nonexistent 2>&1 | grep -q 'not a readable file' ||
 		fail "nbdroot-kconfig-check after $2"
@@ -157,6 +159,25 @@ check_installed() {
 
 install_debs "${debs[@]}"
 check_installed "$ver" "install"
+# the installed kernel hook, configured, finds the installed builders:
+# a kernel with everything built in (no module tree), a PXE tree
+had_modules=; [ -d "$root/lib/modules" ] && had_modules=1
+mkdir -p "$root/lib/modules/6.1.0-0-test"
+echo "not a kernel" >"$root/boot/vmlinuz-6.1.0-0-test"
+cat >>"$root/etc/nbdroot/kernel-hook.conf" <<'CONF'
+PXE_DIR=/srv/tftp
+ROOT=nbd:192.168.10.1:10809
+MODULES=none
+CONF
+in_root /etc/kernel/postinst.d/nbdroot 6.1.0-0-test /boot/vmlinuz-6.1.0-0-test \
+	>"$work/hook.log" 2>&1 || { cat "$work/hook.log"; fail "the configured kernel hook failed"; }
+[ -s "$root/var/cache/nbdroot/initrd.img-6.1.0-0-test" ] &&
+	[ "$(cat "$root/srv/tftp/kernel-version")" = 6.1.0-0-test ] &&
+	grep -q 'root=nbd:192.168.10.1:10809' "$root/srv/tftp/pxelinux.cfg/default" ||
+	{ cat "$work/hook.log"; fail "the configured kernel hook wrote no initrd or PXE tree"; }
+rm -rf "$root/srv/tftp" "$root/lib/modules/6.1.0-0-test" "$root/boot/vmlinuz-6.1.0-0-test"
+[ -n "$had_modules" ] || rmdir "$root/lib/modules"
+echo "installed kernel hook: built the initrd and the PXE tree"
 echo "# a local change" >>"$root/etc/nbdroot/nbd-server.conf"
 # what the service would create
 mkdir -p "$root/var/lib/nbdroot/cow"
