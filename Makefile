@@ -15,6 +15,8 @@
 #                      systemd units, the dracut module (DESTDIR=, PREFIX=,
 #                      DRACUTMODDIR=, SYSTEMDUNITDIR=, SYSCONFDIR=)
 #   make deb           Debian packages in build/deb (dpkg-buildpackage)
+#   make check-kernel  build a kernel from linux-source with kernel-config/
+#                      (no modules) and boot it diskless (slow, not in CI)
 
 CC	?= gcc
 KLCC	?= klcc
@@ -201,6 +203,12 @@ install: all
 	[ -e $(DESTDIR)$(SYSCONFDIR)/nbdroot/kernel-hook.conf ] || \
 		install -m 644 initramfs/kernel-hook.conf $(DESTDIR)$(SYSCONFDIR)/nbdroot/
 
+# The kernel-config fragment proven: a kernel built from linux-source
+# with it (no modules) boots diskless. Not in CI: the build takes long.
+.PHONY: check-kernel
+check-kernel: all
+	@TEST_TIMEOUT=$${TEST_TIMEOUT:-5400} tests/run check-kernel tests/qemu/kernel/fragment-boot.sh
+
 # Debian packages (debian/) in build/deb, built from a copy of the tree
 # so that dpkg-buildpackage's output stays inside build/.
 .PHONY: deb
@@ -213,7 +221,7 @@ deb:
 
 # Warnings and errors fail; shellcheck's "info" notes do not.
 SHELL_SCRIPTS := $(filter-out scripts/demo-root,$(wildcard scripts/*)) \
-	initramfs/mkinitrd tests/run tests/qemu/*.sh tests/qemu/slow/*.sh \
+	initramfs/mkinitrd tests/run tests/qemu/*.sh tests/qemu/slow/*.sh tests/qemu/kernel/*.sh \
 	tests/unit/*.sh
 shellcheck:
 	shellcheck -x -S warning -s sh initramfs/init initramfs/lib/*.sh \
