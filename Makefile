@@ -18,8 +18,12 @@
 #   make check-slow    the slow VM tests: Debian root, PXE, shared root, dracut
 #   make soak          the reliability suite's long runs (make check runs
 #                      its short ones)
-#   make install       client, server, man page and the dracut module
-#                      (DESTDIR=, PREFIX=, DRACUTMODDIR=)
+#   make install       client, server, initrd and PXE builders, man pages,
+#                      systemd units, the dracut module (DESTDIR=, PREFIX=,
+#                      DRACUTMODDIR=, SYSTEMDUNITDIR=, SYSCONFDIR=)
+#   make deb           Debian packages in build/deb (dpkg-buildpackage)
+#   make check-kernel  build a kernel from linux-source with kernel-config/
+#                      (no modules) and boot it diskless (slow, not in CI)
 
 CC	?= gcc
 KLCC	?= klcc
@@ -263,6 +267,11 @@ soak: all initrd
 PREFIX	?= /usr/local
 DRACUTMODDIR ?= /usr/lib/dracut/modules.d
 DRACUTMOD := $(DESTDIR)$(DRACUTMODDIR)/95nbdroot
+# The initrd and PXE builders find their files relative to themselves:
+# they live under lib/nbdroot as in this tree, linked from sbin.
+NBDROOTLIB := $(DESTDIR)$(PREFIX)/lib/nbdroot
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man7 $(DRACUTMOD)/lib
 	install -m 755 client/nbd-client server/nbd-server $(DESTDIR)$(PREFIX)/sbin/
@@ -272,14 +281,56 @@ install: all
 	install -m 644 initramfs/lib/cmdline.sh initramfs/lib/network.sh $(DRACUTMOD)/lib/
 	install -m 755 initramfs/lib/dhcp-event $(DRACUTMOD)/lib/
 	printf "nbdroot_client='%s'\n" "$(PREFIX)/sbin/nbd-client" >$(DRACUTMOD)/nbdroot.paths
+	install -d $(NBDROOTLIB)/client $(NBDROOTLIB)/initramfs/lib \
+		$(NBDROOTLIB)/scripts $(DESTDIR)$(PREFIX)/share/man/man5 \
+		$(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(SYSTEMDUNITDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/nbdroot
+	install -m 755 initramfs/init initramfs/mkinitrd $(NBDROOTLIB)/initramfs/
+	install -m 644 initramfs/lib/*.sh $(NBDROOTLIB)/initramfs/lib/
+	install -m 755 initramfs/lib/dhcp-event $(NBDROOTLIB)/initramfs/lib/
+	install -m 755 scripts/mkpxe scripts/mkrootfs scripts/kconfig-check $(NBDROOTLIB)/scripts/
+	ln -sf ../../../sbin/nbd-client $(NBDROOTLIB)/client/nbd-client
+	ln -sf ../lib/nbdroot/initramfs/mkinitrd $(DESTDIR)$(PREFIX)/sbin/nbdroot-mkinitrd
+	ln -sf ../lib/nbdroot/scripts/mkpxe $(DESTDIR)$(PREFIX)/sbin/nbdroot-mkpxe
+	ln -sf ../lib/nbdroot/scripts/mkrootfs $(DESTDIR)$(PREFIX)/sbin/nbdroot-mkrootfs
+	ln -sf ../lib/nbdroot/scripts/kconfig-check $(DESTDIR)$(PREFIX)/sbin/nbdroot-kconfig-check
+	install -m 644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 644 man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	for u in server/systemd/*; do \
+		sed 's|@SBINDIR@|$(PREFIX)/sbin|' $$u >$(DESTDIR)$(SYSTEMDUNITDIR)/$${u##*/}; \
+	done
+	[ -e $(DESTDIR)$(SYSCONFDIR)/nbdroot/nbd-server.conf ] || \
+		install -m 644 server/nbd-server.conf $(DESTDIR)$(SYSCONFDIR)/nbdroot/
+	install -d $(DESTDIR)$(SYSCONFDIR)/kernel/postinst.d \
+		$(DESTDIR)$(SYSCONFDIR)/kernel/postrm.d
+	install -m 755 initramfs/kernel-hook $(DESTDIR)$(SYSCONFDIR)/kernel/postinst.d/nbdroot
+	install -m 755 initramfs/kernel-hook $(DESTDIR)$(SYSCONFDIR)/kernel/postrm.d/nbdroot
+	[ -e $(DESTDIR)$(SYSCONFDIR)/nbdroot/kernel-hook.conf ] || \
+		install -m 644 initramfs/kernel-hook.conf $(DESTDIR)$(SYSCONFDIR)/nbdroot/
+
+# The kernel-config fragment proven: a kernel built from linux-source
+# with it (no modules) boots diskless. Not in CI: the build takes long.
+.PHONY: check-kernel
+check-kernel: all
+	@TEST_TIMEOUT=$${TEST_TIMEOUT:-5400} tests/run check-kernel tests/qemu/kernel/fragment-boot.sh
+
+# Debian packages (debian/) in build/deb, built from a copy of the tree
+# so that dpkg-buildpackage's output stays inside build/.
+.PHONY: deb
+deb:
+	rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/src
+	git ls-files -co --exclude-standard -z | tar --null -cf - -T - | \
+		tar -xf - -C $(BUILD)/deb/src
+	cd $(BUILD)/deb/src && dpkg-buildpackage -us -uc -b
+	ls -l $(BUILD)/deb/*.deb
 
 # Warnings and errors fail; shellcheck's "info" notes do not.
 SHELL_SCRIPTS := $(filter-out scripts/demo-root scripts/storm,$(wildcard scripts/*)) \
-	initramfs/mkinitrd tests/run tests/qemu/*.sh tests/qemu/slow/*.sh \
+	initramfs/mkinitrd tests/run tests/qemu/*.sh tests/qemu/slow/*.sh tests/qemu/kernel/*.sh \
 	tests/unit/*.sh
 shellcheck:
 	shellcheck -x -S warning -s sh initramfs/init initramfs/lib/*.sh \
-		initramfs/lib/dhcp-event \
+		initramfs/lib/dhcp-event initramfs/kernel-hook \
 		$(filter-out %/module-setup.sh,$(wildcard initramfs/dracut/*/*.sh)) \
 		scripts/demo-root/sbin/init tests/qemu/guest/sbin/init \
 		tests/qemu/guest/tests/*

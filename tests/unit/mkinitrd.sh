@@ -99,7 +99,15 @@ if build default --moddir "$tree"; then
 	expect "a module outside the set stays out" \
 		test ! -e "$work/default.d/lib/modules/9.9.9-fake/kernel/drivers/net/dummy.ko"
 	expect "absent drivers named, built-in loop not: $(grep lacks "$work/default.out")" \
-		eval 'grep -q "lacks.*xfs" "$work/default.out" && ! grep -q "lacks.*loop" "$work/default.out"'
+		eval 'grep -q "lacks.*squashfs" "$work/default.out" && ! grep -q "lacks.*loop" "$work/default.out"'
+	expect "xfs and btrfs are not in the default set" \
+		eval '! grep -q "lacks.*xfs" "$work/default.out" && ! grep -q "lacks.*btrfs" "$work/default.out"'
+	if build with-xfs --moddir "$tree" --modules default,xfs,btrfs; then
+		fail "default,xfs,btrfs built without the kernel's xfs"
+	else
+		expect "default,xfs asks for xfs by name: $(cat "$work/with-xfs.out")" \
+			grep -q 'has no module "xfs"' "$work/with-xfs.out"
+	fi
 	expect "a signed module is copied byte for byte (a kernel in lockdown checks it)" \
 		cmp -s "$tree/kernel/fs/ext4/ext4.ko" "$work/default.d/lib/modules/9.9.9-fake/kernel/fs/ext4/ext4.ko"
 	expect "an unsigned module loses its BTF" eval \
