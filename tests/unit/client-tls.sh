@@ -1,0 +1,110 @@
+#!/bin/bash
+# nbd-client's TLS on the host (no nbd.ko, no kTLS here): -l lists exports
+# inside TLS from nbdkit (--tls=require --tls-psk) and qemu-nbd
+# (tls-creds-psk); an attach negotiates NBD_OPT_GO inside TLS and stops
+# exactly at the kTLS handover, which this kernel refuses. Wrong key,
+# unknown identity, servers without STARTTLS, bad key files and X.509
+# options all fail with their message and exit 1 (2 for usage).
+cd "$(dirname "$0")/../.." || exit 1
+. tests/unit/client-lib
+
+command -v nbdkit >/dev/null || { echo "nbdkit not installed"; exit 77; }
+[ -x "$client" ] && [ -x server/nbd-server ] || { echo "FAIL: build first"; exit 1; }
+client_lib_start
+hex() { od -An -N32 -tx1 /dev/urandom | tr -d ' \n'; }
+key=$(hex)
+printf 'other:%s\nlab-17:%s\n' "$(hex)" "$key" >"$dir/keys.psk"
+printf 'lab-17:%s\n' "$key" >"$dir/one.psk"
+printf 'lab-17:%s\n' "$(hex)" >"$dir/wrong.psk"
+printf 'nobody:%s\n' "$key" >"$dir/nobody.psk"
+chmod 600 "$dir"/*.psk
+psk="-tls-psk $dir/keys.psk -tls-identity lab-17"
+nokernel="kernel has no TLS (tls module not loaded?)"
+closed="server closed the connection during the TLS handshake (wrong key or unknown identity?)"
+
+serve --tls=require --tls-psk="$dir/keys.psk" --filter=exportname memory 1M \
+	exportname=lab-root exportname=lab-swap exportname-list=explicit
+check "nbdkit: -l inside TLS" 0 "lab-root
+lab-swap" -- "$client" -l 127.0.0.1 "$port" $psk
+check "nbdkit: attach gets through GO to the kTLS handover" 1 \
+	"nbd-client: TLS with 127.0.0.1:$port failed: $nokernel" -- \
+	"$client" 127.0.0.1 "$port" /dev/nbd7 -N lab-root $psk
+check "nbdkit: -x with a one-key file, no identity" 0 "lab-root" -- \
+	"$client" -l 127.0.0.1 "$port" -x -tls-psk "$dir/one.psk"
+check "nbdkit: wrong key" 1 \
+	"nbd-client: TLS with 127.0.0.1:$port failed: $closed" -- \
+	"$client" -l 127.0.0.1 "$port" -tls-psk "$dir/wrong.psk"
+check "nbdkit: unknown identity" 1 \
+	"nbd-client: TLS with 127.0.0.1:$port failed: $closed" -- \
+	"$client" -l 127.0.0.1 "$port" -tls-psk "$dir/nobody.psk"
+check "nbdkit: no TLS asked, server requires it" 1 \
+	"server 127.0.0.1:$port requires TLS: give its key with -tls-psk FILE" -- \
+	"$client" -l 127.0.0.1 "$port"
+check "nbdkit: attach without TLS, server requires it" 1 \
+	"server 127.0.0.1:$port requires TLS: give its key with -tls-psk FILE" -- \
+	"$client" 127.0.0.1 "$port" /dev/nbd7 -N lab-root
+
+serve memory 1M
+check "nbdkit without TLS: -l" 1 \
+	"nbd-client: TLS with 127.0.0.1:$port failed: server does not support STARTTLS (ERR_POLICY" -- \
+	"$client" -l 127.0.0.1 "$port" $psk
+check "nbdkit without TLS: attach" 1 \
+	"nbd-client: TLS with 127.0.0.1:$port failed: server does not support STARTTLS" -- \
+	"$client" 127.0.0.1 "$port" /dev/nbd7 $psk
+
+truncate -s 1M "$dir/disk.img"
+server/nbd-server -n "127.0.0.1@$((port + 1))" "$dir/disk.img" 2>"$dir/server.log" &
+pids="$pids $!"
+sleep 0.3
+check "our plaintext nbd-server" 1 \
+	"nbd-client: TLS with 127.0.0.1:$((port + 1)) failed: server does not support STARTTLS (ERR_UNSUP" -- \
+	"$client" 127.0.0.1 "$((port + 1))" /dev/nbd7 $psk
+
+if command -v qemu-nbd >/dev/null; then
+	mkdir "$dir/qemu"
+	cp "$dir/keys.psk" "$dir/qemu/keys.psk"
+	serve_qemu_nbd() {
+		qemu-nbd -b 127.0.0.1 -p "$1" -t -x lab-q -f raw --object \
+			"tls-creds-psk,id=t,dir=$dir/qemu,endpoint=server" \
+			--tls-creds t "$dir/disk.img"
+	}
+	serve_cmd=serve_qemu_nbd serve
+	check "qemu-nbd: -l inside TLS" 0 "lab-q" -- \
+		"$client" -l 127.0.0.1 "$port" $psk
+	check "qemu-nbd: attach gets through GO to the kTLS handover" 1 \
+		"nbd-client: TLS with 127.0.0.1:$port failed: $nokernel" -- \
+		"$client" 127.0.0.1 "$port" /dev/nbd7 -N lab-q $psk
+	check "qemu-nbd: wrong key" 1 \
+		"nbd-client: TLS with 127.0.0.1:$port failed: $closed" -- \
+		"$client" -l 127.0.0.1 "$port" -tls-psk "$dir/wrong.psk"
+else
+	echo "skip: qemu-nbd not installed"
+fi
+
+# the key file and the options, before any connection
+bad() { printf '%b' "$1" >"$dir/bad.psk"; }
+bad 'lab-17 0011\n'
+check "line without ':'" 1 "$dir/bad.psk:1: no ':' between identity and key" -- \
+	"$client" -l 127.0.0.1 1 -tls-psk "$dir/bad.psk"
+bad 'a:0011\nb:00x1\n'
+check "key not hex" 1 "$dir/bad.psk:2: key is not hexadecimal (at digit 3)" -- \
+	"$client" -l 127.0.0.1 1 -tls-psk "$dir/bad.psk"
+bad 'a:001\n'
+check "odd key length" 1 "$dir/bad.psk:1: key of 3 hex digits (an even number, 2 to 128)" -- \
+	"$client" -l 127.0.0.1 1 -tls-psk "$dir/bad.psk"
+bad ':0011\n'
+check "empty identity" 1 "$dir/bad.psk:1: identity of 0 bytes (1 to 255 allowed)" -- \
+	"$client" -l 127.0.0.1 1 -tls-psk "$dir/bad.psk"
+check "two keys, no identity" 1 "$dir/keys.psk holds 2 keys: choose one with -tls-identity NAME" -- \
+	"$client" -l 127.0.0.1 1 -tls-psk "$dir/keys.psk"
+check "identity not in the file" 1 "$dir/keys.psk has no key for identity \"lab-99\"" -- \
+	"$client" -l 127.0.0.1 1 -tls-psk "$dir/keys.psk" -tls-identity lab-99
+check "missing key file" 1 "-tls-psk: $dir/none.psk: No such file or directory" -- \
+	"$client" -l 127.0.0.1 1 -tls-psk "$dir/none.psk"
+check "-x without a key" 2 "TLS needs a key: give -tls-psk FILE (X.509 is not supported)" -- \
+	"$client" 127.0.0.1 1 /dev/nbd7 -x
+check "-certfile refused" 2 "-certfile: not supported: this nbd-client does TLS with a pre-shared key only (use -tls-psk FILE)" -- \
+	"$client" 127.0.0.1 1 /dev/nbd7 -certfile /etc/x.pem
+check "-cacertfile refused" 2 "-cacertfile: not supported" -- \
+	"$client" 127.0.0.1 1 /dev/nbd7 -A /etc/ca.pem
+[ "$fails" -eq 0 ]
