@@ -82,19 +82,16 @@ else
 fi
 
 # the key file and the options, before any connection
-bad() { printf '%b' "$1" >"$dir/bad.psk"; }
-bad 'lab-17 0011\n'
-check "line without ':'" 1 "$dir/bad.psk:1: no ':' between identity and key" -- \
-	"$client" -l 127.0.0.1 1 -tls-psk "$dir/bad.psk"
-bad 'a:0011\nb:00x1\n'
-check "key not hex" 1 "$dir/bad.psk:2: key is not hexadecimal (at digit 3)" -- \
-	"$client" -l 127.0.0.1 1 -tls-psk "$dir/bad.psk"
-bad 'a:001\n'
-check "odd key length" 1 "$dir/bad.psk:1: key of 3 hex digits (an even number, 2 to 128)" -- \
-	"$client" -l 127.0.0.1 1 -tls-psk "$dir/bad.psk"
-bad ':0011\n'
-check "empty identity" 1 "$dir/bad.psk:1: identity of 0 bytes (1 to 255 allowed)" -- \
-	"$client" -l 127.0.0.1 1 -tls-psk "$dir/bad.psk"
+bad_key() {
+	# bad_key WHAT FILE-CONTENT MESSAGE-AFTER-"FILE:"
+	printf '%b' "$2" >"$dir/bad.psk"
+	check "$1" 1 "$dir/bad.psk:$3" -- \
+		"$client" -l 127.0.0.1 1 -tls-psk "$dir/bad.psk"
+}
+bad_key "line without ':'" 'lab-17 0011\n' "1: no ':' between identity and key"
+bad_key "key not hex" 'a:0011\nb:00x1\n' "2: key is not hexadecimal (at digit 3)"
+bad_key "odd key length" 'a:001\n' "1: key of 3 hex digits (an even number, 2 to 128)"
+bad_key "empty identity" ':0011\n' "1: identity of 0 bytes (1 to 255 allowed)"
 check "two keys, no identity" 1 "$dir/keys.psk holds 2 keys: choose one with -tls-identity NAME" -- \
 	"$client" -l 127.0.0.1 1 -tls-psk "$dir/keys.psk"
 check "identity not in the file" 1 "$dir/keys.psk has no key for identity \"lab-99\"" -- \
