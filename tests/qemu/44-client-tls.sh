@@ -5,7 +5,9 @@
 # from nbdkit --tls=require --tls-psk, writes and reads back through it,
 # and checks /proc/net/tls_stat. The host captures loopback meanwhile: a
 # secret the guest wrote over TLS must not be in the capture, one it wrote
-# to a plaintext server must (so the check can fail).
+# to a plaintext server must (so the check can fail). Then -persist over
+# TLS: nbdkit is killed (SIGKILL) while the guest writes and restarted 3 s
+# later on its port; the guest's blocks must all verify.
 # the initrd with the key, built before lib.sh checks $INITRD
 build=$(cd "$(dirname "$0")/../.." && pwd)/build
 mkdir -p "$build"
@@ -28,10 +30,11 @@ root=$(client_test_image)
 start_server ours "$root"
 root_port=$SERVER_PORT
 truncate -s 16M "$work/tls.img" "$work/plain.img"
-start_server nbdkit "$work/tls.img" --tls=require --tls-psk="$key"
-tls_port=$SERVER_PORT
 start_server nbdkit "$work/plain.img"
 plain_port=$SERVER_PORT
+# last, so that stop_server stops this one
+start_server nbdkit "$work/tls.img" --tls=require --tls-psk="$key"
+tls_port=$SERVER_PORT
 
 capture=
 if command -v tcpdump >/dev/null && [ "$(id -u)" = 0 ]; then
@@ -48,8 +51,18 @@ else
 	echo "skip: no tcpdump (or not root): the capture check is left out"
 fi
 
-boot_vm tls "root=nbd:10.0.2.2:$root_port nbdtest=client-tls:$tls_port:$plain_port"
+boot_vm tls "root=nbd:10.0.2.2:$root_port nbdtest=client-tls:$tls_port:$plain_port" &
+vm=$!
+await_console tls "$vm" "NBDROOT-STEP tls-persist"
+sleep 2
+stop_server KILL
+echo "TLS nbdkit killed at $(date +%T)"
+sleep 3
+FIXED_PORT=$tls_port start_server nbdkit "$work/tls.img" --tls=require --tls-psk="$key"
+echo "TLS nbdkit restarted on port $tls_port at $(date +%T)"
+wait "$vm"
 expect_marker tls
+grep -a 'nbd-client' "$work/tls.log" | grep -av 'NBDROOT' | tail -n 4 | sed 's/^/    /'
 [ -n "$capture" ] || exit 0
 sleep 1
 kill -INT -- "-$tcpdump_pid" 2>/dev/null
