@@ -6,14 +6,16 @@
  * the daemon locks its memory: reconnections use the copy.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 
 #include "nbd-client.h"
 
 /* a lab's file holds one key per machine: room for a few thousand */
 #define PSK_FILE_MAX	(256u << 10)
-
-static char file_buf[PSK_FILE_MAX + 1];
 
 /* "identity:hexkey" of len bytes: into psk, or -1 naming what is wrong. */
 static int parse_line(const char *path, int line, const char *p, size_t len,
@@ -87,21 +89,40 @@ static int pick_key(const char *path, const char *buf, size_t rem,
 	return count;
 }
 
+/*
+ * The file is mapped, not copied: the -persist daemon locks all of its
+ * memory, and a buffer for the largest file would stay locked with it.
+ */
 int tls_psk_load(const char *path, const char *identity, struct tls_psk *psk)
 {
-	ssize_t n = read_small(path, file_buf, sizeof(file_buf));
-	int count;
+	struct stat st;
+	const char *map;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), count;
 
-	if (n < 0)
-		return client_error("-tls-psk: %s: %s", path, strerror(errno));
-	if ((size_t)n == PSK_FILE_MAX)
-		return client_error("-tls-psk: %s is larger than %u bytes",
-				    path, PSK_FILE_MAX);
-	if (memchr(file_buf, '\0', (size_t)n))
-		return client_error("-tls-psk: %s holds a NUL byte: not a psktool file",
-				    path);
-	count = pick_key(path, file_buf, (size_t)n, identity, psk);
-	memset(file_buf, 0, (size_t)n);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		count = errno;
+		if (fd >= 0)
+			close(fd);
+		return client_error("-tls-psk: %s: %s", path, strerror(count));
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size == 0 ||
+	    st.st_size > PSK_FILE_MAX) {
+		close(fd);
+		return client_error("-tls-psk: %s: not a key file of 1 to %u bytes (%lld)",
+				    path, PSK_FILE_MAX,
+				    (long long)st.st_size);
+	}
+	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (map == MAP_FAILED)
+		return client_error("-tls-psk: %s: mmap: %s", path,
+				    strerror(errno));
+	if (memchr(map, '\0', (size_t)st.st_size))
+		count = client_error("-tls-psk: %s holds a NUL byte: not a psktool file",
+				     path);
+	else
+		count = pick_key(path, map, (size_t)st.st_size, identity, psk);
+	munmap((void *)(uintptr_t)map, (size_t)st.st_size);
 	if (count > 1 && !identity) {
 		memset(psk, 0, sizeof(*psk));
 		return client_error("%s holds %d keys: choose one with -tls-identity NAME",
