@@ -5,7 +5,8 @@
 # from nbdkit --tls=require --tls-psk, writes and reads back through it,
 # and checks /proc/net/tls_stat. The host captures loopback meanwhile: a
 # secret the guest wrote over TLS must not be in the capture, one it wrote
-# to a plaintext server must (so the check can fail). Then -persist over
+# to a plaintext server must (so the check can fail). -C 2 (two kTLS
+# sockets) and -L (ioctls) over TLS. Then -persist over
 # TLS: nbdkit is killed (SIGKILL) while the guest writes and restarted 3 s
 # later on its port; the guest's blocks must all verify.
 # the initrd with the key, built before lib.sh checks $INITRD
