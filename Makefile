@@ -3,8 +3,11 @@
 #   make               build client/nbd-client (static klibc) and server/nbd-server
 #   make initrd        build/initrd.img for the newest kernel (KVER=, OUT=)
 #   make check         deps (when root), build, unit and QEMU tests
+#   make check-host    every test that needs neither a VM nor root (those
+#                      that need root skip): unit, unit-asan, tests/unit/*.sh
 #   make demo          boot a diskless VM from our server, console on this tty
-#   make unit          host unit tests only (no root, no VM)
+#   make unit          the C unit tests only (no root, no VM); one case:
+#                      build/unit/test-wire test_request (-l lists them)
 #   make qemu-tests    QEMU tests only
 #   make bench-server  our nbd-server against nbd-server, nbdkit, qemu-nbd
 #                      on 127.0.0.1 (ROUNDS=, RUNTIME=); prints, asserts nothing
@@ -17,15 +20,32 @@
 CC	?= gcc
 KLCC	?= klcc
 WARN	:= -Wall -Wextra -Werror
+# CFLAGS from the command line (make CFLAGS=-O0, a package's build flags)
+# replaces -O2 -g only: what the sources need is appended whatever it says.
 CFLAGS	?= -O2 -g
-CFLAGS	+= $(WARN) -std=gnu11 -D_GNU_SOURCE -Icommon
-KLCFLAGS := -Os $(WARN) -Icommon
 # client/tls/ is built on BearSSL's primitives (static archive for klcc)
 BEARSSL_INC := -I/usr/include/bearssl
+override CFLAGS += $(WARN) -std=gnu11 -D_GNU_SOURCE -Icommon $(BEARSSL_INC)
+KLCFLAGS := -Os $(WARN) -Icommon $(BEARSSL_INC)
 BEARSSL_A   := $(shell $(CC) -print-file-name=libbearssl.a)
 SANFLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer
+# every object gets a .d file next to it naming the headers it read
+DEPFLAGS := -MMD -MP
 
 BUILD	:= build
+# Objects, one tree per flavour: host (server, unit tests), host with
+# sanitizers (unit-asan), klcc (the static client).
+OBJ	 := $(BUILD)/obj
+ASAN_OBJ := $(BUILD)/obj-asan
+KLCC_OBJ := $(BUILD)/obj-klcc
+objs	  = $(patsubst %.c,$(1)/%.o,$(2))
+# build/flags holds the host flags the objects were built with, rewritten
+# only when they change: a plain make after make CFLAGS=-O0 rebuilds.
+HOST_FLAGS := $(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS)
+ifneq ($(file < $(BUILD)/flags),$(HOST_FLAGS))
+$(shell mkdir -p $(BUILD))
+$(file > $(BUILD)/flags,$(HOST_FLAGS))
+endif
 KVER	?= $(shell ls -1 /lib/modules 2>/dev/null | sort -V | tail -n 1)
 OUT	?= $(BUILD)/initrd.img
 
@@ -48,35 +68,57 @@ UNIT_BIN   += $(BUILD)/unit/test-client-tls13-klibc
 
 all: client/nbd-client server/nbd-server
 
-server/nbd-server: $(SERVER_SRC) $(COMMON_SRC) $(HEADERS)
-	$(CC) $(CFLAGS) -o $@ $(SERVER_SRC) $(COMMON_SRC)
+server/nbd-server: $(call objs,$(OBJ),$(SERVER_SRC) $(COMMON_SRC))
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
 
 # The client runs in the initrd before any library exists: static klibc.
-client/nbd-client: $(CLIENT_SRC) $(COMMON_SRC) $(HEADERS)
-	$(KLCC) -static $(KLCFLAGS) $(BEARSSL_INC) -o $@ $(CLIENT_SRC) $(COMMON_SRC) $(BEARSSL_A)
+client/nbd-client: $(call objs,$(KLCC_OBJ),$(CLIENT_SRC) $(COMMON_SRC))
+	$(KLCC) -static $(KLCFLAGS) -o $@ $^ $(BEARSSL_A)
 	strip $@
+
+# Test sources see every component's headers; the components only their own.
+$(OBJ)/tests/%.o $(ASAN_OBJ)/tests/%.o: UNIT_INC := -Iserver -Iclient -Itests/unit
+# build/flags again when make clean removed it in this same run
+$(BUILD)/flags:
+	@mkdir -p $(@D)
+	@printf '%s\n' '$(subst ','\'',$(HOST_FLAGS))' >$@
+$(OBJ)/%.o: %.c $(BUILD)/flags
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(UNIT_INC) $(DEPFLAGS) -c -o $@ $<
+$(ASAN_OBJ)/%.o: %.c $(BUILD)/flags
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(SANFLAGS) $(UNIT_INC) $(DEPFLAGS) -c -o $@ $<
+$(KLCC_OBJ)/%.o: %.c
+	@mkdir -p $(@D)
+	$(KLCC) $(KLCFLAGS) $(DEPFLAGS) -c -o $@ $<
+
+-include $(shell find $(OBJ) $(ASAN_OBJ) $(KLCC_OBJ) -name '*.d' 2>/dev/null)
 
 # Unit tests link the component libraries with the host compiler; a test
 # names what it needs in its first line: "// unit: server" or "client".
-$(BUILD)/unit/%: tests/unit/%.c $(SERVER_SRC) $(CLIENT_SRC) $(COMMON_SRC) $(HEADERS) tests/unit/unit.h
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(BEARSSL_INC) -Iserver -Iclient -Itests/unit -o $@ $< \
-		$(call unit_libs,$<)
-$(BUILD)/unit-asan/%: tests/unit/%.c $(SERVER_SRC) $(CLIENT_SRC) $(COMMON_SRC) $(HEADERS) tests/unit/unit.h
-	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SANFLAGS) $(BEARSSL_INC) -Iserver -Iclient -Itests/unit -o $@ $< \
-		$(call unit_libs,$<)
-
 # Debian's BearSSL objects need client/tls/klibc.c's shims under klibc.
-$(BUILD)/unit/test-client-tls13-klibc: tests/unit/test-client-tls13.c $(HEADERS) tests/unit/*.h
+$(BUILD)/unit/test-client-tls13-klibc: tests/unit/test-client-tls13.c $(wildcard client/tls/*.c) $(HEADERS) tests/unit/*.h
 	@mkdir -p $(@D)
-	$(KLCC) -static $(KLCFLAGS) $(BEARSSL_INC) -Iclient -Itests/unit -o $@ $< \
+	$(KLCC) -static $(KLCFLAGS) -Iclient -Itests/unit -o $@ $< \
 		$(wildcard client/tls/*.c) $(BEARSSL_A)
 
 unit_libs = $(if $(shell grep -l '^// unit:.*server' $(1)),$(filter-out $(COMMON_SRC),$(SERVER_LIB))) \
 	    $(if $(shell grep -l '^// unit:.*client' $(1)),$(filter-out $(COMMON_SRC),$(CLIENT_LIB))) \
-	    $(COMMON_SRC) \
-	    $(if $(shell grep -l '^// unit:.*client' $(1)),-lbearssl)
+	    $(COMMON_SRC)
+# the client's TLS core links BearSSL
+unit_ldlibs = $(if $(shell grep -l '^// unit:.*client' $(1)),-lbearssl)
+unit_objs = $(call objs,$(1),$(2) $(call unit_libs,$(2)))
+# found through the pattern rules below, yet kept for the next build
+UNIT_DEPS := $(COMMON_SRC) $(SERVER_SRC) $(CLIENT_SRC) $(UNIT_SRC)
+.SECONDARY: $(call objs,$(OBJ),$(UNIT_DEPS)) $(call objs,$(ASAN_OBJ),$(UNIT_DEPS))
+
+.SECONDEXPANSION:
+$(BUILD)/unit/%: $$(call unit_objs,$(OBJ),tests/unit/$$*.c)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(call unit_ldlibs,tests/unit/$*.c)
+$(BUILD)/unit-asan/%: $$(call unit_objs,$(ASAN_OBJ),tests/unit/$$*.c)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(SANFLAGS) $(LDFLAGS) -o $@ $^ $(call unit_ldlibs,tests/unit/$*.c)
 
 unit: $(UNIT_BIN) all
 	@tests/run unit $(UNIT_BIN)
@@ -167,6 +209,14 @@ check:
 	@if [ "$$(id -u)" = 0 ]; then scripts/deps; else scripts/deps --check; fi
 	@$(MAKE) --no-print-directory all initrd $(UNIT_BIN) $(UNIT_ASAN)
 	@tests/run check $(UNIT_BIN) $(UNIT_ASAN) tests/unit/*.sh tests/qemu/[0-9]*.sh
+
+# The contributor's quick answer: no VM, no root, fuzzers 10 s each
+# (FUZZ_SECONDS=). Tests that need root skip when not run as root.
+.PHONY: check-host
+check-host:
+	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(UNIT_ASAN)
+	@FUZZ_SECONDS=$${FUZZ_SECONDS:-10} \
+		tests/run check-host $(UNIT_BIN) $(UNIT_ASAN) tests/unit/*.sh
 
 demo: all initrd
 	scripts/demo

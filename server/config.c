@@ -257,6 +257,18 @@ static int tls_key(struct parse *ps, const char *key, const char *val)
 
 static int load_file(struct parse *ps, const char *path);
 
+/* DIR/NAME, or an error naming both lengths when it does not fit. */
+static int include_one(struct parse *ps, char *path, size_t len,
+		       const char *dir, const char *name)
+{
+	int n = snprintf(path, len, "%s/%s", dir, name);
+
+	if (n < 0 || (size_t)n >= len)
+		return perr(ps, "includedir %.200s: path of %s too long (%d > %zu)",
+			    dir, name, n, len - 1);
+	return load_file(ps, path);
+}
+
 static int include_dir(struct parse *ps, const char *dir)
 {
 	struct dirent **names;
@@ -271,9 +283,8 @@ static int include_dir(struct parse *ps, const char *dir)
 		len = strlen(names[i]->d_name);
 		if (r == 0 && len > 5 &&
 		    strcmp(names[i]->d_name + len - 5, ".conf") == 0) {
-			snprintf(path, sizeof(path), "%s/%s", dir,
-				 names[i]->d_name);
-			r = load_file(ps, path);
+			r = include_one(ps, path, sizeof(path), dir,
+					names[i]->d_name);
 		}
 		free(names[i]);
 	}
@@ -493,4 +504,24 @@ int config_load(struct config *cfg, const char *path, char *why,
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * The export a client names. "" is the command-line export if there is
+ * one, else the one [generic] default names.
+ */
+const struct export *export_find(const struct config *cfg, const char *name,
+				 size_t len)
+{
+	const struct export *e;
+
+	if (memchr(name, '\0', len))
+		return NULL;
+	for (e = cfg->exports; e; e = e->next)
+		if (strlen(e->name) == len && memcmp(e->name, name, len) == 0)
+			return e;
+	if (len == 0 && cfg->default_name && cfg->default_name[0])
+		return export_find(cfg, cfg->default_name,
+				   strlen(cfg->default_name));
+	return NULL;
 }

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * One client connection: negotiation, then transmission, then one log
- * line saying who it was, what it used and how it ended.
+ * One client connection's state: who it is, the export it opened, why it
+ * failed, and the log line saying who it was, what it used and how it
+ * ended. The phases (negotiate.c, transmit.c) record into it; the driver
+ * that runs them is serve_client() in daemon.c.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "server.h"
+#include "conn.h"
 
 /*
  * The peer's address alone (for "%s" and the log) and with its port.
@@ -65,7 +68,7 @@ void conn_init(struct conn *c, int in, int out, const struct config *cfg)
 	c->in = in;
 	c->out = out;
 	c->cfg = cfg;
-	c->fd = -1;
+	c->be.fd = -1;
 	c->outcome = "closed";
 	c->peer_len = sizeof(c->peer_sa);
 	if (getpeername(in, (struct sockaddr *)&c->peer_sa, &c->peer_len) < 0)
@@ -84,24 +87,157 @@ int conn_fail(struct conn *c, const char *fmt, ...)
 	return -1;
 }
 
-/* 0 clean end, -1 failure (c->why); either way c->outcome is set. */
-int conn_serve(struct conn *c)
+static const struct sockaddr *conn_peer(const struct conn *c)
 {
-	unsigned secs = c->cfg->handshake_secs;
+	return c->peer_len ? (const struct sockaddr *)&c->peer_sa : NULL;
+}
 
+static struct preopened *find_preopened(const struct conn *c,
+					const struct export *e)
+{
+	size_t i;
+
+	for (i = 0; i < c->npre; i++)
+		if (c->pre[i].e == e)
+			return &c->pre[i];
+	return NULL;
+}
+
+/*
+ * May this client use e? 1 yes; 0 or -1 no, with the reason in why.
+ * After conn_preopen, what was found then (the authfile may be root's).
+ */
+int conn_export_allowed(const struct conn *c, const struct export *e,
+			char *why, size_t whylen)
+{
+	const struct preopened *p = find_preopened(c, e);
+
+	if (!p)
+		return export_allowed(e, conn_peer(c), why, whylen);
+	snprintf(why, whylen, "%s", p->denied);
+	return p->allowed;
+}
+
+static const char *conn_addr(const struct conn *c)
+{
+	return c->peer_len ? c->peer_addr : NULL;
+}
+
+/*
+ * Before the privilege drop and the client's first byte: checks the
+ * client's address against each export's authfile and opens every export
+ * it may use as it would be opened at GO (its address in "%s" paths; a
+ * copy-on-write export's pair of files in cowdir created if new), keeping
+ * why one could not be for the option that asks for it. 0, or -1 with
+ * c->why.
+ */
+int conn_preopen(struct conn *c)
+{
+	const struct export *e;
+	struct preopened *p;
+	size_t n = 0;
+
+	for (e = c->cfg->exports; e; e = e->next)
+		n++;
+	c->pre = calloc(n ? n : 1, sizeof(*c->pre));
+	if (!c->pre)
+		return conn_fail(c, "no memory to open %zu exports", n);
+	for (e = c->cfg->exports; e; e = e->next) {
+		p = &c->pre[c->npre++];
+		p->e = e;
+		p->be.fd = -1;
+		p->allowed = export_allowed(e, conn_peer(c), p->denied,
+					    sizeof(p->denied));
+		if (p->allowed != 1)
+			continue;
+		p->failed = export_open(&p->be, e, conn_addr(c), false, p->why,
+					sizeof(p->why)) < 0;
+	}
+	return 0;
+}
+
+/* Closes what conn_preopen opened and nobody took. */
+static void drop_preopened(struct conn *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->npre; i++)
+		export_close(&c->pre[i].be);
+	free(c->pre);
+	c->pre = NULL;
+	c->npre = 0;
+}
+
+/* e as conn_preopen opened it; GO takes it and closes the others. */
+static int take_preopened(struct conn *c, const struct export *e, bool probe)
+{
+	struct preopened *p = find_preopened(c, e);
+
+	if (!p || p->allowed != 1)
+		return conn_fail(c, "export [%s]: not opened before the privilege drop",
+				 e->name);
+	if (p->failed)
+		return conn_fail(c, "%s", p->why);
+	c->be.size = p->be.size;
+	if (probe)
+		return 0;
+	c->be = p->be;
+	p->be.fd = -1;
+	p->be.cow = NULL;
+	drop_preopened(c);
+	return 0;
+}
+
+/*
+ * Opens e for this connection and sets c->exp and c->tflags; with probe
+ * (NBD_OPT_INFO) only the size and flags. 0, or -1 with c->why.
+ */
+int conn_open_export(struct conn *c, const struct export *e, bool probe)
+{
 	int r;
 
-	c->deadline = now_ms() + (secs ? secs : SRV_HANDSHAKE_SECS) * 1000;
-	r = negotiate(c);
-	if (r != 0)
-		return r < 0 ? -1 : 0;
-	c->deadline = 0;
-	return transmit(c);
+	if (c->pre)
+		r = take_preopened(c, e, probe);
+	else
+		r = export_open(&c->be, e, conn_addr(c), probe, c->why,
+				sizeof(c->why));
+	if (r < 0)
+		return -1;
+	c->exp = e;
+	c->tflags = export_flags(e, c->structured);
+	if (!probe)
+		snprintf(c->exp_name, sizeof(c->exp_name), "%s", e->name);
+	c->why[0] = '\0';
+	return 0;
+}
+
+/* Undoes conn_open_export (after NBD_OPT_INFO): negotiation goes on. */
+void conn_close_export(struct conn *c)
+{
+	export_close(&c->be);
+	c->exp = NULL;
+	c->exp_name[0] = '\0';
+	c->why[0] = '\0';
+}
+
+/*
+ * The end of the connection, before its log line: the export's files are
+ * closed, and a failure to close them cleanly (a copy-on-write map whose
+ * time could not be set) is recorded. 0, or -1 with c->why.
+ */
+int conn_finish(struct conn *c)
+{
+	if (export_close(&c->be) == 0)
+		return 0;
+	if (!c->why[0])
+		conn_fail(c, "closing export: %s", strerror(errno));
+	return -1;
 }
 
 void conn_close(struct conn *c)
 {
-	export_close(c);
+	drop_preopened(c);
+	export_close(&c->be);
 	free(c->buf);
 	c->buf = NULL;
 	c->bufsize = 0;
@@ -112,8 +248,9 @@ void conn_close(struct conn *c)
 
 /*
  * Copies at most len bytes of a peer-supplied string into dst as printable
- * ASCII: anything else becomes \xHH, and a long string ends in "...".
- * Returns the length written; dst is always terminated.
+ * ASCII: anything else becomes \xHH, and a long string ends in "..." (or
+ * is just cut when dst has no room for it). Returns the length written;
+ * dst is always terminated.
  */
 size_t escape_string(char *dst, size_t dstlen, const char *src, size_t len)
 {
@@ -126,8 +263,10 @@ size_t escape_string(char *dst, size_t dstlen, const char *src, size_t len)
 	for (i = 0; i < len; i++) {
 		ch = (unsigned char)src[i];
 		if (o + 8 >= dstlen) {
-			memcpy(dst + o, "...", 3);
-			o += 3;
+			if (o + 4 <= dstlen) {
+				memcpy(dst + o, "...", 3);
+				o += 3;
+			}
 			break;
 		}
 		if (ch >= 0x20 && ch < 0x7f && ch != '\\' && ch != '\'') {

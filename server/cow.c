@@ -32,7 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "server.h"
+#include "backend.h"
 
 struct cow {
 	int base;		/* read-only */
@@ -246,6 +246,19 @@ static size_t map_bytes(uint64_t size)
 	return n ? (n + 4095) & ~(size_t)4095 : 4096;
 }
 
+/* DIR/KEY.EXT into path. 0, or -1 with why when it does not fit. */
+static int cow_path(char *path, size_t len, const char *dir, const char *key,
+		    const char *ext, char *why, size_t whylen)
+{
+	int n = snprintf(path, len, "%s/%s.%s", dir, key, ext);
+
+	if (n >= 0 && (size_t)n < len)
+		return 0;
+	snprintf(why, whylen, "copy-on-write: cowdir %.100s...: file name too long (%d > %zu)",
+		 dir, n, len - 1);
+	return -1;
+}
+
 /*
  * Sets up the client's copy for a connection. A .cow file of another size
  * than the base (the base was replaced) starts empty again, map included.
@@ -257,7 +270,8 @@ static int cow_files(struct cow *w, const char *dir, const char *key,
 	struct stat st;
 	bool fresh;
 
-	snprintf(path, sizeof(path), "%s/%s.cow", dir, key);
+	if (cow_path(path, sizeof(path), dir, key, "cow", why, whylen) < 0)
+		return -1;
 	w->data = open_locked(path);
 	if (w->data < 0 || fstat(w->data, &st) < 0)
 		goto out_err;
@@ -265,7 +279,8 @@ static int cow_files(struct cow *w, const char *dir, const char *key,
 	if (fresh && (ftruncate(w->data, 0) < 0 ||
 		      ftruncate(w->data, (off_t)w->size) < 0))
 		goto out_err;
-	snprintf(path, sizeof(path), "%s/%s.map", dir, key);
+	if (cow_path(path, sizeof(path), dir, key, "map", why, whylen) < 0)
+		return -1;
 	w->mapfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (w->mapfd < 0)
 		goto out_err;
@@ -286,49 +301,68 @@ out_err:
 	return -1;
 }
 
-/* Opens base read-only and this client's copy; sets c->fd and c->cow. */
-int cow_open(struct conn *c, const struct export *e, const char *base)
+/*
+ * Opens base read-only and the copy of the client at addr; sets b->fd (the
+ * base), b->cow and b->size. 0, or -1 with why.
+ */
+int cow_open(struct backend *b, const struct export *e, const char *base,
+	     const char *addr, char *why, size_t whylen)
 {
 	char key[600];
 	struct stat st;
 	struct cow *w;
 
-	if (cow_key(key, sizeof(key), c->peer_addr, e->name) < 0)
-		return conn_fail(c, "copy-on-write: export name too long");
+	if (cow_key(key, sizeof(key), addr, e->name) < 0) {
+		snprintf(why, whylen, "copy-on-write: export name of %zu bytes too long for a file name (escaped, at most %zu)",
+			 strlen(e->name), sizeof(key) - 1);
+		return -1;
+	}
 	w = calloc(1, sizeof(*w));
-	if (!w)
-		return conn_fail(c, "copy-on-write: out of memory");
+	if (!w) {
+		snprintf(why, whylen, "copy-on-write: out of memory");
+		return -1;
+	}
 	w->data = w->mapfd = -1;
 	w->base = open(base, O_RDONLY | O_CLOEXEC);
 	if (w->base < 0 || fstat(w->base, &st) < 0) {
-		conn_fail(c, "%s: %s", base, strerror(errno));
+		snprintf(why, whylen, "%s: %s", base, strerror(errno));
 		goto out_free;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		conn_fail(c, "%s: copyonwrite needs a regular file", base);
+		snprintf(why, whylen, "%s: copyonwrite needs a regular file",
+			 base);
 		goto out_free;
 	}
 	w->size = (uint64_t)st.st_size;
-	if (cow_files(w, e->cowdir, key, c->why, sizeof(c->why)) < 0)
+	if (cow_files(w, e->cowdir, key, why, whylen) < 0)
 		goto out_free;
-	c->cow = w;
-	c->fd = w->base;
-	c->size = w->size;
+	b->cow = w;
+	b->fd = w->base;
+	b->size = w->size;
 	return 0;
 out_free:
 	cow_close(w);
 	return -1;
 }
 
-/* The mtime of the map marks the end of the last connection. */
-void cow_close(struct cow *w)
+/*
+ * The mtime of the map marks the end of the last connection. It is set by
+ * writing a byte past the bits, not with futimens: that checks access
+ * again, against the user the child has become since it opened a file
+ * that may be root's (privdrop.c). 0, or -1 with errno when it could not
+ * be set (everything is closed anyway).
+ */
+int cow_close(struct cow *w)
 {
+	int r = 0, e = 0;
+
 	if (!w)
-		return;
+		return 0;
 	if (w->map)
 		munmap(w->map, w->maplen);
 	if (w->mapfd >= 0) {
-		futimens(w->mapfd, NULL);
+		r = pwrite(w->mapfd, "", 1, (off_t)w->maplen) == 1 ? 0 : -1;
+		e = errno;
 		close(w->mapfd);
 	}
 	if (w->data >= 0)
@@ -336,6 +370,8 @@ void cow_close(struct cow *w)
 	if (w->base >= 0)
 		close(w->base);
 	free(w);
+	errno = e;
+	return r;
 }
 
 /*

@@ -25,19 +25,36 @@
 static volatile sig_atomic_t got_hup;
 static bool use_syslog;
 
+/*
+ * One line per call, written with one write(2): children share stderr,
+ * and a line written in pieces interleaves with theirs. A line longer
+ * than the buffer is cut, never split.
+ */
 void srv_log(const char *fmt, ...)
 {
+	static const char prefix[] = "nbd-server: ";
+	char line[1024];
+	size_t n = sizeof(prefix) - 1;
 	va_list ap;
+	int r;
 
 	va_start(ap, fmt);
 	if (use_syslog) {
 		vsyslog(LOG_INFO, fmt, ap);
-	} else {
-		fputs("nbd-server: ", stderr);
-		vfprintf(stderr, fmt, ap);
-		fputc('\n', stderr);
+		va_end(ap);
+		return;
 	}
+	memcpy(line, prefix, n);
+	r = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
 	va_end(ap);
+	if (r < 0)
+		r = 0;
+	n += (size_t)r < sizeof(line) - n - 1 ? (size_t)r :
+	     sizeof(line) - n - 2;
+	line[n++] = '\n';
+	/* stderr may be gone (a closed terminal): nothing else to tell. */
+	if (write(STDERR_FILENO, line, n) < 0)
+		return;
 }
 
 void srv_log_to_syslog(void)
@@ -81,15 +98,55 @@ void srv_signals(void)
 	set_handler(SIGCHLD, on_chld);
 }
 
+/*
+ * Runs one connection: negotiation under the handshake deadline, then
+ * transmission. 0 clean end, -1 failure (c->why); either way c->outcome
+ * is set.
+ */
+int conn_serve(struct conn *c)
+{
+	unsigned secs = c->cfg->handshake_secs;
+	int r;
+
+	c->deadline = now_ms() + (secs ? secs : SRV_HANDSHAKE_SECS) * 1000;
+	r = negotiate(c);
+	if (r != 0)
+		return r < 0 ? -1 : 0;
+	c->deadline = 0;
+	return transmit(c);
+}
+
+/*
+ * Root without a configured user (privdrop_per_child): the exports are
+ * opened, then the process becomes SRV_DEFAULT_USER, before the client's
+ * first byte is read. 0, or -1 with c->why.
+ */
+static int drop_before_client(struct conn *c)
+{
+	const struct config *cfg = c->cfg;
+	char why[SRV_ERRLEN];
+
+	c->outcome = "not served";
+	if (conn_preopen(c) < 0)
+		return -1;
+	if (drop_privileges(privdrop_user(cfg), cfg->group, why,
+			    sizeof(why)) < 0)
+		return conn_fail(c, "%s", why);
+	return 0;
+}
+
 /* Serves one client on in/out and logs how it went. 0 or -1. */
 int serve_client(int in, int out, const struct config *cfg)
 {
 	char line[600];
 	struct conn c;
-	int r;
+	int r = -1;
 
 	conn_init(&c, in, out, cfg);
-	r = conn_serve(&c);
+	if (!privdrop_per_child(cfg) || drop_before_client(&c) == 0)
+		r = conn_serve(&c);
+	if (conn_finish(&c) < 0)
+		r = -1;
 	conn_log_line(&c, line, sizeof(line));
 	srv_log("%s", line);
 	conn_close(&c);
@@ -200,6 +257,13 @@ static void refuse(struct daemon *d, int fd, const sigset_t *orig)
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGCHLD, SIG_DFL);
 	io_wait_mask(orig);
+	/* It reads the client's first option: not as root either. */
+	if (privdrop_per_child(d->cfg) &&
+	    drop_privileges(privdrop_user(d->cfg), d->cfg->group, line,
+			    sizeof(line)) < 0) {
+		srv_log("refusing a client: %s", line);
+		_exit(1);
+	}
 	conn_init(&c, fd, fd, d->cfg);
 	negotiate_refuse(&c, NBD_REP_ERR_POLICY, msg);
 	conn_log_line(&c, line, sizeof(line));

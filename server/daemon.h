@@ -3,7 +3,7 @@
 #ifndef NBDROOT_DAEMON_H
 #define NBDROOT_DAEMON_H
 
-#include "server.h"
+#include "conn.h"
 
 enum { DAEMON_STOP, DAEMON_RELOAD };
 
@@ -21,6 +21,7 @@ struct daemon {
 void srv_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void srv_log_to_syslog(void);
 void srv_signals(void);
+int conn_serve(struct conn *c);
 int serve_client(int in, int out, const struct config *cfg);
 int daemon_run(struct daemon *d);
 

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Exports: finding one by the name a client sent, deciding whether that
- * client may use it, and opening its backing file. Names are only ever
- * compared with configured names, never used as paths, so "../x" or
- * "/etc/passwd" are simply unknown unless an administrator named an export
- * that way.
+ * Exports: deciding whether a client may use one, and opening its backing
+ * file. Finding one by the name a client sent is export_find() in
+ * config.c: names are only ever compared with configured names, never used
+ * as paths, so "../x" or "/etc/passwd" are simply unknown unless an
+ * administrator named an export that way.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,41 +16,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "server.h"
+#include "backend.h"
 
-/*
- * The export a client names. "" is the command-line export if there is
- * one, else the one [generic] default names.
- */
-const struct export *export_find(const struct config *cfg, const char *name,
-				 size_t len)
-{
-	const struct export *e;
-
-	if (memchr(name, '\0', len))
-		return NULL;
-	for (e = cfg->exports; e; e = e->next)
-		if (strlen(e->name) == len && memcmp(e->name, name, len) == 0)
-			return e;
-	if (len == 0 && cfg->default_name && cfg->default_name[0])
-		return export_find(cfg, cfg->default_name,
-				   strlen(cfg->default_name));
-	return NULL;
-}
-
-/* 1 allowed; 0 or -1 not, with the reason in why. */
-int export_allowed(const struct conn *c, const struct export *e, char *why,
-		   size_t whylen)
+/* 1 allowed; 0 or -1 not, with the reason in why. peer NULL: stdin. */
+int export_allowed(const struct export *e, const struct sockaddr *peer,
+		   char *why, size_t whylen)
 {
 	if (!e->authfile)
 		return 1;
-	if (c->peer_len == 0) {
+	if (!peer) {
 		snprintf(why, whylen, "authfile %s: no network peer",
 			 e->authfile);
 		return 0;
 	}
-	return auth_check(e->authfile, (const struct sockaddr *)&c->peer_sa,
-			  why, whylen);
+	return auth_check(e->authfile, peer, why, whylen);
 }
 
 /* Replaces each "%s" in pattern with addr. 0, or -1 if it does not fit. */
@@ -77,7 +56,7 @@ int expand_path(const char *pattern, const char *addr, char *out,
 	return 0;
 }
 
-uint16_t export_flags(const struct conn *c, const struct export *e)
+uint16_t export_flags(const struct export *e, bool structured)
 {
 	uint16_t f = NBD_FLAG_HAS_FLAGS | NBD_FLAG_SEND_FLUSH |
 		     NBD_FLAG_SEND_FUA | NBD_FLAG_SEND_CACHE;
@@ -91,7 +70,7 @@ uint16_t export_flags(const struct conn *c, const struct export *e)
 		f |= NBD_FLAG_SEND_TRIM;
 	if (e->rotational)
 		f |= NBD_FLAG_ROTATIONAL;
-	if (c->structured)
+	if (structured)
 		f |= NBD_FLAG_SEND_DF;
 	/*
 	 * fdatasync on a shared file flushes what every process wrote to
@@ -104,45 +83,61 @@ uint16_t export_flags(const struct conn *c, const struct export *e)
 	return f;
 }
 
-static int open_temporary(struct conn *c, const char *path)
+/* A per-client file of e->filesize bytes, gone once closed. */
+static int open_temporary(const struct export *e, const char *path,
+			  char *why, size_t whylen)
 {
 	char tmpl[4096];
-	int fd;
+	int n, fd;
 
-	if (snprintf(tmpl, sizeof(tmpl), "%s.XXXXXX", path) >= (int)sizeof(tmpl))
-		return conn_fail(c, "%s: path too long", path);
+	n = snprintf(tmpl, sizeof(tmpl), "%s.XXXXXX", path);
+	if (n < 0 || (size_t)n >= sizeof(tmpl)) {
+		snprintf(why, whylen, "%.200s...: temporary file name too long (%d > %zu)",
+			 path, n, sizeof(tmpl) - 1);
+		return -1;
+	}
 	fd = mkostemp(tmpl, O_CLOEXEC);
-	if (fd < 0)
-		return conn_fail(c, "%s: %s", tmpl, strerror(errno));
+	if (fd < 0) {
+		snprintf(why, whylen, "%s: %s", tmpl, strerror(errno));
+		return -1;
+	}
 	/* Unlinked at once: gone on disconnect, even if this child dies. */
 	unlink(tmpl);
-	if (ftruncate(fd, (off_t)c->exp->filesize) < 0) {
-		conn_fail(c, "%s: size %llu: %s", tmpl,
-			  (unsigned long long)c->exp->filesize, strerror(errno));
+	if (ftruncate(fd, (off_t)e->filesize) < 0) {
+		snprintf(why, whylen, "%s: size %llu: %s", tmpl,
+			 (unsigned long long)e->filesize, strerror(errno));
 		close(fd);
 		return -1;
 	}
 	return fd;
 }
 
-static int size_of(struct conn *c, int fd, const char *path)
+/* The size of an open regular file or block device. 0, or -1 with why. */
+static int size_of(struct backend *b, int fd, const char *path, char *why,
+		   size_t whylen)
 {
 	struct stat st;
 	uint64_t bytes;
 
-	if (fstat(fd, &st) < 0)
-		return conn_fail(c, "%s: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0) {
+		snprintf(why, whylen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
 	if (S_ISBLK(st.st_mode)) {
-		if (ioctl(fd, BLKGETSIZE64, &bytes) < 0)
-			return conn_fail(c, "%s: size: %s", path,
-					 strerror(errno));
-		c->size = bytes;
+		if (ioctl(fd, BLKGETSIZE64, &bytes) < 0) {
+			snprintf(why, whylen, "%s: size: %s", path,
+				 strerror(errno));
+			return -1;
+		}
+		b->size = bytes;
 		return 0;
 	}
-	if (!S_ISREG(st.st_mode))
-		return conn_fail(c, "%s: not a regular file or block device",
-				 path);
-	c->size = (uint64_t)st.st_size;
+	if (!S_ISREG(st.st_mode)) {
+		snprintf(why, whylen, "%s: not a regular file or block device",
+			 path);
+		return -1;
+	}
+	b->size = (uint64_t)st.st_size;
 	return 0;
 }
 
@@ -150,93 +145,99 @@ static int size_of(struct conn *c, int fd, const char *path)
  * NBD_OPT_INFO only wants the size: a regular file is not opened (nor a
  * temporary one created); a block device is opened read-only to ask.
  */
-static int probe_size(struct conn *c, const struct export *e,
-		      const char *path)
+static int probe_size(struct backend *b, const struct export *e,
+		      const char *path, char *why, size_t whylen)
 {
 	struct stat st;
 	int fd, r;
 
 	if (e->temporary) {
-		c->size = e->filesize;
+		b->size = e->filesize;
 		return 0;
 	}
 	if (stat(path, &st) < 0)
-		return conn_fail(c, "%s: %s", path, strerror(errno));
+		goto out_errno;
 	if (S_ISREG(st.st_mode)) {
-		c->size = (uint64_t)st.st_size;
+		b->size = (uint64_t)st.st_size;
 		return 0;
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return conn_fail(c, "%s: %s", path, strerror(errno));
-	r = size_of(c, fd, path);
+		goto out_errno;
+	r = size_of(b, fd, path, why, whylen);
 	close(fd);
 	return r;
+out_errno:
+	snprintf(why, whylen, "%s: %s", path, strerror(errno));
+	return -1;
 }
 
-/*
- * Opens e for this connection and sets c->exp, c->fd, c->size, c->tflags;
- * with probe (NBD_OPT_INFO) only the size and flags. 0, or -1 with c->why.
- */
-int export_open(struct conn *c, const struct export *e, bool probe)
+/* e's file for reading and writing, or a temporary one. fd, or -1. */
+static int open_file(struct backend *b, const struct export *e,
+		     const char *path, char *why, size_t whylen)
 {
-	char path[4096];
 	int fd;
 
-	if (expand_path(e->path, c->peer_addr, path, sizeof(path)) < 0)
-		return conn_fail(c, "%s: path too long", e->path);
-	if (strstr(e->path, "%s") && c->peer_len == 0)
-		return conn_fail(c, "%s: no client address for %%s", e->path);
-	c->exp = e;
-	if (probe) {
-		if (probe_size(c, e, path) < 0) {
-			c->exp = NULL;
-			return -1;
-		}
-		c->tflags = export_flags(c, e);
-		return 0;
-	}
-	if (e->cow) {
-		if (cow_open(c, e, path) < 0) {
-			c->exp = NULL;
-			return -1;
-		}
-		goto out_opened;
-	}
 	if (e->temporary)
-		fd = open_temporary(c, path);
+		fd = open_temporary(e, path, why, whylen);
 	else
 		fd = open(path, (e->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	if (fd < 0) {
-		c->exp = NULL;
 		if (!e->temporary)
-			conn_fail(c, "%s: %s", path, strerror(errno));
+			snprintf(why, whylen, "%s: %s", path, strerror(errno));
 		return -1;
 	}
-	c->fd = fd;
-	if (size_of(c, fd, path) < 0) {
+	if (size_of(b, fd, path, why, whylen) < 0) {
 		close(fd);
-		c->fd = -1;
-		c->exp = NULL;
 		return -1;
 	}
-out_opened:
-	c->tflags = export_flags(c, e);
-	snprintf(c->exp_name, sizeof(c->exp_name), "%s", e->name);
-	c->why[0] = '\0';
-	return 0;
+	return fd;
 }
 
-/* Undoes export_open (after NBD_OPT_INFO): negotiation goes on. */
-void export_close(struct conn *c)
+/*
+ * Opens e for a client at addr (NULL: none, stdin mode) and sets b->fd,
+ * b->cow and b->size; with probe (NBD_OPT_INFO) only b->size. 0, or -1
+ * with why.
+ */
+int export_open(struct backend *b, const struct export *e, const char *addr,
+		bool probe, char *why, size_t whylen)
 {
-	if (c->cow)
-		cow_close(c->cow);
-	else if (c->fd >= 0)
-		close(c->fd);
-	c->cow = NULL;
-	c->fd = -1;
-	c->exp = NULL;
-	c->exp_name[0] = '\0';
-	c->why[0] = '\0';
+	const char *a = addr ? addr : "";
+	char path[4096];
+
+	if (strstr(e->path, "%s") && !addr) {
+		snprintf(why, whylen, "%s: no client address for %%s", e->path);
+		return -1;
+	}
+	if (expand_path(e->path, a, path, sizeof(path)) < 0) {
+		snprintf(why, whylen, "%.200s: path too long for client %s (pattern %zu bytes, address %zu, limit %zu)",
+			 e->path, a, strlen(e->path), strlen(a),
+			 sizeof(path) - 1);
+		return -1;
+	}
+	if (probe)
+		return probe_size(b, e, path, why, whylen);
+	if (e->cow)
+		return cow_open(b, e, path, addr ? addr : "-", why, whylen);
+	b->fd = open_file(b, e, path, why, whylen);
+	return b->fd < 0 ? -1 : 0;
+}
+
+/*
+ * Undoes export_open. 0, or -1 with errno when the copy-on-write files
+ * could not be marked as just used (the sweeper may then take them early).
+ */
+int export_close(struct backend *b)
+{
+	int r = 0;
+
+	if (b->cow)
+		r = cow_close(b->cow);
+	else if (b->fd >= 0)
+		close(b->fd);
+	b->cow = NULL;
+	b->fd = -1;
+	b->data_lo = b->data_hi = 0;
+	b->sync_failed = false;
+	return r;
 }

@@ -39,6 +39,20 @@ void io_wait_mask(const sigset_t *unblocked)
 	have_wait_mask = true;
 }
 
+/*
+ * SIGTERM or SIGINT has arrived, even if it is still blocked (pending):
+ * a busy connection then learns of it before reading more.
+ */
+bool io_stopping(void)
+{
+	sigset_t set;
+
+	if (!srv_stopping && have_wait_mask && sigpending(&set) == 0 &&
+	    (sigismember(&set, SIGTERM) == 1 || sigismember(&set, SIGINT) == 1))
+		srv_stopping = 1;
+	return srv_stopping && !ignore_stop;
+}
+
 int64_t now_ms(void)
 {
 	struct timespec ts;
@@ -179,30 +193,6 @@ int write2_full(int fd, const void *a, size_t alen, const void *b,
 	};
 
 	return writev_full(fd, iov, blen ? 2 : 1, deadline);
-}
-
-/*
- * Reads and discards n bytes, so that a rejected message leaves the stream
- * in sync. 0, or -1 with errno (EPIPE when the peer closed first).
- */
-int drain(int fd, uint64_t n, int64_t deadline)
-{
-	unsigned char scratch[16384];
-	size_t chunk;
-	ssize_t r;
-
-	while (n > 0) {
-		chunk = n < sizeof(scratch) ? (size_t)n : sizeof(scratch);
-		r = read_full(fd, scratch, chunk, deadline);
-		if (r < 0)
-			return -1;
-		if ((size_t)r < chunk) {
-			errno = EPIPE;
-			return -1;
-		}
-		n -= chunk;
-	}
-	return 0;
 }
 
 /*

@@ -1,14 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Listening sockets (bound here, or inherited through LISTEN_FDS) and the
- * privilege drop that follows binding.
+ * Listening sockets: bound here, or inherited through LISTEN_FDS. The
+ * privilege drop that follows binding is in privdrop.c.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,6 +114,16 @@ int listen_open(struct listener *l, const char *addr, const char *port,
 	return listen_family(l, NULL, port, AF_INET, why, whylen);
 }
 
+/* A whole decimal number: 0, or -1 for garbage ("12x", "") or overflow. */
+static int parse_int(const char *s, long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtol(s, &end, 10);
+	return (end == s || *end || errno) ? -1 : 0;
+}
+
 /*
  * Socket activation (sd_listen_fds(3) protocol): LISTEN_PID must be us.
  * Returns the number of sockets taken over (0: not activated), or -1 with
@@ -124,15 +132,21 @@ int listen_open(struct listener *l, const char *addr, const char *port,
 int listen_from_env(struct listener *l, char *why, size_t whylen)
 {
 	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
-	int n, i, fd, on;
+	long n;
+	int i, fd, on;
 	socklen_t len;
 
 	l->nfds = 0;
-	if (!pid || !fds || strtol(pid, NULL, 10) != (long)getpid())
+	if (!pid || !fds)
 		return 0;
-	n = (int)strtol(fds, NULL, 10);
-	if (n <= 0 || n > 16) {
-		snprintf(why, whylen, "LISTEN_FDS=%s: expected 1 to 16", fds);
+	if (parse_int(pid, &n) < 0) {
+		snprintf(why, whylen, "LISTEN_PID=%.40s: not a number", pid);
+		return -1;
+	}
+	if (n != (long)getpid())
+		return 0;
+	if (parse_int(fds, &n) < 0 || n <= 0 || n > 16) {
+		snprintf(why, whylen, "LISTEN_FDS=%.40s: expected 1 to 16", fds);
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
@@ -151,56 +165,4 @@ int listen_from_env(struct listener *l, char *why, size_t whylen)
 	unsetenv("LISTEN_FDS");
 	unsetenv("LISTEN_FDNAMES");
 	return l->nfds;
-}
-
-static int lookup_group(const char *group, gid_t *gid, char *why,
-			size_t whylen)
-{
-	struct group *gr = getgrnam(group);
-
-	if (!gr) {
-		snprintf(why, whylen, "group %s: no such group", group);
-		return -1;
-	}
-	*gid = gr->gr_gid;
-	return 0;
-}
-
-/*
- * Becomes user (and group, default: the user's) for good: after binding,
- * before the first byte from a client. Not root: only a check that we are
- * already that user.
- */
-int drop_privileges(const char *user, const char *group, char *why,
-		    size_t whylen)
-{
-	struct passwd *pw = NULL;
-	gid_t gid = getgid();
-
-	if (user) {
-		pw = getpwnam(user);
-		if (!pw) {
-			snprintf(why, whylen, "user %s: no such user", user);
-			return -1;
-		}
-		gid = pw->pw_gid;
-	}
-	if (group && lookup_group(group, &gid, why, whylen) < 0)
-		return -1;
-	if (geteuid() != 0) {
-		if ((pw && pw->pw_uid != geteuid()) || gid != getegid()) {
-			snprintf(why, whylen, "cannot become %s%s%s: not root",
-				 user ? user : "", group ? ":" : "",
-				 group ? group : "");
-			return -1;
-		}
-		return 0;
-	}
-	if (setgroups(0, NULL) < 0 || setgid(gid) < 0 ||
-	    (pw && setuid(pw->pw_uid) < 0)) {
-		snprintf(why, whylen, "dropping privileges: %s",
-			 strerror(errno));
-		return -1;
-	}
-	return 0;
 }

@@ -47,17 +47,35 @@ static bool all_digits(const char *s)
 	return *s && strspn(s, "0123456789") == strlen(s);
 }
 
+/* 0, -1 with EINVAL when not a port, or -1 with ENOMEM. */
 static int set_port(struct options *o, const char *port)
 {
-	if (!all_digits(port) || strlen(port) > 5 || atoi(port) > 65535)
+	if (!all_digits(port) || strlen(port) > 5 || atoi(port) > 65535) {
+		errno = EINVAL;
 		return -1;
+	}
 	o->port = strdup(port);
+	if (!o->port)
+		return -1;
 	if (atoi(port) == 0)
 		o->inetd = true;
 	return 0;
 }
 
-/* "ip@port", "ip:port", "[ip6]:port" or "port". 0, or -1 if malformed. */
+/*
+ * The address part of a listen spec. Without memory this must fail: a
+ * NULL address would mean every address instead of the one asked for.
+ */
+static int set_addr(struct options *o, const char *addr, size_t len)
+{
+	o->addr = strndup(addr, len);
+	return o->addr ? 0 : -1;
+}
+
+/*
+ * "ip@port", "ip:port", "[ip6]:port" or "port". 0, or -1 with EINVAL if
+ * malformed or ENOMEM.
+ */
 static int parse_listen(struct options *o, const char *spec)
 {
 	const char *sep = strrchr(spec, '@');
@@ -65,9 +83,12 @@ static int parse_listen(struct options *o, const char *spec)
 
 	if (!sep && spec[0] == '[') {
 		sep = strstr(spec, "]:");
-		if (!sep)
+		if (!sep) {
+			errno = EINVAL;
 			return -1;
-		o->addr = strndup(spec + 1, (size_t)(sep - spec - 1));
+		}
+		if (set_addr(o, spec + 1, (size_t)(sep - spec - 1)) < 0)
+			return -1;
 		return set_port(o, sep + 2);
 	}
 	if (!sep && strchr(spec, ':') == strrchr(spec, ':'))
@@ -75,11 +96,12 @@ static int parse_listen(struct options *o, const char *spec)
 	if (!sep)
 		return set_port(o, spec);
 	alen = (size_t)(sep - spec);
-	if (alen)
-		o->addr = strndup(spec, alen);
+	if (alen && set_addr(o, spec, alen) < 0)
+		return -1;
 	return set_port(o, sep + 1);
 }
 
+/* 0, -1 on a usage error (said), -2 out of memory (said). */
 static int parse_args(struct options *o, int argc, char **argv)
 {
 	int ch;
@@ -104,6 +126,11 @@ static int parse_args(struct options *o, int argc, char **argv)
 		return 0;
 	}
 	if (optind < argc && parse_listen(o, argv[optind++]) < 0) {
+		if (errno == ENOMEM) {
+			fprintf(stderr, "nbd-server: %s: out of memory\n",
+				argv[optind - 1]);
+			return -2;
+		}
 		fprintf(stderr, "nbd-server: not an address and port: %s\n",
 			argv[optind - 1]);
 		return -1;
@@ -254,10 +281,29 @@ static void reload(struct daemon *d, struct config **cfg,
 	srv_log("SIGHUP: configuration reloaded");
 }
 
+/*
+ * After binding, before any client: the server becomes its user, unless
+ * each child is to drop instead (privdrop_per_child; not with -d, which
+ * serves clients in this process). Then the user is only looked up.
+ */
+static int drop_master(const struct config *cfg, bool nofork)
+{
+	const char *user = privdrop_user(cfg);
+	char why[SRV_ERRLEN];
+	int r;
+
+	if (privdrop_per_child(cfg) && !nofork)
+		r = privdrop_check(user, cfg->group, why, sizeof(why));
+	else
+		r = drop_privileges(user, cfg->group, why, sizeof(why));
+	if (r < 0)
+		fprintf(stderr, "nbd-server: %s\n", why);
+	return r;
+}
+
 static int run_daemon(struct config *cfg, const struct options *o)
 {
 	struct daemon d = { .cfg = cfg, .nofork = o->nofork };
-	char why[SRV_ERRLEN];
 	int pidfd = -1, r = 1;
 
 	if (open_listener(&d, o) < 0)
@@ -267,10 +313,8 @@ static int run_daemon(struct config *cfg, const struct options *o)
 			strerror(errno));
 		return 1;
 	}
-	if (drop_privileges(cfg->user, cfg->group, why, sizeof(why)) < 0) {
-		fprintf(stderr, "nbd-server: %s\n", why);
+	if (drop_master(cfg, o->nofork) < 0)
 		goto out_pidfile;
-	}
 	if (!o->foreground && background() < 0) {
 		fprintf(stderr, "nbd-server: fork: %s\n", strerror(errno));
 		goto out_pidfile;
@@ -298,7 +342,6 @@ out_pidfile:
 
 static int run_inetd(struct config *cfg)
 {
-	char why[SRV_ERRLEN];
 	sigset_t stop, orig;
 	struct stat st;
 	int r, out;
@@ -307,10 +350,8 @@ static int run_inetd(struct config *cfg)
 	if (fstat(2, &st) == 0 && S_ISSOCK(st.st_mode))
 		srv_log_to_syslog();
 
-	if (drop_privileges(cfg->user, cfg->group, why, sizeof(why)) < 0) {
-		fprintf(stderr, "nbd-server: %s\n", why);
+	if (drop_master(cfg, false) < 0)
 		return 1;
-	}
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGINT);
@@ -337,7 +378,10 @@ int main(int argc, char **argv)
 		fputs(USAGE HELP, stdout);
 		return 0;
 	}
-	if (parse_args(&o, argc, argv) < 0) {
+	r = parse_args(&o, argc, argv);
+	if (r == -2)
+		return 1;
+	if (r < 0) {
 		fputs(USAGE, stderr);
 		return 2;
 	}

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "byteorder.h"
-#include "server.h"
+#include "conn.h"
 
 #define KNOWN_CLIENT_FLAGS	(NBD_FLAG_C_FIXED_NEWSTYLE | NBD_FLAG_C_NO_ZEROES)
 
@@ -139,7 +139,7 @@ static uint32_t resolve_export(struct conn *c, const unsigned char *name,
 	e = export_find(c->cfg, (const char *)name, len);
 	if (!e)
 		return refuse(rf, NBD_REP_ERR_UNKNOWN, "no such export");
-	if (export_allowed(c, e, rf->log, sizeof(rf->log)) != 1)
+	if (conn_export_allowed(c, e, rf->log, sizeof(rf->log)) != 1)
 		return refuse(rf, NBD_REP_ERR_POLICY, "access denied");
 	*out = e;
 	return 0;
@@ -183,10 +183,10 @@ static int opt_export_name(struct conn *c, const struct opt *o)
 		c->outcome = "refused";
 		return -1;
 	}
-	if (export_open(c, e, false) < 0)
+	if (conn_open_export(c, e, false) < 0)
 		return -1;
 	memset(rep, 0, sizeof(rep));
-	put_be64(rep, c->size);
+	put_be64(rep, c->be.size);
 	put_be16(rep + 8, c->tflags);
 	if (c->no_zeroes)
 		replen = NBD_EXPORT_NAME_REPLY_SIZE;
@@ -223,7 +223,7 @@ static int opt_list(struct conn *c, const struct opt *o)
 		return send_error(c, o->option, NBD_REP_ERR_POLICY,
 				  "listing exports is disabled");
 	for (e = c->cfg->exports; e; e = e->next) {
-		if (export_allowed(c, e, msg, sizeof(msg)) != 1)
+		if (conn_export_allowed(c, e, msg, sizeof(msg)) != 1)
 			continue;
 		if (send_server_entry(c, e) < 0)
 			return -1;
@@ -250,7 +250,7 @@ static int send_infos(struct conn *c, uint32_t option, bool want_name,
 	const struct export *e = c->exp;
 	unsigned char body[12];
 
-	put_be64(body, c->size);
+	put_be64(body, c->be.size);
 	put_be16(body + 8, c->tflags);
 	if (send_info(c, option, NBD_INFO_EXPORT, body, 10) < 0)
 		return -1;
@@ -306,7 +306,7 @@ static int opt_info_go(struct conn *c, const struct opt *o)
 	 * A GO that failed gives its maxconnections slot back: the client
 	 * may go on negotiating for as long as it likes.
 	 */
-	if (export_open(c, e, o->option == NBD_OPT_INFO) < 0) {
+	if (conn_open_export(c, e, o->option == NBD_OPT_INFO) < 0) {
 		if (o->option == NBD_OPT_GO)
 			slots_release(getpid());
 		return send_error(c, o->option, NBD_REP_ERR_UNKNOWN,
@@ -316,7 +316,7 @@ static int opt_info_go(struct conn *c, const struct opt *o)
 		return -1;
 	if (o->option == NBD_OPT_GO)
 		return OPT_TRANSMIT;
-	export_close(c);
+	conn_close_export(c);
 	return OPT_NEXT;
 
 too_short:
@@ -453,7 +453,8 @@ static int read_option(struct conn *c, struct opt *o)
 	if ((size_t)r < sizeof(hdr))
 		return conn_fail(c, "EOF inside an option header");
 	if (nbd_opt_hdr_decode(hdr, &h) < 0)
-		return conn_fail(c, "option without IHAVEOPT magic");
+		return conn_fail(c, "option magic 0x%016llx, not IHAVEOPT",
+				 (unsigned long long)get_be64(hdr));
 	o->option = h.option;
 	o->len = h.length;
 	o->data = c->buf;

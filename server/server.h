@@ -1,12 +1,20 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * nbd-server internals: configuration, exports and one client connection.
+ * nbd-server internals, bottom layer: limits, the configuration and the
+ * pieces that know nothing of a connection (config, authfile, slots,
+ * sockets, privilege drop, whole-message I/O).
  *
- * Layering: main.c parses the command line and prints; listen.c owns the
- * sockets, signals and children; conn.c runs one connection (negotiate.c,
- * then transmit.c) and produces its log line; export.c, auth.c and config.c
- * are the pieces those use. Nothing below main.c and conn.c prints: errors
- * travel back as -1 plus a message in a caller's buffer.
+ * The layers, each using only those below it:
+ *   main.c, daemon.c, pidfile.c   command line, accept loop, children,
+ *   (daemon.h)                    pidfile; the only code that prints
+ *   negotiate.c, transmit.c,      one connection's phases; failures are
+ *   reply.c, block-status.c,      recorded in its struct conn (conn.c)
+ *   conn.c (conn.h)               for the log line
+ *   export.c, cow.c, fileops.c    the export's file: -1 with errno, or a
+ *   (backend.h)                   message in a caller's buffer
+ *   config.c, auth.c, slots.c,
+ *   listen.c, privdrop.c, io.c
+ *   (server.h)
  */
 #ifndef NBDROOT_SERVER_H
 #define NBDROOT_SERVER_H
@@ -38,6 +46,7 @@
 #define SRV_MAX_SLOTS		4096		/* children counted per export */
 #define SRV_COW_BLOCK		4096		/* copy-on-write granule */
 #define SRV_COW_TIMEOUT		600		/* default cowtimeout, seconds */
+#define SRV_DEFAULT_USER	"nobody"	/* root without "user": children */
 #define SRV_IBUF_SIZE		(516u << 10)	/* requests read ahead */
 #define SRV_OBUF_SIZE		(260u << 10)	/* replies sent together */
 #define SRV_WRITEBACK_MIN	(128u << 10)	/* WRITEs this large: written back now */
@@ -80,100 +89,19 @@ struct config {
 	size_t nwarnings;
 };
 
-/* One client, from accept to close. */
-struct conn {
-	int in;
-	int out;
-	const struct config *cfg;
-	struct sockaddr_storage peer_sa;
-	socklen_t peer_len;	/* 0: not a network peer (stdin mode) */
-	char peer_addr[64];	/* address only: "%s" and authfile */
-	char peer[80];		/* address:port, for the log */
-	int64_t deadline;	/* CLOCK_MONOTONIC ms; 0 none */
-
-	bool no_zeroes;
-	bool structured;
-	bool meta_alloc;	/* base:allocation selected */
-
-	const struct export *exp;
-	char exp_name[NBD_MAX_NAME + 1];
-	int fd;
-	uint64_t size;
-	uint16_t tflags;
-	bool sync_failed;	/* sticky: later FLUSHes fail too */
-
-	struct cow *cow;	/* copyonwrite: the client's own blocks */
-
-	unsigned char *buf;	/* option data, BLOCK_STATUS extents */
-	size_t bufsize;
-	unsigned char *ibuf;	/* transmission: requests as they arrive */
-	size_t ipos, ilen;
-	unsigned char *obuf;	/* replies not yet sent */
-	size_t olen;
-	bool in_sock, out_sock;	/* recv/send flags may be used */
-	/*
-	 * A run of the file known to be data: reads inside it skip
-	 * SEEK_DATA. Claiming data is always safe (a hole reads as zeros);
-	 * our own TRIM and WRITE_ZEROES, which make holes, forget it.
-	 */
-	uint64_t data_lo, data_hi;
-	uint64_t requests;
-	const char *outcome;	/* for the log line */
-	char why[SRV_ERRLEN];
-};
-
 /* io.c: whole-message I/O; see the comments there for return values. */
 extern volatile int srv_stopping;
 void io_wait_mask(const sigset_t *unblocked);
 void io_ignore_stop(bool on);
+bool io_stopping(void);
 int64_t now_ms(void);
 ssize_t read_full(int fd, void *buf, size_t n, int64_t deadline);
 ssize_t read_some(int fd, void *buf, size_t n, bool start);
 int write_full(int fd, const void *buf, size_t n, int64_t deadline);
 int write2_full(int fd, const void *a, size_t alen, const void *b,
 		size_t blen, int64_t deadline);
-int drain(int fd, uint64_t n, int64_t deadline);
 int pread_full(int fd, void *buf, size_t len, uint64_t off);
 int pwrite_full(int fd, const void *buf, size_t len, uint64_t off);
-
-/* conn.c */
-void conn_init(struct conn *c, int in, int out, const struct config *cfg);
-int conn_fail(struct conn *c, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-int conn_serve(struct conn *c);
-void conn_log_line(const struct conn *c, char *line, size_t len);
-void conn_close(struct conn *c);
-size_t escape_string(char *dst, size_t dstlen, const char *src, size_t len);
-int peer_describe(const struct sockaddr *sa, char *addr, size_t addrlen,
-		  char *full, size_t fulllen);
-
-/* negotiate.c: 0 go to transmission, 1 clean end, -1 error in c->why */
-int negotiate(struct conn *c);
-int negotiate_refuse(struct conn *c, uint32_t type, const char *msg);
-
-/* transmit.c: 0 clean end, -1 error in c->why */
-int transmit(struct conn *c);
-
-/* export.c */
-const struct export *export_find(const struct config *cfg,
-				 const char *name, size_t len);
-int export_allowed(const struct conn *c, const struct export *e,
-		   char *why, size_t whylen);
-int export_open(struct conn *c, const struct export *e, bool probe);
-void export_close(struct conn *c);
-uint16_t export_flags(const struct conn *c, const struct export *e);
-int expand_path(const char *pattern, const char *addr, char *out,
-		size_t outlen);
-
-/* cow.c: copy-on-write; -1 with errno (or why) on failure */
-struct cow;
-int cow_open(struct conn *c, const struct export *e, const char *base);
-ssize_t cow_pread(struct cow *w, void *buf, size_t len, uint64_t off);
-ssize_t cow_pwrite(struct cow *w, const void *buf, size_t len, uint64_t off);
-int cow_sync(struct cow *w);
-void cow_close(struct cow *w);
-void cow_sweep(const struct config *cfg);
-unsigned cow_sweep_secs(const struct config *cfg);
 
 /* auth.c: 1 allowed, 0 not, -1 unreadable or malformed (why says which) */
 int auth_check(const char *authfile, const struct sockaddr *peer,
@@ -189,6 +117,8 @@ void config_free(struct config *cfg);
 int config_load(struct config *cfg, const char *path, char *why,
 		size_t whylen);
 struct export *config_add_export(struct config *cfg, const char *name);
+const struct export *export_find(const struct config *cfg,
+				 const char *name, size_t len);
 int config_warn(struct config *cfg, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -205,6 +135,12 @@ struct listener {
 int listen_open(struct listener *l, const char *addr, const char *port,
 		char *why, size_t whylen);
 int listen_from_env(struct listener *l, char *why, size_t whylen);
+
+/* privdrop.c */
+const char *privdrop_user(const struct config *cfg);
+bool privdrop_per_child(const struct config *cfg);
+int privdrop_check(const char *user, const char *group, char *why,
+		   size_t whylen);
 int drop_privileges(const char *user, const char *group, char *why,
 		    size_t whylen);
 

@@ -101,6 +101,8 @@ int tls13_client_start(struct tls13_client *c, const struct tls13_config *cfg)
 	put_record_header(c->out, TLS13_CT_HANDSHAKE, 0x0301, n);
 	c->out_len = TLS13_HEADER_LEN + n;
 	c->state = TLS13_WAIT_SERVER_HELLO;
+	tls13_wipe(hash, sizeof(hash));
+	tls13_scrub_stack();	/* the X25519 scalar, the binder key */
 	return 0;
 }
 
@@ -130,8 +132,10 @@ static enum tls13_event on_server_hello(struct tls13_client *c,
 			    : fail(c, "%s", err);
 	memcpy(shared, sh.x25519_pub, 32);
 	if (!br_ec_c25519_m31.mul(shared, 32, c->x25519_priv, 32,
-				  BR_EC_curve25519))
+				  BR_EC_curve25519)) {
+		tls13_wipe(shared, sizeof(shared));
 		return fail(c, "bad x25519 key share from server");
+	}
 	tls13_wipe(c->x25519_priv, sizeof(c->x25519_priv));
 	/* RFC 8446 7.4.2: an all-zero shared secret must be refused */
 	for (i = 0; i < 32; i++)
@@ -362,6 +366,10 @@ static enum tls13_event on_record(struct tls13_client *c)
 			return fail(c, "unexpected ChangeCipherSpec");
 		if (len != 1 || body[0] != 1)
 			return fail(c, "bad ChangeCipherSpec record");
+		/* RFC 8446 5.1: nothing between a message's fragments */
+		if (c->hs_len)
+			return fail(c, "ChangeCipherSpec inside a split %s",
+				    tls13_hs_name(c->hs[0]));
 		return TLS13_NEED_MORE;
 	case TLS13_CT_ALERT:
 		/* a server that fails before its keys alerts in plaintext */
@@ -402,8 +410,10 @@ static enum tls13_event on_record_header(struct tls13_client *c)
  * handles each complete record; stops at the first record that reports
  * an event. *used is what was consumed.
  */
-enum tls13_event tls13_client_feed(struct tls13_client *c, const uint8_t *in,
-				   size_t len, size_t *used)
+/* not inlined: every frame that held a secret lies below the scrub */
+static __attribute__((noinline)) enum tls13_event
+feed_records(struct tls13_client *c, const uint8_t *in, size_t len,
+	     size_t *used)
 {
 	enum tls13_event ev;
 	size_t n;
@@ -431,6 +441,19 @@ enum tls13_event tls13_client_feed(struct tls13_client *c, const uint8_t *in,
 			return ev;
 	}
 	return TLS13_NEED_MORE;
+}
+
+enum tls13_event tls13_client_feed(struct tls13_client *c, const uint8_t *in,
+				   size_t len, size_t *used)
+{
+	enum tls13_state before = c->state;
+	enum tls13_event ev;
+
+	ev = feed_records(c, in, len, used);
+	/* new secrets were derived (or wiped): no copy stays on the stack */
+	if (c->state != before)
+		tls13_scrub_stack();
+	return ev;
 }
 
 /* protects len <= TLS13_MAX_PLAINTEXT bytes of application data */
@@ -473,4 +496,5 @@ int tls13_client_ktls(const struct tls13_client *c,
 void tls13_client_wipe(struct tls13_client *c)
 {
 	tls13_wipe(c, sizeof(*c));
+	tls13_scrub_stack();	/* what sealing and opening left there */
 }

@@ -24,6 +24,23 @@ void tls13_wipe(void *p, size_t len)
 		*v++ = 0;
 }
 
+/*
+ * BearSSL's HMAC, ChaCha20, Poly1305 and X25519 keep copies of their keys
+ * in locals they do not wipe (HMAC's padded key and last output, the
+ * ChaCha20 state, the X25519 scalar): this overwrites the stack below the
+ * caller, where those dead frames were. Call it from the entry point
+ * that called them, after they returned.
+ */
+#define TLS13_SCRUB_STACK	16384
+
+__attribute__((noinline)) void tls13_scrub_stack(void)
+{
+	uint8_t below[TLS13_SCRUB_STACK];
+
+	tls13_wipe(below, sizeof(below));
+	__asm__ volatile ("" : : "r"(below) : "memory");
+}
+
 /* Constant time: the time taken depends on len only. */
 int tls13_equal(const uint8_t *a, const uint8_t *b, size_t len)
 {

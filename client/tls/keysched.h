@@ -54,5 +54,6 @@ void tls13_traffic_keys(uint8_t *key, size_t key_len, uint8_t iv[12],
 
 int tls13_equal(const uint8_t *a, const uint8_t *b, size_t len);
 void tls13_wipe(void *p, size_t len);
+void tls13_scrub_stack(void);
 
 #endif

@@ -327,6 +327,7 @@ const char *tls13_parse_encrypted_extensions(const uint8_t *p, size_t rem,
 {
 	const uint8_t *data;
 	uint16_t type, len, list;
+	int seen = 0, bit;
 
 	*what = 0;
 	if (rem < 2)
@@ -342,9 +343,16 @@ const char *tls13_parse_encrypted_extensions(const uint8_t *p, size_t rem,
 		if (type == EXT_SERVER_NAME && sent_server_name) {
 			if (len != 0)
 				return "server_name in EncryptedExtensions not empty";
-		} else if (type != EXT_SUPPORTED_GROUPS) {
+			bit = 1;
+		} else if (type == EXT_SUPPORTED_GROUPS) {
+			bit = 2;
+		} else {
 			return "unexpected extension in EncryptedExtensions";
 		}
+		/* RFC 8446 4.2: one extension of a type per block */
+		if (seen & bit)
+			return "duplicate extension in EncryptedExtensions";
+		seen |= bit;
 	}
 	return NULL;
 too_short:

@@ -87,6 +87,9 @@ const char *tls13_record_open(struct tls13_aead *a, uint8_t *rec,
 	/* at least the inner content type and the tag */
 	if (clen < 1 + TLS13_TAG_LEN)
 		return "protected record too short";
+	/* RFC 8446 5.4: TLSInnerPlaintext (content, type, padding) <= 2^14 + 1 */
+	if (clen - TLS13_TAG_LEN > TLS13_MAX_PLAINTEXT + 1)
+		return "record plaintext too long (record_overflow)";
 	if (a->seq == UINT64_MAX)
 		return "record sequence number exhausted";
 	body = rec + TLS13_HEADER_LEN;

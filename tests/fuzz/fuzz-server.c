@@ -13,7 +13,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "server.h"
+#include "daemon.h"
 
 #define IMG_SIZE (256u << 10)
 

@@ -3,7 +3,8 @@
 # syncs files on its NBD root, the server and its children are killed with
 # SIGKILL and restarted 5 s later on the same port. The guest then checks
 # every file from the server, the absence of I/O errors in dmesg, and that
-# the root is still read-write.
+# the root is still read-write. OUTAGE_SIGNAL=TERM stops the server as a
+# restart would instead (44-restart-sigterm.sh).
 # shellcheck source=tests/qemu/lib.sh
 . "$(dirname "$0")/lib.sh"
 img=$(test_image)
@@ -16,8 +17,9 @@ boot_vm outage "root=nbd:10.0.2.2:$port:::timeout=10 nbdroot.retry=30 nbdtest=wr
 vm=$!
 await_console outage "$vm" "NBDROOT-STEP writing"
 sleep 2
-stop_server KILL
-echo "server killed (SIGKILL to its process group) at $(date +%T)"
+sig=${OUTAGE_SIGNAL:-KILL}
+stop_server "$sig"
+echo "server stopped (SIG$sig to its process group) at $(date +%T)"
 ss -tlnp 2>/dev/null | grep -q ":$port " && fail "port $port still served after the kill"
 sleep 5
 FIXED_PORT=$port start_server ours "$img"

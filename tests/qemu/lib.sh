@@ -183,7 +183,7 @@ run_vm() {
 	shift 2
 	local -a cmd=(qemu-system-x86_64 -accel tcg -m "${VM_MEM:-256}" -smp 1
 		-nodefaults -no-reboot -display none -monitor none
-		-serial "file:$work/$name.log" "$@")
+		-serial "file:$work/$name.log" -pidfile "$work/$name.pid" "$@")
 	printf '%q ' "${cmd[@]}" >"$work/$name.cmd"
 	echo "$what"
 	# one VM at a time on this machine, whoever starts it (2 cores, TCG)
@@ -207,6 +207,13 @@ await_console() {
 	wait "$pid"
 	show_vm "$name"
 	fail "$name: the guest never printed \"$text\""
+}
+
+# stop_vm NAME: ends the VM of boot NAME, booting in the background, once
+# the test has seen what it waited for (a VM that waits for input forever).
+stop_vm() {
+	local pid
+	pid=$(cat "$work/$1.pid" 2>/dev/null) && kill "$pid" 2>/dev/null
 }
 
 show_vm() {

@@ -41,6 +41,39 @@ grep -q '^usage: nbd-server \[-n\] \[-d\] \[-r\] \[-s\] \[-C config\] \[-p pidfi
 [ $? = 2 ] || fail "bad port: exit status not 2"
 grep -q 'not an address and port: 127.0.0.1@notaport' "$TMP/err" || fail "bad port message: $(cat "$TMP/err")"
 
+"$SERVER" -n 127.0.0.1@12x "$TMP/disk.img" 2>"$TMP/err"
+[ $? = 2 ] || fail "port 12x: exit status not 2"
+grep -q '^nbd-server: not an address and port: 127.0.0.1@12x$' "$TMP/err" ||
+	fail "port 12x message: $(cat "$TMP/err")"
+
+# Out of memory while parsing ip@port must not become "every address".
+if command -v gcc >/dev/null 2>&1; then
+	gcc -shared -fPIC -o "$TMP/fail-alloc.so" tests/unit/fail-alloc.c ||
+		fail "building the strdup shim"
+	for spec in 127.0.0.1@10809 10809; do
+		LD_PRELOAD=$TMP/fail-alloc.so timeout 10 "$SERVER" -n "$spec" \
+			"$TMP/disk.img" 2>"$TMP/err"
+		[ $? = 1 ] || fail "$spec without memory: exit status not 1"
+		grep -q "^nbd-server: $spec: out of memory$" "$TMP/err" ||
+			fail "$spec without memory: $(cat "$TMP/err")"
+	done
+else
+	echo "skipped: out-of-memory parse (no gcc)"
+fi
+
+# Socket activation variables that are not numbers are named.
+# (127.0.0.1: a server that took them for "not activated" binds only there)
+sh -c 'LISTEN_PID=$$ LISTEN_FDS=1x exec "$0" -n 127.0.0.1@10809 "$1"' \
+	"$SERVER" "$TMP/disk.img" 2>"$TMP/err" </dev/null
+[ $? = 1 ] || fail "LISTEN_FDS=1x: exit status not 1"
+grep -q '^nbd-server: LISTEN_FDS=1x: expected 1 to 16$' "$TMP/err" ||
+	fail "LISTEN_FDS=1x message: $(cat "$TMP/err")"
+LISTEN_PID=12x LISTEN_FDS=1 timeout 10 "$SERVER" -n 127.0.0.1@10809 \
+	"$TMP/disk.img" 2>"$TMP/err" </dev/null
+[ $? = 1 ] || fail "LISTEN_PID=12x: exit status not 1"
+grep -q '^nbd-server: LISTEN_PID=12x: not a number$' "$TMP/err" ||
+	fail "LISTEN_PID=12x message: $(cat "$TMP/err")"
+
 "$SERVER" -n 127.0.0.1@10809 "$TMP/missing.img" 2>"$TMP/err"
 [ $? = 1 ] || fail "missing file: exit status not 1"
 grep -q "^nbd-server: $TMP/missing.img: No such file or directory$" "$TMP/err" ||
@@ -154,8 +187,16 @@ grep -q "^nbd-server: bind 127.0.0.1:$PORT: Address already in use$" "$TMP/err" 
 	fail "port in use message: $(cat "$TMP/err")"
 stop_server || fail "SIGTERM: exit status not 0"
 
-# -d (no fork) serving two clients one after another, on ip:port
+# -d (no fork) serving two clients one after another, on ip:port. As
+# root without a user, -d becomes nobody at once (it has no children to
+# drop in): the file must be nobody's to use.
+chmod a+rx "$TMP" || fail "chmod $TMP"
+chmod a+rw "$TMP/disk.img" || fail "chmod disk.img"
 MODE=-d SEP=: start_server "$TMP/disk.img"
+if [ "$(id -u)" = 0 ]; then
+	grep -q '^Uid:[[:space:]]*65534[[:space:]]' "/proc/$SERVER_PID/status" ||
+		fail "-d as root: still $(grep Uid: "/proc/$SERVER_PID/status")"
+fi
 for n in 1 2; do
 	size=$(timeout 10 nbdinfo --size "$URI") || fail "-d: client $n"
 	[ "$size" = 1048576 ] || fail "-d: size $size"

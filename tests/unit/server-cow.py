@@ -248,7 +248,12 @@ def main():
         assert c.cmd(CMD_FLUSH, 0, 0)[0] == 0, "FLUSH failed"
     print("ok: FLUSH and FUA")
     assert sha(base) == before, "the base image was modified"
-    files = cow_files()
+    # Started as root, each child creates the pairs of every export before
+    # it drops privileges (privdrop.c): big's are there too, and empty.
+    def unused(f):
+        cow = os.path.join(COWDIR, f.rsplit(".", 1)[0] + ".cow")
+        return ",big." in f and os.stat(cow).st_blocks == 0
+    files = [f for f in cow_files() if not unused(f)]
     assert len(files) == 4, files
     assert "127.0.0.2,lab.cow" in files and "127.0.0.3,lab.map" in files, files
     print("ok: base unchanged; per-client files %s" % " ".join(files))

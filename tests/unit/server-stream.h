@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "byteorder.h"
-#include "server.h"
+#include "daemon.h"
 #include "unit.h"
 
 struct stream {

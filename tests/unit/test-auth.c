@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "server.h"
+#include "conn.h"
 #include "unit.h"
 
 static struct sockaddr_storage peer(const char *addr)
@@ -138,6 +138,14 @@ static void test_escape(void)
 	CHECK(strstr(out, "...") != NULL);
 	escape_string(out, sizeof(out), "\xff\xfe\x1b[2J", 6);
 	CHECK_STR(out, "\\xff\\xfe\\x1b[2J");
+	/* Buffers too small for "...": cut, never written past dstlen. */
+	memset(out, '#', sizeof(out));
+	CHECK_EQ(escape_string(out, 2, "abc", 3), 0);
+	CHECK(out[0] == '\0' && out[1] == '#' && out[3] == '#');
+	memset(out, '#', sizeof(out));
+	CHECK_EQ(escape_string(out, 4, "abc", 3), 3);
+	CHECK_STR(out, "...");
+	CHECK(out[4] == '#');
 }
 
 /* Peers as the log and "%s" show them; mapped IPv4 as plain IPv4. */
@@ -169,13 +177,14 @@ static void test_peer_names(void)
 			       full, sizeof(full)), -1);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	test_peer_names();
-	test_match();
-	test_parse();
-	test_file();
-	test_expand();
-	test_escape();
+	unit_start(argc, argv);
+	RUN(test_peer_names);
+	RUN(test_match);
+	RUN(test_parse);
+	RUN(test_file);
+	RUN(test_expand);
+	RUN(test_escape);
 	return unit_done("test-auth");
 }

@@ -117,12 +117,13 @@ static void test_usage_errors(void)
 		    "extra");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	test_host_port_device();
-	test_defaults_and_long_forms();
-	test_short_forms();
-	test_modes();
-	test_usage_errors();
+	unit_start(argc, argv);
+	RUN(test_host_port_device);
+	RUN(test_defaults_and_long_forms);
+	RUN(test_short_forms);
+	RUN(test_modes);
+	RUN(test_usage_errors);
 	return unit_done("test-client-cli");
 }

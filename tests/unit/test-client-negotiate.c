@@ -481,30 +481,31 @@ static void test_listed_export_disappears(void)
 	CHECK_ERROR(&r, "has no export \"vol\"");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	test_go_success();
-	test_go_unsupported_falls_back();
-	test_no_optgo_sends_export_name();
-	test_unknown_export();
-	test_policy_text_is_sanitised();
-	test_export_name_close_means_unknown();
-	test_bad_magic();
-	test_bad_second_magic();
-	test_oldstyle();
-	test_truncated_greeting();
-	test_reply_to_other_option();
-	test_bad_reply_magic();
-	test_oversized_reply();
-	test_info_export_wrong_length();
-	test_ack_without_export();
-	test_size_zero();
-	test_eof_mid_reply();
-	test_name_too_long();
-	test_silent_server_times_out();
-	test_list();
-	test_list_name_overrun();
-	test_list_refused();
-	test_listed_export_disappears();
+	unit_start(argc, argv);
+	RUN(test_go_success);
+	RUN(test_go_unsupported_falls_back);
+	RUN(test_no_optgo_sends_export_name);
+	RUN(test_unknown_export);
+	RUN(test_policy_text_is_sanitised);
+	RUN(test_export_name_close_means_unknown);
+	RUN(test_bad_magic);
+	RUN(test_bad_second_magic);
+	RUN(test_oldstyle);
+	RUN(test_truncated_greeting);
+	RUN(test_reply_to_other_option);
+	RUN(test_bad_reply_magic);
+	RUN(test_oversized_reply);
+	RUN(test_info_export_wrong_length);
+	RUN(test_ack_without_export);
+	RUN(test_size_zero);
+	RUN(test_eof_mid_reply);
+	RUN(test_name_too_long);
+	RUN(test_silent_server_times_out);
+	RUN(test_list);
+	RUN(test_list_name_overrun);
+	RUN(test_list_refused);
+	RUN(test_listed_export_disappears);
 	return unit_done("test-client-negotiate");
 }

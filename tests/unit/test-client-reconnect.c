@@ -206,9 +206,16 @@ static void test_reconnect(const char *one_mib, const char *two_mib)
 	waitpid(b, NULL, 0);
 }
 
-int main(void)
+static char one[128], two[128];
+
+static void test_reconnect_both(void)
 {
-	char one[128], two[128];
+	test_reconnect(one, two);
+}
+
+int main(int argc, char **argv)
+{
+	unit_start(argc, argv);
 
 	if (access(SERVER, X_OK) < 0) {
 		printf("SKIP: %s not built (make)\n", SERVER);
@@ -221,8 +228,8 @@ int main(void)
 	make_file(one, 1 << 20);
 	make_file(two, 2 << 20);
 
-	test_server_list();
-	test_reconnect(one, two);
+	RUN(test_server_list);
+	RUN(test_reconnect_both);
 
 	unlink(one);
 	unlink(two);

@@ -337,14 +337,40 @@ static const char *failed_handshake(const uint8_t *k, const char *identity)
 	return err;
 }
 
-int main(void)
+static void test_nbdkit(void)
+{
+	test_session(start_nbdkit);
+}
+
+static void test_qemu_nbd(void)
+{
+	if (system("command -v qemu-nbd >/dev/null") == 0)
+		test_session(start_qemu_nbd);
+	else
+		printf("qemu-nbd not installed: only nbdkit tested\n");
+}
+
+/* a wrong key and an unknown identity: the GnuTLS server just closes */
+static void test_refused(void)
 {
 	uint8_t wrong[32];
-	char img[64];
 	const char *err;
+
+	memcpy(wrong, key, sizeof(wrong));
+	wrong[31] ^= 1;
+	err = failed_handshake(wrong, IDENTITY);
+	CHECK(err && strstr(err, "closed"));
+	err = failed_handshake(key, "nobody");
+	CHECK(err && strstr(err, "closed"));
+}
+
+int main(int argc, char **argv)
+{
+	char img[64];
 	FILE *f;
 	int i;
 
+	unit_start(argc, argv);
 	if (system("command -v nbdkit >/dev/null") != 0) {
 		printf("nbdkit not installed\n");
 		return 77;
@@ -354,6 +380,8 @@ int main(void)
 		return 1;
 	snprintf(psk_file, sizeof(psk_file), "%s/keys.psk", dir);
 	f = fopen(psk_file, "w");
+	if (!f)
+		return 1;
 	fprintf(f, "other:%064d\n%s:", 0, IDENTITY);
 	for (i = 0; i < 32; i++)
 		fprintf(f, "%02x", key[i]);
@@ -361,18 +389,9 @@ int main(void)
 	fclose(f);
 	chmod(psk_file, 0600);
 
-	test_session(start_nbdkit);
-	if (system("command -v qemu-nbd >/dev/null") == 0)
-		test_session(start_qemu_nbd);
-	else
-		printf("qemu-nbd not installed: only nbdkit tested\n");
-
-	memcpy(wrong, key, sizeof(wrong));
-	wrong[31] ^= 1;
-	err = failed_handshake(wrong, IDENTITY);
-	CHECK(err && strstr(err, "closed"));
-	err = failed_handshake(key, "nobody");
-	CHECK(err && strstr(err, "closed"));
+	RUN(test_nbdkit);
+	RUN(test_qemu_nbd);
+	RUN(test_refused);
 
 	unlink(psk_file);
 	snprintf(img, sizeof(img), "%s/disk.img", dir);

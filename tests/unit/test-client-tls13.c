@@ -11,7 +11,13 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <sys/auxv.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <bearssl.h>
+#include <linux/auxvec.h>
 
 #include "tls/tls13.h"
 #include "unit.h"
@@ -253,6 +259,16 @@ static void test_encrypted_extensions(void)
 	CHECK(tls13_parse_encrypted_extensions(b, 13, 1, &what) != NULL);
 	b[1] = 0x0b;
 	CHECK(tls13_parse_encrypted_extensions(b, 13, 1, &what) != NULL);
+	/* RFC 8446 4.2: an extension type twice in a block is refused */
+	memcpy(b, "\x00\x08\x00\x00\x00\x00\x00\x00\x00\x00", 10);
+	err = tls13_parse_encrypted_extensions(b, 10, 1, &what);
+	CHECK(err && strstr(err, "duplicate extension"));
+	CHECK_EQ(what, 0);
+	memcpy(b, "\x00\x0c\x00\x0a\x00\x02\x00\x1d\x00\x0a\x00\x00", 12);
+	b[1] = 10;
+	err = tls13_parse_encrypted_extensions(b, 12, 1, &what);
+	CHECK(err && strstr(err, "duplicate extension"));
+	CHECK_EQ(what, 10);
 }
 
 static void test_records(void)
@@ -319,6 +335,41 @@ static void test_records(void)
 	CHECK(tls13_record_open(&b, buf, sizeof(chacha_record_seq0) - 1, &type, &len) != NULL);
 	buf[3] = 0, buf[4] = 16;
 	CHECK(tls13_record_open(&b, buf, 5 + 16, &type, &len) != NULL);
+}
+
+/*
+ * RFC 8446 5.4: content, type and padding together at most 2^14 + 1
+ * bytes, even when the content alone is shorter. Sealed by hand: our
+ * sealer never pads.
+ */
+static void test_record_inner_limit(void)
+{
+	static uint8_t rec[TLS13_MAX_RECORD];
+	struct tls13_aead a;
+	uint8_t nonce[12], type;
+	size_t inner, len;
+	const char *err;
+	int fits;
+
+	for (inner = TLS13_MAX_PLAINTEXT + 1; inner <= TLS13_MAX_PLAINTEXT + 2;
+	     inner++) {
+		tls13_aead_init(&a, s4_s_ap);
+		memset(rec, 0, sizeof(rec));
+		rec[0] = TLS13_CT_APPLICATION_DATA;
+		put_be16(rec + 1, 0x0303);
+		put_be16(rec + 3, (uint16_t)(inner + TLS13_TAG_LEN));
+		memset(rec + 5, 'A', 16000);
+		rec[5 + 16000] = TLS13_CT_APPLICATION_DATA;
+		memcpy(nonce, a.iv, 12);	/* sequence 0 */
+		br_poly1305_ctmul_run(a.key, nonce, rec + 5, inner, rec, 5,
+				      rec + 5 + inner, br_chacha20_ct_run, 1);
+		err = tls13_record_open(&a, rec, 5 + inner + TLS13_TAG_LEN,
+					&type, &len);
+		fits = inner == TLS13_MAX_PLAINTEXT + 1;
+		CHECK(fits ? err == NULL : err && strstr(err, "record_overflow"));
+		if (fits)
+			CHECK_EQ(len, 16000);
+	}
 }
 
 static const uint8_t test_random[32] = { 7, 7, 7 };
@@ -403,6 +454,51 @@ static void test_client_handshake(void)
 	CHECK_EQ(tls13_client_want(&client), 0);
 }
 
+/*
+ * RFC 8446 5.1: no other record between the fragments of a handshake
+ * message. The server's Finished is resealed in two records with a
+ * ChangeCipherSpec between them.
+ */
+static void test_client_interleaved(void)
+{
+	struct srv s;
+	struct tls13_aead a;
+	uint8_t fin[TLS13_MAX_RECORD], wire[400], type;
+	size_t first, last, n, w = 0;
+
+	client_start(&client, &s);
+	srv_answer(&s, client.out, client.out_len, SRV_SPLIT);
+	/* records: ServerHello, EncryptedExtensions, Finished */
+	first = 5 + get_be16(s.out + 3);
+	first += 5 + get_be16(s.out + first + 3);
+	last = s.out_len - first;
+	a = s.tx;
+	a.seq--;
+	memcpy(fin, s.out + first, last);
+	CHECK(tls13_record_open(&a, fin, last, &type, &n) == NULL);
+	CHECK_EQ(n, 36);
+	CHECK_EQ(fin[5], TLS13_HS_FINISHED);
+	a.seq--;
+	memcpy(wire, s.out, first);
+	w = first;
+	w += tls13_record_seal(&a, TLS13_CT_HANDSHAKE, fin + 5, 10, wire + w);
+	memcpy(wire + w, "\x14\x03\x03\x00\x01\x01", 6);
+	w += 6;
+	w += tls13_record_seal(&a, TLS13_CT_HANDSHAKE, fin + 15, 26, wire + w);
+	CHECK_EQ(feed_all(&client, wire, w, 1000), TLS13_ERROR);
+	CHECK_STR(client.err, "ChangeCipherSpec inside a split Finished");
+
+	/* the same two fragments without it complete the handshake */
+	client_start(&client, &s);
+	srv_answer(&s, client.out, client.out_len, SRV_SPLIT);
+	a.seq = 1;
+	memcpy(wire, s.out, first);
+	w = first;
+	w += tls13_record_seal(&a, TLS13_CT_HANDSHAKE, fin + 5, 10, wire + w);
+	w += tls13_record_seal(&a, TLS13_CT_HANDSHAKE, fin + 15, 26, wire + w);
+	CHECK_EQ(feed_all(&client, wire, w, 1000), TLS13_HANDSHAKE_DONE);
+}
+
 static void test_client_config(void)
 {
 	char name[300];
@@ -468,6 +564,58 @@ static void test_client_alerts(void)
 	CHECK(strstr(client.err, "16385 bytes"));
 }
 
+/*
+ * Whether len bytes of secret lie in the 32 KiB of dead stack below the
+ * caller, where the client's calls into BearSSL just returned from.
+ */
+__attribute__((noinline, no_sanitize_address))
+static int dead_stack_holds(const uint8_t *secret, size_t len)
+{
+	const volatile uint8_t *p;
+	uintptr_t sp;
+	size_t i, j;
+
+	__asm__ volatile ("movq %%rsp, %0" : "=r"(sp));
+	p = (const volatile uint8_t *)(sp - 32768);
+	for (i = 0; i + len <= 32768 - 256; i++) {
+		for (j = 0; j < len && p[i + j] == secret[j]; j++)
+			;
+		if (j == len)
+			return 1;
+	}
+	return 0;
+}
+
+/* the test's own zeroing, independent of the client's */
+__attribute__((noinline)) static void forget_stack(void)
+{
+	volatile uint8_t b[32768];
+	size_t i;
+
+	for (i = 0; i < sizeof(b); i++)
+		b[i] = 0;
+}
+
+/* no copy of a secret stays on the stack once the handshake returns */
+static void test_client_stack_scrubbed(void)
+{
+	struct srv s;
+
+	client_start(&client, &s);
+	srv_answer(&s, client.out, client.out_len, SRV_PLAIN);
+	forget_stack();		/* what the scripted server left */
+	CHECK_EQ(feed_all(&client, s.out, s.out_len, 100000),
+		 TLS13_HANDSHAKE_DONE);
+	CHECK(!dead_stack_holds(s.c_ap, 32));
+	CHECK(!dead_stack_holds(s.s_ap, 32));
+	CHECK(!dead_stack_holds(s.c_hs, 32));
+	CHECK(!dead_stack_holds(s.s_hs, 32));
+	CHECK(!dead_stack_holds(client.tx.key, 32));
+	CHECK(!dead_stack_holds(client.rx.key, 32));
+	CHECK(!dead_stack_holds(s.ks.handshake, 32));
+	CHECK(!dead_stack_holds(s.ks.master, 32));
+}
+
 /* after the handshake: data both ways, a ticket skipped, kTLS numbers */
 static void test_client_application(void)
 {
@@ -524,21 +672,104 @@ static void test_client_application(void)
 	CHECK_EQ(client.tx.key[0] | client.rx.key[5] | client.rx.iv[3], 0);
 }
 
-int main(void)
+/*
+ * The stack protector's canary (%fs:0x28, read by Debian's BearSSL
+ * objects) is this exec's AT_RANDOM with its low byte zeroed: glibc's
+ * rule, and client/tls/klibc.c's under klcc, not a constant anyone knows.
+ */
+static void test_canary(void)
 {
+	const uint8_t *r = (const uint8_t *)getauxval(AT_RANDOM);
+	uint64_t v, expect;
+
+	__asm__ volatile ("movq %%fs:0x28, %0" : "=r"(v));
+	CHECK(r != NULL);
+	if (!r)
+		return;
+	memcpy(&expect, r, sizeof(expect));
+	expect &= ~(uint64_t)0xff;
+	CHECK_EQ(v, expect);
+	CHECK(v != 0x2f8e61b4c7d35a90ULL);
+}
+
+/*
+ * The _FORTIFY_SOURCE entry points BearSSL's objects call (klibc.c's under
+ * klcc, glibc's otherwise) copy within bounds and end the process when
+ * asked for more than the destination holds: the child must not live on.
+ */
+void *__memcpy_chk(void *d, const void *s, size_t n, size_t dlen);
+void *__memmove_chk(void *d, const void *s, size_t n, size_t dlen);
+void *__memset_chk(void *d, int c, size_t n, size_t dlen);
+
+/* called through pointers: the compiler folds direct calls as builtins */
+static void *(*volatile memcpy_chk)(void *, const void *, size_t, size_t) =
+	__memcpy_chk;
+static void *(*volatile memmove_chk)(void *, const void *, size_t, size_t) =
+	__memmove_chk;
+static void *(*volatile memset_chk)(void *, int, size_t, size_t) =
+	__memset_chk;
+
+static int chk_survives(int which)
+{
+	uint8_t dst[16], src[16] = { 1 };
+	int status, fd;
+	pid_t pid;
+
+	pid = fork();
+	if (pid == 0) {
+		prctl(PR_SET_DUMPABLE, 0);	/* no core file */
+		fd = open("/dev/null", O_WRONLY);
+		dup2(fd, 2);
+		/* dst really holds 16 bytes: only the check can stop this */
+		if (which == 0)
+			memcpy_chk(dst, src, 16, 8);
+		else if (which == 1)
+			memmove_chk(dst, src, 16, 15);
+		else
+			memset_chk(dst, 0, 9, 8);
+		_exit(dst[0] == 1 || which == 2 ? 0 : 1);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+static void test_fortify_chk(void)
+{
+	uint8_t dst[16], src[16] = { 5, 6 };
+	int i;
+
+	CHECK(memcpy_chk(dst, src, 16, 16) == dst);
+	CHECK_MEM(dst, src, 16);
+	CHECK(memmove_chk(dst + 1, dst, 8, 15) == dst + 1);
+	CHECK_EQ(dst[2], 6);
+	CHECK(memset_chk(dst, 0, 16, 16) == dst);
+	CHECK_EQ(dst[15] | dst[0], 0);
+	for (i = 0; i < 3; i++)
+		CHECK_EQ(chk_survives(i), 0);
+}
+
+int main(int argc, char **argv)
+{
+	unit_start(argc, argv);
 	/* before BearSSL's first call when built with klcc */
 	tls13_klibc_init();
-	test_x25519();
-	test_schedule_section3();
-	test_schedule_section4();
-	test_expand_limits();
-	test_server_hello();
-	test_encrypted_extensions();
-	test_records();
-	test_client_handshake();
-	test_client_config();
-	test_client_wrong_psk();
-	test_client_alerts();
-	test_client_application();
+	RUN(test_canary);
+	RUN(test_fortify_chk);
+	RUN(test_x25519);
+	RUN(test_schedule_section3);
+	RUN(test_schedule_section4);
+	RUN(test_expand_limits);
+	RUN(test_server_hello);
+	RUN(test_encrypted_extensions);
+	RUN(test_records);
+	RUN(test_record_inner_limit);
+	RUN(test_client_handshake);
+	RUN(test_client_interleaved);
+	RUN(test_client_config);
+	RUN(test_client_wrong_psk);
+	RUN(test_client_alerts);
+	RUN(test_client_stack_scrubbed);
+	RUN(test_client_application);
 	return unit_done("test-client-tls13");
 }

@@ -175,16 +175,17 @@ static void test_missing_file(void)
 	config_free(cfg);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	char cmd[64];
 	int r;
 
+	unit_start(argc, argv);
 	CHECK(mkdtemp(dir) != NULL);
-	test_valid();
-	test_warnings();
-	test_errors();
-	test_missing_file();
+	RUN(test_valid);
+	RUN(test_warnings);
+	RUN(test_errors);
+	RUN(test_missing_file);
 	r = unit_done("test-config");
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	return system(cmd) == 0 ? r : 1;

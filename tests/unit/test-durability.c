@@ -98,14 +98,15 @@ static void test_sticky(void)
 	free(out.b);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	struct export *e;
 
+	unit_start(argc, argv);
 	cfg = st_config(1 << 20);
 	e = cfg->exports;
-	test_flush_and_fua();
-	test_sticky();
+	RUN(test_flush_and_fua);
+	RUN(test_sticky);
 	unlink(e->path);
 	config_free(cfg);
 	return unit_done("test-durability");

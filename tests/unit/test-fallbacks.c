@@ -6,6 +6,9 @@
  * FAST_ZERO fails fast with ENOTSUP), and pwrite/pread errors mapped to
  * the wire errors proto.md names (EDQUOT and EFBIG are ENOSPC).
  *
+ * Copy-on-write: a file name that does not fit is refused naming the
+ * lengths, and a map whose time cannot be set is reported.
+ *
  * fallocate, pwrite and pread are interposed: this executable's
  * definitions win over the C library's for the server code linked in.
  */
@@ -173,17 +176,58 @@ static void test_read_errors(void)
 	free(out.b);
 }
 
-int main(void)
+static void unlink_cow(const char *dir)
+{
+	char p[64];
+
+	snprintf(p, sizeof(p), "%s/10.0.0.7,root.cow", dir);
+	CHECK_EQ(unlink(p), 0);
+	snprintf(p, sizeof(p), "%s/10.0.0.7,root.map", dir);
+	CHECK_EQ(unlink(p), 0);
+	CHECK_EQ(rmdir(dir), 0);
+}
+
+static void test_cow_files(void)
+{
+	const char *base = cfg->exports->path;
+	char dir[] = "/tmp/nbdroot-cow-XXXXXX", why[SRV_ERRLEN];
+	struct backend b = { .fd = -1 };
+	struct export e = { .name = "root", .cow = true };
+	char *longdir = malloc(4091);
+
+	CHECK(mkdtemp(dir) != NULL && longdir != NULL);
+	memset(longdir, 'd', 4090);
+	longdir[0] = '/';
+	longdir[4090] = '\0';
+	e.cowdir = longdir;
+	CHECK_EQ(cow_open(&b, &e, base, "10.0.0.7", why, sizeof(why)), -1);
+	/* 4090 + "/10.0.0.7,root.cow" */
+	CHECK(strstr(why, ": file name too long (4108 > 4095)") != NULL);
+	e.cowdir = dir;
+	CHECK_EQ(cow_open(&b, &e, base, "10.0.0.7", why, sizeof(why)), 0);
+	pwrite_errno = EROFS;	/* the byte that sets the map's mtime */
+	CHECK_EQ(export_close(&b), -1);
+	CHECK_EQ(errno, EROFS);
+	pwrite_errno = 0;
+	CHECK_EQ(cow_open(&b, &e, base, "10.0.0.7", why, sizeof(why)), 0);
+	CHECK_EQ(export_close(&b), 0);
+	unlink_cow(dir);
+	free(longdir);
+}
+
+int main(int argc, char **argv)
 {
 	struct export *e;
 
+	unit_start(argc, argv);
 	cfg = st_config(1 << 20);
 	e = cfg->exports;
 	e->rotational = true;
-	CHECK(export_flags(&(struct conn){ .fd = -1 }, e) & NBD_FLAG_ROTATIONAL);
-	test_no_hole_punching();
-	test_write_errors();
-	test_read_errors();
+	CHECK(export_flags(e, false) & NBD_FLAG_ROTATIONAL);
+	RUN(test_no_hole_punching);
+	RUN(test_write_errors);
+	RUN(test_read_errors);
+	RUN(test_cow_files);
 	unlink(e->path);
 	config_free(cfg);
 	return unit_done("test-fallbacks");

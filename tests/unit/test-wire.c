@@ -164,14 +164,15 @@ static void test_names(void)
 	CHECK_STR(nbd_cmd_name(99), "unknown command");
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-	test_request();
-	test_simple_reply();
-	test_chunk();
-	test_options();
-	test_greeting();
-	test_errno();
-	test_names();
+	unit_start(argc, argv);
+	RUN(test_request);
+	RUN(test_simple_reply);
+	RUN(test_chunk);
+	RUN(test_options);
+	RUN(test_greeting);
+	RUN(test_errno);
+	RUN(test_names);
 	return unit_done("test-wire");
 }

@@ -406,18 +406,19 @@ static void test_large_and_queued(void)
 	free(out.b);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	unit_start(argc, argv);
 	setup();
-	test_write_read_flush();
-	test_errors();
-	test_read_only();
-	test_bad_requests();
-	test_trim_and_zeroes();
-	test_structured();
-	test_temporary();
-	test_large_and_queued();
+	RUN(test_write_read_flush);
+	RUN(test_errors);
+	RUN(test_read_only);
+	RUN(test_bad_requests);
+	RUN(test_trim_and_zeroes);
+	RUN(test_structured);
+	RUN(test_temporary);
+	RUN(test_large_and_queued);
 	unlink(cfg->exports->path);
 	config_free(cfg);
-	return unit_done("test-transmit");
+	return unit_done("test-server-transmit");
 }

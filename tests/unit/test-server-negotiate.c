@@ -524,24 +524,25 @@ static void test_option_cap(void)
 	free(out.b);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	unit_start(argc, argv);
 	setup();
-	test_greeting_and_flags();
-	test_unknown_option();
-	test_list();
-	test_info();
-	test_bad_names();
-	test_malformed_info();
-	test_long_name();
-	test_huge_option();
-	test_bad_magic_and_eof();
-	test_export_name();
-	test_go();
-	test_meta_context();
-	test_failed_set_clears();
-	test_option_cap();
+	RUN(test_greeting_and_flags);
+	RUN(test_unknown_option);
+	RUN(test_list);
+	RUN(test_info);
+	RUN(test_bad_names);
+	RUN(test_malformed_info);
+	RUN(test_long_name);
+	RUN(test_huge_option);
+	RUN(test_bad_magic_and_eof);
+	RUN(test_export_name);
+	RUN(test_go);
+	RUN(test_meta_context);
+	RUN(test_failed_set_clears);
+	RUN(test_option_cap);
 	unlink(cfg->exports->path);
 	config_free(cfg);
-	return unit_done("test-negotiate");
+	return unit_done("test-server-negotiate");
 }

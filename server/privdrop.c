@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Dropping root for good, before any byte from a client is read (as
+ * OpenBSD's daemons do): the server binds its sockets as whoever started
+ * it, then becomes the configured user; started as root without one, each
+ * child becomes SRV_DEFAULT_USER once it has opened its exports.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "server.h"
+
+static int lookup_group(const char *group, gid_t *gid, char *why,
+			size_t whylen)
+{
+	struct group *gr = getgrnam(group);
+
+	if (!gr) {
+		snprintf(why, whylen, "group %s: no such group", group);
+		return -1;
+	}
+	*gid = gr->gr_gid;
+	return 0;
+}
+
+/* The ids to become: user's, and group's or else the user's own group. */
+static int lookup(const char *user, const char *group, struct passwd **pw,
+		  gid_t *gid, char *why, size_t whylen)
+{
+	*pw = NULL;
+	*gid = getgid();
+	if (user) {
+		*pw = getpwnam(user);
+		if (!*pw) {
+			snprintf(why, whylen, "user %s: no such user", user);
+			return -1;
+		}
+		*gid = (*pw)->pw_gid;
+	}
+	if (group && lookup_group(group, gid, why, whylen) < 0)
+		return -1;
+	return 0;
+}
+
+/*
+ * The user to serve clients as: the configured one; started as root
+ * without one, SRV_DEFAULT_USER (safe by default); else NULL, whoever we
+ * are.
+ */
+const char *privdrop_user(const struct config *cfg)
+{
+	if (cfg->user)
+		return cfg->user;
+	return geteuid() == 0 ? SRV_DEFAULT_USER : NULL;
+}
+
+/*
+ * Root without a configured user: the master keeps root, and each child
+ * opens the exports it may serve (conn_preopen) and then drops to
+ * SRV_DEFAULT_USER, all before the first byte from its client. As
+ * OpenBSD's daemons open what they need before dropping, the files need
+ * not be readable by that user. With a configured user the whole server
+ * becomes it after binding instead, and the files must be its to use.
+ */
+bool privdrop_per_child(const struct config *cfg)
+{
+	return !cfg->user && geteuid() == 0;
+}
+
+/* Whether user and group exist, so that no child is first to find out. */
+int privdrop_check(const char *user, const char *group, char *why,
+		   size_t whylen)
+{
+	struct passwd *pw;
+	gid_t gid;
+
+	return lookup(user, group, &pw, &gid, why, whylen);
+}
+
+/*
+ * Becomes user (and group, default: the user's) for good, before the
+ * first byte from a client. Not root: only a check that we are already
+ * that user.
+ */
+int drop_privileges(const char *user, const char *group, char *why,
+		    size_t whylen)
+{
+	struct passwd *pw;
+	gid_t gid;
+
+	if (lookup(user, group, &pw, &gid, why, whylen) < 0)
+		return -1;
+	if (geteuid() != 0) {
+		if ((pw && pw->pw_uid != geteuid()) || gid != getegid()) {
+			snprintf(why, whylen, "cannot become %s%s%s: not root",
+				 user ? user : "", group ? ":" : "",
+				 group ? group : "");
+			return -1;
+		}
+		return 0;
+	}
+	if (setgroups(0, NULL) < 0 || setgid(gid) < 0 ||
+	    (pw && setuid(pw->pw_uid) < 0)) {
+		snprintf(why, whylen, "dropping privileges: %s",
+			 strerror(errno));
+		return -1;
+	}
+	return 0;
+}
