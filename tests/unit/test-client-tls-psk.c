@@ -47,14 +47,12 @@ static void check_refused(const char *text, size_t len, const char *identity,
 #define REFUSED(text, identity, want) \
 	check_refused(text, sizeof(text) - 1, identity, want, __LINE__)
 
-int main(void)
+static void test_keys(void)
 {
 	static const uint8_t k1[] = { 0x00, 0x11, 0xab, 0xcd };
 	static const uint8_t k2[] = { 0xfe, 0xdc };
 	struct tls_psk psk;
-	int fd = mkstemp(path);
 
-	CHECK(fd >= 0);
 	CHECK_EQ(LOAD("lab-17:0011ABcd\n", NULL, &psk), 0);
 	CHECK_STR(psk.identity, "lab-17");
 	CHECK_EQ(psk.identity_len, 6);
@@ -68,7 +66,10 @@ int main(void)
 	/* the first of two lines with the same identity */
 	CHECK_EQ(LOAD("b:0011abcd\nb:fedc\n", "b", &psk), 0);
 	CHECK_EQ(psk.key_len, 4);
+}
 
+static void test_refusals(void)
+{
 	REFUSED("lab-17 0011\n", NULL, "%s:1: no ':' between identity and key");
 	REFUSED("a:0011\nb:0g11\n", "a", "%s:2: key is not hexadecimal (at digit 2)");
 	REFUSED("a:001\n", NULL, "%s:1: key of 3 hex digits (an even number, 2 to 128)");
@@ -78,26 +79,49 @@ int main(void)
 	REFUSED("a:0011\n", "c", "%s has no key for identity \"c\"");
 	REFUSED("\n\n", NULL, "%s holds no key");
 	REFUSED("a:00\0" "11\n", NULL, "-tls-psk: %s holds a NUL byte: not a psktool file");
-	{
-		/* 65-byte key, 256-byte identity: one past each limit */
-		char line[600];
-		int n;
+}
 
-		n = snprintf(line, sizeof(line), "a:%0130d\n", 0);
-		check_refused(line, (size_t)n, NULL,
-			      "%s:1: key of 130 hex digits (an even number, 2 to 128)",
-			      __LINE__);
-		memset(line, 'i', 256);
-		n = 256 + snprintf(line + 256, sizeof(line) - 256, ":0011\n");
-		check_refused(line, (size_t)n, NULL,
-			      "%s:1: identity of 256 bytes (1 to 255 allowed)",
-			      __LINE__);
-		n = snprintf(line, sizeof(line), "a:%0128d\n", 0);
-		CHECK_EQ(load(line, (size_t)n, NULL, &psk), 0);
-		CHECK_EQ(psk.key_len, 64);
-	}
+/* 65-byte key, 256-byte identity: one past each limit; 64 bytes fit */
+static void test_limits(void)
+{
+	struct tls_psk psk;
+	char line[600];
+	int n;
+
+	n = snprintf(line, sizeof(line), "a:%0130d\n", 0);
+	check_refused(line, (size_t)n, NULL,
+		      "%s:1: key of 130 hex digits (an even number, 2 to 128)",
+		      __LINE__);
+	memset(line, 'i', 256);
+	n = 256 + snprintf(line + 256, sizeof(line) - 256, ":0011\n");
+	check_refused(line, (size_t)n, NULL,
+		      "%s:1: identity of 256 bytes (1 to 255 allowed)", __LINE__);
+	n = snprintf(line, sizeof(line), "a:%0128d\n", 0);
+	CHECK_EQ(load(line, (size_t)n, NULL, &psk), 0);
+	CHECK_EQ(psk.key_len, 64);
+}
+
+static void test_missing_file(void)
+{
+	struct tls_psk psk;
+
+	CHECK_EQ(tls_psk_load("/nonexistent/tls.psk", NULL, &psk), -1);
+	CHECK_STR(client_last_error(),
+		  "-tls-psk: /nonexistent/tls.psk: No such file or directory");
+}
+
+int main(int argc, char **argv)
+{
+	int fd;
+
+	unit_start(argc, argv);
+	fd = mkstemp(path);
+	CHECK(fd >= 0);
+	close(fd);
+	RUN(test_keys);
+	RUN(test_refusals);
+	RUN(test_limits);
+	RUN(test_missing_file);
 	unlink(path);
-	CHECK_EQ(tls_psk_load(path, NULL, &psk), -1);
-	CHECK(strstr(client_last_error(), "No such file or directory") != NULL);
 	return unit_done("test-client-tls-psk");
 }
