@@ -206,6 +206,8 @@ static int check_attach(struct cli *c)
 		return client_error("TLS needs a key: give -tls-psk FILE (X.509 is not supported)");
 	if (c->mode == MODE_LIST)
 		return 0;
+	if (o->tls && o->unix_path)
+		return client_error("-unix with TLS: the kernel's TLS runs on TCP connections only (-l works)");
 	if (!o->device)
 		return client_error("no device given (/dev/nbdX)");
 	o->index = device_index(o->device);

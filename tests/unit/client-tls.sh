@@ -31,6 +31,8 @@ check "nbdkit: attach gets through GO to the kTLS handover" 1 \
 	"$client" 127.0.0.1 "$port" /dev/nbd7 -N lab-root $psk
 check "nbdkit: -x with a one-key file, no identity" 0 "lab-root" -- \
 	"$client" -l 127.0.0.1 "$port" -x -tls-psk "$dir/one.psk"
+check "nbdkit: -tlshostname is sent (SNI) and accepted" 0 "lab-root" -- \
+	"$client" -l 127.0.0.1 "$port" $psk -tlshostname nbd.lab.example
 check "nbdkit: wrong key" 1 \
 	"nbd-client: TLS with 127.0.0.1:$port failed: $closed" -- \
 	"$client" -l 127.0.0.1 "$port" -tls-psk "$dir/wrong.psk"
@@ -104,4 +106,7 @@ check "-certfile refused" 2 "-certfile: not supported: this nbd-client does TLS 
 	"$client" 127.0.0.1 1 /dev/nbd7 -certfile /etc/x.pem
 check "-cacertfile refused" 2 "-cacertfile: not supported" -- \
 	"$client" 127.0.0.1 1 /dev/nbd7 -A /etc/ca.pem
+check "-unix with TLS for a device refused" 2 \
+	"-unix with TLS: the kernel's TLS runs on TCP connections only (-l works)" -- \
+	"$client" -u "$dir/sock" /dev/nbd7 $psk
 [ "$fails" -eq 0 ]
