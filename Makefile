@@ -11,9 +11,13 @@
 #   make qemu-tests    QEMU tests only
 #   make bench-server  our nbd-server against nbd-server, nbdkit, qemu-nbd
 #                      on 127.0.0.1 (ROUNDS=, RUNTIME=); prints, asserts nothing
+#   make bench-storm   N clients replaying a recorded boot against each
+#                      server and the page-cache floor (NS=, ROUNDS=)
 #   make bench-initrd, bench-boot  our initrd's size and boot time against
 #                      initramfs-tools' and dracut's (bench-vm: fio in a VM)
 #   make check-slow    the slow VM tests: Debian root, PXE, shared root, dracut
+#   make soak          the reliability suite's long runs (make check runs
+#                      its short ones)
 #   make install       client, server, man page and the dracut module
 #                      (DESTDIR=, PREFIX=, DRACUTMODDIR=)
 
@@ -68,8 +72,10 @@ UNIT_BIN   += $(BUILD)/unit/test-client-tls13-klibc
 
 all: client/nbd-client server/nbd-server
 
+# the server's STARTTLS (server/tls.c) is GnuTLS
+SERVER_LDLIBS := -lgnutls
 server/nbd-server: $(call objs,$(OBJ),$(SERVER_SRC) $(COMMON_SRC))
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(SERVER_LDLIBS)
 
 # The client runs in the initrd before any library exists: static klibc.
 client/nbd-client: $(call objs,$(KLCC_OBJ),$(CLIENT_SRC) $(COMMON_SRC))
@@ -106,7 +112,8 @@ unit_libs = $(if $(shell grep -l '^// unit:.*server' $(1)),$(filter-out $(COMMON
 	    $(if $(shell grep -l '^// unit:.*client' $(1)),$(filter-out $(COMMON_SRC),$(CLIENT_LIB))) \
 	    $(COMMON_SRC)
 # the client's TLS core links BearSSL
-unit_ldlibs = $(if $(shell grep -l '^// unit:.*client' $(1)),-lbearssl)
+unit_ldlibs = $(if $(shell grep -l '^// unit:.*client' $(1)),-lbearssl) \
+	      $(if $(shell grep -l '^// unit:.*server' $(1)),$(SERVER_LDLIBS))
 unit_objs = $(call objs,$(1),$(2) $(call unit_libs,$(2)))
 # found through the pattern rules below, yet kept for the next build
 UNIT_DEPS := $(COMMON_SRC) $(SERVER_SRC) $(CLIENT_SRC) $(UNIT_SRC)
@@ -135,7 +142,7 @@ FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 $(BUILD)/fuzz/fuzz-server: tests/fuzz/fuzz-server.c $(SERVER_SRC) $(COMMON_SRC) $(HEADERS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Icommon -Iserver \
-		-o $@ $< $(SERVER_LIB)
+		-o $@ $< $(SERVER_LIB) $(SERVER_LDLIBS)
 
 fuzz: $(BUILD)/fuzz/fuzz-server
 	@mkdir -p $(BUILD)/fuzz/corpus
@@ -198,7 +205,18 @@ bench-server: server/nbd-server
 bench-vm: all initrd
 	scripts/bench-vm
 
-qemu-tests: all initrd
+# The boot-storm driver (scripts/storm/README) and its benchmark: N
+# clients replaying a recorded boot against each server (NS=, ROUNDS=).
+STORM_SRC := $(wildcard scripts/storm/*.c)
+.PHONY: storm bench-storm
+storm: $(BUILD)/storm
+$(BUILD)/storm: $(call objs,$(OBJ),$(STORM_SRC))
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lnbd
+
+bench-storm: server/nbd-server $(BUILD)/storm
+	scripts/bench-storm
+
+qemu-tests: all initrd $(BUILD)/storm
 	@tests/run qemu tests/qemu/[0-9]*.sh
 
 deps:
@@ -214,7 +232,7 @@ check:
 # (FUZZ_SECONDS=). Tests that need root skip when not run as root.
 .PHONY: check-host
 check-host:
-	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(UNIT_ASAN)
+	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(UNIT_ASAN) $(BUILD)/storm
 	@FUZZ_SECONDS=$${FUZZ_SECONDS:-10} \
 		tests/run check-host $(UNIT_BIN) $(UNIT_ASAN) tests/unit/*.sh
 
@@ -229,6 +247,17 @@ check-slow:
 	@if [ "$$(id -u)" = 0 ]; then scripts/deps; else scripts/deps --check; fi
 	@$(MAKE) --no-print-directory all initrd
 	@tests/run check-slow tests/qemu/slow/[0-9]*.sh
+
+# The reliability suite (issue 13) at full length: 60 s of fio load, 1000
+# slow clients, 20000 fuzzed boot lines, 10 server kills under a writing
+# guest, 5 dropped proxies. make check runs the same tests, short.
+SOAK_HOST := flush-contract load slow-clients cmdline-fuzz
+SOAK_VM   := 50-crash-durability 51-faults
+.PHONY: soak
+soak: all initrd
+	@LOAD_SECONDS=60 SLOW_CLIENTS=1000 CMDLINE_LINES=20000 SEED=random KILLS=10 DROPS=5 \
+		TEST_TIMEOUT=3600 tests/run soak $(SOAK_HOST:%=tests/unit/%.sh) \
+		$(SOAK_VM:%=tests/qemu/%.sh)
 
 # dracut reads its modules from DRACUTMODDIR only, whatever PREFIX says.
 # The module gets installed copies of initramfs/lib (the one boot-line
@@ -247,7 +276,7 @@ install: all
 	printf "nbdroot_client='%s'\n" "$(PREFIX)/sbin/nbd-client" >$(DRACUTMOD)/nbdroot.paths
 
 # Warnings and errors fail; shellcheck's "info" notes do not.
-SHELL_SCRIPTS := $(filter-out scripts/demo-root,$(wildcard scripts/*)) \
+SHELL_SCRIPTS := $(filter-out scripts/demo-root scripts/storm,$(wildcard scripts/*)) \
 	initramfs/mkinitrd tests/run tests/qemu/*.sh tests/qemu/slow/*.sh \
 	tests/unit/*.sh
 shellcheck:
