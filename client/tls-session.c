@@ -118,8 +118,14 @@ const char *tls_session_start(struct transport *t, const struct tls_psk *psk,
 	t->app = NULL;
 	t->app_len = 0;
 	err = handshake(t, d);
-	if (err)
-		tls_session_end(t);
+	if (!err)
+		return NULL;
+	/* the core's reason lives in the state that is wiped now */
+	if (err != reason) {
+		snprintf(reason, sizeof(reason), "%s", err);
+		err = reason;
+	}
+	tls_session_end(t);
 	return err;
 }
 

@@ -1,8 +1,9 @@
 #!/bin/bash
 # nbd-client's TLS on the host (no nbd.ko, no kTLS here): -l lists exports
-# inside TLS from nbdkit (--tls=require --tls-psk) and qemu-nbd
-# (tls-creds-psk); an attach negotiates NBD_OPT_GO inside TLS and stops
-# exactly at the kTLS handover, which this kernel refuses. Wrong key,
+# inside TLS from nbdkit (--tls=require --tls-psk), qemu-nbd
+# (tls-creds-psk) and our server (tlspsk, force_tls, tlsidentities); an
+# attach negotiates NBD_OPT_GO inside TLS and stops exactly at the kTLS
+# handover, which this kernel refuses. Wrong key,
 # unknown identity, servers without STARTTLS, bad key files and X.509
 # options all fail with their message and exit 1 (2 for usage).
 cd "$(dirname "$0")/../.." || exit 1
@@ -61,6 +62,47 @@ sleep 0.3
 check "our plaintext nbd-server" 1 \
 	"nbd-client: TLS with 127.0.0.1:$((port + 1)) failed: server does not support STARTTLS (ERR_UNSUP" -- \
 	"$client" 127.0.0.1 "$((port + 1))" /dev/nbd7 $psk
+
+# our server with TLS: force_tls, an export per identity
+cat >"$dir/tls.conf" <<EOC
+[generic]
+listenaddr = 127.0.0.1
+port = $((port + 2))
+tlspsk = $dir/keys.psk
+force_tls = true
+allowlist = true
+user = $(id -un)
+group = $(id -gn)
+[lab-root]
+exportname = $dir/disk.img
+tlsidentities = lab-17
+[other-root]
+exportname = $dir/disk.img
+tlsidentities = other
+EOC
+server/nbd-server -C "$dir/tls.conf" -n 2>"$dir/tls-server.log" &
+pids="$pids $!"
+sleep 0.3
+ours=127.0.0.1:$((port + 2))
+check "our server: -l inside TLS shows the identity's exports only" 0 "lab-root" -- \
+	"$client" -l 127.0.0.1 "$((port + 2))" $psk
+check "our server: the other identity's export is not listed" 0 "" -- \
+	sh -c "! $client -l 127.0.0.1 $((port + 2)) $psk | grep -q other-root"
+check "our server: attach gets through GO to the kTLS handover" 1 \
+	"nbd-client: TLS with $ours failed: $nokernel" -- \
+	"$client" 127.0.0.1 "$((port + 2))" /dev/nbd7 -N lab-root $psk
+check "our server: export of another identity" 1 \
+	"nbd-client: server $ours refused export \"other-root\"" -- \
+	"$client" 127.0.0.1 "$((port + 2))" /dev/nbd7 -N other-root $psk
+check "our server: wrong key (its alert, named)" 1 \
+	"nbd-client: TLS with $ours failed: server sent alert illegal_parameter (47)" -- \
+	"$client" -l 127.0.0.1 "$((port + 2))" -tls-psk "$dir/wrong.psk"
+check "our server: unknown identity" 1 \
+	"nbd-client: TLS with $ours failed: server sent alert unknown_psk_identity (115)" -- \
+	"$client" -l 127.0.0.1 "$((port + 2))" -tls-psk "$dir/nobody.psk"
+check "our server: plaintext client" 1 \
+	"server $ours requires TLS: give its key with -tls-psk FILE" -- \
+	"$client" 127.0.0.1 "$((port + 2))" /dev/nbd7 -N lab-root
 
 if command -v qemu-nbd >/dev/null; then
 	mkdir "$dir/qemu"
