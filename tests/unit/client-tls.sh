@@ -23,29 +23,38 @@ psk="-tls-psk $dir/keys.psk -tls-identity lab-17"
 nokernel="kernel has no TLS (tls module not loaded?)"
 closed="server closed the connection during the TLS handshake (wrong key or unknown identity?)"
 
+# tls_rows SERVER PORT EXPORT LISTED WRONG-KEY UNKNOWN-IDENTITY: the rows
+# every TLS server gets: -l inside TLS shows LISTED, an attach to EXPORT
+# gets through GO to the kTLS handover, a wrong key and an unknown
+# identity fail with these reasons, and a plaintext client is told to
+# give a key.
+tls_rows() {
+	local what=$1 p=$2 exp=$3 listed=$4 wrong=$5 unknown=$6
+	local failed="nbd-client: TLS with 127.0.0.1:$p failed"
+	check "$what: -l inside TLS" 0 "$listed" -- \
+		"$client" -l 127.0.0.1 "$p" $psk
+	check "$what: attach gets through GO to the kTLS handover" 1 \
+		"$failed: $nokernel" -- "$client" 127.0.0.1 "$p" /dev/nbd7 -N "$exp" $psk
+	check "$what: wrong key" 1 "$failed: $wrong" -- \
+		"$client" -l 127.0.0.1 "$p" -tls-psk "$dir/wrong.psk"
+	check "$what: unknown identity" 1 "$failed: $unknown" -- \
+		"$client" -l 127.0.0.1 "$p" -tls-psk "$dir/nobody.psk"
+	check "$what: attach without TLS" 1 \
+		"server 127.0.0.1:$p requires TLS: give its key with -tls-psk FILE" -- \
+		"$client" 127.0.0.1 "$p" /dev/nbd7 -N "$exp"
+}
+
 serve --tls=require --tls-psk="$dir/keys.psk" --filter=exportname memory 1M \
 	exportname=lab-root exportname=lab-swap exportname-list=explicit
-check "nbdkit: -l inside TLS" 0 "lab-root
-lab-swap" -- "$client" -l 127.0.0.1 "$port" $psk
-check "nbdkit: attach gets through GO to the kTLS handover" 1 \
-	"nbd-client: TLS with 127.0.0.1:$port failed: $nokernel" -- \
-	"$client" 127.0.0.1 "$port" /dev/nbd7 -N lab-root $psk
+tls_rows nbdkit "$port" lab-root "lab-root
+lab-swap" "$closed" "$closed"
 check "nbdkit: -x with a one-key file, no identity" 0 "lab-root" -- \
 	"$client" -l 127.0.0.1 "$port" -x -tls-psk "$dir/one.psk"
 check "nbdkit: -tlshostname is sent (SNI) and accepted" 0 "lab-root" -- \
 	"$client" -l 127.0.0.1 "$port" $psk -tlshostname nbd.lab.example
-check "nbdkit: wrong key" 1 \
-	"nbd-client: TLS with 127.0.0.1:$port failed: $closed" -- \
-	"$client" -l 127.0.0.1 "$port" -tls-psk "$dir/wrong.psk"
-check "nbdkit: unknown identity" 1 \
-	"nbd-client: TLS with 127.0.0.1:$port failed: $closed" -- \
-	"$client" -l 127.0.0.1 "$port" -tls-psk "$dir/nobody.psk"
-check "nbdkit: no TLS asked, server requires it" 1 \
+check "nbdkit: -l without TLS, server requires it" 1 \
 	"server 127.0.0.1:$port requires TLS: give its key with -tls-psk FILE" -- \
 	"$client" -l 127.0.0.1 "$port"
-check "nbdkit: attach without TLS, server requires it" 1 \
-	"server 127.0.0.1:$port requires TLS: give its key with -tls-psk FILE" -- \
-	"$client" 127.0.0.1 "$port" /dev/nbd7 -N lab-root
 
 serve memory 1M
 check "nbdkit without TLS: -l" 1 \
@@ -83,26 +92,14 @@ EOC
 server/nbd-server -C "$dir/tls.conf" -n 2>"$dir/tls-server.log" &
 pids="$pids $!"
 sleep 0.3
-ours=127.0.0.1:$((port + 2))
-check "our server: -l inside TLS shows the identity's exports only" 0 "lab-root" -- \
-	"$client" -l 127.0.0.1 "$((port + 2))" $psk
+tls_rows "our server" "$((port + 2))" lab-root lab-root \
+	"server sent alert illegal_parameter (47)" \
+	"server sent alert unknown_psk_identity (115)"
 check "our server: the other identity's export is not listed" 0 "" -- \
 	sh -c "! $client -l 127.0.0.1 $((port + 2)) $psk | grep -q other-root"
-check "our server: attach gets through GO to the kTLS handover" 1 \
-	"nbd-client: TLS with $ours failed: $nokernel" -- \
-	"$client" 127.0.0.1 "$((port + 2))" /dev/nbd7 -N lab-root $psk
 check "our server: export of another identity" 1 \
-	"nbd-client: server $ours refused export \"other-root\"" -- \
+	"nbd-client: server 127.0.0.1:$((port + 2)) refused export \"other-root\"" -- \
 	"$client" 127.0.0.1 "$((port + 2))" /dev/nbd7 -N other-root $psk
-check "our server: wrong key (its alert, named)" 1 \
-	"nbd-client: TLS with $ours failed: server sent alert illegal_parameter (47)" -- \
-	"$client" -l 127.0.0.1 "$((port + 2))" -tls-psk "$dir/wrong.psk"
-check "our server: unknown identity" 1 \
-	"nbd-client: TLS with $ours failed: server sent alert unknown_psk_identity (115)" -- \
-	"$client" -l 127.0.0.1 "$((port + 2))" -tls-psk "$dir/nobody.psk"
-check "our server: plaintext client" 1 \
-	"server $ours requires TLS: give its key with -tls-psk FILE" -- \
-	"$client" 127.0.0.1 "$((port + 2))" /dev/nbd7 -N lab-root
 
 if command -v qemu-nbd >/dev/null; then
 	mkdir "$dir/qemu"
@@ -113,14 +110,7 @@ if command -v qemu-nbd >/dev/null; then
 			--tls-creds t "$dir/disk.img"
 	}
 	serve_cmd=serve_qemu_nbd serve
-	check "qemu-nbd: -l inside TLS" 0 "lab-q" -- \
-		"$client" -l 127.0.0.1 "$port" $psk
-	check "qemu-nbd: attach gets through GO to the kTLS handover" 1 \
-		"nbd-client: TLS with 127.0.0.1:$port failed: $nokernel" -- \
-		"$client" 127.0.0.1 "$port" /dev/nbd7 -N lab-q $psk
-	check "qemu-nbd: wrong key" 1 \
-		"nbd-client: TLS with 127.0.0.1:$port failed: $closed" -- \
-		"$client" -l 127.0.0.1 "$port" -tls-psk "$dir/wrong.psk"
+	tls_rows qemu-nbd "$port" lab-q lab-q "$closed" "$closed"
 else
 	echo "skip: qemu-nbd not installed"
 fi
