@@ -29,17 +29,17 @@ closed="server closed the connection during the TLS handshake (wrong key or unkn
 # identity fail with these reasons, and a plaintext client is told to
 # give a key.
 tls_rows() {
-	local what=$1 p=$2 exp=$3 listed=$4 wrong=$5 unknown=$6
+	local srv=$1 p=$2 exp=$3 listed=$4 wrong=$5 unknown=$6
 	local failed="nbd-client: TLS with 127.0.0.1:$p failed"
-	check "$what: -l inside TLS" 0 "$listed" -- \
+	check "$srv: -l inside TLS" 0 "$listed" -- \
 		"$client" -l 127.0.0.1 "$p" $psk
-	check "$what: attach gets through GO to the kTLS handover" 1 \
+	check "$srv: attach gets through GO to the kTLS handover" 1 \
 		"$failed: $nokernel" -- "$client" 127.0.0.1 "$p" /dev/nbd7 -N "$exp" $psk
-	check "$what: wrong key" 1 "$failed: $wrong" -- \
+	check "$srv: wrong key" 1 "$failed: $wrong" -- \
 		"$client" -l 127.0.0.1 "$p" -tls-psk "$dir/wrong.psk"
-	check "$what: unknown identity" 1 "$failed: $unknown" -- \
+	check "$srv: unknown identity" 1 "$failed: $unknown" -- \
 		"$client" -l 127.0.0.1 "$p" -tls-psk "$dir/nobody.psk"
-	check "$what: attach without TLS" 1 \
+	check "$srv: attach without TLS" 1 \
 		"server 127.0.0.1:$p requires TLS: give its key with -tls-psk FILE" -- \
 		"$client" 127.0.0.1 "$p" /dev/nbd7 -N "$exp"
 }
