@@ -6,7 +6,8 @@
 # and checks /proc/net/tls_stat. The host captures loopback meanwhile: a
 # secret the guest wrote over TLS must not be in the capture, one it wrote
 # to a plaintext server must (so the check can fail). -C 2 (two kTLS
-# sockets) and -L (ioctls) over TLS. Then -persist over
+# sockets) and -L (ioctls) over TLS, and our server with TLS. Then
+# -persist over
 # TLS: nbdkit is killed (SIGKILL) while the guest writes and restarted 3 s
 # later on its port; the guest's blocks must all verify.
 # the initrd with the key, built before lib.sh checks $INITRD
@@ -33,6 +34,12 @@ root_port=$SERVER_PORT
 truncate -s 16M "$work/tls.img" "$work/plain.img"
 start_server nbdkit "$work/plain.img"
 plain_port=$SERVER_PORT
+# our server with TLS (GnuTLS's record path on this host kernel)
+truncate -s 16M "$work/ours.img"
+printf '[generic]\ntlspsk = %s\nforce_tls = true\n[lab]\nexportname = %s\n' \
+	"$key" "$work/ours.img" >"$work/tls-ours.conf"
+start_server ours "$work/ours.img" -C "$work/tls-ours.conf"
+ours_port=$SERVER_PORT
 # last, so that stop_server stops this one
 start_server nbdkit "$work/tls.img" --tls=require --tls-psk="$key"
 tls_port=$SERVER_PORT
@@ -52,7 +59,7 @@ else
 	echo "skip: no tcpdump (or not root): the capture check is left out"
 fi
 
-boot_vm tls "root=nbd:10.0.2.2:$root_port nbdtest=client-tls:$tls_port:$plain_port" &
+boot_vm tls "root=nbd:10.0.2.2:$root_port nbdtest=client-tls:$tls_port:$plain_port:$ours_port" &
 vm=$!
 await_console tls "$vm" "NBDROOT-STEP tls-persist"
 sleep 2
