@@ -211,7 +211,7 @@ static int opt_export_name(struct session *s, struct export_info *info)
 		return -1;
 	/* EXPORT_NAME cannot carry an error: a server without it just closes */
 	if (transport_read(&s->t, buf, len, &s->deadline) < 0) {
-		if (errno == 0)
+		if (!s->t.err && errno == 0)
 			return client_error("server %s has no export \"%s\" (it closed the connection)",
 					    s->peer, s->name);
 		return io_error(s, "after EXPORT_NAME");
