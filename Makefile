@@ -182,11 +182,13 @@ fuzz-client-tls: $(BUILD)/fuzz/fuzz-client-tls
 
 # MODULES=default|host|none or a list (default,-xfs,mlx5_core),
 # EXTRA=DIR (files over the initrd's root), HOOKS=DIR (STAGE/NAME
-# executables); see initramfs/mkinitrd --help.
+# executables), TLS_PSK=FILE (the key, and kTLS's modules); see
+# initramfs/mkinitrd --help.
 initrd: client/nbd-client
 	initramfs/mkinitrd --kver "$(KVER)" --out "$(OUT)" \
 		$(if $(MODULES),--modules "$(MODULES)") \
-		$(if $(EXTRA),--extra "$(EXTRA)") $(if $(HOOKS),--hooks "$(HOOKS)")
+		$(if $(EXTRA),--extra "$(EXTRA)") $(if $(HOOKS),--hooks "$(HOOKS)") \
+		$(if $(TLS_PSK),--tls-psk "$(TLS_PSK)")
 
 # Our initrd against Debian's mkinitramfs and dracut for the same kernel.
 .PHONY: bench-initrd

@@ -97,7 +97,7 @@ int server_list_open(const struct client_opts *o, int idx,
 
 	if (fd < 0)
 		return -1;
-	if (negotiate_export(fd, peer, o->name, o->no_optgo, e) < 0) {
+	if (negotiate_export(fd, peer, o->name, o->no_optgo, o->psk, e) < 0) {
 		close(fd);
 		return -1;
 	}
