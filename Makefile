@@ -177,7 +177,7 @@ shellcheck:
 		initramfs/lib/dhcp-event \
 		$(filter-out %/module-setup.sh,$(wildcard initramfs/dracut/*/*.sh)) \
 		scripts/demo-root/sbin/init tests/qemu/guest/sbin/init \
-		tests/qemu/guest/tests/*
+		tests/qemu/guest/tests/* tests/qemu/hooks/*/*
 	shellcheck -x -S warning $(SHELL_SCRIPTS)
 	shellcheck -x -S warning -s bash initramfs/dracut/*/module-setup.sh
 
