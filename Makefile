@@ -265,7 +265,8 @@ soak: all initrd
 
 # dracut reads its modules from DRACUTMODDIR only, whatever PREFIX says.
 # The module gets installed copies of initramfs/lib (the one boot-line
-# parser) and the path of the client installed here.
+# parser, the network and attach steps) and the path of the client
+# installed here.
 PREFIX	?= /usr/local
 DRACUTMODDIR ?= /usr/lib/dracut/modules.d
 DRACUTMOD := $(DESTDIR)$(DRACUTMODDIR)/95nbdroot
@@ -280,7 +281,7 @@ install: all
 	install -m 644 initramfs/nbdroot.7 $(DESTDIR)$(PREFIX)/share/man/man7/
 	install -m 755 initramfs/dracut/95nbdroot/*.sh $(DRACUTMOD)/
 	install -m 644 initramfs/dracut/95nbdroot/nbdroot.service $(DRACUTMOD)/
-	install -m 644 initramfs/lib/cmdline.sh initramfs/lib/network.sh $(DRACUTMOD)/lib/
+	install -m 644 initramfs/lib/*.sh $(DRACUTMOD)/lib/
 	install -m 755 initramfs/lib/dhcp-event $(DRACUTMOD)/lib/
 	printf "nbdroot_client='%s'\n" "$(PREFIX)/sbin/nbd-client" >$(DRACUTMOD)/nbdroot.paths
 	install -d $(NBDROOTLIB)/client $(NBDROOTLIB)/initramfs/lib \
@@ -335,7 +336,7 @@ shellcheck:
 		initramfs/lib/dhcp-event initramfs/kernel-hook \
 		$(filter-out %/module-setup.sh,$(wildcard initramfs/dracut/*/*.sh)) \
 		scripts/demo-root/sbin/init tests/qemu/guest/sbin/init \
-		tests/qemu/guest/tests/*
+		tests/qemu/guest/tests/* tests/qemu/hooks/*/*
 	shellcheck -x -S warning $(SHELL_SCRIPTS)
 	shellcheck -x -S warning -s bash initramfs/dracut/*/module-setup.sh
 
