@@ -111,21 +111,51 @@ static int psk_parse_line(const char *line, size_t len, struct psk_entry *pe,
 	return 0;
 }
 
+static bool psk_known(const struct tls_server *ts, const char *identity)
+{
+	size_t i;
+
+	for (i = 0; i < ts->npsk; i++)
+		if (strcmp(ts->psk[i].identity, identity) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * One more entry. No realloc: the old array, keys in it, is wiped before
+ * it is freed. A second line for an identity is an error (which key the
+ * administrator meant is not ours to guess).
+ */
 static int psk_add(struct tls_server *ts, const char *line, size_t len,
 		   char *why, size_t whylen)
 {
 	struct psk_entry pe = { .keylen = 0 }, *n;
+	int r = -1;
 
 	if (psk_parse_line(line, len, &pe, why, whylen) < 0)
-		return -1;
-	n = realloc(ts->psk, (ts->npsk + 1) * sizeof(*n));
+		goto out;
+	if (psk_known(ts, pe.identity)) {
+		snprintf(why, whylen, "identity \"%.60s\" given twice",
+			 pe.identity);
+		goto out;
+	}
+	n = malloc((ts->npsk + 1) * sizeof(*n));
 	if (!n) {
 		snprintf(why, whylen, "no memory");
-		return -1;
+		goto out;
 	}
+	if (ts->npsk)
+		memcpy(n, ts->psk, ts->npsk * sizeof(*n));
+	n[ts->npsk] = pe;
+	if (ts->psk)
+		explicit_bzero(ts->psk, ts->npsk * sizeof(*n));
+	free(ts->psk);
 	ts->psk = n;
-	ts->psk[ts->npsk++] = pe;
-	return 0;
+	ts->npsk++;
+	r = 0;
+out:
+	explicit_bzero(&pe, sizeof(pe));
+	return r;
 }
 
 static int psk_lookup(gnutls_session_t s, const char *username,
@@ -175,9 +205,12 @@ int tls_server_psk(struct tls_server **tsp, const char *path, char *why,
 		snprintf(why, whylen, "tlspsk %s: %s", path, strerror(errno));
 		return -1;
 	}
+	setvbuf(f, NULL, _IONBF, 0);	/* no copy of the keys in stdio's buffer */
 	while (r == 0 && fgets(line, sizeof(line), f)) {
 		n++;
-		len = strcspn(line, "\r\n");
+		len = strcspn(line, "\n");
+		if (len && line[len - 1] == '\r')
+			len--;		/* CRLF; a lone CR elsewhere is not hex */
 		if (line[len] == '\0' && !feof(f)) {
 			snprintf(why, whylen, "tlspsk %s:%u: line longer than %u bytes",
 				 path, n, TLS_MAX_PSK_LINE);
@@ -188,6 +221,7 @@ int tls_server_psk(struct tls_server **tsp, const char *path, char *why,
 		}
 	}
 	fclose(f);
+	explicit_bzero(line, sizeof(line));
 	if (r == 0 && ts->npsk == 0) {
 		snprintf(why, whylen, "tlspsk %s: no identity:key line", path);
 		r = -1;

@@ -55,6 +55,16 @@ cmp -n 4194304 "$TMP/data" "$TMP/disk.img" || fail "backing file differs"
 grep -q '(TLS "alice" TLS1.3 CHACHA20-POLY1305) export .disk.: .* disconnected' "$TMP/server.log" ||
 	fail "log line does not name the TLS identity"
 
+stop_server || fail "server exit status $?"
+
+# psktool's lines with CRLF endings are read as the same keys
+mkdir "$TMP/crlf"
+sed 's/$/\r/' "$TMP/psk/keys.psk" >"$TMP/crlf/keys.psk"
+config "tlspsk = $TMP/crlf/keys.psk" "force_tls = true"
+start_server -C "$TMP/cfg"
+timeout 20 nbdinfo --size "$(nbds alice disk "$TMP/alice.psk")" >/dev/null ||
+	fail "CRLF tlspsk file: alice refused"
+
 # qemu's clients: DIR/keys.psk, identity given as username
 qemu_psk="tls-creds-psk,id=t,dir=$TMP/psk,endpoint=client,username=bob"
 qemu_img="driver=nbd,host=127.0.0.1,port=$PORT,export=disk,tls-creds=t"
@@ -317,6 +327,12 @@ startup_fails "$TMP/cfg:3: tlspsk $TMP/noid.psk:2: identity of 0 bytes (1 to 128
 printf 'alice c0ffee\n' >"$TMP/nocolon.psk"
 startup_fails "$TMP/cfg:3: tlspsk $TMP/nocolon.psk:1: no ':' between identity and key" \
 	"tlspsk = $TMP/nocolon.psk"
+printf 'alice:c0ffee\nbob:00\nalice:beef\n' >"$TMP/dup.psk"
+startup_fails "$TMP/cfg:3: tlspsk $TMP/dup.psk:3: identity \"alice\" given twice" \
+	"tlspsk = $TMP/dup.psk"
+printf 'alice:c0ffee\rbob:beef\n' >"$TMP/cr.psk"
+startup_fails "$TMP/cfg:3: tlspsk $TMP/cr.psk:1: key of 15 hex digits" \
+	"tlspsk = $TMP/cr.psk"
 startup_fails "$TMP/cfg:3: tlspsk $TMP/none.psk: No such file or directory" \
 	"tlspsk = $TMP/none.psk"
 startup_fails "$TMP/cfg:3: force_tls without tlspsk or certfile and keyfile" \
