@@ -340,6 +340,11 @@ static int peer_certificate(struct tls_session *t, char *why, size_t whylen)
 			 gnutls_strerror(r));
 		return -1;
 	}
+	/* "lab-17\0x" must not pass for "lab-17" (tlsidentities, cow files) */
+	if (strlen(t->identity) != len || len == 0) {
+		snprintf(why, whylen, "client certificate CN is empty or has a NUL byte");
+		return -1;
+	}
 	return 0;
 }
 
@@ -350,8 +355,12 @@ static int session_identity(struct tls_session *t, char *why, size_t whylen)
 
 	if (gnutls_auth_get_type(t->s) == GNUTLS_CRD_PSK) {
 		user = gnutls_psk_server_get_username(t->s);
-		snprintf(t->identity, sizeof(t->identity), "%s",
-			 user ? user : "");
+		if (!user || !*user) {	/* GnuTLS: NULL for a NUL byte in it */
+			snprintf(why, whylen, "PSK identity \"%s\" is not a string",
+				 t->asked);
+			return -1;
+		}
+		snprintf(t->identity, sizeof(t->identity), "%s", user);
 		return 0;
 	}
 	if (t->ts->client_certs)

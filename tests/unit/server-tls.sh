@@ -249,6 +249,28 @@ stop_server || fail "server exit status $?"
 grep -q 'refused: TLS handshake failed: Certificate is required' "$TMP/server.log" ||
 	fail "missing client certificate not logged"
 
+# --- X.509 without cacertfile: the client proves no identity, so its
+# copy-on-write file is keyed by its address, not one "tls=" file shared ---
+rm -f "$TMP"/cow/*
+{
+	echo "[generic]"
+	echo "allowlist = true"
+	echo "certfile = $TMP/server-cert.pem"
+	echo "keyfile = $TMP/server-key.pem"
+	echo "[lab]"
+	echo "exportname = $TMP/base.img"
+	echo "copyonwrite = true"
+	echo "cowdir = $TMP/cow"
+} >"$TMP/cfg"
+start_server -C "$TMP/cfg"
+timeout 20 nbdinfo --size "nbds://127.0.0.1:$PORT/lab?tls-certificates=$TMP/nocert" >/dev/null ||
+	fail "X.509 client without a certificate at a cow export"
+stop_server || fail "server exit status $?"
+set -- "$TMP"/cow/127.0.0.1*
+[ -e "$1" ] || fail "anonymous TLS cow file not keyed by address: $(ls "$TMP/cow")"
+set -- "$TMP"/cow/tls*
+[ -e "$1" ] && fail "anonymous TLS clients share a cow file: $(ls "$TMP/cow")"
+
 # --- STARTTLS forgets what came before it; the handshake has a deadline ---
 config "certfile = $TMP/server-cert.pem" "keyfile = $TMP/server-key.pem" \
 	"handshaketimeout = 2"
