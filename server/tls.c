@@ -16,6 +16,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
+#include "conn.h"
 #include "server.h"
 
 #define TLS_MAX_IDENTITY	128	/* PSK identity, bytes */
@@ -48,7 +49,7 @@ struct tls_server {
 struct tls_session {
 	gnutls_session_t s;
 	const struct tls_server *ts;
-	char asked[TLS_MAX_IDENTITY + 1];	/* identity the client sent */
+	char asked[TLS_MAX_IDENTITY + 8];	/* the client's, escaped */
 	bool unknown;				/* not in the tlspsk file */
 	char identity[SRV_ERRLEN];		/* who the peer proved to be */
 };
@@ -164,7 +165,8 @@ static int psk_lookup(gnutls_session_t s, const char *username,
 	struct tls_session *ts = gnutls_session_get_ptr(s);
 	size_t i;
 
-	snprintf(ts->asked, sizeof(ts->asked), "%s", username);
+	/* unauthenticated bytes, bound for the log: no newline forges a line */
+	escape_string(ts->asked, sizeof(ts->asked), username, strlen(username));
 	for (i = 0; i < ts->ts->npsk; i++) {
 		const struct psk_entry *pe = &ts->ts->psk[i];
 

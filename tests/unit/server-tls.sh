@@ -8,7 +8,7 @@
 cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=tests/unit/server-lib
 . tests/unit/server-lib
-need nbdinfo nbdcopy qemu-img qemu-io certtool python3 ss timeout cmp od
+need nbdinfo nbdcopy qemu-img qemu-io certtool gnutls-cli stdbuf python3 ss timeout cmp od
 
 # identity:64 hex digits, psktool's format
 psk_line() {
@@ -136,7 +136,32 @@ timeout 20 nbdinfo --size "$(nbds carol disk "$TMP/carol.psk")" >"$TMP/carol" 2>
 # the client is told why by an alert
 grep -q "gnutls_handshake: .*unknown.*identity\|gnutls_handshake: .*alert" "$TMP/carol" ||
 	fail "unknown identity: client not told: $(cat "$TMP/carol")"
+# An unknown identity is the client's own bytes: escaped in the log, so a
+# newline in it cannot forge a line (gnutls-cli's STARTTLS: SIGALRM)
+timeout 30 python3 - "$PORT" <<'PY' || fail "gnutls-cli with a forged identity"
+import os, signal, struct, subprocess, sys
+cli = subprocess.Popen(["stdbuf", "-o0", "gnutls-cli", "-s", "--insecure", "-p", sys.argv[1],
+    "--logfile=/dev/null",
+    "--priority=NORMAL:-VERS-ALL:+VERS-TLS1.3:+ECDHE-PSK:+PSK",
+    "--pskusername=evil\nnbd-server: forged", "--pskkey=" + "00" * 32,
+    "127.0.0.1"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    stderr=subprocess.DEVNULL)
+cli.stdin.write(struct.pack(">IQII", 3, 0x49484156454F5054, 5, 0))
+cli.stdin.flush()
+got = b""
+while len(got) < 18 + 20:           # greeting, then STARTTLS's ACK
+    c = os.read(cli.stdout.fileno(), 38 - len(got))
+    if not c:
+        sys.exit("gnutls-cli: closed after %d bytes" % len(got))
+    got += c
+assert got[18 + 8:18 + 16] == struct.pack(">II", 5, 1), got
+cli.send_signal(signal.SIGALRM)
+cli.wait()
+PY
 stop_server || fail "server exit status $? after SIGTERM"
+grep -q 'unknown identity "evil\\x0anbd-server: forged"$' "$TMP/server.log" ||
+	fail "forged identity not escaped: $(cat "$TMP/server.log")"
+grep -q '^nbd-server: forged' "$TMP/server.log" && fail "a client forged a log line"
 grep -q 'refused: TLS handshake with identity "alice" failed, wrong key?' "$TMP/server.log" ||
 	fail "wrong key: log does not name alice"
 grep -q 'refused: TLS handshake: unknown identity "carol"$' "$TMP/server.log" ||
