@@ -72,7 +72,7 @@ UNIT_ASAN  := $(patsubst tests/unit/%.c,$(BUILD)/unit-asan/%,$(UNIT_SRC))
 # the TLS core's tests again as the client is built: static klibc
 UNIT_BIN   += $(BUILD)/unit/test-client-tls13-klibc
 
-.PHONY: all initrd check unit unit-asan qemu-tests demo deps clean shellcheck fuzz fuzz-client
+.PHONY: all initrd check unit unit-asan qemu-tests demo deps clean shellcheck fuzz fuzz-tls fuzz-client
 
 all: client/nbd-client server/nbd-server
 
@@ -153,6 +153,18 @@ fuzz: $(BUILD)/fuzz/fuzz-server
 	$(BUILD)/fuzz/fuzz-server -max_total_time=$(FUZZ_SECONDS) -timeout=20 \
 		-max_len=300000 -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/ \
 		$(BUILD)/fuzz/corpus tests/fuzz/corpus-server
+
+# The same with force_tls and tlspsk: the plaintext path before STARTTLS.
+$(BUILD)/fuzz/fuzz-server-tls: tests/fuzz/fuzz-server.c $(SERVER_SRC) $(COMMON_SRC) $(HEADERS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -DFUZZ_TLS -Icommon -Iserver \
+		-o $@ $< $(SERVER_LIB) $(SERVER_LDLIBS)
+
+fuzz-tls: $(BUILD)/fuzz/fuzz-server-tls
+	@mkdir -p $(BUILD)/fuzz/corpus-tls
+	$(BUILD)/fuzz/fuzz-server-tls -max_total_time=$(FUZZ_SECONDS) -timeout=20 \
+		-max_len=65536 -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/ \
+		$(BUILD)/fuzz/corpus-tls tests/fuzz/corpus-server-tls
 
 # libFuzzer over nbd-client's negotiation parser (what servers send).
 $(BUILD)/fuzz/fuzz-client: tests/fuzz/fuzz-client.c $(CLIENT_SRC) $(COMMON_SRC) $(HEADERS)

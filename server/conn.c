@@ -149,11 +149,13 @@ static const char *conn_addr(const struct conn *c)
 /*
  * Whose copy of a copy-on-write export: over TLS the peer's identity (an
  * address from DHCP can change, an identity cannot), "tls=" keeping it
- * apart from any address; else the address.
+ * apart from any address; else the address. A TLS peer that proved no
+ * identity (X.509 without cacertfile) is its address: one "tls=" file
+ * for all of them would show each client the others' writes.
  */
 static const char *conn_owner(struct conn *c, const struct export *e)
 {
-	if (!e->cow || !c->tls_on)
+	if (!e->cow || !c->tls_on || !c->identity[0])
 		return conn_addr(c);
 	snprintf(c->owner, sizeof(c->owner), "tls=%s", c->identity);
 	return c->owner;

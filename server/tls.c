@@ -16,6 +16,7 @@
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
 
+#include "conn.h"
 #include "server.h"
 
 #define TLS_MAX_IDENTITY	128	/* PSK identity, bytes */
@@ -48,7 +49,7 @@ struct tls_server {
 struct tls_session {
 	gnutls_session_t s;
 	const struct tls_server *ts;
-	char asked[TLS_MAX_IDENTITY + 1];	/* identity the client sent */
+	char asked[TLS_MAX_IDENTITY + 8];	/* the client's, escaped */
 	bool unknown;				/* not in the tlspsk file */
 	char identity[SRV_ERRLEN];		/* who the peer proved to be */
 };
@@ -111,21 +112,51 @@ static int psk_parse_line(const char *line, size_t len, struct psk_entry *pe,
 	return 0;
 }
 
+static bool psk_known(const struct tls_server *ts, const char *identity)
+{
+	size_t i;
+
+	for (i = 0; i < ts->npsk; i++)
+		if (strcmp(ts->psk[i].identity, identity) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * One more entry. No realloc: the old array, keys in it, is wiped before
+ * it is freed. A second line for an identity is an error (which key the
+ * administrator meant is not ours to guess).
+ */
 static int psk_add(struct tls_server *ts, const char *line, size_t len,
 		   char *why, size_t whylen)
 {
 	struct psk_entry pe = { .keylen = 0 }, *n;
+	int r = -1;
 
 	if (psk_parse_line(line, len, &pe, why, whylen) < 0)
-		return -1;
-	n = realloc(ts->psk, (ts->npsk + 1) * sizeof(*n));
+		goto out;
+	if (psk_known(ts, pe.identity)) {
+		snprintf(why, whylen, "identity \"%.60s\" given twice",
+			 pe.identity);
+		goto out;
+	}
+	n = malloc((ts->npsk + 1) * sizeof(*n));
 	if (!n) {
 		snprintf(why, whylen, "no memory");
-		return -1;
+		goto out;
 	}
+	if (ts->npsk)
+		memcpy(n, ts->psk, ts->npsk * sizeof(*n));
+	n[ts->npsk] = pe;
+	if (ts->psk)
+		explicit_bzero(ts->psk, ts->npsk * sizeof(*n));
+	free(ts->psk);
 	ts->psk = n;
-	ts->psk[ts->npsk++] = pe;
-	return 0;
+	ts->npsk++;
+	r = 0;
+out:
+	explicit_bzero(&pe, sizeof(pe));
+	return r;
 }
 
 static int psk_lookup(gnutls_session_t s, const char *username,
@@ -134,7 +165,8 @@ static int psk_lookup(gnutls_session_t s, const char *username,
 	struct tls_session *ts = gnutls_session_get_ptr(s);
 	size_t i;
 
-	snprintf(ts->asked, sizeof(ts->asked), "%s", username);
+	/* unauthenticated bytes, bound for the log: no newline forges a line */
+	escape_string(ts->asked, sizeof(ts->asked), username, strlen(username));
 	for (i = 0; i < ts->ts->npsk; i++) {
 		const struct psk_entry *pe = &ts->ts->psk[i];
 
@@ -175,9 +207,12 @@ int tls_server_psk(struct tls_server **tsp, const char *path, char *why,
 		snprintf(why, whylen, "tlspsk %s: %s", path, strerror(errno));
 		return -1;
 	}
+	setvbuf(f, NULL, _IONBF, 0);	/* no copy of the keys in stdio's buffer */
 	while (r == 0 && fgets(line, sizeof(line), f)) {
 		n++;
-		len = strcspn(line, "\r\n");
+		len = strcspn(line, "\n");
+		if (len && line[len - 1] == '\r')
+			len--;		/* CRLF; a lone CR elsewhere is not hex */
 		if (line[len] == '\0' && !feof(f)) {
 			snprintf(why, whylen, "tlspsk %s:%u: line longer than %u bytes",
 				 path, n, TLS_MAX_PSK_LINE);
@@ -188,6 +223,7 @@ int tls_server_psk(struct tls_server **tsp, const char *path, char *why,
 		}
 	}
 	fclose(f);
+	explicit_bzero(line, sizeof(line));
 	if (r == 0 && ts->npsk == 0) {
 		snprintf(why, whylen, "tlspsk %s: no identity:key line", path);
 		r = -1;
@@ -306,6 +342,11 @@ static int peer_certificate(struct tls_session *t, char *why, size_t whylen)
 			 gnutls_strerror(r));
 		return -1;
 	}
+	/* "lab-17\0x" must not pass for "lab-17" (tlsidentities, cow files) */
+	if (strlen(t->identity) != len || len == 0) {
+		snprintf(why, whylen, "client certificate CN is empty or has a NUL byte");
+		return -1;
+	}
 	return 0;
 }
 
@@ -316,8 +357,12 @@ static int session_identity(struct tls_session *t, char *why, size_t whylen)
 
 	if (gnutls_auth_get_type(t->s) == GNUTLS_CRD_PSK) {
 		user = gnutls_psk_server_get_username(t->s);
-		snprintf(t->identity, sizeof(t->identity), "%s",
-			 user ? user : "");
+		if (!user || !*user) {	/* GnuTLS: NULL for a NUL byte in it */
+			snprintf(why, whylen, "PSK identity \"%s\" is not a string",
+				 t->asked);
+			return -1;
+		}
+		snprintf(t->identity, sizeof(t->identity), "%s", user);
 		return 0;
 	}
 	if (t->ts->client_certs)

@@ -8,7 +8,7 @@
 cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=tests/unit/server-lib
 . tests/unit/server-lib
-need nbdinfo nbdcopy qemu-img qemu-io certtool python3 ss timeout cmp od
+need nbdinfo nbdcopy qemu-img qemu-io certtool gnutls-cli stdbuf python3 ss timeout cmp od
 
 # identity:64 hex digits, psktool's format
 psk_line() {
@@ -54,6 +54,16 @@ cmp -n 4194304 "$TMP/data" "$TMP/back" || fail "read back over TLS differs"
 cmp -n 4194304 "$TMP/data" "$TMP/disk.img" || fail "backing file differs"
 grep -q '(TLS "alice" TLS1.3 CHACHA20-POLY1305) export .disk.: .* disconnected' "$TMP/server.log" ||
 	fail "log line does not name the TLS identity"
+
+stop_server || fail "server exit status $?"
+
+# psktool's lines with CRLF endings are read as the same keys
+mkdir "$TMP/crlf"
+sed 's/$/\r/' "$TMP/psk/keys.psk" >"$TMP/crlf/keys.psk"
+config "tlspsk = $TMP/crlf/keys.psk" "force_tls = true"
+start_server -C "$TMP/cfg"
+timeout 20 nbdinfo --size "$(nbds alice disk "$TMP/alice.psk")" >/dev/null ||
+	fail "CRLF tlspsk file: alice refused"
 
 # qemu's clients: DIR/keys.psk, identity given as username
 qemu_psk="tls-creds-psk,id=t,dir=$TMP/psk,endpoint=client,username=bob"
@@ -126,7 +136,32 @@ timeout 20 nbdinfo --size "$(nbds carol disk "$TMP/carol.psk")" >"$TMP/carol" 2>
 # the client is told why by an alert
 grep -q "gnutls_handshake: .*unknown.*identity\|gnutls_handshake: .*alert" "$TMP/carol" ||
 	fail "unknown identity: client not told: $(cat "$TMP/carol")"
+# An unknown identity is the client's own bytes: escaped in the log, so a
+# newline in it cannot forge a line (gnutls-cli's STARTTLS: SIGALRM)
+timeout 30 python3 - "$PORT" <<'PY' || fail "gnutls-cli with a forged identity"
+import os, signal, struct, subprocess, sys
+cli = subprocess.Popen(["stdbuf", "-o0", "gnutls-cli", "-s", "--insecure", "-p", sys.argv[1],
+    "--logfile=/dev/null",
+    "--priority=NORMAL:-VERS-ALL:+VERS-TLS1.3:+ECDHE-PSK:+PSK",
+    "--pskusername=evil\nnbd-server: forged", "--pskkey=" + "00" * 32,
+    "127.0.0.1"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    stderr=subprocess.DEVNULL)
+cli.stdin.write(struct.pack(">IQII", 3, 0x49484156454F5054, 5, 0))
+cli.stdin.flush()
+got = b""
+while len(got) < 18 + 20:           # greeting, then STARTTLS's ACK
+    c = os.read(cli.stdout.fileno(), 38 - len(got))
+    if not c:
+        sys.exit("gnutls-cli: closed after %d bytes" % len(got))
+    got += c
+assert got[18 + 8:18 + 16] == struct.pack(">II", 5, 1), got
+cli.send_signal(signal.SIGALRM)
+cli.wait()
+PY
 stop_server || fail "server exit status $? after SIGTERM"
+grep -q 'unknown identity "evil\\x0anbd-server: forged"$' "$TMP/server.log" ||
+	fail "forged identity not escaped: $(cat "$TMP/server.log")"
+grep -q '^nbd-server: forged' "$TMP/server.log" && fail "a client forged a log line"
 grep -q 'refused: TLS handshake with identity "alice" failed, wrong key?' "$TMP/server.log" ||
 	fail "wrong key: log does not name alice"
 grep -q 'refused: TLS handshake: unknown identity "carol"$' "$TMP/server.log" ||
@@ -239,6 +274,28 @@ stop_server || fail "server exit status $?"
 grep -q 'refused: TLS handshake failed: Certificate is required' "$TMP/server.log" ||
 	fail "missing client certificate not logged"
 
+# --- X.509 without cacertfile: the client proves no identity, so its
+# copy-on-write file is keyed by its address, not one "tls=" file shared ---
+rm -f "$TMP"/cow/*
+{
+	echo "[generic]"
+	echo "allowlist = true"
+	echo "certfile = $TMP/server-cert.pem"
+	echo "keyfile = $TMP/server-key.pem"
+	echo "[lab]"
+	echo "exportname = $TMP/base.img"
+	echo "copyonwrite = true"
+	echo "cowdir = $TMP/cow"
+} >"$TMP/cfg"
+start_server -C "$TMP/cfg"
+timeout 20 nbdinfo --size "nbds://127.0.0.1:$PORT/lab?tls-certificates=$TMP/nocert" >/dev/null ||
+	fail "X.509 client without a certificate at a cow export"
+stop_server || fail "server exit status $?"
+set -- "$TMP"/cow/127.0.0.1*
+[ -e "$1" ] || fail "anonymous TLS cow file not keyed by address: $(ls "$TMP/cow")"
+set -- "$TMP"/cow/tls*
+[ -e "$1" ] && fail "anonymous TLS clients share a cow file: $(ls "$TMP/cow")"
+
 # --- STARTTLS forgets what came before it; the handshake has a deadline ---
 config "certfile = $TMP/server-cert.pem" "keyfile = $TMP/server-key.pem" \
 	"handshaketimeout = 2"
@@ -317,6 +374,12 @@ startup_fails "$TMP/cfg:3: tlspsk $TMP/noid.psk:2: identity of 0 bytes (1 to 128
 printf 'alice c0ffee\n' >"$TMP/nocolon.psk"
 startup_fails "$TMP/cfg:3: tlspsk $TMP/nocolon.psk:1: no ':' between identity and key" \
 	"tlspsk = $TMP/nocolon.psk"
+printf 'alice:c0ffee\nbob:00\nalice:beef\n' >"$TMP/dup.psk"
+startup_fails "$TMP/cfg:3: tlspsk $TMP/dup.psk:3: identity \"alice\" given twice" \
+	"tlspsk = $TMP/dup.psk"
+printf 'alice:c0ffee\rbob:beef\n' >"$TMP/cr.psk"
+startup_fails "$TMP/cfg:3: tlspsk $TMP/cr.psk:1: key of 15 hex digits" \
+	"tlspsk = $TMP/cr.psk"
 startup_fails "$TMP/cfg:3: tlspsk $TMP/none.psk: No such file or directory" \
 	"tlspsk = $TMP/none.psk"
 startup_fails "$TMP/cfg:3: force_tls without tlspsk or certfile and keyfile" \
