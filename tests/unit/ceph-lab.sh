@@ -99,6 +99,16 @@ for c in "$c1" "$c2"; do
 		fail "gateway B does not export $c: $(cat "$TMP/list")"
 done
 
+# a clone made while the gateways run: both export it at once, and it
+# reads as the golden image
+"$LAB" clone "$D" gold pc03 || fail "ceph-lab clone with gateways running"
+for g in "$A" "$B"; do
+	timeout 60 nbdcopy "nbd://127.0.0.1:$g/pc03" "$TMP/c3" ||
+		fail "gateway :$g does not serve the new clone pc03"
+	cmp "$TMP/root.img" "$TMP/c3" || fail "pc03 through :$g is not the golden image"
+done
+step "a third clone exported by both running gateways"
+
 # clone 1: 4M written and flushed through A, read through B
 head -c 4M /dev/urandom >"$TMP/data"
 timeout 60 nbdcopy --flush "$TMP/data" "nbd://127.0.0.1:$A/$c1" || fail "nbdcopy to A"
