@@ -141,6 +141,7 @@ while [ "$(wc -l <"$TMP/acked")" -lt 10 ] && [ $n -lt 600 ]; do
 done
 # at a random point of a round, not always between two
 sleep "0.0$(od -An -N1 -tu1 /dev/urandom | tr -d ' ' | cut -c1)"
+"$LAB" status "$D" >"$TMP/status" || fail "status with all running: $(cat "$TMP/status")"
 kill -9 "$ga"
 step "gateway A killed after $(wc -l <"$TMP/acked") acknowledged rounds"
 n=0
@@ -163,13 +164,21 @@ grep -q 'Pattern verification failed' "$TMP/verify" &&
 ok=$(grep -c '^read 65536/65536 bytes' "$TMP/verify")
 [ "$ok" = "$acked" ] || fail "$ok of $acked reads through B succeeded"
 step "all $acked flushed writes read back through B"
+"$LAB" status "$D" >"$TMP/status" && fail "status succeeds with gateway A dead"
+grep -qx "gateway 127.0.0.1:$A: dead (pid $ga)" "$TMP/status" ||
+	fail "status does not report A dead: $(cat "$TMP/status")"
 
 # B still serves after A's death; stop removes B and the cluster
 timeout 20 nbdinfo --size "nbd://127.0.0.1:$B/$c1" >/dev/null || fail "B stopped serving"
 "$LAB" stop "$D" || fail "ceph-lab stop"
 started=
+# alive: a process, not a zombie waiting for its adopter to reap it
+alive() {
+	kill -0 "$1" 2>/dev/null || return 1
+	! sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | grep -q '^Z'
+}
 for p in "$mon" "$osd" "$ga" "$gb"; do
-	kill -0 "$p" 2>/dev/null && fail "pid $p ($(cat /proc/"$p"/comm)) still runs after stop"
+	alive "$p" && fail "pid $p ($(cat /proc/"$p"/comm)) still runs after stop"
 done
 for p in /proc/[0-9]*; do
 	tr '\0' ' ' 2>/dev/null <"$p/cmdline" | grep -qF "$D/ceph.conf" || continue
