@@ -4,28 +4,10 @@
 # still serves a clone, written and read back. Ceph is in scripts/deps, so
 # a missing tool fails the test rather than skipping it.
 cd "$(dirname "$0")/../.." || exit 1
-LAB=scripts/ceph-lab
-TMP=$(mktemp -d /tmp/nbdroot-ceph-cephx.XXXXXX) || exit 1
-D=$TMP/lab
-started=
-
-cleanup() {
-	[ -z "$started" ] || "$LAB" stop "$D" >/dev/null 2>&1
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-fail() {
-	echo "FAIL: $*"
-	exit 1
-}
-
-for tool in ceph-mon ceph-osd rbd ceph-authtool qemu-storage-daemon \
-	nbdcopy mke2fs ss; do
-	command -v "$tool" >/dev/null 2>&1 ||
-		fail "$tool not installed (scripts/deps installs it)"
-done
+# shellcheck source=tests/unit/ceph-lab-lib
+. tests/unit/ceph-lab-lib
+need ceph-mon ceph-osd rbd ceph-authtool qemu-storage-daemon nbdcopy \
+	mke2fs ss
 
 truncate -s 16M "$TMP/root.img"
 mke2fs -q -t ext4 "$TMP/root.img" || fail "mke2fs"
@@ -43,7 +25,7 @@ timeout 30 rbd -c "$D/ceph.conf" ls >/dev/null || fail "the lab's own key is ref
 
 "$LAB" import "$D" "$TMP/root.img" gold || fail "import"
 "$LAB" clone "$D" gold 52-54-00-00-00-01 || fail "clone"
-P=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
+P=$(free_port)
 "$LAB" gateway "$D" start "$P" || fail "gateway on $P"
 head -c 1M /dev/urandom >"$TMP/data"
 URI=nbd://127.0.0.1:$P/52-54-00-00-00-01

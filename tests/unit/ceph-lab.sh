@@ -6,46 +6,19 @@
 # loses no flushed write; stop leaves no process behind. Ceph is in
 # scripts/deps, so a missing tool fails the test rather than skipping it.
 cd "$(dirname "$0")/../.." || exit 1
-LAB=scripts/ceph-lab
-TMP=$(mktemp -d /tmp/nbdroot-ceph-lab.XXXXXX) || exit 1
-D=$TMP/lab
-started=
-
-cleanup() {
-	[ -z "$started" ] || "$LAB" stop "$D" >/dev/null 2>&1
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-fail() {
-	echo "FAIL: $*"
-	for f in "$D"/log/*.out "$D"/log/gw-*.log; do
-		[ -s "$f" ] && tail -n 5 "$f" | sed "s|^|    ${f##*/}: |"
-	done
-	exit 1
-}
+# shellcheck source=tests/unit/ceph-lab-lib
+. tests/unit/ceph-lab-lib
 
 t0=$(date +%s.%N)
 step() {
 	echo "$(echo "$(date +%s.%N) - $t0" | bc | xargs printf '%6.1f')s  $*"
 }
 
-for tool in ceph-mon ceph-osd ceph rbd qemu-storage-daemon qemu-io qemu-img \
-	nbdcopy nbdinfo mke2fs ss bc; do
-	command -v "$tool" >/dev/null 2>&1 ||
-		fail "$tool not installed (scripts/deps installs it)"
-done
+need ceph-mon ceph-osd ceph rbd qemu-storage-daemon qemu-io qemu-img \
+	nbdcopy nbdinfo mke2fs ss bc
 # QEMU's rbd driver is a module that qemu-img lists when it is installed
 qemu-img --help | grep -i '^supported formats' | grep -qw rbd ||
 	fail "QEMU has no rbd driver (scripts/deps installs qemu-block-extra)"
-
-free_port() {
-	while :; do
-		p=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
-		ss -Hltn "sport = :$p" | grep -q . || { echo "$p"; return; }
-	done
-}
 
 # expect_error WORDS -- ARGS...: ceph-lab ARGS fails and says WORDS
 expect_error() {
