@@ -3,7 +3,9 @@
 # name a filesystem whose module the initrd lacks: under busybox sh and
 # dash, each image made by the real mkfs tools is named by its magic (ext2,
 # ext3, ext4, xfs, btrfs, squashfs), a file of zeros is named nothing and
-# fs_probe fails, and fs_bytes shows the first bytes as hex.
+# fs_probe fails, and fs_bytes shows the first bytes as hex; the mount
+# step's message (mount_failed in attach.sh) names a filesystem without
+# a module and the rebuild, or shows unknown bytes in hex.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 work=$(mktemp -d "${TMPDIR:-/tmp}/nbdroot-fstype.XXXXXX")
@@ -78,6 +80,27 @@ for name in "busybox sh" dash; do
 	else
 		fail "$name: fs_module ext3, xfs: \"$got\", want \"ext4 xfs \""
 	fi
+	# mount_failed (attach.sh): with no module for it (fs_known stubbed,
+	# as the host has xfs) the filesystem is named; unknown bytes in hex
+	got=$(PATH=$path $sh -c '. initramfs/lib/fstype.sh; . initramfs/lib/attach.sh
+		fs_known() { return 1; }; ROOTDEV=$1; mount_failed /root "bad"' x "$work/xfs.img")
+	want="$work/xfs.img holds xfs, and this initrd has no xfs module: rebuild with make initrd MODULES=default,xfs"
+	if [ "$got" = "$want" ]; then
+		ok "$name: mount_failed names xfs and the rebuild"
+	else
+		fail "$name: mount_failed on xfs: \"$got\", want \"$want\""
+	fi
+	printf 'nbd!' | dd of="$work/zeros.img" conv=notrunc 2>/dev/null
+	got=$(PATH=$path $sh -c '. initramfs/lib/fstype.sh; . initramfs/lib/attach.sh
+		ROOTDEV=$1; mount_failed /root "bad"' x "$work/zeros.img")
+	want="mount $work/zeros.img on /root: bad ($work/zeros.img holds no filesystem this initrd knows; first bytes: 6e626421000000000000000000000000)"
+	if [ "$got" = "$want" ]; then
+		ok "$name: mount_failed shows unknown first bytes in hex"
+	else
+		fail "$name: mount_failed on unknown bytes: \"$got\", want \"$want\""
+	fi
+	truncate -s 0 "$work/zeros.img"
+	truncate -s 1M "$work/zeros.img"
 done
 
 echo "fstype: $checks ok, $failures failed"
