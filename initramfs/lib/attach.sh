@@ -2,7 +2,7 @@
 # shellcheck disable=SC2154 # nr_*: the boot line, parsed by cmdline.sh
 # The root of nbdroot(7), from the network up to the mounted filesystem:
 # the steps that nbdroot's own init and its dracut module share. The
-# caller sources cmdline.sh and network.sh first, sets ROOTMNT (where the
+# caller sources cmdline.sh, network.sh and fstype.sh first, sets ROOTMNT (where the
 # root goes: /root, or dracut's /sysroot), then calls attach_parse,
 # attach_setup and attach_and_mount.
 #
@@ -341,12 +341,28 @@ mount_root() {
 	[ -z "$nr_flags" ] || _o="$nr_flags,$_o"
 	if ! is_mounted "$_dst"; then
 		_err=$(mount ${nr_fstype:+-t "$nr_fstype"} -o "$_o" "$ROOTDEV" "$_dst" 2>&1) || {
-			echo "mount $ROOTDEV on $_dst: ${_err#mount: }"
+			mount_failed "$_dst" "${_err#mount: }"
 			return 1
 		}
 	fi
 	[ -n "$nr_overlay" ] || return 0
 	mount_overlay "$_dst"
+}
+
+# mount_failed DST ERROR: why ROOTDEV did not mount, from its superblock
+# (fstype.sh): a filesystem whose module this initrd lacks is named, with
+# the rebuild that adds it; bytes no probe knows are shown.
+mount_failed() {
+	if _fs=$(fs_probe "$ROOTDEV"); then
+		if ! fs_known "$_fs"; then
+			_m=$(fs_module "$_fs")
+			echo "$ROOTDEV holds $_fs, and this initrd has no $_m module: rebuild with ${rebuild_hint:-make initrd MODULES=default,}$_m"
+			return
+		fi
+		echo "mount $ROOTDEV on $1: $2"
+		return
+	fi
+	echo "mount $ROOTDEV on $1: $2 ($ROOTDEV holds no filesystem this initrd knows; first bytes: $(fs_bytes "$ROOTDEV" 0 16))"
 }
 
 # mount_overlay LOWER: the upper layer holds every write of this boot, in

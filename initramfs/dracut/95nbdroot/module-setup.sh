@@ -53,8 +53,9 @@ install() {
 	inst_dir /usr/lib/nbdroot/bin
 	ln_r /usr/lib/nbdroot/busybox /usr/lib/nbdroot/bin/udhcpc
 	inst_multiple ip hostname sleep cat sed mv rm mkdir tr head cp modprobe \
-		blockdev grep dd tail mkswap swapon losetup mount
+		blockdev grep dd od find uname tail mkswap swapon losetup mount
 	inst_simple "$moddir/lib/cmdline.sh" /lib/nbdroot/cmdline.sh
+	inst_simple "$moddir/lib/fstype.sh" /lib/nbdroot/fstype.sh
 	inst_simple "$moddir/lib/network.sh" /lib/nbdroot/network.sh
 	inst_simple "$moddir/lib/attach.sh" /lib/nbdroot/attach.sh
 	inst_script "$moddir/lib/dhcp-event" /lib/nbdroot/dhcp-event

@@ -12,8 +12,13 @@ ROOTMNT=/sysroot
 . /lib/nbdroot/cmdline.sh
 # shellcheck source=initramfs/lib/network.sh
 . /lib/nbdroot/network.sh
+# shellcheck source=initramfs/lib/fstype.sh
+. /lib/nbdroot/fstype.sh
 # shellcheck source=initramfs/lib/attach.sh
 . /lib/nbdroot/attach.sh
+# a filesystem module this initrd lacks comes with dracut's option
+# shellcheck disable=SC2034 # read by attach.sh
+rebuild_hint="dracut --add-drivers "
 
 attach_parse || exit 1
 # a service has no terminal for our rescue shell; dracut's emergency
