@@ -211,15 +211,70 @@ client_options() {
 	echo "$_opts"
 }
 
-# nbd_attach DEVICE HOST PORT NAME [OPTIONS...]: the client; one that must
-# outlive the initrd is given -p (reconnect) and -m (the '@' mark systemd
-# spares at shutdown) by the caller.
+# The key file mkinitrd --tls-psk puts in the initrd (identity:hexkey).
+TLS_PSK=/etc/nbdroot/tls.psk
+# What kTLS with ChaCha20-Poly1305 needs, dependencies first: tls.ko asks
+# for its cipher through a modprobe our initrd lacks. The x86-64 ciphers
+# refuse to load on a CPU without SSSE3; the generic ones serve then.
+TLS_MODULES="libchacha chacha_x86_64 chacha_generic libpoly1305
+poly1305_x86_64 poly1305_generic chacha20poly1305 tls"
+
+# True when the root and swaps go over TLS: a key in the initrd, and no
+# nbdroot.tls=off.
+tls_wanted() {
+	[ "$nr_tls" != off ] && [ -e "$TLS_PSK" ]
+}
+
+# tls_modules: loads TLS_MODULES by name before the first attach: with
+# modprobe where the initrd has modules.dep (dracut), else with insmod
+# from the paths mkinitrd listed in nbdroot.order. A module that cannot
+# load is reported; the client then fails closed with its own reason.
+tls_modules() {
+	tls_wanted || return 0
+	_mdir=/lib/modules/$(uname -r)
+	for _m in $TLS_MODULES; do
+		[ ! -d "/sys/module/$_m" ] || continue
+		if [ -r "$_mdir/modules.dep" ]; then
+			modprobe "$_m" 2>/dev/null
+			continue
+		fi
+		_ko=
+		while read -r _l; do
+			_b=${_l##*/}
+			[ "$(echo "${_b%.ko}" | tr - _)" != "$_m" ] || _ko=$_l
+		done <"$_mdir/nbdroot.order"
+		[ -n "$_ko" ] || continue
+		_err=$(insmod "$_mdir/$_ko" 2>&1) || case $_err in
+			*exists* | *'No such device'*) ;;
+			*) fail "modules: $_ko: $_err" ;;
+		esac
+	done
+}
+
+# The client's TLS options: the initrd's key, for every export; the
+# client refuses plaintext once given a key. A boot line that names an
+# identity for an initrd without a key is an error, not a plaintext boot.
+tls_options() {
+	if tls_wanted; then
+		echo "-tls-psk $TLS_PSK${nr_tls_identity:+ -tls-identity $nr_tls_identity}"
+	elif [ "$nr_tls" != off ] && [ -n "$nr_tls_identity" ]; then
+		echo "nbdroot.tls.identity=$nr_tls_identity: this initrd holds no key ($TLS_PSK; mkinitrd --tls-psk)"
+		return 1
+	fi
+}
+
+# nbd_attach DEVICE HOST PORT NAME [OPTIONS...]: the client, over TLS when
+# the initrd holds a key; one that must outlive the initrd is given -p
+# (reconnect) and -m (the '@' mark systemd spares at shutdown) by the
+# caller.
 nbd_attach() {
 	_dev=$1 _h=$2 _p=$3 _n=$4
 	shift 4
+	_tls=$(tls_options) || { echo "$_tls"; return 1; }
 	# to a file, not a pipe: a client that stays behind as a daemon
 	# would hold a pipe open and hang the reader
-	nbd-client "$_h" "$_p" "$_dev" -N "$_n" "$@" \
+	# shellcheck disable=SC2086 # the TLS options are words
+	nbd-client "$_h" "$_p" "$_dev" -N "$_n" "$@" $_tls \
 		</dev/null >/run/nbdroot/client.out 2>&1 && return 0
 	_out=$(cat /run/nbdroot/client.out)
 	echo "${_out#nbd-client: }"
@@ -426,6 +481,7 @@ attach_and_mount() {
 	[ "$nr_root" != dhcp ] || retry root-path dhcp_root
 	ROOTDEV=$NBDDEV${nr_part:+p$nr_part}
 	run_hooks pre-attach
+	tls_modules
 	retry attach attach_root
 	stage_done attach
 	info "attached $NBDDEV from $root_host:$nr_port \"$nr_name\""

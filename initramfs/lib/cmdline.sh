@@ -34,6 +34,8 @@ nbdroot_defaults() {
 	nr_swap=		# nbd: specs from nbdroot.swap=, space-separated
 	nr_overlay=		# "tmpfs"
 	nr_toram=
+	nr_tls=			# "off": no TLS even with a key in the initrd
+	nr_tls_identity=	# the key file's identity to use
 	nr_error=
 	# collected while parsing, resolved by nbdroot_finish
 	_nr_kfstype='' _nr_kflags='' _nr_rootdev='' _nr_debian='' _nr_other=''
@@ -370,6 +372,21 @@ nbdroot_parse_root() {
 	esac
 }
 
+# nbdroot.tls.identity=NAME: a name of the key file (identity:hexkey
+# lines), so no ':'; kept to characters that need no quoting.
+nbdroot_parse_identity() {
+	case $1 in
+	*[!A-Za-z0-9._@+-]*)
+		nr_error="nbdroot.tls.identity=$1: \"$1\" is not an identity (letters, digits and . _ @ + - only)"
+		return 1 ;;
+	esac
+	if [ "${#1}" -gt 128 ]; then
+		nr_error="nbdroot.tls.identity=$1: longer than 128 characters"
+		return 1
+	fi
+	nr_tls_identity=$1
+}
+
 nbdroot_parse_word() {
 	case $1 in
 	root=* | netroot=*)	nbdroot_parse_root "${1%%=*}" "${1#*=}" ;;
@@ -405,8 +422,16 @@ nbdroot_parse_word() {
 	nbdroot.shell | nbdroot.shell=1 | rd.shell | rd.shell=1) nr_shell=1 ;;
 	rd.shell=0 | nbdroot.shell=0)	nr_shell= ;;
 	nbdroot.debug | rd.debug)	nr_debug=1 ;;
+	nbdroot.tls=off)	nr_tls=off ;;
+	nbdroot.tls=*)
+		nr_error="$1: the only value is nbdroot.tls=off (a key in the initrd turns TLS on)"
+		return 1 ;;
+	nbdroot.tls.identity=?*)	nbdroot_parse_identity "${1#*=}" ;;
+	nbdroot.tls.identity=)
+		nr_error="$1: empty: give the key file's identity (nbdroot.tls.identity=NAME)"
+		return 1 ;;
 	nbdroot.retry | nbdroot.timeout | nbdroot.conns | nbdroot.swap | \
-	rd.retry)
+	nbdroot.tls | nbdroot.tls.identity | rd.retry)
 		nr_error="$1: needs a value ($1=...)"
 		return 1 ;;
 	nbdroot.*)

@@ -44,20 +44,8 @@ ours_port=$SERVER_PORT
 start_server nbdkit "$work/tls.img" --tls=require --tls-psk="$key"
 tls_port=$SERVER_PORT
 
-capture=
-if command -v tcpdump >/dev/null && [ "$(id -u)" = 0 ]; then
-	capture=$work/lo.pcap
-	setsid tcpdump -i lo -U -w "$capture" \
-		"tcp port $tls_port or tcp port $plain_port" >"$work/tcpdump.log" 2>&1 &
-	tcpdump_pid=$!
-	server_pids+=("$tcpdump_pid")
-	for _ in $(seq 50); do
-		grep -q listening "$work/tcpdump.log" && break
-		sleep 0.1
-	done
-else
-	echo "skip: no tcpdump (or not root): the capture check is left out"
-fi
+start_capture "tcp port $tls_port or tcp port $plain_port"
+capture=$CAPTURE
 
 boot_vm tls "root=nbd:10.0.2.2:$root_port nbdtest=client-tls:$tls_port:$plain_port:$ours_port" &
 vm=$!
@@ -72,9 +60,7 @@ wait "$vm"
 expect_marker tls
 grep -a 'nbd-client' "$work/tls.log" | grep -av 'NBDROOT' | tail -n 4 | sed 's/^/    /'
 [ -n "$capture" ] || exit 0
-sleep 1
-kill -INT -- "-$tcpdump_pid" 2>/dev/null
-wait "$tcpdump_pid" 2>/dev/null
+stop_capture
 read -r secret_tls secret_plain < <(grep -a "client-tls: secrets" "$work/tls.log" |
 	tr -d '\r' | sed 's/.*client-tls: secrets //')
 [ -n "$secret_plain" ] || fail "the guest did not print its secrets"

@@ -187,6 +187,31 @@ stop_server() {
 	wait "$SERVER_PID" 2>/dev/null
 }
 
+# start_capture FILTER: tcpdump on lo into $work/lo.pcap for the TCP
+# traffic FILTER names (a pcap filter); sets CAPTURE to that file, or
+# empty (and says so) without tcpdump or root. stop_capture ends it.
+start_capture() {
+	CAPTURE=
+	if ! command -v tcpdump >/dev/null || [ "$(id -u)" != 0 ]; then
+		echo "skip: no tcpdump (or not root): the capture check is left out"
+		return 0
+	fi
+	CAPTURE=$work/lo.pcap
+	setsid tcpdump -i lo -U -w "$CAPTURE" "$1" >"$work/tcpdump.log" 2>&1 &
+	capture_pid=$!
+	server_pids+=("$capture_pid")
+	for _ in $(seq 50); do
+		grep -q listening "$work/tcpdump.log" && break
+		sleep 0.1
+	done
+}
+
+stop_capture() {
+	sleep 1
+	kill -INT -- "-$capture_pid" 2>/dev/null
+	wait "$capture_pid" 2>/dev/null
+}
+
 # boot_vm NAME "KERNEL ARGS": boots the diskless VM; its serial console goes
 # to $work/NAME.log and its command line to $work/NAME.cmd. Returns QEMU's
 # exit status, 124 when the VM had to be killed after VM_TIMEOUT seconds.

@@ -6,7 +6,7 @@
 # are not checked), or "ERR " and the start of the message. Keys: root host
 # port name fstype flags nbdopts part dev ro init net ipaddr ipserver ipgw
 # ipmask iphost ipdev dns0 dns1 ntp bootif retry timeout conns shell debug
-# swap overlay toram. A row "RP <root-path>" after a root=dhcp row parses
+# swap overlay toram tls identity. A row "RP <root-path>" after a root=dhcp row parses
 # that DHCP root-path in the same shell, as the init does after DHCP.
 cd "$(dirname "$0")/../.." || exit 1
 lib=initramfs/lib/cmdline.sh
@@ -61,6 +61,10 @@ root=nbd:h:1 nbdroot.shell nbdroot.debug	shell=1|debug=1
 root=nbd:h:1 rd.shell	shell=1|debug=
 root=nbd:h:1 rd.shell=1 rd.shell=0	shell=
 root=nbd:h:1 rd.debug	debug=1
+root=nbd:h:1	tls=|identity=
+root=nbd:h:1 nbdroot.tls=off	tls=off|identity=
+root=nbd:h:1 nbdroot.tls.identity=lab-17	tls=|identity=lab-17
+root=nbd:h:1 nbdroot.tls=off nbdroot.tls.identity=a.b_c@d+e	tls=off|identity=a.b_c@d+e
 nbdroot=10.0.2.2,root,nbd0 root=/dev/nbd0	root=10.0.2.2,root,nbd0|host=10.0.2.2|port=10809|name=root|dev=0|part=
 nbdroot=10.0.2.2,root,nbd1 root=/dev/nbd1p2	host=10.0.2.2|name=root|dev=1|part=2
 nbdroot=10.0.2.2,2000,nbd0 root=/dev/nbd0	host=10.0.2.2|port=2000|name=
@@ -110,6 +114,14 @@ root=nbd:h:1 nbdroot.swap=/dev/sdb	ERR nbdroot.swap=/dev/sdb: not an nbd: root
 root=nbd:h:1 nbdroot.overlay=disk	ERR nbdroot.overlay=disk: the only overlay is nbdroot.overlay=tmpfs
 root=nbd:h:1 nbdroot.tmpfs	ERR nbdroot.tmpfs: unknown nbdroot option
 root=nbd:h:1 nbdroot.swap	ERR nbdroot.swap: needs a value (nbdroot.swap=...)
+root=nbd:h:1 nbdroot.tls=on	ERR nbdroot.tls=on: the only value is nbdroot.tls=off (a key in the initrd turns TLS on)
+root=nbd:h:1 nbdroot.tls=	ERR nbdroot.tls=: the only value is nbdroot.tls=off
+root=nbd:h:1 nbdroot.tls	ERR nbdroot.tls: needs a value (nbdroot.tls=...)
+root=nbd:h:1 nbdroot.tls.identity	ERR nbdroot.tls.identity: needs a value (nbdroot.tls.identity=...)
+root=nbd:h:1 nbdroot.tls.identity=	ERR nbdroot.tls.identity=: empty: give the key file's identity (nbdroot.tls.identity=NAME)
+root=nbd:h:1 nbdroot.tls.identity=lab:17	ERR nbdroot.tls.identity=lab:17: "lab:17" is not an identity (letters, digits and . _ @ + - only)
+root=nbd:h:1 nbdroot.tls.identity=a/b	ERR nbdroot.tls.identity=a/b: "a/b" is not an identity
+root=nbd:h:1 nbdroot.tls.identity=kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk	ERR nbdroot.tls.identity=kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk: longer than 128 characters
 root=nbd:h:1 rd.retry	ERR rd.retry: needs a value (rd.retry=...)
 root=nbd:h:1 ip=10.0.2.300::10.0.2.2:255.255.255.0::eth0:off	ERR ip=10.0.2.300::10.0.2.2:255.255.255.0::eth0:off: client address "10.0.2.300" is not an IPv4 address
 root=nbd:h:1 ip=10.0.2.15::gw:255.255.255.0::eth0:off	ERR ip=10.0.2.15::gw:255.255.255.0::eth0:off: gateway "gw" is not an IPv4 address
@@ -158,7 +170,7 @@ check() {
 	fi
 }
 dump() {
-	got="root=$nr_root|host=$nr_host|port=$nr_port|name=$nr_name|fstype=$nr_fstype|flags=$nr_flags|nbdopts=$nr_nbdopts|part=$nr_part|dev=$nr_dev|ro=$nr_ro|init=$nr_init|net=$nr_net|ipaddr=$nr_ip_addr|ipserver=$nr_ip_server|ipgw=$nr_ip_gw|ipmask=$nr_ip_mask|iphost=$nr_ip_host|ipdev=$nr_ip_dev|dns0=$nr_ip_dns0|dns1=$nr_ip_dns1|ntp=$nr_ip_ntp|bootif=$nr_bootif|retry=$nr_retry|timeout=$nr_timeout|conns=$nr_conns|shell=$nr_shell|debug=$nr_debug|swap=$nr_swap|overlay=$nr_overlay|toram=$nr_toram"
+	got="root=$nr_root|host=$nr_host|port=$nr_port|name=$nr_name|fstype=$nr_fstype|flags=$nr_flags|nbdopts=$nr_nbdopts|part=$nr_part|dev=$nr_dev|ro=$nr_ro|init=$nr_init|net=$nr_net|ipaddr=$nr_ip_addr|ipserver=$nr_ip_server|ipgw=$nr_ip_gw|ipmask=$nr_ip_mask|iphost=$nr_ip_host|ipdev=$nr_ip_dev|dns0=$nr_ip_dns0|dns1=$nr_ip_dns1|ntp=$nr_ip_ntp|bootif=$nr_bootif|retry=$nr_retry|timeout=$nr_timeout|conns=$nr_conns|shell=$nr_shell|debug=$nr_debug|swap=$nr_swap|overlay=$nr_overlay|toram=$nr_toram|tls=$nr_tls|identity=$nr_tls_identity"
 }
 while IFS="	" read -r line want; do
 	case $line in
