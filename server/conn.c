@@ -184,6 +184,7 @@ static int take_preopened(struct conn *c, const struct export *e, bool probe)
 	c->be = p->be;
 	p->be.fd = -1;
 	p->be.cow = NULL;
+	p->be.gen = NULL;
 	drop_preopened(c);
 	return 0;
 }
@@ -196,16 +197,25 @@ int conn_open_export(struct conn *c, const struct export *e, bool probe)
 {
 	int r;
 
-	if (c->pre)
+	if (c->want_gen[0]) {
+		if (!probe)
+			drop_preopened(c);
+		r = generation_open(&c->be, e, c->want_gen, conn_addr(c),
+				    c->why, sizeof(c->why));
+	} else if (c->pre) {
 		r = take_preopened(c, e, probe);
-	else
+	} else {
 		r = export_open(&c->be, e, conn_addr(c), probe, c->why,
 				sizeof(c->why));
+	}
 	if (r < 0)
 		return -1;
 	c->exp = e;
 	c->tflags = export_flags(e, c->structured);
-	if (!probe)
+	if (generation_id(&c->be))
+		snprintf(c->exp_name, sizeof(c->exp_name), "%s@%s", e->name,
+			 generation_id(&c->be));
+	else
 		snprintf(c->exp_name, sizeof(c->exp_name), "%s", e->name);
 	c->why[0] = '\0';
 	return 0;

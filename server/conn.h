@@ -37,7 +37,8 @@ struct conn {
 	bool meta_alloc;	/* base:allocation selected */
 
 	const struct export *exp;
-	char exp_name[NBD_MAX_NAME + 1];
+	char exp_name[NBD_MAX_NAME + 1];	/* NAME@ID with generations */
+	char want_gen[SRV_GEN_IDLEN];	/* GO for NAME@ID: ID */
 	struct backend be;	/* exp's file */
 	uint16_t tflags;
 	struct preopened *pre;	/* every export, or NULL: opened at GO */
