@@ -45,6 +45,8 @@ ssize_t cow_pread(struct cow *w, void *buf, size_t len, uint64_t off);
 ssize_t cow_pwrite(struct cow *w, const void *buf, size_t len, uint64_t off);
 int cow_sync(struct cow *w);
 int cow_close(struct cow *w);
+int cow_client_path(const struct export *e, const char *addr,
+		    const char *ext, char *out, size_t len);
 void cow_sweep(const struct config *cfg);
 unsigned cow_sweep_secs(const struct config *cfg);
 
@@ -55,7 +57,11 @@ int generation_attach(struct backend *b, const struct export *e,
 		      const char *addr, char *why, size_t whylen);
 int generation_open(struct backend *b, const struct export *e,
 		    const char *id, const char *addr, char *why, size_t whylen);
+int generation_cow_open(struct backend *b, const struct export *e,
+			const char *path, const char *addr, char *why,
+			size_t whylen);
 const char *generation_id(const struct backend *b);
+const char *generation_note(const struct backend *b);
 int generation_close(struct generation *g);
 int generation_check(const struct export *e, char *msg, size_t len);
 void generation_sweep(const struct config *cfg);

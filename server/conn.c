@@ -190,6 +190,19 @@ static int take_preopened(struct conn *c, const struct export *e, bool probe)
 }
 
 /*
+ * A GO for NAME@ID that conn_preopen opened already (as root: a client's
+ * copy-on-write files are root's then): the generation it found.
+ */
+static bool preopened_is(const struct conn *c, const struct export *e,
+			 const char *id)
+{
+	const struct preopened *p = find_preopened(c, e);
+
+	return p && p->allowed == 1 && !p->failed &&
+	       generation_id(&p->be) && !strcmp(generation_id(&p->be), id);
+}
+
+/*
  * Opens e for this connection and sets c->exp and c->tflags; with probe
  * (NBD_OPT_INFO) only the size and flags. 0, or -1 with c->why.
  */
@@ -197,7 +210,9 @@ int conn_open_export(struct conn *c, const struct export *e, bool probe)
 {
 	int r;
 
-	if (c->want_gen[0]) {
+	if (c->want_gen[0] && preopened_is(c, e, c->want_gen)) {
+		r = take_preopened(c, e, probe);
+	} else if (c->want_gen[0]) {
 		if (!probe)
 			drop_preopened(c);
 		r = generation_open(&c->be, e, c->want_gen, conn_addr(c),
@@ -212,6 +227,9 @@ int conn_open_export(struct conn *c, const struct export *e, bool probe)
 		return -1;
 	c->exp = e;
 	c->tflags = export_flags(e, c->structured);
+	if (generation_note(&c->be))
+		snprintf(c->gen_note, sizeof(c->gen_note), "%s",
+			 generation_note(&c->be));
 	if (generation_id(&c->be))
 		snprintf(c->exp_name, sizeof(c->exp_name), "%s@%s", e->name,
 			 generation_id(&c->be));
@@ -304,7 +322,8 @@ void conn_log_line(const struct conn *c, char *line, size_t len)
 			      strlen(c->exp_name));
 		strcat(name, "'");
 	}
-	snprintf(line, len, "%s %s: %llu requests, %s%s%s", c->peer, name,
+	snprintf(line, len, "%s %s: %llu requests, %s%s%s%s%s", c->peer, name,
 		 (unsigned long long)c->requests, c->outcome,
-		 c->why[0] ? ": " : "", c->why);
+		 c->why[0] ? ": " : "", c->why, c->gen_note[0] ? "; " : "",
+		 c->gen_note);
 }

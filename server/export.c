@@ -218,6 +218,9 @@ int export_open(struct backend *b, const struct export *e, const char *addr,
 	}
 	if (probe)
 		return probe_size(b, e, path, why, whylen);
+	if (e->cow && e->gendir)
+		return generation_cow_open(b, e, path, addr ? addr : "-", why,
+					   whylen);
 	if (e->cow)
 		r = cow_open(b, e, path, addr ? addr : "-", why, whylen);
 	else

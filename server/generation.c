@@ -42,6 +42,17 @@
 struct generation {
 	char id[SRV_GEN_IDLEN];
 	int use;		/* NAME@ID,ADDR.use, flock held */
+	char note[160];		/* for the connection's log line, or "" */
+};
+
+/*
+ * A copy-on-write client's base (cowdir/KEY.gen, next to its .cow and
+ * .map): "ID\n", then "noted\n" once its log line said it runs on an
+ * older base.
+ */
+struct cow_record {
+	char id[SRV_GEN_IDLEN];
+	bool noted;
 };
 
 /* The id of an open file. 0, or -1 with errno. */
@@ -255,6 +266,154 @@ out_errno:
 	return -1;
 }
 
+/* The id of e's current file into id; -1 with errno when unreadable. */
+static int current_id(const struct export *e, char *id, size_t len)
+{
+	int fd = open(e->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK), r;
+
+	if (fd < 0)
+		return -1;
+	r = file_id(fd, id, len);
+	close(fd);
+	return r;
+}
+
+static int read_record(const char *path, struct cow_record *rec)
+{
+	char buf[SRV_GEN_IDLEN + 16], *nl;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	nl = strchr(buf, '\n');
+	if (!nl || !id_valid(buf, (size_t)(nl - buf)))
+		return -1;
+	memcpy(rec->id, buf, (size_t)(nl - buf));
+	rec->id[nl - buf] = '\0';
+	rec->noted = !strcmp(nl + 1, "noted\n");
+	return 0;
+}
+
+/*
+ * Has the client written anything: a bit set in its .map (conn_preopen
+ * makes empty files for every client of every export; those pin nothing).
+ */
+static bool cow_written(const char *mappath)
+{
+	unsigned char buf[4096];
+	int fd = open(mappath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	ssize_t n, i;
+	bool any = false;
+
+	if (fd < 0)
+		return false;
+	while (!any && (n = read(fd, buf, sizeof(buf))) > 0)
+		for (i = 0; i < n && !any; i++)
+			any = buf[i] != 0;
+	close(fd);
+	return any;
+}
+
+/* Replaced whole (a new file renamed over): never half written. */
+static int write_record(const char *path, const char *id, bool noted)
+{
+	char buf[SRV_GEN_IDLEN + 16], tmp[4200];
+	int n = snprintf(buf, sizeof(buf), "%s\n%s", id, noted ? "noted\n" : ""),
+	    fd, r;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid()) >=
+	    (int)sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		  0600);
+	if (fd < 0)
+		return -1;
+	r = write(fd, buf, (size_t)n) == n && fdatasync(fd) == 0 ? 0 : -1;
+	if (close(fd) < 0 || r < 0 || rename(tmp, path) < 0) {
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+/* The client's copy-on-write was made on generation rec->id: that one. */
+static int open_cow_base(struct backend *b, const struct export *e,
+			 const char *addr, const char *rpath,
+			 const struct cow_record *rec, char *why, size_t whylen)
+{
+	char inner[SRV_ERRLEN];
+	size_t n = strlen(rpath) - 4;	/* without ".gen" */
+
+	if (generation_open(b, e, rec->id, addr, inner, sizeof(inner)) < 0) {
+		snprintf(why, whylen, "copy-on-write of %s was made on %s@%s, which cannot be opened (%.80s); to start it on the current image delete %.*s.*",
+			 addr, e->name, rec->id, inner, (int)n, rpath);
+		return -1;
+	}
+	if (!rec->noted) {
+		snprintf(b->gen->note, sizeof(b->gen->note),
+			 "runs on the older base %s@%s: its copy-on-write was made on it",
+			 e->name, rec->id);
+		write_record(rpath, rec->id, true);
+	}
+	return 0;
+}
+
+/*
+ * Copy-on-write with generations: the client's blocks stay on the base
+ * they were written over, whatever replaced it since; a client without
+ * blocks starts on the current one, which is recorded. 0, or -1 with why.
+ */
+int generation_cow_open(struct backend *b, const struct export *e,
+			const char *path, const char *addr, char *why,
+			size_t whylen)
+{
+	char rpath[4096], mpath[4096], cur[SRV_GEN_IDLEN];
+	struct cow_record rec;
+	bool have;
+
+	if (cow_client_path(e, addr, "gen", rpath, sizeof(rpath)) < 0 ||
+	    cow_client_path(e, addr, "map", mpath, sizeof(mpath)) < 0) {
+		snprintf(why, whylen, "copy-on-write: cowdir %.100s: file name too long",
+			 e->cowdir);
+		return -1;
+	}
+	have = cow_written(mpath) && read_record(rpath, &rec) == 0;
+	if (have && (current_id(e, cur, sizeof(cur)) < 0 || strcmp(cur, rec.id)))
+		return open_cow_base(b, e, addr, rpath, &rec, why, whylen);
+	if (cow_open(b, e, path, addr, why, whylen) < 0)
+		return -1;
+	if (generation_attach(b, e, addr, why, whylen) < 0)
+		goto out_close;
+	/* replaced between our look and cow_open: the recorded one, then */
+	if (have && strcmp(b->gen->id, rec.id)) {
+		export_close(b);
+		return open_cow_base(b, e, addr, rpath, &rec, why, whylen);
+	}
+	if ((!have || strcmp(b->gen->id, rec.id)) &&
+	    write_record(rpath, b->gen->id, false) < 0) {
+		snprintf(why, whylen, "copy-on-write: %s: %s", rpath,
+			 strerror(errno));
+		goto out_close;
+	}
+	return 0;
+out_close:
+	export_close(b);
+	return -1;
+}
+
+const char *generation_note(const struct backend *b)
+{
+	return b->gen && b->gen->note[0] ? b->gen->note : NULL;
+}
+
 const char *generation_id(const struct backend *b)
 {
 	return b->gen ? b->gen->id : NULL;
@@ -270,18 +429,6 @@ int generation_close(struct generation *g)
 	r = mark_used(g->use);
 	close(g->use);	/* drops the lock */
 	free(g);
-	return r;
-}
-
-/* The id of e's current file into id; -1 with errno when unreadable. */
-static int current_id(const struct export *e, char *id, size_t len)
-{
-	int fd = open(e->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK), r;
-
-	if (fd < 0)
-		return -1;
-	r = file_id(fd, id, len);
-	close(fd);
 	return r;
 }
 
@@ -393,6 +540,32 @@ static bool image_of(const char *file, const struct export *e)
 	       id_valid(file + n + 1, strlen(file + n + 1));
 }
 
+/* Does a client's copy-on-write in e's cowdir sit on generation id? */
+static bool cow_keeps(const struct export *e, const char *id)
+{
+	char path[4096];
+	struct cow_record rec;
+	struct dirent *d;
+	size_t n;
+	bool keep = false;
+	DIR *dir = e->cow ? opendir(e->cowdir) : NULL;
+
+	if (!dir)
+		return e->cow;	/* unreadable: keep */
+	while (!keep && (d = readdir(dir))) {
+		n = strlen(d->d_name);
+		if (n < 5 || strcmp(d->d_name + n - 4, ".gen") ||
+		    snprintf(path, sizeof(path), "%s/%s", e->cowdir,
+			     d->d_name) >= (int)sizeof(path) ||
+		    read_record(path, &rec) < 0 || strcmp(rec.id, id))
+			continue;
+		memcpy(path + strlen(path) - 3, "map", 3);
+		keep = cow_written(path);
+	}
+	closedir(dir);
+	return keep;
+}
+
 /* One old generation: deleted when unused for e's generationtimeout. */
 static void sweep_image(DIR *dir, const struct export *e, const char *file,
 			time_t now)
@@ -404,7 +577,8 @@ static void sweep_image(DIR *dir, const struct export *e, const char *file,
 		return;
 	last = st.st_ctime;	/* the rename over it unlinked the old path */
 	if (scan_clients(e->gendir, file, false, &last, NULL, NULL) ||
-	    now - last < (time_t)e->gentimeout)
+	    now - last < (time_t)e->gentimeout ||
+	    (e->cow && cow_keeps(e, file + strlen(e->name) + 1)))
 		return;
 	scan_clients(e->gendir, file, true, &last, NULL, NULL);
 	unlinkat(dirfd(dir), file, 0);

@@ -33,7 +33,7 @@ SIMPLE_MAGIC = 0x67446698
 OPT_GO, REP_ACK, REP_INFO = 7, 1, 3
 INFO_EXPORT, INFO_NAME = 0, 1
 ERR_UNKNOWN = (1 << 31) | 6
-CMD_READ, CMD_DISC = 0, 2
+CMD_READ, CMD_WRITE, CMD_DISC = 0, 1, 2
 SIZE = 256 << 10
 TIMEOUT = 2			# generationtimeout in the test's configuration
 
@@ -41,6 +41,9 @@ SERVER = os.path.abspath(sys.argv[1])
 TMP = tempfile.mkdtemp(prefix="nbdroot-gen-")
 GENDIR = os.path.join(TMP, "generations")
 IMAGE = os.path.join(TMP, "room.img")
+LAB = os.path.join(TMP, "lab.img")
+COWDIR = os.path.join(TMP, "cow")
+LABDIR = os.path.join(TMP, "lab-generations")
 failures = []
 
 
@@ -97,6 +100,12 @@ class Client:
             out += self.recv(n)
         return out
 
+    def write(self, off, data):
+        self.s.sendall(struct.pack(">IHHQQI", REQ_MAGIC, 0, CMD_WRITE, 7,
+                                   off, len(data)) + data)
+        magic, err, ck = struct.unpack(">IIQ", self.recv(16))
+        assert magic == SIMPLE_MAGIC and err == 0 and ck == 7, "write failed"
+
     def close(self):
         self.s.sendall(struct.pack(">IHHQQI", REQ_MAGIC, 0, CMD_DISC, 99, 0, 0))
         self.s.close()
@@ -109,6 +118,10 @@ class Server:
             f.write("[generic]\n[room]\nexportname = %s\nreadonly = true\n"
                     "generationdir = %s\ngenerationtimeout = %d\n"
                     % (IMAGE, GENDIR, TIMEOUT))
+            f.write("[lab]\nexportname = %s\ncopyonwrite = true\n"
+                    "cowdir = %s\ngenerationdir = %s\n"
+                    "generationtimeout = %d\n"
+                    % (LAB, COWDIR, LABDIR, TIMEOUT))
         self.log = os.path.join(TMP, "server-%d.log" % random.randrange(1 << 30))
         for _ in range(10):
             self.port = random.randrange(20000, 60000)
@@ -150,13 +163,13 @@ class Server:
         self.p.wait(15)
 
 
-def write_image(seed):
+def write_image(seed, path=IMAGE):
     """A new image renamed over the export's path, as scripts/mkrootfs."""
     data = random.Random(seed).randbytes(SIZE)
-    tmp = IMAGE + ".new"
+    tmp = path + ".new"
     with open(tmp, "wb") as f:
         f.write(data)
-    os.rename(tmp, IMAGE)
+    os.rename(tmp, path)
     return data
 
 
@@ -176,10 +189,12 @@ def refused(port, name):
 
 
 def main():
-    os.mkdir(GENDIR)
-    if os.geteuid() == 0:	# children run as nobody: the directory is theirs
-        os.chmod(TMP, 0o755)
-        shutil.chown(GENDIR, "nobody")
+    for d in (GENDIR, COWDIR, LABDIR):
+        os.mkdir(d)
+        if os.geteuid() == 0:	# children run as nobody: directories theirs
+            os.chmod(TMP, 0o755)
+            shutil.chown(d, "nobody")
+    write_image(11, LAB)
     old = write_image(1)
     srv = Server()
     c1, size, old_name = attach(srv.port, b"room", "127.0.0.2")
@@ -246,6 +261,57 @@ def main():
     assert refused(srv.port, old_name) == ERR_UNKNOWN, "gone generation served"
     print("ok: expiry deletes the old generation after its last client left")
     c2.close()
+    copy_on_write(srv)
+
+
+def copy_on_write(srv):
+    """A's blocks stay on the base they were written over, B starts anew."""
+    mine = b"A's own block " * 292
+    old = open(LAB, "rb").read()
+    a, _, a_name = attach(srv.port, b"lab", "127.0.0.2")
+    a.write(0, mine)
+    a.close()
+    new = write_image(12, LAB)
+    for round_ in range(2):		# a reboot: the plain name again
+        a, _, again = attach(srv.port, b"lab", "127.0.0.2")
+        assert again == a_name, "A moved to %r from %r" % (again, a_name)
+        got = a.read_all(SIZE)
+        assert got[:len(mine)] == mine, "A's writes lost"
+        assert got[len(mine):] == old[len(mine):], "A's base changed"
+        a.close()
+    b, _, b_name = attach(srv.port, b"lab", "127.0.0.3")
+    assert b_name != a_name and b.read_all(SIZE) == new, "B not on new base"
+    b.close()
+    srv.wait_log("runs on the older base")
+    assert srv.logtext().count("runs on the older base") == 1, \
+        "older base not logged once per client"
+    print("ok: copy-on-write client keeps its base, a new one gets the new")
+
+    srv.stop(signal.SIGKILL)
+    srv = Server()
+    a, _, again = attach(srv.port, b"lab", "127.0.0.2")
+    got = a.read_all(SIZE)
+    assert again == a_name and got[:len(mine)] == mine and \
+        got[len(mine):] == old[len(mine):], "after SIGKILL: A's base changed"
+    a.close()
+    time.sleep(TIMEOUT + 2)
+    assert os.path.exists(os.path.join(LABDIR, a_name.decode())), \
+        "base of a client's copy-on-write deleted"
+    print("ok: after SIGKILL too; its base outlives generationtimeout")
+
+    for f in os.listdir(COWDIR):	# reset A, as README says
+        if f.startswith("127.0.0.2,lab."):
+            os.unlink(os.path.join(COWDIR, f))
+    a, _, again = attach(srv.port, b"lab", "127.0.0.2")
+    assert again == b_name and a.read_all(SIZE) == new, "reset A not on new"
+    a.close()
+    path = os.path.join(LABDIR, a_name.decode())
+    for _ in range(150):
+        if not os.path.exists(path):
+            break
+        time.sleep(0.1)
+    assert not os.path.exists(path), "unused base not deleted after reset"
+    print("ok: a reset client starts on the current base; the old one goes")
     srv.stop()
 
 
