@@ -179,6 +179,15 @@ def attach(port, name, source="127.0.0.1"):
     return c, size, canon
 
 
+def wait_gone(path, why):
+    """The sweeper runs every second or so: up to 15 s."""
+    for _ in range(150):
+        if not os.path.exists(path):
+            return
+        time.sleep(0.1)
+    raise AssertionError(why)
+
+
 def refused(port, name):
     try:
         c, _, _ = attach(port, name)
@@ -250,12 +259,8 @@ def main():
     assert os.path.exists(os.path.join(GENDIR, old_name.decode())), \
         "old generation deleted while its client is connected"
     c3.close()
-    path = os.path.join(GENDIR, old_name.decode())
-    for _ in range(150):
-        if not os.path.exists(path):
-            break
-        time.sleep(0.1)
-    assert not os.path.exists(path), "old generation not deleted after expiry"
+    wait_gone(os.path.join(GENDIR, old_name.decode()),
+              "old generation not deleted after expiry")
     assert os.path.exists(os.path.join(GENDIR, new_name.decode())), \
         "current generation deleted"
     assert refused(srv.port, old_name) == ERR_UNKNOWN, "gone generation served"
@@ -305,12 +310,8 @@ def copy_on_write(srv):
     a, _, again = attach(srv.port, b"lab", "127.0.0.2")
     assert again == b_name and a.read_all(SIZE) == new, "reset A not on new"
     a.close()
-    path = os.path.join(LABDIR, a_name.decode())
-    for _ in range(150):
-        if not os.path.exists(path):
-            break
-        time.sleep(0.1)
-    assert not os.path.exists(path), "unused base not deleted after reset"
+    wait_gone(os.path.join(LABDIR, a_name.decode()),
+              "unused base not deleted after reset")
     print("ok: a reset client starts on the current base; the old one goes")
     srv.stop()
 
