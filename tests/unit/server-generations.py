@@ -324,4 +324,6 @@ except Exception as e:
     for log in [f for f in os.listdir(TMP) if f.startswith("server-")]:
         print(open(os.path.join(TMP, log)).read())
 shutil.rmtree(TMP, ignore_errors=True)
+if not failures:
+    print("all generation cases passed")
 sys.exit(1 if failures else 0)
