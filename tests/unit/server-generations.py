@@ -45,6 +45,7 @@ LAB = os.path.join(TMP, "lab.img")
 COWDIR = os.path.join(TMP, "cow")
 LABDIR = os.path.join(TMP, "lab-generations")
 failures = []
+servers = []
 
 
 class Refused(Exception):
@@ -128,6 +129,7 @@ class Server:
             self.p = subprocess.Popen(
                 [SERVER, "-n", "-C", conf, "127.0.0.1@%d" % self.port],
                 stderr=open(self.log, "w"))
+            servers.append(self.p)
             if self.listening():
                 return
             self.p.wait(5)
@@ -323,6 +325,10 @@ except Exception as e:
     print("FAIL: %s: %s" % (type(e).__name__, e))
     for log in [f for f in os.listdir(TMP) if f.startswith("server-")]:
         print(open(os.path.join(TMP, log)).read())
+for p in servers:
+    if p.poll() is None:
+        p.kill()
+        p.wait()
 shutil.rmtree(TMP, ignore_errors=True)
 if not failures:
     print("all generation cases passed")
