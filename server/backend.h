@@ -62,6 +62,7 @@ int generation_cow_open(struct backend *b, const struct export *e,
 			size_t whylen);
 const char *generation_id(const struct backend *b);
 const char *generation_note(const struct backend *b);
+void generation_noted(struct backend *b);
 int generation_close(struct generation *g);
 int generation_check(const struct export *e, char *msg, size_t len);
 void generation_sweep(const struct config *cfg);

@@ -322,8 +322,7 @@ void conn_log_line(const struct conn *c, char *line, size_t len)
 			      strlen(c->exp_name));
 		strcat(name, "'");
 	}
-	snprintf(line, len, "%s %s: %llu requests, %s%s%s%s%s", c->peer, name,
+	snprintf(line, len, "%s %s: %llu requests, %s%s%s", c->peer, name,
 		 (unsigned long long)c->requests, c->outcome,
-		 c->why[0] ? ": " : "", c->why, c->gen_note[0] ? "; " : "",
-		 c->gen_note);
+		 c->why[0] ? ": " : "", c->why);
 }

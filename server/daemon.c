@@ -145,6 +145,13 @@ int conn_serve(struct conn *c)
 	if (r != 0)
 		return r < 0 ? -1 : 0;
 	c->deadline = 0;
+	/* Now, not with the closing line: a SIGKILL would lose it. */
+	if (c->gen_note[0]) {
+		srv_log("%s export '%s': %s", c->peer, c->exp_name,
+			c->gen_note);
+		c->gen_note[0] = '\0';
+		generation_noted(&c->be);
+	}
 	return transmit(c);
 }
 

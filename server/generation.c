@@ -42,7 +42,8 @@
 struct generation {
 	char id[SRV_GEN_IDLEN];
 	int use;		/* NAME@ID,ADDR.use, flock held */
-	char note[160];		/* for the connection's log line, or "" */
+	char note[160];		/* for the connection's log, or "" */
+	char *record;		/* its cowdir/KEY.gen, until noted there */
 };
 
 /*
@@ -357,11 +358,12 @@ static int open_cow_base(struct backend *b, const struct export *e,
 			 addr, e->name, rec->id, inner, (int)n, rpath);
 		return -1;
 	}
+	/* noted once logged: conn_preopen opens for probes too */
 	if (!rec->noted) {
 		snprintf(b->gen->note, sizeof(b->gen->note),
 			 "runs on the older base %s@%s: its copy-on-write was made on it",
 			 e->name, rec->id);
-		write_record(rpath, rec->id, true);
+		b->gen->record = strdup(rpath);
 	}
 	return 0;
 }
@@ -414,6 +416,19 @@ const char *generation_note(const struct backend *b)
 	return b->gen && b->gen->note[0] ? b->gen->note : NULL;
 }
 
+/*
+ * The note was logged: not again for this client. Best effort: a child
+ * that may not replace the record (root's cowdir) logs it next time too.
+ */
+void generation_noted(struct backend *b)
+{
+	if (!b->gen || !b->gen->record)
+		return;
+	write_record(b->gen->record, b->gen->id, true);
+	free(b->gen->record);
+	b->gen->record = NULL;
+}
+
 const char *generation_id(const struct backend *b)
 {
 	return b->gen ? b->gen->id : NULL;
@@ -428,6 +443,7 @@ int generation_close(struct generation *g)
 		return 0;
 	r = mark_used(g->use);
 	close(g->use);	/* drops the lock */
+	free(g->record);
 	free(g);
 	return r;
 }

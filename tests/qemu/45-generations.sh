@@ -7,6 +7,11 @@
 # canonical name room@ID). A client booted afterwards reads the new one;
 # once the first has powered off and generationtimeout has passed, the old
 # generation is gone from generationdir while the current one stays.
+# GEN_COW=1 (46-generations-cow.sh): a copy-on-write export, the root
+# read-write; the client writes a file per read; all QEMU guests are one
+# client (127.0.0.1) to the server, so the second boot is a reboot: its
+# copy-on-write keeps it on the old base with its files; once its files in
+# cowdir are deleted (the reset README describes) a boot gets the new one.
 # shellcheck source=tests/qemu/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -38,13 +43,21 @@ fi
 # generationtimeout counts from the last client's disconnect: it must
 # outlast a restart and the client's backoff (gone sooner, the client
 # waits, refusing the new image, until its dead timeout fails its I/O)
-printf '[generic]\nhandshaketimeout = 600\n[room]\nexportname = %s\nreadonly = true\ngenerationdir = %s\ngenerationtimeout = 20\n' \
+printf '[generic]\nhandshaketimeout = 600\n[room]\nexportname = %s\ngenerationdir = %s\ngenerationtimeout = 20\n' \
 	"$room" "$gendir" >"$work/room.conf"
+if [ -n "${GEN_COW:-}" ]; then
+	mkdir "$work/cow"
+	[ "$(id -u)" != 0 ] || chown nobody "$work/cow"
+	printf 'copyonwrite = true\ncowdir = %s\n' "$work/cow" >>"$work/room.conf"
+	boot=(nbdroot.retry=30) first_mode=,write
+else
+	printf 'readonly = true\n' >>"$work/room.conf"
+	boot=(nbdroot.overlay=tmpfs nbdroot.retry=30) first_mode=''
+fi
 start_server ours "$room" -C "$work/room.conf"
 port=$SERVER_PORT
-boot=(nbdroot.overlay=tmpfs nbdroot.retry=30)
 
-boot_vm first "root=nbd:10.0.2.2:$port/room:::timeout=10 ${boot[*]} nbdtest=generation-read:$old,2" &
+boot_vm first "root=nbd:10.0.2.2:$port/room:::timeout=10 ${boot[*]} nbdtest=generation-read:$old,2$first_mode" &
 vm=$!
 await_console first "$vm" "NBDROOT-STEP reading"
 mv "$work/room.img.new" "$room"
@@ -55,6 +68,7 @@ for _ in $(seq 100); do
 	sleep 0.2
 done
 log=$work/server-ours-$port.log
+n=0
 for sig in TERM KILL; do
 	sleep 3
 	# each restart on the port starts that log afresh
@@ -63,6 +77,13 @@ for sig in TERM KILL; do
 	echo "server stopped (SIG$sig) at $(date +%T)"
 	sleep 2
 	FIXED_PORT=$port start_server ours "$room" -C "$work/room.conf"
+	# the client back on this server before the next stop (bounded by
+	# the VM's own timeout: it may fail first)
+	n=$((n + 1))
+	while kill -0 "$vm" 2>/dev/null &&
+	    [ "$(grep -ac 'reconnected to server' "$work/first.log")" -lt "$n" ]; do
+		sleep 0.2
+	done
 done
 wait "$vm"
 expect_marker first
@@ -72,6 +93,15 @@ oldgen=$(grep -ao "current generation room@[0-9a-f-]*" "$work/before-SIGTERM.log
 grep -aq "replaced: generation room@[0-9a-f-]* is now current, $oldgen kept" \
 	"$work/before-SIGTERM.log" || fail "the server did not log the replacement"
 
+if [ -n "${GEN_COW:-}" ]; then
+	boot_vm reboot "root=nbd:10.0.2.2:$port/room ${boot[*]} nbdtest=generation-read:$old,0,kept"
+	expect_marker reboot
+	grep -aq "runs on the older base $oldgen" "$work/before-SIGKILL.log" "$log" ||
+		fail "the server did not log that the client runs on $oldgen"
+	echo "ok: after a reboot the client is still on $oldgen with its files"
+	rm -f "$work/cow/"*
+	echo "the client's copy-on-write files deleted (reset)"
+fi
 boot_vm second "root=nbd:10.0.2.2:$port/room ${boot[*]} nbdtest=generation-read:$new,0"
 expect_marker second
 # logged when the first client's last connection ended, at its poweroff
