@@ -185,8 +185,8 @@ static int keep_link(const struct export *e, int fd, const char *id)
 	return 0;
 }
 
-static int attach(struct backend *b, const struct export *e, int fd,
-		  const char *id, const char *addr)
+static int attach(struct backend *b, const struct export *e, const char *id,
+		  const char *addr)
 {
 	struct generation *g = calloc(1, sizeof(*g));
 
@@ -199,7 +199,6 @@ static int attach(struct backend *b, const struct export *e, int fd,
 		return -1;
 	}
 	b->gen = g;
-	(void)fd;
 	return 0;
 }
 
@@ -210,10 +209,10 @@ static int attach(struct backend *b, const struct export *e, int fd,
 int generation_attach(struct backend *b, const struct export *e,
 		      const char *addr, char *why, size_t whylen)
 {
-	char id[SRV_GEN_IDLEN];
+	char id[SRV_GEN_IDLEN] = "?";
 
 	if (file_id(b->fd, id, sizeof(id)) < 0 || keep_link(e, b->fd, id) < 0 ||
-	    attach(b, e, b->fd, id, addr) < 0) {
+	    attach(b, e, id, addr) < 0) {
 		snprintf(why, whylen, "generationdir %s: keeping %s@%s: %s",
 			 e->gendir, e->name, id, strerror(errno));
 		return -1;
@@ -230,13 +229,19 @@ int generation_open(struct backend *b, const struct export *e,
 {
 	char path[4096], got[SRV_GEN_IDLEN];
 	struct stat st;
-	int fd;
+	int fd, err;
 
 	if (gen_path(path, sizeof(path), e, id, NULL) < 0)
 		goto out_errno;
-	if (e->cow)
-		return cow_open(b, e, path, addr ? addr : "-", why, whylen) < 0 ||
-		       generation_attach(b, e, addr, why, whylen) < 0 ? -1 : 0;
+	if (e->cow) {
+		if (cow_open(b, e, path, addr ? addr : "-", why, whylen) < 0)
+			return -1;
+		if (generation_attach(b, e, addr, why, whylen) < 0) {
+			export_close(b);
+			return -1;
+		}
+		return 0;
+	}
 	fd = open(path, (e->readonly ? O_RDONLY : O_RDWR) | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT) {
@@ -254,13 +259,15 @@ int generation_open(struct backend *b, const struct export *e,
 		close(fd);
 		return -1;
 	}
+	if (attach(b, e, id, addr) < 0)
+		goto out_close;
 	b->fd = fd;
 	b->size = (uint64_t)st.st_size;
-	if (attach(b, e, fd, id, addr) < 0)
-		goto out_errno;
 	return 0;
 out_close:
+	err = errno;
 	close(fd);
+	errno = err;
 out_errno:
 	snprintf(why, whylen, "generation %s@%s: %s", e->name, id,
 		 strerror(errno));
