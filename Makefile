@@ -11,11 +11,19 @@
 #   make qemu-tests    QEMU tests only
 #   make bench-server  our nbd-server against nbd-server, nbdkit, qemu-nbd
 #                      on 127.0.0.1 (ROUNDS=, RUNTIME=); prints, asserts nothing
+#   make bench-storm   N clients replaying a recorded boot against each
+#                      server and the page-cache floor (NS=, ROUNDS=)
 #   make bench-initrd, bench-boot  our initrd's size and boot time against
 #                      initramfs-tools' and dracut's (bench-vm: fio in a VM)
 #   make check-slow    the slow VM tests: Debian root, PXE, shared root, dracut
-#   make install       client, server, man page and the dracut module
-#                      (DESTDIR=, PREFIX=, DRACUTMODDIR=)
+#   make soak          the reliability suite's long runs (make check runs
+#                      its short ones)
+#   make install       client, server, initrd and PXE builders, man pages,
+#                      systemd units, the dracut module (DESTDIR=, PREFIX=,
+#                      DRACUTMODDIR=, SYSTEMDUNITDIR=, SYSCONFDIR=)
+#   make deb           Debian packages in build/deb (dpkg-buildpackage)
+#   make check-kernel  build a kernel from linux-source with kernel-config/
+#                      (no modules) and boot it diskless (slow, not in CI)
 
 CC	?= gcc
 KLCC	?= klcc
@@ -64,12 +72,14 @@ UNIT_ASAN  := $(patsubst tests/unit/%.c,$(BUILD)/unit-asan/%,$(UNIT_SRC))
 # the TLS core's tests again as the client is built: static klibc
 UNIT_BIN   += $(BUILD)/unit/test-client-tls13-klibc
 
-.PHONY: all initrd check unit unit-asan qemu-tests demo deps clean shellcheck fuzz fuzz-client
+.PHONY: all initrd check unit unit-asan qemu-tests demo deps clean shellcheck fuzz fuzz-tls fuzz-client
 
 all: client/nbd-client server/nbd-server
 
+# the server's STARTTLS (server/tls.c) is GnuTLS
+SERVER_LDLIBS := -lgnutls
 server/nbd-server: $(call objs,$(OBJ),$(SERVER_SRC) $(COMMON_SRC))
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(SERVER_LDLIBS)
 
 # The client runs in the initrd before any library exists: static klibc.
 client/nbd-client: $(call objs,$(KLCC_OBJ),$(CLIENT_SRC) $(COMMON_SRC))
@@ -106,7 +116,8 @@ unit_libs = $(if $(shell grep -l '^// unit:.*server' $(1)),$(filter-out $(COMMON
 	    $(if $(shell grep -l '^// unit:.*client' $(1)),$(filter-out $(COMMON_SRC),$(CLIENT_LIB))) \
 	    $(COMMON_SRC)
 # the client's TLS core links BearSSL
-unit_ldlibs = $(if $(shell grep -l '^// unit:.*client' $(1)),-lbearssl)
+unit_ldlibs = $(if $(shell grep -l '^// unit:.*client' $(1)),-lbearssl) \
+	      $(if $(shell grep -l '^// unit:.*server' $(1)),$(SERVER_LDLIBS))
 unit_objs = $(call objs,$(1),$(2) $(call unit_libs,$(2)))
 # found through the pattern rules below, yet kept for the next build
 UNIT_DEPS := $(COMMON_SRC) $(SERVER_SRC) $(CLIENT_SRC) $(UNIT_SRC)
@@ -135,13 +146,25 @@ FUZZ_FLAGS := -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 $(BUILD)/fuzz/fuzz-server: tests/fuzz/fuzz-server.c $(SERVER_SRC) $(COMMON_SRC) $(HEADERS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Icommon -Iserver \
-		-o $@ $< $(SERVER_LIB)
+		-o $@ $< $(SERVER_LIB) $(SERVER_LDLIBS)
 
 fuzz: $(BUILD)/fuzz/fuzz-server
 	@mkdir -p $(BUILD)/fuzz/corpus
 	$(BUILD)/fuzz/fuzz-server -max_total_time=$(FUZZ_SECONDS) -timeout=20 \
 		-max_len=300000 -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/ \
 		$(BUILD)/fuzz/corpus tests/fuzz/corpus-server
+
+# The same with force_tls and tlspsk: the plaintext path before STARTTLS.
+$(BUILD)/fuzz/fuzz-server-tls: tests/fuzz/fuzz-server.c $(SERVER_SRC) $(COMMON_SRC) $(HEADERS)
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -DFUZZ_TLS -Icommon -Iserver \
+		-o $@ $< $(SERVER_LIB) $(SERVER_LDLIBS)
+
+fuzz-tls: $(BUILD)/fuzz/fuzz-server-tls
+	@mkdir -p $(BUILD)/fuzz/corpus-tls
+	$(BUILD)/fuzz/fuzz-server-tls -max_total_time=$(FUZZ_SECONDS) -timeout=20 \
+		-max_len=65536 -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/ \
+		$(BUILD)/fuzz/corpus-tls tests/fuzz/corpus-server-tls
 
 # libFuzzer over nbd-client's negotiation parser (what servers send).
 $(BUILD)/fuzz/fuzz-client: tests/fuzz/fuzz-client.c $(CLIENT_SRC) $(COMMON_SRC) $(HEADERS)
@@ -171,11 +194,13 @@ fuzz-client-tls: $(BUILD)/fuzz/fuzz-client-tls
 
 # MODULES=default|host|none or a list (default,-xfs,mlx5_core),
 # EXTRA=DIR (files over the initrd's root), HOOKS=DIR (STAGE/NAME
-# executables); see initramfs/mkinitrd --help.
+# executables), TLS_PSK=FILE (the key, and kTLS's modules); see
+# initramfs/mkinitrd --help.
 initrd: client/nbd-client
 	initramfs/mkinitrd --kver "$(KVER)" --out "$(OUT)" \
 		$(if $(MODULES),--modules "$(MODULES)") \
-		$(if $(EXTRA),--extra "$(EXTRA)") $(if $(HOOKS),--hooks "$(HOOKS)")
+		$(if $(EXTRA),--extra "$(EXTRA)") $(if $(HOOKS),--hooks "$(HOOKS)") \
+		$(if $(TLS_PSK),--tls-psk "$(TLS_PSK)")
 
 # Our initrd against Debian's mkinitramfs and dracut for the same kernel.
 .PHONY: bench-initrd
@@ -196,7 +221,18 @@ bench-server: server/nbd-server
 bench-vm: all initrd
 	scripts/bench-vm
 
-qemu-tests: all initrd
+# The boot-storm driver (scripts/storm/README) and its benchmark: N
+# clients replaying a recorded boot against each server (NS=, ROUNDS=).
+STORM_SRC := $(wildcard scripts/storm/*.c)
+.PHONY: storm bench-storm
+storm: $(BUILD)/storm
+$(BUILD)/storm: $(call objs,$(OBJ),$(STORM_SRC))
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lnbd
+
+bench-storm: server/nbd-server $(BUILD)/storm
+	scripts/bench-storm
+
+qemu-tests: all initrd $(BUILD)/storm
 	@tests/run qemu tests/qemu/[0-9]*.sh
 
 deps:
@@ -212,7 +248,7 @@ check:
 # (FUZZ_SECONDS=). Tests that need root skip when not run as root.
 .PHONY: check-host
 check-host:
-	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(UNIT_ASAN)
+	@$(MAKE) --no-print-directory all $(UNIT_BIN) $(UNIT_ASAN) $(BUILD)/storm
 	@FUZZ_SECONDS=$${FUZZ_SECONDS:-10} \
 		tests/run check-host $(UNIT_BIN) $(UNIT_ASAN) tests/unit/*.sh
 
@@ -228,32 +264,91 @@ check-slow:
 	@$(MAKE) --no-print-directory all initrd
 	@tests/run check-slow tests/qemu/slow/[0-9]*.sh
 
+# The reliability suite (issue 13) at full length: 60 s of fio load, 1000
+# slow clients, 20000 fuzzed boot lines, 10 server kills under a writing
+# guest, 5 dropped proxies. make check runs the same tests, short.
+SOAK_HOST := flush-contract load slow-clients cmdline-fuzz
+SOAK_VM   := 50-crash-durability 51-faults
+.PHONY: soak
+soak: all initrd
+	@LOAD_SECONDS=60 SLOW_CLIENTS=1000 CMDLINE_LINES=20000 SEED=random KILLS=10 DROPS=5 \
+		TEST_TIMEOUT=3600 tests/run soak $(SOAK_HOST:%=tests/unit/%.sh) \
+		$(SOAK_VM:%=tests/qemu/%.sh)
+
 # dracut reads its modules from DRACUTMODDIR only, whatever PREFIX says.
 # The module gets installed copies of initramfs/lib (the one boot-line
-# parser) and the path of the client installed here.
+# parser, the network and attach steps) and the path of the client
+# installed here.
 PREFIX	?= /usr/local
 DRACUTMODDIR ?= /usr/lib/dracut/modules.d
 DRACUTMOD := $(DESTDIR)$(DRACUTMODDIR)/95nbdroot
+# The initrd and PXE builders find their files relative to themselves:
+# they live under lib/nbdroot as in this tree, linked from sbin.
+NBDROOTLIB := $(DESTDIR)$(PREFIX)/lib/nbdroot
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+SYSCONFDIR ?= /etc
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man7 $(DRACUTMOD)/lib
 	install -m 755 client/nbd-client server/nbd-server $(DESTDIR)$(PREFIX)/sbin/
 	install -m 644 initramfs/nbdroot.7 $(DESTDIR)$(PREFIX)/share/man/man7/
 	install -m 755 initramfs/dracut/95nbdroot/*.sh $(DRACUTMOD)/
 	install -m 644 initramfs/dracut/95nbdroot/nbdroot.service $(DRACUTMOD)/
-	install -m 644 initramfs/lib/cmdline.sh initramfs/lib/network.sh $(DRACUTMOD)/lib/
+	install -m 644 initramfs/lib/*.sh $(DRACUTMOD)/lib/
 	install -m 755 initramfs/lib/dhcp-event $(DRACUTMOD)/lib/
 	printf "nbdroot_client='%s'\n" "$(PREFIX)/sbin/nbd-client" >$(DRACUTMOD)/nbdroot.paths
+	install -d $(NBDROOTLIB)/client $(NBDROOTLIB)/initramfs/lib \
+		$(NBDROOTLIB)/scripts $(DESTDIR)$(PREFIX)/share/man/man5 \
+		$(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(SYSTEMDUNITDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/nbdroot
+	install -m 755 initramfs/init initramfs/mkinitrd $(NBDROOTLIB)/initramfs/
+	install -m 644 initramfs/lib/*.sh $(NBDROOTLIB)/initramfs/lib/
+	install -m 755 initramfs/lib/dhcp-event $(NBDROOTLIB)/initramfs/lib/
+	install -m 755 scripts/mkpxe scripts/mkrootfs scripts/kconfig-check $(NBDROOTLIB)/scripts/
+	ln -sf ../../../sbin/nbd-client $(NBDROOTLIB)/client/nbd-client
+	ln -sf ../lib/nbdroot/initramfs/mkinitrd $(DESTDIR)$(PREFIX)/sbin/nbdroot-mkinitrd
+	ln -sf ../lib/nbdroot/scripts/mkpxe $(DESTDIR)$(PREFIX)/sbin/nbdroot-mkpxe
+	ln -sf ../lib/nbdroot/scripts/mkrootfs $(DESTDIR)$(PREFIX)/sbin/nbdroot-mkrootfs
+	ln -sf ../lib/nbdroot/scripts/kconfig-check $(DESTDIR)$(PREFIX)/sbin/nbdroot-kconfig-check
+	install -m 644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 644 man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	for u in server/systemd/*; do \
+		sed 's|@SBINDIR@|$(PREFIX)/sbin|' $$u >$(DESTDIR)$(SYSTEMDUNITDIR)/$${u##*/}; \
+	done
+	[ -e $(DESTDIR)$(SYSCONFDIR)/nbdroot/nbd-server.conf ] || \
+		install -m 644 server/nbd-server.conf $(DESTDIR)$(SYSCONFDIR)/nbdroot/
+	install -d $(DESTDIR)$(SYSCONFDIR)/kernel/postinst.d \
+		$(DESTDIR)$(SYSCONFDIR)/kernel/postrm.d
+	install -m 755 initramfs/kernel-hook $(DESTDIR)$(SYSCONFDIR)/kernel/postinst.d/nbdroot
+	install -m 755 initramfs/kernel-hook $(DESTDIR)$(SYSCONFDIR)/kernel/postrm.d/nbdroot
+	[ -e $(DESTDIR)$(SYSCONFDIR)/nbdroot/kernel-hook.conf ] || \
+		install -m 644 initramfs/kernel-hook.conf $(DESTDIR)$(SYSCONFDIR)/nbdroot/
+
+# The kernel-config fragment proven: a kernel built from linux-source
+# with it (no modules) boots diskless. Not in CI: the build takes long.
+.PHONY: check-kernel
+check-kernel: all
+	@TEST_TIMEOUT=$${TEST_TIMEOUT:-5400} tests/run check-kernel tests/qemu/kernel/fragment-boot.sh
+
+# Debian packages (debian/) in build/deb, built from a copy of the tree
+# so that dpkg-buildpackage's output stays inside build/.
+.PHONY: deb
+deb:
+	rm -rf $(BUILD)/deb && mkdir -p $(BUILD)/deb/src
+	git ls-files -co --exclude-standard -z | tar --null -cf - -T - | \
+		tar -xf - -C $(BUILD)/deb/src
+	cd $(BUILD)/deb/src && dpkg-buildpackage -us -uc -b
+	ls -l $(BUILD)/deb/*.deb
 
 # Warnings and errors fail; shellcheck's "info" notes do not.
-SHELL_SCRIPTS := $(filter-out scripts/demo-root,$(wildcard scripts/*)) \
-	initramfs/mkinitrd tests/run tests/qemu/*.sh tests/qemu/slow/*.sh \
+SHELL_SCRIPTS := $(filter-out scripts/demo-root scripts/storm,$(wildcard scripts/*)) \
+	initramfs/mkinitrd tests/run tests/qemu/*.sh tests/qemu/slow/*.sh tests/qemu/kernel/*.sh \
 	tests/unit/*.sh
 shellcheck:
 	shellcheck -x -S warning -s sh initramfs/init initramfs/lib/*.sh \
-		initramfs/lib/dhcp-event \
+		initramfs/lib/dhcp-event initramfs/kernel-hook \
 		$(filter-out %/module-setup.sh,$(wildcard initramfs/dracut/*/*.sh)) \
 		scripts/demo-root/sbin/init tests/qemu/guest/sbin/init \
-		tests/qemu/guest/tests/*
+		tests/qemu/guest/tests/* tests/qemu/hooks/*/*
 	shellcheck -x -S warning $(SHELL_SCRIPTS)
 	shellcheck -x -S warning -s bash initramfs/dracut/*/module-setup.sh
 

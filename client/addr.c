@@ -36,7 +36,8 @@ static int parse_v4(const char *s, unsigned char *out)
 	}
 }
 
-static int hexval(char c)
+/* a hexadecimal digit's value, or -1 */
+int hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -72,9 +73,9 @@ static int parse_groups(const char *s, const char *end, uint16_t *g, int max,
 			return n + 2;
 		}
 		for (v = 0, digits = 0; s < stop; s++, digits++) {
-			if (digits == 4 || hexval(*s) < 0)
+			if (digits == 4 || hex_digit(*s) < 0)
 				return -1;
-			v = v << 4 | (unsigned int)hexval(*s);
+			v = v << 4 | (unsigned int)hex_digit(*s);
 		}
 		if (!digits || n == max)
 			return -1;

@@ -33,7 +33,18 @@ const char cli_usage[] =
 "  -d, -disconnect DEV     disconnect DEV\n"
 "  -c, -check DEV          print the pid behind DEV; exit 1 if unconnected\n"
 "  -l, -list               list the server's exports\n"
-"  -h, -help               this text\n";
+"  -h, -help               this text\n"
+"TLS (TLS 1.3, pre-shared key with X25519, ChaCha20-Poly1305; then kTLS):\n"
+"  -x, -enable-tls         require TLS (needs -tls-psk)\n"
+"      -tls-psk FILE       key file in psktool's format (identity:hexkey)\n"
+"      -tls-identity NAME  the key of NAME in FILE (needed if it holds several)\n"
+"  -H, -tlshostname NAME   server name sent in the handshake (SNI)\n"
+"  -F, -K, -A, -y          -certfile, -keyfile, -cacertfile, -priority:\n"
+"                          not supported (X.509): refused\n";
+
+/* options of our own have no short form */
+#define OPT_TLS_PSK		1
+#define OPT_TLS_IDENTITY	2
 
 struct cli_option {
 	char s;
@@ -49,6 +60,10 @@ static const struct cli_option options[] = {
 	{ 'g', "no-optgo", 0 }, { 'i', "identifier", 1 }, { 'u', "unix", 1 },
 	{ 'd', "disconnect", 1 }, { 'c', "check", 1 }, { 'l', "list", 0 },
 	{ 'h', "help", 0 },
+	{ 'x', "enable-tls", 0 }, { OPT_TLS_PSK, "tls-psk", 1 },
+	{ OPT_TLS_IDENTITY, "tls-identity", 1 }, { 'H', "tlshostname", 1 },
+	{ 'F', "certfile", 1 }, { 'K', "keyfile", 1 }, { 'A', "cacertfile", 1 },
+	{ 'y', "priority", 1 },
 };
 
 static const struct cli_option *find_option(const char *arg)
@@ -80,6 +95,24 @@ static int parse_uint(const char *opt, const char *s, unsigned long max,
 		return client_error("%s: not a number up to %lu: \"%s\"",
 				    opt, max, s);
 	*out = (uint32_t)v;
+	return 0;
+}
+
+/* X.509 and GnuTLS priorities are upstream's; refused, never ignored */
+static int apply_tls_option(struct cli *c, const struct cli_option *op,
+			    const char *val)
+{
+	struct client_opts *o = &c->opts;
+
+	switch (op->s) {
+	case 'x': o->tls = 1; break;
+	case OPT_TLS_PSK: o->tls = 1; o->tls_psk_file = val; break;
+	case OPT_TLS_IDENTITY: o->tls = 1; o->tls_identity = val; break;
+	case 'H': o->tls = 1; o->tls_hostname = val; break;
+	default:
+		return client_error("-%s: not supported: this nbd-client does TLS with a pre-shared key only (use -tls-psk FILE)",
+				    op->name);
+	}
 	return 0;
 }
 
@@ -116,6 +149,7 @@ static int apply_option(struct cli *c, const struct cli_option *op,
 	case 'c': c->mode = MODE_CHECK; c->target = val; break;
 	case 'l': c->mode = MODE_LIST; break;
 	case 'h': c->mode = MODE_HELP; break;
+	default: return apply_tls_option(c, op, val);
 	}
 	return 0;
 }
@@ -168,8 +202,12 @@ static int check_attach(struct cli *c)
 		o->hosts = o->unix_path;	/* one "server" for the list code */
 	if (!o->hosts)
 		return client_error("no server given");
+	if (o->tls && !o->tls_psk_file)
+		return client_error("TLS needs a key: give -tls-psk FILE (X.509 is not supported)");
 	if (c->mode == MODE_LIST)
 		return 0;
+	if (o->tls && o->unix_path)
+		return client_error("-unix with TLS: the kernel's TLS runs on TCP connections only (-l works)");
 	if (!o->device)
 		return client_error("no device given (/dev/nbdX)");
 	o->index = device_index(o->device);

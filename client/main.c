@@ -165,10 +165,27 @@ static int list(const struct client_opts *o)
 		fd = server_list_connect(o, i, peer, sizeof(peer));
 		if (fd < 0)
 			continue;
-		n = list_exports(fd, peer, print_export);
+		n = list_exports(fd, peer, o->psk, print_export);
 		close(fd);
 	}
 	return n < 0 ? -1 : 0;
+}
+
+/*
+ * -tls-psk: the key is read once, here; every connection, reconnections
+ * of the -persist daemon included, uses this copy.
+ */
+static int load_key(struct client_opts *o)
+{
+	static struct tls_psk psk;
+
+	if (!o->tls)
+		return 0;
+	if (tls_psk_load(o->tls_psk_file, o->tls_identity, &psk) < 0)
+		return -1;
+	psk.server_name = o->tls_hostname;
+	o->psk = &psk;
+	return 0;
 }
 
 static int disconnect(const char *device)
@@ -233,13 +250,17 @@ int main(int argc, char **argv)
 		r = disconnect(c.target);
 		break;
 	case MODE_LIST:
-		r = list(&c.opts);
+		r = load_key(&c.opts);
+		if (r == 0)
+			r = list(&c.opts);
 		break;
 	default:
 		if (c.opts.persist || c.opts.nonetlink || c.opts.swap ||
 		    c.opts.systemd_mark)
 			reexec_as_daemon(argc, argv);
-		r = attach(&c.opts, argv);
+		r = load_key(&c.opts);
+		if (r == 0)
+			r = attach(&c.opts, argv);
 		break;
 	}
 	if (r < 0) {

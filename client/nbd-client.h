@@ -29,6 +29,18 @@
 #define PERSIST_DEAD_TIMEOUT	120
 #define PERSIST_REQ_TIMEOUT	30
 
+/* tls-psk.c: one key of a psktool file ("identity:hexkey" lines) */
+#define TLS_PSK_MAX_IDENTITY	255	/* RFC 8446 4.2.11: up to 2^16-1; GnuTLS's cap */
+#define TLS_PSK_MAX_KEY		64
+struct tls_psk {
+	char identity[TLS_PSK_MAX_IDENTITY + 1];
+	size_t identity_len;
+	uint8_t key[TLS_PSK_MAX_KEY];
+	size_t key_len;
+	const char *server_name;	/* -tlshostname (SNI), or NULL */
+};
+int tls_psk_load(const char *path, const char *identity, struct tls_psk *psk);
+
 struct client_opts {
 	const char *hosts;	/* "h1,h2@port": failover order */
 	const char *unix_path;	/* -u: a Unix socket instead of hosts */
@@ -42,6 +54,10 @@ struct client_opts {
 	uint32_t dead_timeout;	/* dead-connection timeout (s) */
 	int conns;
 	int persist, swap, systemd_mark, nonetlink, nofork, readonly, no_optgo;
+	/* TLS: -enable-tls, -tls-psk, -tls-identity, -tlshostname */
+	int tls;
+	const char *tls_psk_file, *tls_identity, *tls_hostname;
+	const struct tls_psk *psk;	/* loaded key: NULL means plaintext */
 };
 
 union sockaddr_any {
@@ -94,6 +110,7 @@ int write_exact(int fd, const void *buf, size_t len,
 /* addr.c: IPv4 and IPv6 literals (klibc's inet_pton has no IPv6) */
 int addr_parse(const char *s, union sockaddr_any *sa);
 socklen_t addr_set_port(union sockaddr_any *sa, uint16_t port);
+int hex_digit(char c);
 
 /* resolve.c: names without a C library resolver */
 extern int client_dns_wait_ms;
@@ -138,10 +155,43 @@ struct reconnect {
 /* 0 once the kernel has a new socket, -1 when stopped. */
 int reconnect(struct reconnect *r);
 
-/* negotiate.c: newstyle handshake up to transmission */
+/*
+ * transport.c: negotiation bytes, in plaintext or inside TLS (then the
+ * record layer of client/tls/, until the handover to the kernel)
+ */
+struct tls13_client;
+struct transport {
+	int fd;
+	struct tls13_client *tls;	/* NULL: plaintext */
+	const uint8_t *app;		/* opened data not yet read */
+	size_t app_len;
+	const char *err;		/* why a TLS transfer failed */
+};
+int transport_read(struct transport *t, void *buf, size_t len,
+		   const struct deadline *d);
+int transport_write(struct transport *t, const void *buf, size_t len,
+		    const struct deadline *d);
+/* the next tls13_event, or -1 with t->err or errno (0: EOF) */
+int transport_tls_next(struct transport *t, const struct deadline *d);
+
+/*
+ * tls-session.c: the TLS 1.3 handshake over a transport after STARTTLS,
+ * and the handover of the record layer to the kernel (kTLS). One session
+ * at a time, in static memory. NULL, or the reason it failed.
+ */
+const char *tls_session_start(struct transport *t, const struct tls_psk *psk,
+			      const struct deadline *d);
+const char *tls_session_hand_over(struct transport *t);
+void tls_session_end(struct transport *t);
+
+/*
+ * negotiate.c: newstyle handshake up to transmission; with psk, inside
+ * TLS, and the socket leaves with the kernel's TLS on it
+ */
 int negotiate_export(int fd, const char *peer, const char *name,
-		     int no_optgo, struct export_info *info);
-int list_exports(int fd, const char *peer,
+		     int no_optgo, const struct tls_psk *psk,
+		     struct export_info *info);
+int list_exports(int fd, const char *peer, const struct tls_psk *psk,
 		 void (*fn)(const char *name, const char *desc));
 
 /* attach-netlink.c: 1 when the "nbd" genl family is missing */

@@ -14,7 +14,7 @@
 #include "nbd-client.h"
 
 struct session {
-	int fd;
+	struct transport t;
 	const char *peer;
 	const char *name;
 	uint16_t hflags;
@@ -36,6 +36,9 @@ static void printable(char *dst, size_t dstlen, const unsigned char *src,
 
 static int io_error(const struct session *s, const char *what)
 {
+	if (s->t.err)
+		return client_error("server %s: %s: TLS: %s", s->peer, what,
+				    s->t.err);
 	if (errno == 0)
 		return client_error("server %s closed the connection %s",
 				    s->peer, what);
@@ -43,15 +46,15 @@ static int io_error(const struct session *s, const char *what)
 			    strerror(errno));
 }
 
-static int send_option(const struct session *s, uint32_t option,
+static int send_option(struct session *s, uint32_t option,
 		       const unsigned char *data, uint32_t len)
 {
 	unsigned char hdr[NBD_OPT_HDR_SIZE];
 	struct nbd_opt_hdr opt = { .option = option, .length = len };
 
 	nbd_opt_hdr_encode(hdr, &opt);
-	if (write_exact(s->fd, hdr, sizeof(hdr), &s->deadline) < 0 ||
-	    write_exact(s->fd, data, len, &s->deadline) < 0)
+	if (transport_write(&s->t, hdr, sizeof(hdr), &s->deadline) < 0 ||
+	    transport_write(&s->t, data, len, &s->deadline) < 0)
 		return io_error(s, "while sending an option");
 	return 0;
 }
@@ -61,7 +64,7 @@ static int read_greeting(struct session *s)
 	unsigned char buf[NBD_GREETING_SIZE];
 	int r;
 
-	if (read_exact(s->fd, buf, sizeof(buf), &s->deadline) < 0)
+	if (transport_read(&s->t, buf, sizeof(buf), &s->deadline) < 0)
 		return io_error(s, "before its greeting");
 	r = nbd_greeting_decode(buf, &s->hflags);
 	if (r < 0 && get_be64(buf) != NBD_MAGIC)
@@ -77,13 +80,13 @@ static int read_greeting(struct session *s)
 	return 0;
 }
 
-static int send_client_flags(const struct session *s)
+static int send_client_flags(struct session *s)
 {
 	unsigned char buf[4];
 
 	put_be32(buf, s->hflags & (NBD_FLAG_C_FIXED_NEWSTYLE |
 				   NBD_FLAG_C_NO_ZEROES));
-	if (write_exact(s->fd, buf, sizeof(buf), &s->deadline) < 0)
+	if (transport_write(&s->t, buf, sizeof(buf), &s->deadline) < 0)
 		return io_error(s, "after its greeting");
 	return 0;
 }
@@ -138,19 +141,19 @@ static int go_error(const struct session *s, uint32_t type,
 		return client_error("server %s refused export \"%s\"%s%s",
 				    s->peer, s->name, len ? ": " : "", text);
 	if (type == NBD_REP_ERR_TLS_REQD)
-		return client_error("server %s requires TLS, which nbd-client does not speak",
+		return client_error("server %s requires TLS: give its key with -tls-psk FILE",
 				    s->peer);
 	return client_error("server %s: GO for export \"%s\" failed: %s%s%s",
 			    s->peer, s->name, nbd_rep_name(type),
 			    len ? ": " : "", text);
 }
 
-static int read_option_reply(const struct session *s, uint32_t option,
+static int read_option_reply(struct session *s, uint32_t option,
 			     struct nbd_opt_reply_hdr *rep)
 {
 	unsigned char hdr[NBD_OPT_REPLY_HDR_SIZE];
 
-	if (read_exact(s->fd, hdr, sizeof(hdr), &s->deadline) < 0)
+	if (transport_read(&s->t, hdr, sizeof(hdr), &s->deadline) < 0)
 		return io_error(s, "during option negotiation");
 	if (nbd_opt_reply_hdr_decode(hdr, rep) < 0)
 		return client_error("server %s sent an option reply with a bad magic 0x%016llx",
@@ -162,13 +165,13 @@ static int read_option_reply(const struct session *s, uint32_t option,
 	if (rep->length > CLIENT_MAX_OPT_REPLY)
 		return client_error("server %s sent an oversized %s reply (%u bytes)",
 				    s->peer, nbd_opt_name(option), rep->length);
-	if (read_exact(s->fd, reply_buf, rep->length, &s->deadline) < 0)
+	if (transport_read(&s->t, reply_buf, rep->length, &s->deadline) < 0)
 		return io_error(s, "during option negotiation");
 	return 0;
 }
 
 /* Returns 0 when in transmission, 1 when GO is unsupported, -1 on error. */
-static int opt_go(const struct session *s, struct export_info *info)
+static int opt_go(struct session *s, struct export_info *info)
 {
 	unsigned char data[4 + NBD_MAX_NAME + 2 + 2 * 2];
 	uint32_t namelen = (uint32_t)strlen(s->name);
@@ -204,7 +207,7 @@ static int opt_go(const struct session *s, struct export_info *info)
 	return 0;
 }
 
-static int opt_export_name(const struct session *s, struct export_info *info)
+static int opt_export_name(struct session *s, struct export_info *info)
 {
 	unsigned char buf[NBD_EXPORT_NAME_REPLY_SIZE + NBD_EXPORT_NAME_PAD];
 	size_t len = NBD_EXPORT_NAME_REPLY_SIZE;
@@ -216,8 +219,8 @@ static int opt_export_name(const struct session *s, struct export_info *info)
 			(uint32_t)strlen(s->name)) < 0)
 		return -1;
 	/* EXPORT_NAME cannot carry an error: a server without it just closes */
-	if (read_exact(s->fd, buf, len, &s->deadline) < 0) {
-		if (errno == 0)
+	if (transport_read(&s->t, buf, len, &s->deadline) < 0) {
+		if (!s->t.err && errno == 0)
 			return client_error("server %s has no export \"%s\" (it closed the connection)",
 					    s->peer, s->name);
 		return io_error(s, "after EXPORT_NAME");
@@ -227,25 +230,83 @@ static int opt_export_name(const struct session *s, struct export_info *info)
 	return 0;
 }
 
+/* "TLS with PEER failed: <reason>": reason NULL takes the last error */
+static int tls_failed(const struct session *s, const char *reason)
+{
+	char why[CLIENT_ERRLEN];
+
+	snprintf(why, sizeof(why), "%s", reason ? reason : client_last_error());
+	return client_error("TLS with %s failed: %s", s->peer, why);
+}
+
+/*
+ * NBD_OPT_STARTTLS (proto.md "TLS support"), then the TLS handshake; the
+ * negotiation then goes on inside TLS. TLS was asked for: whatever the
+ * server says, nothing falls back to plaintext.
+ */
+static int start_tls(struct session *s, const struct tls_psk *psk)
+{
+	struct nbd_opt_reply_hdr rep;
+	const char *err;
+	char text[128];
+
+	if (!(s->hflags & NBD_FLAG_FIXED_NEWSTYLE))
+		return tls_failed(s, "server does not support STARTTLS (no fixed newstyle negotiation)");
+	if (send_option(s, NBD_OPT_STARTTLS, NULL, 0) < 0 ||
+	    read_option_reply(s, NBD_OPT_STARTTLS, &rep) < 0)
+		return tls_failed(s, NULL);
+	printable(text, sizeof(text), reply_buf, rep.length);
+	if (rep.type & NBD_REP_FLAG_ERROR) {
+		client_error("server does not support STARTTLS (%s%s%s)",
+			     nbd_rep_name(rep.type), rep.length ? ": " : "",
+			     text);
+		return tls_failed(s, NULL);
+	}
+	if (rep.type != NBD_REP_ACK || rep.length) {
+		client_error("server answered STARTTLS with %s of %u bytes",
+			     nbd_rep_name(rep.type), rep.length);
+		return tls_failed(s, NULL);
+	}
+	err = tls_session_start(&s->t, psk, &s->deadline);
+	return err ? tls_failed(s, err) : 0;
+}
+
+static int negotiate(struct session *s, int no_optgo,
+		     const struct tls_psk *psk, struct export_info *info)
+{
+	const char *err;
+	int r = 1;
+
+	if (read_greeting(s) < 0 || send_client_flags(s) < 0)
+		return -1;
+	if (psk && start_tls(s, psk) < 0)
+		return -1;
+	if ((s->hflags & NBD_FLAG_FIXED_NEWSTYLE) && !no_optgo)
+		r = opt_go(s, info);
+	if (r == 1)
+		r = opt_export_name(s, info);
+	if (r < 0)
+		return -1;
+	err = psk ? tls_session_hand_over(&s->t) : NULL;
+	return err ? tls_failed(s, err) : 0;
+}
+
 int negotiate_export(int fd, const char *peer, const char *name,
-		     int no_optgo, struct export_info *info)
+		     int no_optgo, const struct tls_psk *psk,
+		     struct export_info *info)
 {
 	struct session s = {
-		.fd = fd, .peer = peer, .name = name,
+		.t = { .fd = fd }, .peer = peer, .name = name,
 	};
-	int r = 1;
+	int r;
 
 	deadline_start(&s.deadline, client_timeout * 1000LL);
 	memset(info, 0, sizeof(*info));
 	if (strlen(name) > NBD_MAX_NAME)
 		return client_error("export name too long (%zu > %d)",
 				    strlen(name), NBD_MAX_NAME);
-	if (read_greeting(&s) < 0 || send_client_flags(&s) < 0)
-		return -1;
-	if ((s.hflags & NBD_FLAG_FIXED_NEWSTYLE) && !no_optgo)
-		r = opt_go(&s, info);
-	if (r == 1)
-		r = opt_export_name(&s, info);
+	r = negotiate(&s, no_optgo, psk, info);
+	tls_session_end(&s.t);
 	if (r < 0)
 		return -1;
 	if (!(info->flags & NBD_FLAG_HAS_FLAGS))
@@ -275,49 +336,65 @@ static int parse_server_reply(const struct session *s, const unsigned char *p,
 	return 0;
 }
 
-/*
- * -list: NBD_OPT_LIST, then NBD_OPT_ABORT. fn gets each export's name and
- * description, made printable. Returns the number of exports, or -1.
- */
-int list_exports(int fd, const char *peer,
-		 void (*fn)(const char *name, const char *desc))
+static int list(struct session *s, const struct tls_psk *psk,
+		void (*fn)(const char *name, const char *desc))
 {
-	struct session s = {
-		.fd = fd, .peer = peer, .name = "",
-	};
 	struct nbd_opt_reply_hdr rep;
 	char name[NBD_MAX_NAME + 1], desc[256];
 	int count = 0;
 
-	deadline_start(&s.deadline, client_timeout * 1000LL);
-	if (read_greeting(&s) < 0 || send_client_flags(&s) < 0)
+	if (read_greeting(s) < 0 || send_client_flags(s) < 0)
 		return -1;
-	if (!(s.hflags & NBD_FLAG_FIXED_NEWSTYLE))
+	if (psk && start_tls(s, psk) < 0)
+		return -1;
+	if (!(s->hflags & NBD_FLAG_FIXED_NEWSTYLE))
 		return client_error("server %s cannot list its exports (no fixed newstyle)",
-				    peer);
-	if (send_option(&s, NBD_OPT_LIST, NULL, 0) < 0)
+				    s->peer);
+	if (send_option(s, NBD_OPT_LIST, NULL, 0) < 0)
 		return -1;
 	for (;;) {
-		if (read_option_reply(&s, NBD_OPT_LIST, &rep) < 0)
+		if (read_option_reply(s, NBD_OPT_LIST, &rep) < 0)
 			return -1;
 		if (rep.type == NBD_REP_ACK)
 			break;
+		if (rep.type == NBD_REP_ERR_TLS_REQD)
+			return client_error("server %s requires TLS: give its key with -tls-psk FILE",
+					    s->peer);
 		if (rep.type & NBD_REP_FLAG_ERROR) {
 			printable(desc, sizeof(desc), reply_buf, rep.length);
 			return client_error("server %s refused to list its exports: %s%s%s",
-					    peer, nbd_rep_name(rep.type),
+					    s->peer, nbd_rep_name(rep.type),
 					    rep.length ? ": " : "", desc);
 		}
 		if (rep.type != NBD_REP_SERVER)
 			return client_error("server %s sent reply %s to LIST",
-					    peer, nbd_rep_name(rep.type));
-		if (parse_server_reply(&s, reply_buf, rep.length, name,
+					    s->peer, nbd_rep_name(rep.type));
+		if (parse_server_reply(s, reply_buf, rep.length, name,
 				       sizeof(name), desc, sizeof(desc)) < 0)
 			return -1;
 		fn(name, desc);
 		count++;
 	}
 	/* ABORT is a courtesy; the server may close without its ACK */
-	send_option(&s, NBD_OPT_ABORT, NULL, 0);
+	send_option(s, NBD_OPT_ABORT, NULL, 0);
 	return count;
+}
+
+/*
+ * -list: NBD_OPT_LIST, then NBD_OPT_ABORT (inside TLS with psk). fn gets
+ * each export's name and description, made printable. Returns the number
+ * of exports, or -1.
+ */
+int list_exports(int fd, const char *peer, const struct tls_psk *psk,
+		 void (*fn)(const char *name, const char *desc))
+{
+	struct session s = {
+		.t = { .fd = fd }, .peer = peer, .name = "",
+	};
+	int r;
+
+	deadline_start(&s.deadline, client_timeout * 1000LL);
+	r = list(&s, psk, fn);
+	tls_session_end(&s.t);
+	return r;
 }

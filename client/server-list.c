@@ -97,7 +97,7 @@ static int open_named(const struct client_opts *o, int idx, const char *name,
 
 	if (fd < 0)
 		return -1;
-	if (negotiate_export(fd, peer, name, o->no_optgo, e) < 0) {
+	if (negotiate_export(fd, peer, name, o->no_optgo, o->psk, e) < 0) {
 		close(fd);
 		return -1;
 	}

@@ -43,10 +43,10 @@ static const char *const unsupported[] = {
 };
 
 /*
- * Keys that ask for TLS. Until this build speaks TLS they stop the
- * server: warning and serving plaintext would hand the data and the
- * export names to anyone on the path of a network the administrator
- * meant to protect.
+ * Keys that ask for TLS: read in [generic], for every export. In an
+ * export's section they stop the server: serving that export in
+ * plaintext would hand its data to anyone on the path of a network the
+ * administrator meant to protect.
  */
 static const char *const tls_keys[] = {
 	"force_tls", "tlsonly", "certfile", "keyfile", "cacertfile",
@@ -73,6 +73,9 @@ void config_free(struct config *cfg)
 		free(e->authfile);
 		free(e->cowdir);
 		free(e->gendir);
+		for (i = 0; i < e->ntlsids; i++)
+			free(e->tlsids[i]);
+		free(e->tlsids);
 		free(e);
 	}
 	for (i = 0; i < cfg->nwarnings; i++)
@@ -83,6 +86,12 @@ void config_free(struct config *cfg)
 	free(cfg->user);
 	free(cfg->group);
 	free(cfg->default_name);
+	free(cfg->tlscert);
+	free(cfg->tlskey);
+	free(cfg->tlsca);
+	free(cfg->tlsprio);
+	free(cfg->tls_where);
+	tls_server_free(cfg->tls);
 	free(cfg);
 }
 
@@ -245,8 +254,33 @@ static int warn_key(struct parse *ps, const char *key, const char *what)
 	return 0;
 }
 
+/* "tlsidentities = NAME...": names separated by spaces or commas. */
+static int parse_identities(struct parse *ps, struct export *e,
+			    const char *val)
+{
+	const char *sep = " \t,";
+	size_t len;
+	char **n;
+
+	for (val += strspn(val, sep); *val; val += strspn(val, sep)) {
+		len = strcspn(val, sep);
+		n = realloc(e->tlsids, (e->ntlsids + 1) * sizeof(*n));
+		if (!n)
+			return perr(ps, "no memory");
+		e->tlsids = n;
+		e->tlsids[e->ntlsids] = strndup(val, len);
+		if (!e->tlsids[e->ntlsids])
+			return perr(ps, "no memory");
+		e->ntlsids++;
+		val += len;
+	}
+	if (!e->ntlsids)
+		return perr(ps, "[%s]: tlsidentities names nobody", e->name);
+	return 0;
+}
+
 /* "force_tls = false" and "tlsonly = false" ask for nothing: accepted. */
-static int tls_key(struct parse *ps, const char *key, const char *val)
+static int export_tls_key(struct parse *ps, const char *key, const char *val)
 {
 	bool on = true;
 
@@ -255,8 +289,81 @@ static int tls_key(struct parse *ps, const char *key, const char *val)
 		return -1;
 	if (!on)
 		return 0;
-	return perr(ps, "TLS (%s) is not supported by this build: refusing to serve plaintext",
-		    key);
+	return perr(ps, "[%s]: %s in an export's section is not supported: put TLS keys in [generic]",
+		    ps->exp->name, key);
+}
+
+/* Where the last TLS key is, for errors found after the last line. */
+static int tls_where(struct parse *ps)
+{
+	char where[SRV_ERRLEN];
+
+	snprintf(where, sizeof(where), "%s:%u", ps->file, ps->line);
+	free(ps->cfg->tls_where);
+	ps->cfg->tls_where = strdup(where);
+	if (!ps->cfg->tls_where)
+		return perr(ps, "no memory");
+	return 0;
+}
+
+/* [generic]: the PSK file is read now, so an error names this line. */
+static int generic_tls_key(struct parse *ps, const char *key, const char *val)
+{
+	struct config *cfg = ps->cfg;
+	char why[SRV_ERRLEN];
+
+	if (tls_where(ps) < 0)
+		return -1;
+	if (!strcmp(key, "force_tls") || !strcmp(key, "tlsonly"))
+		return parse_bool(ps, key, val, &cfg->force_tls);
+	if (!strcmp(key, "tlspsk")) {
+		if (tls_server_psk(&cfg->tls, val, why, sizeof(why)) < 0)
+			return perr(ps, "%s", why);
+		return 0;
+	}
+	if (!strcmp(key, "certfile"))
+		return set_string(ps, &cfg->tlscert, val);
+	if (!strcmp(key, "keyfile"))
+		return set_string(ps, &cfg->tlskey, val);
+	if (!strcmp(key, "cacertfile"))
+		return set_string(ps, &cfg->tlsca, val);
+	return set_string(ps, &cfg->tlsprio, val);
+}
+
+/*
+ * After the last line: the certificate and key, the priorities, and no
+ * TLS key that asks for TLS without a way to do it. 0, or -1 with why.
+ */
+static int tls_finish(struct config *cfg, const char *path, char *why,
+		      size_t whylen)
+{
+	const char *where = cfg->tls_where ? cfg->tls_where : path;
+	const struct export *e;
+	char msg[SRV_ERRLEN];
+
+	for (e = cfg->exports; e; e = e->next)
+		if (e->ntlsids && !cfg->tls && !cfg->tlscert) {
+			snprintf(why, whylen, "%s: [%s]: tlsidentities without tlspsk or certfile and keyfile",
+				 path, e->name);
+			return -1;
+		}
+	if ((cfg->tlscert || cfg->tlskey) &&
+	    tls_server_x509(&cfg->tls, cfg->tlscert, cfg->tlskey, cfg->tlsca,
+			    msg, sizeof(msg)) < 0)
+		goto fail;
+	if (!cfg->tls && (cfg->force_tls || cfg->tlsca || cfg->tlsprio)) {
+		snprintf(msg, sizeof(msg), "%s without tlspsk or certfile and keyfile: refusing to serve plaintext",
+			 cfg->force_tls ? "force_tls" :
+			 cfg->tlsca ? "cacertfile" : "tlsprio");
+		goto fail;
+	}
+	if (cfg->tls &&
+	    tls_server_prio(cfg->tls, cfg->tlsprio, msg, sizeof(msg)) < 0)
+		goto fail;
+	return 0;
+fail:
+	snprintf(why, whylen, "%s: %s", where, msg);
+	return -1;
 }
 
 static int load_file(struct parse *ps, const char *path);
@@ -325,7 +432,7 @@ static int generic_key(struct parse *ps, const char *key, const char *val)
 	if (!strcmp(key, "includedir"))
 		return include_dir(ps, val);
 	if (in_list(tls_keys, key))
-		return tls_key(ps, key, val);
+		return generic_tls_key(ps, key, val);
 	if (in_list(unsupported, key))
 		return warn_key(ps, key, "unsupported key");
 	return warn_key(ps, key, "unknown key");
@@ -357,6 +464,8 @@ static int export_key(struct parse *ps, const char *key, const char *val)
 		return parse_bool(ps, key, val, &e->cow);
 	if (!strcmp(key, "cowdir"))
 		return set_string(ps, &e->cowdir, val);
+	if (!strcmp(key, "tlsidentities"))
+		return parse_identities(ps, e, val);
 	if (!strcmp(key, "cowtimeout"))
 		return parse_cowtimeout(ps, key, val, &e->cowtimeout);
 	if (!strcmp(key, "generationdir"))
@@ -366,7 +475,7 @@ static int export_key(struct parse *ps, const char *key, const char *val)
 	if (in_list(always_on, key))
 		return 0;
 	if (in_list(tls_keys, key))
-		return tls_key(ps, key, val);
+		return export_tls_key(ps, key, val);
 	if (in_list(unsupported, key))
 		return warn_key(ps, key, "unsupported key");
 	return warn_key(ps, key, "unknown key");
@@ -507,7 +616,7 @@ int config_load(struct config *cfg, const char *path, char *why,
 		.cfg = cfg, .file = path, .why = why, .whylen = whylen,
 	};
 
-	if (load_file(&ps, path) < 0)
+	if (load_file(&ps, path) < 0 || tls_finish(cfg, path, why, whylen) < 0)
 		return -1;
 	if (cfg->default_name &&
 	    !export_find(cfg, cfg->default_name, strlen(cfg->default_name))) {

@@ -65,8 +65,8 @@ static void describe_peer(struct conn *c)
 void conn_init(struct conn *c, int in, int out, const struct config *cfg)
 {
 	memset(c, 0, sizeof(*c));
-	c->in = in;
-	c->out = out;
+	c->xp.in = in;
+	c->xp.out = out;
 	c->cfg = cfg;
 	c->be.fd = -1;
 	c->outcome = "closed";
@@ -103,6 +103,27 @@ static struct preopened *find_preopened(const struct conn *c,
 	return NULL;
 }
 
+/* tlsidentities: the TLS peer's identity is one of those named. */
+static bool tls_identity_allowed(const struct conn *c, const struct export *e,
+				 char *why, size_t whylen)
+{
+	size_t i;
+
+	if (!e->ntlsids)
+		return true;
+	if (!c->tls_on) {
+		snprintf(why, whylen, "export [%s] has tlsidentities: plaintext refused",
+			 e->name);
+		return false;
+	}
+	for (i = 0; i < e->ntlsids; i++)
+		if (strcmp(e->tlsids[i], c->identity) == 0)
+			return true;
+	snprintf(why, whylen, "TLS identity \"%.80s\" is not in [%.40s] tlsidentities",
+		 c->identity, e->name);
+	return false;
+}
+
 /*
  * May this client use e? 1 yes; 0 or -1 no, with the reason in why.
  * After conn_preopen, what was found then (the authfile may be root's).
@@ -112,6 +133,8 @@ int conn_export_allowed(const struct conn *c, const struct export *e,
 {
 	const struct preopened *p = find_preopened(c, e);
 
+	if (!tls_identity_allowed(c, e, why, whylen))
+		return 0;
 	if (!p)
 		return export_allowed(e, conn_peer(c), why, whylen);
 	snprintf(why, whylen, "%s", p->denied);
@@ -121,6 +144,30 @@ int conn_export_allowed(const struct conn *c, const struct export *e,
 static const char *conn_addr(const struct conn *c)
 {
 	return c->peer_len ? c->peer_addr : NULL;
+}
+
+/*
+ * Whose copy of a copy-on-write export: over TLS the peer's identity (an
+ * address from DHCP can change, an identity cannot), "tls=" keeping it
+ * apart from any address; else the address. A TLS peer that proved no
+ * identity (X.509 without cacertfile) is its address: one "tls=" file
+ * for all of them would show each client the others' writes.
+ */
+static const char *conn_owner(struct conn *c, const struct export *e)
+{
+	if (!e->cow || !c->tls_on || !c->identity[0])
+		return conn_addr(c);
+	snprintf(c->owner, sizeof(c->owner), "tls=%s", c->identity);
+	return c->owner;
+}
+
+/*
+ * With TLS configured, whose copy-on-write files are wanted is known only
+ * after STARTTLS: those exports are opened at GO, not before.
+ */
+static bool open_later(const struct conn *c, const struct export *e)
+{
+	return e->cow && c->cfg->tls;
 }
 
 /*
@@ -148,7 +195,7 @@ int conn_preopen(struct conn *c)
 		p->be.fd = -1;
 		p->allowed = export_allowed(e, conn_peer(c), p->denied,
 					    sizeof(p->denied));
-		if (p->allowed != 1)
+		if (p->allowed != 1 || open_later(c, e))
 			continue;
 		p->failed = export_open(&p->be, e, conn_addr(c), false, p->why,
 					sizeof(p->why)) < 0;
@@ -173,6 +220,9 @@ static int take_preopened(struct conn *c, const struct export *e, bool probe)
 {
 	struct preopened *p = find_preopened(c, e);
 
+	if (p && p->allowed == 1 && open_later(c, e))
+		return export_open(&c->be, e, conn_owner(c, e), probe, c->why,
+				   sizeof(c->why));
 	if (!p || p->allowed != 1)
 		return conn_fail(c, "export [%s]: not opened before the privilege drop",
 				 e->name);
@@ -215,12 +265,12 @@ int conn_open_export(struct conn *c, const struct export *e, bool probe)
 	} else if (c->want_gen[0]) {
 		if (!probe)
 			drop_preopened(c);
-		r = generation_open(&c->be, e, c->want_gen, conn_addr(c),
+		r = generation_open(&c->be, e, c->want_gen, conn_owner(c, e),
 				    c->why, sizeof(c->why));
 	} else if (c->pre) {
 		r = take_preopened(c, e, probe);
 	} else {
-		r = export_open(&c->be, e, conn_addr(c), probe, c->why,
+		r = export_open(&c->be, e, conn_owner(c, e), probe, c->why,
 				sizeof(c->why));
 	}
 	if (r < 0)
@@ -266,6 +316,8 @@ void conn_close(struct conn *c)
 {
 	drop_preopened(c);
 	export_close(&c->be);
+	tls_session_end(c->xp.tls, true);
+	c->xp.tls = NULL;
 	free(c->buf);
 	c->buf = NULL;
 	c->bufsize = 0;
@@ -322,7 +374,16 @@ void conn_log_line(const struct conn *c, char *line, size_t len)
 			      strlen(c->exp_name));
 		strcat(name, "'");
 	}
-	snprintf(line, len, "%s %s: %llu requests, %s%s%s", c->peer, name,
-		 (unsigned long long)c->requests, c->outcome,
+	char who[SRV_ERRLEN + 16] = "";
+
+	if (c->tls_on && c->identity[0])
+		snprintf(who, sizeof(who), " (%s \"%.*s\" %s)",
+			 c->ktls ? "kTLS" : "TLS", SRV_ERRLEN - 80, c->identity,
+			 c->tlsdesc);
+	else if (c->tls_on)
+		snprintf(who, sizeof(who), " (%s %s)", c->ktls ? "kTLS" : "TLS",
+			 c->tlsdesc);
+	snprintf(line, len, "%s%s %s: %llu requests, %s%s%s", c->peer, who,
+		 name, (unsigned long long)c->requests, c->outcome,
 		 c->why[0] ? ": " : "", c->why);
 }

@@ -23,8 +23,7 @@ struct preopened {
 
 /* One client, from accept to close. */
 struct conn {
-	int in;
-	int out;
+	struct xport xp;	/* the client's descriptors, TLS after STARTTLS */
 	const struct config *cfg;
 	struct sockaddr_storage peer_sa;
 	socklen_t peer_len;	/* 0: not a network peer (stdin mode) */
@@ -35,6 +34,11 @@ struct conn {
 	bool no_zeroes;
 	bool structured;
 	bool meta_alloc;	/* base:allocation selected */
+	bool tls_on;		/* STARTTLS done: the session in xp, or ktls */
+	bool ktls;		/* the kernel has the session: xp is plain */
+	char identity[SRV_ERRLEN];	/* TLS peer: PSK identity or CN */
+	char tlsdesc[48];		/* version and cipher */
+	char owner[SRV_ERRLEN + 8];	/* "tls=identity": its cow files */
 
 	const struct export *exp;
 	char exp_name[NBD_MAX_NAME + 1];	/* NAME@ID with generations */

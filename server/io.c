@@ -196,6 +196,77 @@ int write2_full(int fd, const void *a, size_t alen, const void *b,
 }
 
 /*
+ * The same over a transport: a TLS session's records are read when the
+ * socket is ready, or at once when GnuTLS already holds decrypted bytes;
+ * the rest of a record that has begun must come before the deadline.
+ */
+static ssize_t tls_read_once(const struct xport *x, void *buf, size_t n,
+			     int64_t deadline, bool start)
+{
+	int64_t left = 0;
+
+	if (!tls_pending(x->tls) &&
+	    wait_ready(x->in, POLLIN, deadline, start) < 0)
+		return -1;
+	if (deadline) {
+		left = deadline - now_ms();
+		if (left <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+	}
+	return tls_recv(x->tls, buf, n, left);
+}
+
+ssize_t xp_read_full(const struct xport *x, void *buf, size_t n,
+		     int64_t deadline)
+{
+	unsigned char *p = buf;
+	size_t done = 0;
+	ssize_t r;
+
+	if (!x->tls)
+		return read_full(x->in, buf, n, deadline);
+	while (done < n) {
+		r = tls_read_once(x, p + done, n - done, deadline, done == 0);
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		done += (size_t)r;
+	}
+	return (ssize_t)done;
+}
+
+ssize_t xp_read_some(const struct xport *x, void *buf, size_t n, bool start)
+{
+	if (!x->tls)
+		return read_some(x->in, buf, n, start);
+	return tls_read_once(x, buf, n, 0, start);
+}
+
+int xp_write_full(const struct xport *x, const void *buf, size_t n,
+		  int64_t deadline)
+{
+	return xp_write2_full(x, buf, n, NULL, 0, deadline);
+}
+
+int xp_write2_full(const struct xport *x, const void *a, size_t alen,
+		   const void *b, size_t blen, int64_t deadline)
+{
+	struct iovec iov[2] = {
+		{ .iov_base = (void *)a, .iov_len = alen },
+		{ .iov_base = (void *)b, .iov_len = blen },
+	};
+
+	if (!x->tls)
+		return writev_full(x->out, iov, blen ? 2 : 1, deadline);
+	if (wait_ready(x->out, POLLOUT, deadline, false) < 0)
+		return -1;
+	return tls_send(x->tls, iov, blen ? 2 : 1);
+}
+
+/*
  * All len bytes at off read or written: 0, or -1 with errno (EIO when the
  * file ends first).
  */

@@ -79,7 +79,7 @@ static int send_reply(struct conn *c, uint32_t option, uint32_t type,
 	};
 
 	nbd_opt_reply_hdr_encode(hdr, &rep);
-	if (write2_full(c->out, hdr, sizeof(hdr), data, len, c->deadline) < 0)
+	if (xp_write2_full(&c->xp, hdr, sizeof(hdr), data, len, c->deadline) < 0)
 		return conn_fail(c, "sending %s reply to %s: %s",
 				 nbd_rep_name(type), nbd_opt_name(option),
 				 strerror(errno));
@@ -194,7 +194,7 @@ static int opt_export_name(struct conn *c, const struct opt *o)
 	put_be16(rep + 8, c->tflags);
 	if (c->no_zeroes)
 		replen = NBD_EXPORT_NAME_REPLY_SIZE;
-	if (write_full(c->out, rep, replen, c->deadline) < 0)
+	if (xp_write_full(&c->xp, rep, replen, c->deadline) < 0)
 		return conn_fail(c, "sending export reply: %s", strerror(errno));
 	return OPT_TRANSMIT;
 }
@@ -408,9 +408,92 @@ too_short:
 			  "option data too short");
 }
 
+/*
+ * The session to the kernel (kTLS) where it can take it: then the
+ * socket itself is the transport, as without TLS. Where it cannot (no
+ * tls module, TLS 1.2, a cipher it lacks) GnuTLS stays in the path.
+ * 0, or -1 (c->why) when the kernel took half and the connection is lost.
+ */
+static int to_kernel(struct conn *c)
+{
+	char why[SRV_ERRLEN];
+	int r;
+
+	if (c->xp.in != c->xp.out)
+		return 0;
+	r = tls_session_to_kernel(c->xp.tls, c->xp.in, why, sizeof(why));
+	if (r < 0)
+		return conn_fail(c, "%s", why);
+	if (r == 0)
+		return 0;
+	tls_session_end(c->xp.tls, false);
+	c->xp.tls = NULL;
+	c->ktls = true;
+	return 0;
+}
+
+/*
+ * proto.md "TLS support": ACK, then the handshake under the negotiation's
+ * deadline; the negotiation starts over inside TLS and nothing agreed
+ * before survives (nbdkit CVE-2021-3716 kept structured replies).
+ */
+static int opt_starttls(struct conn *c, const struct opt *o)
+{
+	char why[SRV_ERRLEN];
+
+	if (!c->cfg->tls)
+		return send_error(c, o->option, NBD_REP_ERR_UNSUP,
+				  "TLS is not configured on this server");
+	if (c->tls_on)
+		return send_error(c, o->option, NBD_REP_ERR_INVALID,
+				  "TLS is already on");
+	if (o->len != 0)
+		return send_error(c, o->option, NBD_REP_ERR_INVALID,
+				  "STARTTLS takes no data");
+	if (send_ack(c, o->option) < 0)
+		return -1;
+	if (tls_session_start(c->cfg->tls, c->xp.in, c->xp.out, c->deadline,
+			      &c->xp.tls, why, sizeof(why)) < 0) {
+		c->outcome = "refused";
+		return conn_fail(c, "%s", why);
+	}
+	snprintf(c->identity, sizeof(c->identity), "%s",
+		 tls_session_identity(c->xp.tls));
+	tls_session_describe(c->xp.tls, c->tlsdesc, sizeof(c->tlsdesc));
+	c->tls_on = true;
+	if (to_kernel(c) < 0)
+		return -1;
+	c->structured = false;
+	c->meta_alloc = false;
+	return OPT_NEXT;
+}
+
+/* force_tls: before STARTTLS, only STARTTLS and ABORT are taken. */
+static bool tls_missing(const struct conn *c, const struct opt *o)
+{
+	return c->cfg->force_tls && !c->tls_on &&
+	       o->option != NBD_OPT_STARTTLS && o->option != NBD_OPT_ABORT;
+}
+
+/* EXPORT_NAME has no error reply: it is closed. */
+static int tls_required(struct conn *c, const struct opt *o)
+{
+	if (o->option == NBD_OPT_EXPORT_NAME) {
+		c->outcome = "refused";
+		return conn_fail(c, "EXPORT_NAME without TLS, which is required");
+	}
+	conn_fail(c, "%s without TLS: ERR_TLS_REQD", nbd_opt_name(o->option));
+	return send_error(c, o->option, NBD_REP_ERR_TLS_REQD,
+			  "TLS is required: send STARTTLS first");
+}
+
 static int handle_option(struct conn *c, const struct opt *o)
 {
+	if (tls_missing(c, o))
+		return tls_required(c, o);
 	switch (o->option) {
+	case NBD_OPT_STARTTLS:
+		return opt_starttls(c, o);
 	case NBD_OPT_EXPORT_NAME:
 		return opt_export_name(c, o);
 	case NBD_OPT_ABORT:
@@ -443,7 +526,7 @@ static int read_option(struct conn *c, struct opt *o)
 	struct nbd_opt_hdr h;
 	ssize_t r;
 
-	r = read_full(c->in, hdr, sizeof(hdr), c->deadline);
+	r = xp_read_full(&c->xp, hdr, sizeof(hdr), c->deadline);
 	if (r == 0) {
 		c->outcome = "closed in negotiation";
 		return 1;
@@ -470,7 +553,7 @@ static int read_option(struct conn *c, struct opt *o)
 				 nbd_opt_name(h.option), h.length,
 				 SRV_MAX_OPT_DATA);
 	}
-	r = read_full(c->in, c->buf, h.length, c->deadline);
+	r = xp_read_full(&c->xp, c->buf, h.length, c->deadline);
 	if (r < 0)
 		return conn_fail(c, "reading %s data: %s",
 				 nbd_opt_name(h.option), strerror(errno));
@@ -516,13 +599,13 @@ static int greet(struct conn *c)
 		return conn_fail(c, "no memory for option data");
 	c->bufsize = SRV_MAX_OPT_DATA;
 	nbd_greeting_encode(buf, NBD_FLAG_FIXED_NEWSTYLE | NBD_FLAG_NO_ZEROES);
-	if (write_full(c->out, buf, sizeof(buf), c->deadline) < 0)
+	if (xp_write_full(&c->xp, buf, sizeof(buf), c->deadline) < 0)
 		return conn_fail(c, "sending greeting: %s", strerror(errno));
-	r = read_full(c->in, buf, 4, c->deadline);
+	r = xp_read_full(&c->xp, buf, 4, c->deadline);
 	if (r < 0 && errno == EINTR && srv_stopping) {
 		/* The client's flags, then its first option, get the answer. */
 		io_ignore_stop(true);
-		r = read_full(c->in, buf, 4, now_ms() + SRV_REFUSE_SECS * 1000);
+		r = xp_read_full(&c->xp, buf, 4, now_ms() + SRV_REFUSE_SECS * 1000);
 		io_ignore_stop(false);
 		if (r == 4)
 			answer_next(c, NBD_REP_ERR_SHUTDOWN,

@@ -17,7 +17,7 @@ int reply_flush(struct conn *c)
 {
 	if (c->olen == 0)
 		return 0;
-	if (write_full(c->out, c->obuf, c->olen, 0) < 0)
+	if (xp_write_full(&c->xp, c->obuf, c->olen, 0) < 0)
 		return conn_fail(c, "sending replies: %s", strerror(errno));
 	c->olen = 0;
 	return 0;
@@ -29,7 +29,7 @@ static int reply_add(struct conn *c, const void *p, size_t n)
 	if (c->olen + n > SRV_OBUF_SIZE && reply_flush(c) < 0)
 		return -1;
 	if (n > SRV_OBUF_SIZE) {
-		if (write_full(c->out, p, n, 0) < 0)
+		if (xp_write_full(&c->xp, p, n, 0) < 0)
 			return conn_fail(c, "sending reply: %s",
 					 strerror(errno));
 		return 0;

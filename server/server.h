@@ -13,8 +13,8 @@
  *   export.c, cow.c, fileops.c    the export's file: -1 with errno, or a
  *   (backend.h)                   message in a caller's buffer
  *   config.c, auth.c, slots.c,
- *   listen.c, privdrop.c, io.c
- *   (server.h)
+ *   listen.c, privdrop.c, io.c,
+ *   tls.c, ktls.c (server.h)
  */
 #ifndef NBDROOT_SERVER_H
 #define NBDROOT_SERVER_H
@@ -65,6 +65,8 @@ struct export {
 	uint64_t filesize;	/* temporary: size of the per-client file */
 	unsigned maxconn;	/* 0: no limit */
 	char *cowdir;		/* copyonwrite: where clients' blocks go */
+	char **tlsids;		/* tlsidentities: who may open it over TLS */
+	size_t ntlsids;		/* 0: anyone (the address still checked) */
 	unsigned cowtimeout;	/* seconds kept after the last disconnect */
 	char *gendir;		/* generationdir: kept generations */
 	unsigned gentimeout;	/* generationtimeout, seconds */
@@ -88,8 +90,53 @@ struct config {
 	unsigned keepintvl;	/* 0: SRV_KEEPINTVL */
 	unsigned keepcnt;	/* 0: SRV_KEEPCNT */
 	bool allowlist;		/* NBD_OPT_LIST answered */
+	struct tls_server *tls;	/* NULL: no STARTTLS */
+	bool force_tls;		/* nothing but STARTTLS before TLS */
+	char *tlscert, *tlskey, *tlsca, *tlsprio;
+	char *tls_where;	/* "file:line" of the last of those keys */
 	char **warnings;	/* for main to print */
 	size_t nwarnings;
+};
+
+/* tls.c: credentials loaded at startup, a session per connection */
+struct tls_server;
+struct tls_session;
+struct iovec;
+int tls_server_psk(struct tls_server **ts, const char *path, char *why,
+		   size_t whylen);
+int tls_server_x509(struct tls_server **ts, const char *cert,
+		    const char *key, const char *ca, char *why, size_t whylen);
+int tls_server_prio(struct tls_server *ts, const char *prio, char *why,
+		    size_t whylen);
+void tls_server_free(struct tls_server *ts);
+int tls_session_start(const struct tls_server *ts, int in, int out,
+		      int64_t deadline, struct tls_session **ts_out, char *why,
+		      size_t whylen);
+const char *tls_session_identity(const struct tls_session *t);
+void tls_session_describe(const struct tls_session *t, char *buf,
+			  size_t len);
+int tls_session_to_kernel(struct tls_session *t, int fd, char *why,
+			  size_t whylen);
+void tls_session_end(struct tls_session *t, bool bye);
+size_t tls_pending(struct tls_session *t);
+ssize_t tls_recv(struct tls_session *t, void *buf, size_t n,
+		 int64_t timeout_ms);
+int tls_send(struct tls_session *t, const struct iovec *iov, int cnt);
+
+/* ktls.c: 1 handed to the kernel, 0 not possible (why), -1 half done */
+struct gnutls_session_int;
+int ktls_handover(struct gnutls_session_int *s, int fd, char *why,
+		  size_t whylen);
+
+/*
+ * A connection's transport: plain descriptors, or a TLS session on them
+ * once STARTTLS has succeeded. The xp_ functions are read_full and
+ * friends over either.
+ */
+struct xport {
+	int in;
+	int out;
+	struct tls_session *tls;
 };
 
 /* io.c: whole-message I/O; see the comments there for return values. */
@@ -103,6 +150,13 @@ ssize_t read_some(int fd, void *buf, size_t n, bool start);
 int write_full(int fd, const void *buf, size_t n, int64_t deadline);
 int write2_full(int fd, const void *a, size_t alen, const void *b,
 		size_t blen, int64_t deadline);
+ssize_t xp_read_full(const struct xport *x, void *buf, size_t n,
+		     int64_t deadline);
+ssize_t xp_read_some(const struct xport *x, void *buf, size_t n, bool start);
+int xp_write_full(const struct xport *x, const void *buf, size_t n,
+		  int64_t deadline);
+int xp_write2_full(const struct xport *x, const void *a, size_t alen,
+		   const void *b, size_t blen, int64_t deadline);
 int pread_full(int fd, void *buf, size_t len, uint64_t off);
 int pwrite_full(int fd, const void *buf, size_t len, uint64_t off);
 

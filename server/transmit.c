@@ -96,9 +96,9 @@ static ssize_t in_read(struct conn *c, size_t room, bool msg_start)
 
 	errno = EAGAIN;
 	if (c->in_sock)
-		r = recv(c->in, c->ibuf + c->ilen, room, MSG_DONTWAIT);
+		r = recv(c->xp.in, c->ibuf + c->ilen, room, MSG_DONTWAIT);
 	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-		r = read_some(c->in, c->ibuf + c->ilen, room, msg_start);
+		r = xp_read_some(&c->xp, c->ibuf + c->ilen, room, msg_start);
 	return r;
 }
 
@@ -293,7 +293,7 @@ int transmit(struct conn *c)
 	c->obuf = malloc(SRV_OBUF_SIZE);
 	if (!c->ibuf || !c->obuf)
 		return conn_fail(c, "no memory for request buffers");
-	c->in_sock = is_socket(c->in);
+	c->in_sock = !c->xp.tls && is_socket(c->xp.in);
 	r = serve_requests(c);
 	/* Replies to what came before DISC, EOF or SIGTERM still go out. */
 	if (reply_flush(c) < 0)

@@ -45,7 +45,9 @@ nbdroot_is_number() {
 	case $1 in
 	'' | *[!0-9]*) return 1 ;;
 	esac
-	return 0
+	# at most 9 digits: test(1)'s -lt/-gt would overflow ("Illegal
+	# number" in dash, "out of range" in busybox) and accept the line
+	[ ${#1} -le 9 ]
 }
 
 # True when $1 is a dotted IPv4 address.
@@ -150,8 +152,9 @@ nbdroot_parse_port_name() {
 		p*) sp_part=${sp_part#p} ;;
 		*) sp_part=x ;;
 		esac
-		if ! nbdroot_is_number "$sp_part" || [ "$sp_part" -lt 1 ]; then
-			nr_error="$2: partition \"#${1##*#}\" is not #pN (N from 1)"
+		if ! nbdroot_is_number "$sp_part" || [ "$sp_part" -lt 1 ] ||
+		    [ "$sp_part" -gt 255 ]; then
+			nr_error="$2: partition \"#${1##*#}\" is not #pN (N from 1 to 255)"
 			return 1
 		fi ;;
 	esac
@@ -372,7 +375,9 @@ nbdroot_parse_word() {
 	root=* | netroot=*)	nbdroot_parse_root "${1%%=*}" "${1#*=}" ;;
 	nbdroot=*)		_nr_debian=${1#nbdroot=} ;;
 	ro | rw)		nr_ro=$1 ;;
-	init=*)			nr_init=${1#init=} ;;
+	# an empty init= is the kernel's default, as the kernel treats it
+	init=*)			nr_init=${1#init=}
+				nr_init=${nr_init:-/sbin/init} ;;
 	ip=*)			nbdroot_parse_ip "${1#ip=}" ;;
 	BOOTIF=*)		nbdroot_parse_bootif "${1#BOOTIF=}" ;;
 	rootfstype=*)		_nr_kfstype=${1#*=} ;;

@@ -81,6 +81,13 @@ net_dhcp() {
 		kill "$_p" 2>/dev/null
 	done
 	net_configured && return 0
+	# a lease that came but could not be configured (dhcp-event)
+	for _e in /run/nbdroot/dhcp-error-*; do
+		[ -r "$_e" ] || continue
+		cat "$_e"
+		rm -f "$_e"
+		return 1
+	done
 	echo "no DHCP answer on $* within ${_secs}s"
 	return 1
 }

@@ -38,9 +38,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	shutdown(sv[1], SHUT_WR);
 	client_timeout = 2;
 	if (mode == 2)
-		list_exports(sv[0], "fuzz", ignore_export);
+		list_exports(sv[0], "fuzz", NULL, ignore_export);
 	else
-		negotiate_export(sv[0], "fuzz", "export", mode, &info);
+		negotiate_export(sv[0], "fuzz", "export", mode, NULL, &info);
 out:
 	close(sv[0]);
 	close(sv[1]);

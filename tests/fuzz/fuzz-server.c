@@ -4,6 +4,10 @@
  * on one connection (client flags, options, requests, payloads), served
  * through the same path as the stdin mode (-s) against a small export.
  * Build and run: make fuzz FUZZ_SECONDS=N.
+ * Built with FUZZ_TLS (make fuzz-tls): force_tls and a tlspsk file, and an
+ * export with tlsidentities, so that the plaintext negotiation before
+ * STARTTLS is what is fuzzed; after STARTTLS the bytes go to GnuTLS as a
+ * ClientHello.
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -32,6 +36,38 @@ static void add(const char *name, const char *path, bool ro, bool tmp)
 	e->description = strdup("fuzz export");
 }
 
+#ifdef FUZZ_TLS
+/* A PSK file in a memfd, read as the server reads it at startup. */
+static void setup_tls(void)
+{
+	static const char psk[] = "alice:00112233445566778899aabbccddeeff\n";
+	struct export *e = config_add_export(cfg, "alice");
+	char path[64], why[256];
+	int fd = memfd_create("fuzz-psk", 0);
+
+	if (!e || fd < 0 || write(fd, psk, sizeof(psk) - 1) != sizeof(psk) - 1)
+		abort();
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", img);
+	e->path = strdup(path);
+	e->tlsids = calloc(1, sizeof(*e->tlsids));
+	if (!e->path || !e->tlsids || !(e->tlsids[0] = strdup("alice")))
+		abort();
+	e->ntlsids = 1;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	if (tls_server_psk(&cfg->tls, path, why, sizeof(why)) < 0 ||
+	    tls_server_prio(cfg->tls, NULL, why, sizeof(why)) < 0) {
+		fprintf(stderr, "fuzz-server: %s\n", why);
+		abort();
+	}
+	close(fd);
+	cfg->force_tls = true;
+}
+#else
+static void setup_tls(void)
+{
+}
+#endif
+
 static void setup(void)
 {
 	char path[64];
@@ -47,6 +83,7 @@ static void setup(void)
 	add("", path, false, false);
 	add("ro", path, true, false);
 	add("swap", "/tmp/nbdroot-fuzz-swap", false, true);
+	setup_tls();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -4,7 +4,7 @@
 # SIGKILL and restarted 5 s later on the same port. The guest then checks
 # every file from the server, the absence of I/O errors in dmesg, and that
 # the root is still read-write. OUTAGE_SIGNAL=TERM stops the server as a
-# restart would instead (44-restart-sigterm.sh).
+# restart would instead (46-restart-sigterm.sh).
 # shellcheck source=tests/qemu/lib.sh
 . "$(dirname "$0")/lib.sh"
 img=$(test_image)

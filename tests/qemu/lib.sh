@@ -87,6 +87,36 @@ test_image() {
 	echo "$img"
 }
 
+# partitioned_image ROOT DISK: DISK gets an MBR with a small first
+# partition (8 MiB from sector 2048) and ROOT's bytes in the second (from
+# sector 18432).
+partitioned_image() {
+	local root=$1 disk=$2
+	python3 - "$disk" "$(stat -c %s "$root")" <<'PY' || fail "cannot write the partition table"
+import struct, sys
+path, size = sys.argv[1], int(sys.argv[2])
+p2 = (18432, size // 512)
+def entry(start, count):
+    return struct.pack('<B3sB3sII', 0, b'\0\0\0', 0x83, b'\0\0\0', start, count)
+mbr = bytearray(512)
+mbr[446:462] = entry(2048, 16384)
+mbr[462:478] = entry(*p2)
+mbr[510:512] = b'\x55\xaa'
+with open(path, 'wb') as f:
+    f.write(mbr)
+    f.truncate((p2[0] + p2[1]) * 512)
+PY
+	dd if="$root" of="$disk" bs=512 seek=18432 conv=notrunc,sparse status=none ||
+		fail "cannot copy the root into p2"
+}
+
+# VM_NET_BEFORE for the root=dhcp tests: eth0 and eth1 on one QEMU hub,
+# before QEMU's user network (eth2), for the DHCP server that
+# tests/qemu/hooks/pre-network/50-dhcp-server starts on eth1.
+# shellcheck disable=SC2034 # used by the tests that source this file
+DHCP_HUB_NICS="-netdev hubport,id=h0,hubid=5 -device virtio-net-pci,netdev=h0
+-netdev hubport,id=h1,hubid=5 -device virtio-net-pci,netdev=h1"
+
 random_port() {
 	echo $((20000 + RANDOM % 40000))
 }

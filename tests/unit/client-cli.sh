@@ -3,25 +3,7 @@
 # binary under 100 KiB, upstream's exit codes, and the refusals that happen
 # before any device is touched, against real servers (nbdkit, ours).
 cd "$(dirname "$0")/../.." || exit 1
-client=client/nbd-client
-fails=0
-check() {
-	# check WHAT EXPECTED-EXIT PATTERN -- COMMAND...
-	what=$1 want_rc=$2 pattern=$3
-	shift 4
-	out=$("$@" 2>&1)
-	rc=$?
-	case $out in
-	*"$pattern"*) ok=1 ;;
-	*) ok= ;;
-	esac
-	if [ "$rc" = "$want_rc" ] && [ -n "$ok" ]; then
-		echo "ok: $what (exit $rc)"
-	else
-		echo "FAIL: $what: exit $rc, output: $out"
-		fails=$((fails + 1))
-	fi
-}
+. tests/unit/client-lib
 
 [ -x "$client" ] || { echo "FAIL: $client not built"; exit 1; }
 size=$(stat -c %s "$client")
@@ -39,25 +21,7 @@ check "usage error shows the usage" 2 "usage: nbd-client HOST" -- "$client" 10.0
 check "-c on a non-NBD device" 2 "/dev/sda is not an NBD device" -- "$client" -c /dev/sda
 check "-c on an unconnected device" 1 "" -- "$client" -c /dev/nbd7
 
-dir=$(mktemp -d)
-pids=
-trap 'kill $pids 2>/dev/null; rm -rf "$dir"' EXIT
-serve() {
-	# serve PORTVAR ARGS...: nbdkit on a free loopback port
-	for _ in 1 2 3 4 5 6; do
-		port=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
-		nbdkit -f -i 127.0.0.1 -p "$port" "$@" >"$dir/log" 2>&1 &
-		pid=$!
-		for _ in $(seq 30); do
-			(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && { pids="$pids $pid"; return 0; }
-			kill -0 "$pid" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill "$pid" 2>/dev/null
-	done
-	echo "FAIL: nbdkit would not start: $(cat "$dir/log")"
-	exit 1
-}
+client_lib_start
 
 serve memory 1001
 check "odd export size" 1 "export size 1001 is not a multiple of the block size 512" -- \

@@ -2,8 +2,8 @@
 # initramfs/mkinitrd on the host, without a VM: module resolution against
 # a fake module tree (dependencies first, built-ins and absent drivers
 # skipped, --modules host, a kernel with everything built in, one with no
-# NBD at all), --extra and --hooks, and two builds of the real initrd
-# that must be byte-identical.
+# NBD at all), --extra, --hooks and --tls-psk, and two builds of the
+# real initrd that must be byte-identical.
 # shellcheck disable=SC2016 # expect ... eval '...': expanded when run
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -52,6 +52,12 @@ kernel/drivers/net/ethernet/intel/e1000/e1000.ko:
 kernel/drivers/net/mii.ko:
 kernel/drivers/net/ethernet/realtek/r8169.ko: kernel/drivers/net/mii.ko
 kernel/drivers/net/dummy.ko:
+kernel/lib/crypto/libchacha.ko:
+kernel/crypto/chacha_generic.ko: kernel/lib/crypto/libchacha.ko
+kernel/lib/crypto/libpoly1305.ko:
+kernel/crypto/poly1305_generic.ko: kernel/lib/crypto/libpoly1305.ko
+kernel/crypto/chacha20poly1305.ko:
+kernel/net/tls/tls.ko:
 DEP
 	: >"$dir/modules.builtin"
 	echo kernel/drivers/block/loop.ko >>"$dir/modules.builtin"
@@ -99,7 +105,15 @@ if build default --moddir "$tree"; then
 	expect "a module outside the set stays out" \
 		test ! -e "$work/default.d/lib/modules/9.9.9-fake/kernel/drivers/net/dummy.ko"
 	expect "absent drivers named, built-in loop not: $(grep lacks "$work/default.out")" \
-		eval 'grep -q "lacks.*xfs" "$work/default.out" && ! grep -q "lacks.*loop" "$work/default.out"'
+		eval 'grep -q "lacks.*squashfs" "$work/default.out" && ! grep -q "lacks.*loop" "$work/default.out"'
+	expect "xfs and btrfs are not in the default set" \
+		eval '! grep -q "lacks.*xfs" "$work/default.out" && ! grep -q "lacks.*btrfs" "$work/default.out"'
+	if build with-xfs --moddir "$tree" --modules default,xfs,btrfs; then
+		fail "default,xfs,btrfs built without the kernel's xfs"
+	else
+		expect "default,xfs asks for xfs by name: $(cat "$work/with-xfs.out")" \
+			grep -q 'has no module "xfs"' "$work/with-xfs.out"
+	fi
 	expect "a signed module is copied byte for byte (a kernel in lockdown checks it)" \
 		cmp -s "$tree/kernel/fs/ext4/ext4.ko" "$work/default.d/lib/modules/9.9.9-fake/kernel/fs/ext4/ext4.ko"
 	expect "an unsigned module loses its BTF" eval \
@@ -169,6 +183,36 @@ if build badhook --moddir "$builtin" --hooks "$work/hooks"; then
 else
 	expect "unknown hook stage refused: $(cat "$work/badhook.out")" \
 		grep -q "pre-boot is not a stage" "$work/badhook.out"
+fi
+
+# --tls-psk: the key (root only) and kTLS's modules, ciphers before tls
+printf 'lab-17:%s\n' 00112233445566778899aabbccddeeff >"$work/keys.psk"
+if build tls --moddir "$tree" --tls-psk "$work/keys.psk"; then
+	expect "--tls-psk: the key in /etc/nbdroot/tls.psk, mode 0600" eval \
+		'cmp -s "$work/keys.psk" "$work/tls.d/etc/nbdroot/tls.psk" &&
+		[ "$(stat -c %a "$work/tls.d/etc/nbdroot/tls.psk")" = 600 ]'
+	expect "--tls-psk: cipher modules load before tls: $(order tls)" eval \
+		'before tls libchacha chacha_generic && before tls chacha_generic tls &&
+		before tls poly1305_generic tls && before tls chacha20poly1305 tls'
+else
+	fail "--tls-psk build: $(cat "$work/tls.out")"
+fi
+printf 'lab-17:0011\nlab-18 0011\n' >"$work/bad.psk"
+if build badkey --moddir "$tree" --tls-psk "$work/bad.psk"; then
+	fail "a key file with a bad line was accepted"
+else
+	expect "bad key line refused: $(cat "$work/badkey.out")" \
+		grep -qF "$work/bad.psk:2: not an identity:hexkey line" "$work/badkey.out"
+fi
+notls=$work/notls/lib/modules/9.9.9-fake
+mkdir -p "$notls"
+cp -r "$tree/." "$notls/"
+sed -i '/tls\.ko/d' "$notls/modules.dep"
+if build notls --moddir "$notls" --tls-psk "$work/keys.psk"; then
+	fail "--tls-psk for a kernel without tls gave an initrd"
+else
+	expect "kernel without tls refused: $(cat "$work/notls.out")" \
+		grep -q "has no tls module" "$work/notls.out"
 fi
 
 # the real thing, twice, compressed as shipped

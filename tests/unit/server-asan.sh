@@ -1,5 +1,5 @@
 #!/bin/sh
-# The hostile-client suite and libnbd interop again, against a server
+# The hostile-client suite, libnbd interop and TLS again, against a server
 # built with AddressSanitizer and UBSan: passes only if the suites pass and
 # no process (master or child) wrote a sanitizer report.
 cd "$(dirname "$0")/../.." || exit 1
@@ -12,7 +12,8 @@ trap 'rm -rf "$dir"' EXIT
 # shellcheck disable=SC2046 # the file list is meant to split
 gcc -O1 -g -std=gnu11 -D_GNU_SOURCE -Icommon -Wall -Wextra -Werror \
 	-fsanitize=address,undefined -fno-sanitize-recover=all \
-	-fno-omit-frame-pointer -o "$dir/nbd-server" server/*.c common/*.c ||
+	-fno-omit-frame-pointer -o "$dir/nbd-server" server/*.c common/*.c \
+	-lgnutls ||
 	{ echo "FAIL: sanitizer build"; exit 1; }
 ASAN_OPTIONS=log_path=$dir/report:detect_leaks=0 \
 UBSAN_OPTIONS=log_path=$dir/report:print_stacktrace=1 \
@@ -22,6 +23,7 @@ tests/unit/server-protocol.sh || { echo "FAIL: protocol suite under ASan"; exit 
 tests/unit/server-generations.sh || { echo "FAIL: generations suite under ASan"; exit 1; }
 if command -v nbdinfo >/dev/null 2>&1; then
 	tests/unit/server-nbdinfo.sh || { echo "FAIL: nbdinfo suite under ASan"; exit 1; }
+	tests/unit/server-tls.sh || { echo "FAIL: TLS suite under ASan"; exit 1; }
 fi
 if ls "$dir"/report* >/dev/null 2>&1; then
 	cat "$dir"/report*

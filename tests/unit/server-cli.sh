@@ -100,19 +100,21 @@ size=$(timeout 10 nbdinfo --size "${URI}root") || fail "-C export root"
 [ "$size" = 1048576 ] || fail "-C export size $size"
 stop_server || fail "SIGTERM: exit status not 0"
 
-# A key asking for TLS stops the server, naming file, line and key: no
-# plaintext for a configuration that asked for TLS. One that asks for no
-# TLS is fine.
+# force_tls with no key to do TLS, and a TLS key in an export's section,
+# stop the server, naming file, line and key: no plaintext for a
+# configuration that asked for TLS. One that asks for no TLS is fine.
 printf '[generic]\nallowlist = true\n\nforce_tls = true\n[root]\nexportname = %s\n' \
 	"$TMP/disk.img" >"$TMP/tls.conf"
 printf '[root]\nexportname = %s\ncertfile = /etc/ssl/certs/x.pem\n' \
 	"$TMP/disk.img" >"$TMP/tls2.conf"
-for conf in tls.conf:4:force_tls tls2.conf:3:certfile; do
-	where=${conf%:*}
-	timeout 10 "$SERVER" -n -C "$TMP/${conf%%:*}" "127.0.0.1@$PORT" 2>"$TMP/err"
-	[ $? = 1 ] || fail "$conf: exit status not 1"
-	grep -q "^nbd-server: $TMP/$where: TLS (${conf##*:}) is not supported by this build: refusing to serve plaintext$" "$TMP/err" ||
-		fail "$conf: message: $(cat "$TMP/err")"
+for conf in "tls.conf:4: force_tls without tlspsk or certfile and keyfile: refusing to serve plaintext" \
+	"tls2.conf:3: [root]: certfile in an export's section is not supported: put TLS keys in [generic]"; do
+	file=${conf%%:*}
+	rest=${conf#*:}
+	timeout 10 "$SERVER" -n -C "$TMP/$file" "127.0.0.1@$PORT" 2>"$TMP/err"
+	[ $? = 1 ] || fail "$file: exit status not 1"
+	grep -qF "nbd-server: $TMP/$file:$rest" "$TMP/err" ||
+		fail "$file: message: $(cat "$TMP/err")"
 done
 printf '[generic]\nforce_tls = false\n[root]\nexportname = %s\ntlsonly = no\n' \
 	"$TMP/disk.img" >"$TMP/notls.conf"

@@ -94,7 +94,7 @@ static void run(const struct bytes *server, const char *name, int no_optgo,
 	}
 	shutdown(sv[1], SHUT_WR);
 	client_error("%s", "");
-	r->rc = negotiate_export(sv[0], "srv:10809", name, no_optgo,
+	r->rc = negotiate_export(sv[0], "srv:10809", name, no_optgo, NULL,
 				 &r->info);
 	snprintf(r->error, sizeof(r->error), "%s", client_last_error());
 	close(sv[0]);
@@ -388,7 +388,7 @@ static void test_silent_server_times_out(void)
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
 		return;
 	client_timeout = 1;
-	CHECK_EQ(negotiate_export(sv[0], "srv:10809", "", 0, &info), -1);
+	CHECK_EQ(negotiate_export(sv[0], "srv:10809", "", 0, NULL, &info), -1);
 	CHECK(strstr(client_last_error(), "before its greeting: Connection timed out") != NULL);
 	client_timeout = CLIENT_CONNECT_TIMEOUT;
 	close(sv[0]);
@@ -420,7 +420,7 @@ static int run_list(const struct bytes *server, unsigned char *sent,
 	if (write(sv[1], server->b, server->n) != (ssize_t)server->n)
 		return -2;
 	shutdown(sv[1], SHUT_WR);
-	r = list_exports(sv[0], "srv:10809", collect);
+	r = list_exports(sv[0], "srv:10809", NULL, collect);
 	close(sv[0]);
 	*sent_len = 0;
 	while ((n = read(sv[1], sent + *sent_len, 512 - *sent_len)) > 0)

@@ -96,6 +96,10 @@ root=nbd:h:1/n:ext4::bs=3000	ERR root=nbd:h:1/n:ext4::bs=3000: block size "3000"
 root=nbd:h:1/n:ext4::timeout=soon	ERR root=nbd:h:1/n:ext4::timeout=soon: timeout "soon" is not a number
 root=nbd:h:1/n#2	ERR root=nbd:h:1/n#2: partition "#2" is not #pN
 root=nbd:h:1/n#p0	ERR root=nbd:h:1/n#p0: partition "#p0" is not #pN
+root=nbd:h:1/n#p256	ERR root=nbd:h:1/n#p256: partition "#p256" is not #pN (N from 1 to 255)
+root=nbd:srv:disk#p10809108091080910809	ERR root=nbd:srv:disk#p10809108091080910809: partition "#p10809108091080910809" is not #pN
+root=nbd:h:1080910809/x	ERR root=nbd:h:1080910809/x: port "1080910809" is not a number
+root=nbd:h:1 init=	host=h|port=1|init=/sbin/init
 root=nbd:h:1 nbdroot.retry=soon	ERR nbdroot.retry=soon: not a number
 root=nbd:h:1 rd.retry=-1	ERR rd.retry=-1: not a number
 root=nbd:h:1 nbdroot.timeout=1m	ERR nbdroot.timeout=1m: not a number

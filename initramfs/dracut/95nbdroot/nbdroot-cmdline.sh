@@ -4,7 +4,7 @@
 # nbdroot-generator and nbdroot.service do the rest.
 for _nbdroot_w in $(cat /proc/cmdline); do
 	case $_nbdroot_w in
-	root=nbd:* | netroot=nbd:* | nbdroot=*)
+	root=nbd:* | netroot=nbd:* | nbdroot=* | root=dhcp | netroot=dhcp)
 		# shellcheck disable=SC2034 # read by dracut-cmdline
 		rootok=1 ;;
 	esac

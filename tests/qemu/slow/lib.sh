@@ -37,6 +37,46 @@ fsck_clean() {
 	echo "ok: e2fsck -fn: $(echo "$out" | tail -n 1)"
 }
 
+# dracut_setup: our dracut module, installed by "make install" under
+# $work, and $work/dracut, a dracut base directory (dracutbasedir) made
+# of symbolic links to this machine's /usr/lib/dracut plus our module:
+# /usr/lib/dracut itself is not touched.
+dracut_setup() {
+	local f m base=$work/dracut
+	command -v dracut >/dev/null || fail "dracut not installed (scripts/deps installs dracut-core, dracut-network)"
+	make -s -C "$top" install PREFIX="$work/prefix" DRACUTMODDIR="$work/modules.d" \
+		>"$work/install.log" 2>&1 || { cat "$work/install.log"; fail "make install failed"; }
+	mkdir -p "$base/modules.d" "$work/tmp"
+	for f in /usr/lib/dracut/*; do
+		[ "${f##*/}" = modules.d ] || ln -s "$f" "$base/"
+	done
+	for m in /usr/lib/dracut/modules.d/* "$work/modules.d/95nbdroot"; do
+		ln -s "$m" "$base/modules.d/"
+	done
+}
+
+# run_dracut OUT LOG [ARGS...]: dracut --no-hostonly ARGS for the test
+# kernel, with the base of dracut_setup; its output in LOG.
+run_dracut() {
+	local out=$1 log=$2
+	shift 2
+	dracutbasedir=$work/dracut dracut --force --no-hostonly "$@" \
+		--tmpdir "$work/tmp" --kver "$KVER" "$out" >"$log" 2>&1
+}
+
+# build_dracut_initrd OUT: the dracut tests' initrd: our module instead
+# of dracut's nbd, and the root=dhcp tests' pre-network hook.
+build_dracut_initrd() {
+	echo "dracut --no-hostonly --add nbdroot --omit nbd --include tests/qemu/hooks /lib/nbdroot/hooks --kver $KVER $1"
+	if ! run_dracut "$1" "$work/dracut.log" --add nbdroot --omit nbd \
+		--include "$top/tests/qemu/hooks" /lib/nbdroot/hooks; then
+		tail -n 20 "$work/dracut.log"
+		fail "dracut failed"
+	fi
+	grep -q 'Including module: nbdroot' "$work/dracut.log" || fail "dracut did not include nbdroot"
+	echo "ok: dracut built $1 ($(du -h "$1" | cut -f1))"
+}
+
 # net_boot_vm NAME TFTPDIR BOOTFILE: a VM without kernel or disk that
 # boots from its NIC (QEMU's iPXE ROM, package ipxe-qemu) off QEMU's
 # user-network TFTP server; console in $work/NAME.log, command line in

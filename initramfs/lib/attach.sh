@@ -1,0 +1,424 @@
+# shellcheck shell=sh
+# shellcheck disable=SC2154 # nr_*: the boot line, parsed by cmdline.sh
+# The root of nbdroot(7), from the network up to the mounted filesystem:
+# the steps that nbdroot's own init and its dracut module share. The
+# caller sources cmdline.sh and network.sh first, sets ROOTMNT (where the
+# root goes: /root, or dracut's /sysroot), then calls attach_parse,
+# attach_setup and attach_and_mount.
+#
+# Each step runs under retry(): it prints its reason on stdout and
+# returns 1, and is retried until nbdroot.retry seconds have passed.
+#
+# nbdroot.debug traces the shell (set -x) to its stderr, the console. A
+# trace must never land in a value: no function and no { ...; } here is
+# ever run with its stderr redirected or captured. Simple commands may be
+# (`$(mount ... 2>&1)`): busybox sh, dash and bash print a command's trace
+# before they apply its redirections.
+
+# Messages go to the kernel log, which shows them on the console as its
+# loglevel allows ("quiet" hides progress, not errors); an error gets a
+# console copy when even errors are hidden.
+say() {
+	_level=$1
+	shift
+	echo "<$_level>nbdroot: $*" >/dev/kmsg 2>/dev/null || echo "nbdroot: $*"
+	read -r _cl _rest </proc/sys/kernel/printk 2>/dev/null
+	[ "$_level" -gt 3 ] || [ "${_cl:-7}" -gt "$_level" ] || echo "nbdroot: $*"
+}
+fail() { say 3 "$@"; }
+info() { say 5 "$@"; }
+
+uptime_s() {
+	read -r _up _idle </proc/uptime
+	echo "${_up%%.*}"
+}
+
+# stage_done STAGE: under nbdroot.debug, "nbdroot: time: STAGE SECONDS",
+# the uptime at which a boot stage ended (nbdroot(7) lists them), for a
+# breakdown of the boot's time.
+stage_done() {
+	[ -n "$nr_debug" ] || return 0
+	read -r _up _idle </proc/uptime
+	info "time: $1 $_up"
+}
+
+# attach_parse: the boot line into the nr_* variables, or a message.
+attach_parse() {
+	nbdroot_parse_cmdline "$(cat /proc/cmdline)" && return 0
+	fail "cmdline: $nr_error"
+	return 1
+}
+
+# attach_setup: the devices and the retry budget, from the boot line.
+attach_setup() {
+	NBDDEV=/dev/nbd$nr_dev
+	ROOTDEV=$NBDDEV
+	retry_deadline=$(($(uptime_s) + nr_retry))
+	mkdir -p /run/nbdroot
+}
+
+# Out of retries: a rescue shell if asked for (leaving it retries the
+# step for another nbdroot.retry seconds), else exit: the kernel panics
+# (our init), or systemd goes to dracut's emergency mode.
+give_up() {
+	fail "$1: giving up after ${nr_retry}s"
+	if [ -n "$nr_shell" ]; then
+		echo "nbdroot: rescue shell; exit it to retry \"$1\""
+		setsid cttyhack sh || sh
+		retry_deadline=$(($(uptime_s) + nr_retry))
+		return 0
+	fi
+	# give the console time to show the reason before the panic
+	sleep 1
+	exit 1
+}
+
+# retry STEP COMMAND...: runs COMMAND in this shell (so it may set
+# variables) until it succeeds or the boot's retry budget is spent, with
+# backoff 1, 2, 4, 8 s. COMMAND prints its reason on stdout.
+retry() {
+	_step=$1
+	shift
+	_wait=1
+	while :; do
+		if "$@" >/run/nbdroot/step.out; then
+			_out=$(cat /run/nbdroot/step.out)
+			[ -z "$_out" ] || info "$_step: $_out"
+			return 0
+		fi
+		_out=$(cat /run/nbdroot/step.out)
+		fail "$_step: ${_out:-failed}"
+		_left=$((retry_deadline - $(uptime_s)))
+		if [ "$_left" -le 0 ]; then
+			give_up "$_step"
+			_wait=1
+			continue
+		fi
+		[ "$_wait" -le "$_left" ] || _wait=$_left
+		sleep "$_wait"
+		[ "$_wait" -ge 8 ] || _wait=$((_wait * 2))
+	done
+}
+
+# Module options a modprobe.d would give: nbd must have partitions for
+# root=/dev/nbd0pN and devices for swap (the defaults today; said here so
+# a kernel with other defaults still boots).
+module_args() {
+	case $1 in
+	nbd) echo "nbds_max=16 max_part=16" ;;
+	esac
+}
+
+# run_hooks STAGE: every executable in /lib/nbdroot/hooks/STAGE, in name
+# order, with the state so far in the environment. A hook that fails is
+# reported and the boot goes on: it is the user's step, not ours.
+run_hooks() {
+	for _h in /lib/nbdroot/hooks/"$1"/*; do
+		if [ ! -f "$_h" ] || [ ! -x "$_h" ]; then
+			continue
+		fi
+		NBDROOT_STAGE=$1 NBDROOT_ROOTMNT=$ROOTMNT \
+		NBDROOT_DEVICE=$NBDDEV NBDROOT_ROOTDEV=$ROOTDEV "$_h"
+		_rc=$?
+		[ "$_rc" -eq 0 ] || fail "hook $1/${_h##*/}: exited with $_rc"
+	done
+}
+
+# Prints KEY's value from the /run/net-*.conf files (klibc's format; the
+# first link that has it) without sourcing them: they hold strings a
+# DHCP server chose.
+net_conf() {
+	for _f in /run/net-*.conf; do
+		[ -r "$_f" ] || continue
+		while IFS='=' read -r _k _v; do
+			[ "$_k" = "$1" ] || continue
+			_v=${_v#\'}
+			echo "${_v%\'}"
+			return 0
+		done <"$_f"
+	done
+	return 1
+}
+
+# ip= (parsed into nr_net and nr_ip_*), BOOTIF= to pick the link, else
+# DHCP on every link at once; waits what is left of the retry budget.
+network_up() {
+	_t=$((retry_deadline - $(uptime_s)))
+	[ "$_t" -gt 2 ] || _t=2
+	[ "$nr_net" != off ] || return 0
+	! net_configured || return 0
+	if ! net_wait_links "$_t" "$nr_bootif"; then
+		if [ -n "$nr_bootif" ]; then
+			echo "no interface with BOOTIF's address $nr_bootif within ${_t}s (links: $(net_links | tr '\n' ' '))"
+		else
+			echo "no network interface appeared within ${_t}s (is its driver in the initrd?)"
+		fi
+		return 1
+	fi
+	stage_done link
+	_dev=$nr_ip_dev
+	[ -n "$_dev" ] || [ -z "$nr_bootif" ] || _dev=$(net_link_by_mac "$nr_bootif")
+	if [ -n "$_dev" ] && [ ! -e "/sys/class/net/$_dev" ]; then
+		echo "ip=: no interface \"$_dev\" (links: $(net_links | tr '\n' ' '))"
+		return 1
+	fi
+	case $nr_net in
+	static)
+		net_static "$nr_ip_addr" "$nr_ip_server" "$nr_ip_gw" \
+			"$nr_ip_mask" "$nr_ip_host" "$_dev" "$nr_ip_dns0" \
+			"$nr_ip_dns1" ;;
+	*)
+		# shellcheck disable=SC2086 # no device: all links
+		net_dhcp "$_t" $_dev ;;
+	esac || return 1
+	stage_done lease
+}
+
+# root=dhcp: the root specification is DHCP option 17.
+dhcp_root() {
+	nbdroot_parse_rootpath "$(net_conf ROOTPATH)" && return 0
+	echo "$nr_error"
+	return 1
+}
+
+# The server of a spec: its host list, or the DHCP server when empty;
+# else the reason, and 1.
+server_of() {
+	[ -z "$1" ] || { echo "$1"; return 0; }
+	_s=$(net_conf ROOTSERVER)
+	[ -n "$_s" ] && [ "$_s" != 0.0.0.0 ] && { echo "$_s"; return 0; }
+	echo "no server named on the boot line, and DHCP named none"
+	return 1
+}
+
+# NBDOPTS from the boot line, as nbd-client options.
+client_options() {
+	_opts=
+	_ifs=$IFS
+	IFS=,
+	for _o in $nr_nbdopts; do
+		case $_o in
+		bs=*)		_opts="$_opts -b ${_o#bs=}" ;;
+		timeout=*)	_opts="$_opts -t ${_o#timeout=}" ;;
+		ro)		_opts="$_opts -R" ;;
+		'')		;;
+		*)		info "root: ignoring unknown nbd option \"$_o\"" ;;
+		esac
+	done
+	IFS=$_ifs
+	[ -z "$nr_timeout" ] || _opts="$_opts -T $nr_timeout"
+	[ "$nr_conns" -le 1 ] || _opts="$_opts -C $nr_conns"
+	echo "$_opts"
+}
+
+# nbd_attach DEVICE HOST PORT NAME [OPTIONS...]: the client; one that must
+# outlive the initrd is given -p (reconnect) and -m (the '@' mark systemd
+# spares at shutdown) by the caller.
+nbd_attach() {
+	_dev=$1 _h=$2 _p=$3 _n=$4
+	shift 4
+	# to a file, not a pipe: a client that stays behind as a daemon
+	# would hold a pipe open and hang the reader
+	nbd-client "$_h" "$_p" "$_dev" -N "$_n" "$@" \
+		</dev/null >/run/nbdroot/client.out 2>&1 && return 0
+	_out=$(cat /run/nbdroot/client.out)
+	echo "${_out#nbd-client: }"
+	return 1
+}
+
+# Sets root_host, the server list the root came from.
+attach_root() {
+	root_host=$(server_of "$nr_host") || { echo "$root_host"; return 1; }
+	[ ! -e "/sys/block/nbd$nr_dev/pid" ] || return 0
+	_mode="-p -m"
+	# to RAM: detached after the copy, nothing to keep alive
+	[ -z "$nr_toram" ] || _mode=
+	# overlay: many clients share the export; none may write to it
+	[ -z "$nr_overlay" ] || _mode="$_mode -R"
+	stage_done connect
+	# shellcheck disable=SC2046,SC2086 # the options are words by design
+	nbd_attach "$NBDDEV" "$root_host" "$nr_port" "$nr_name" $_mode \
+		$(client_options)
+}
+
+# Without udev nothing waits for the partition nodes: the client re-read
+# the table (BLKRRPART) after attaching; wait a bounded 5 s for the node,
+# asking once more half way.
+wait_partition() {
+	_i=0
+	while [ ! -b "$ROOTDEV" ]; do
+		if [ "$_i" -ge 50 ]; then
+			_have=
+			for _p in /sys/block/nbd"$nr_dev"/nbd"$nr_dev"p*; do
+				[ ! -e "$_p" ] || _have="$_have ${_p##*/}"
+			done
+			echo "$ROOTDEV did not appear within 5s (the export's partitions:${_have:- none})"
+			return 1
+		fi
+		[ "$_i" -ne 25 ] || blockdev --rereadpt "$NBDDEV" 2>/dev/null
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+}
+
+# nbdroot.swap=: /dev/nbd1 and up (skipping the root's), in swap mode;
+# mkswap when the export has no swap signature yet, then swapon.
+attach_swaps() {
+	_idx=0
+	for _spec in $nr_swap; do
+		_idx=$((_idx + 1))
+		[ "$_idx" -ne "$nr_dev" ] || _idx=$((_idx + 1))
+		retry swap swap_one "/dev/nbd$_idx" "$_spec"
+		info "swap: /dev/nbd$_idx from $_spec"
+		echo "/dev/nbd$_idx $_spec" >>/run/nbdroot/swap.conf
+	done
+}
+
+swap_one() {
+	_sdev=$1
+	! grep -q "^$_sdev " /proc/swaps || return 0
+	nbdroot_parse_nbd "$2" "nbdroot.swap=$2" || { echo "$nr_error"; return 1; }
+	_host=$(server_of "$sp_host") || { echo "$_host"; return 1; }
+	if [ ! -e "/sys/block/${_sdev#/dev/}/pid" ]; then
+		nbd_attach "$_sdev" "$_host" "$sp_port" "$sp_name" -s -p -m ||
+			return 1
+	fi
+	_sig=$(dd if="$_sdev" bs=4096 count=1 2>/dev/null | tail -c 10)
+	if [ "$_sig" != SWAPSPACE2 ]; then
+		_err=$(mkswap "$_sdev" 2>&1) || { echo "mkswap $_sdev: $_err"; return 1; }
+	fi
+	_err=$(swapon "$_sdev" 2>&1) || { echo "swapon $_sdev: $_err"; return 1; }
+}
+
+# MemAvailable in KiB.
+mem_available() {
+	while read -r _k _v _unit; do
+		[ "$_k" != MemAvailable: ] || { echo "$_v"; return 0; }
+	done </proc/meminfo
+	echo 0
+}
+
+# nbdroot.toram: the root device copied into a tmpfs under /run (which
+# the real root inherits), the export detached, the copy loop-mounted.
+copy_to_ram() {
+	_blk=/sys/class/block/${ROOTDEV#/dev/}
+	_kib=$(($(cat "$_blk/size") / 2))
+	_free=$(mem_available)
+	# keep 64 MiB for the system that boots from the copy
+	if [ $((_kib + 65536)) -gt "$_free" ]; then
+		echo "$ROOTDEV is $((_kib / 1024)) MiB; $((_free / 1024)) MiB of RAM available (64 MiB must stay free)"
+		return 1
+	fi
+	mkdir -p /run/nbdroot/ram
+	if ! is_mounted /run/nbdroot/ram; then
+		_err=$(mount -t tmpfs -o "size=$((_kib + 1024))k,mode=0700" \
+			nbdroot-ram /run/nbdroot/ram 2>&1) ||
+			{ echo "tmpfs on /run/nbdroot/ram: $_err"; return 1; }
+	fi
+	info "toram: copying $((_kib / 1024)) MiB from $ROOTDEV"
+	if ! dd if="$ROOTDEV" of=/run/nbdroot/ram/root.img bs=1M 2>/run/nbdroot/dd.err; then
+		echo "copy of $ROOTDEV failed: $(tail -n 1 /run/nbdroot/dd.err)"
+		return 1
+	fi
+	_err=$(nbd-client -d "$NBDDEV" 2>&1) || { echo "detach $NBDDEV: $_err"; return 1; }
+	_loop=$(losetup -f 2>&1) || { echo "losetup: $_loop"; return 1; }
+	_err=$(losetup "$_loop" /run/nbdroot/ram/root.img 2>&1) ||
+		{ echo "losetup $_loop: $_err"; return 1; }
+	ROOTDEV=$_loop
+}
+
+# mount_root: ROOTDEV on ROOTMNT, or, with nbdroot.overlay=tmpfs, on the
+# lower layer of an overlay whose upper layer is a tmpfs.
+mount_root() {
+	! is_mounted "$ROOTMNT" || return 0
+	_o=${nr_ro:-rw}
+	_dst=$ROOTMNT
+	if [ -n "$nr_overlay" ]; then
+		_o=ro
+		_dst=/run/nbdroot/lower
+		mkdir -p "$_dst"
+	fi
+	[ -z "$nr_flags" ] || _o="$nr_flags,$_o"
+	if ! is_mounted "$_dst"; then
+		_err=$(mount ${nr_fstype:+-t "$nr_fstype"} -o "$_o" "$ROOTDEV" "$_dst" 2>&1) || {
+			echo "mount $ROOTDEV on $_dst: ${_err#mount: }"
+			return 1
+		}
+	fi
+	[ -n "$nr_overlay" ] || return 0
+	mount_overlay "$_dst"
+}
+
+# mount_overlay LOWER: the upper layer holds every write of this boot, in
+# RAM, gone at reboot.
+mount_overlay() {
+	_rw=/run/nbdroot/rw
+	mkdir -p "$_rw"
+	if ! is_mounted "$_rw"; then
+		_err=$(mount -t tmpfs -o mode=0755 nbdroot-rw "$_rw" 2>&1) ||
+			{ echo "tmpfs on $_rw: $_err"; return 1; }
+	fi
+	mkdir -p "$_rw/upper" "$_rw/work"
+	_err=$(mount -t overlay -o "lowerdir=$1,upperdir=$_rw/upper,workdir=$_rw/work" \
+		nbdroot "$ROOTMNT" 2>&1) || {
+		echo "overlay on $ROOTMNT: ${_err#mount: }"
+		return 1
+	}
+	[ "$nr_ro" != ro ] || mount -o remount,ro "$ROOTMNT"
+}
+
+# busybox here has no mountpoint(1)
+is_mounted() {
+	grep -q "^[^ ]* $1 " /proc/mounts
+}
+
+check_init() {
+	if [ ! -e "$ROOTMNT$nr_init" ] && [ ! -L "$ROOTMNT$nr_init" ]; then
+		echo "$nr_init not found on $ROOTDEV"
+		return 1
+	fi
+}
+
+# For the real root: what was attached, how, and the network (the
+# /run/net-*.conf files are klibc's format; resolv.conf is a copy).
+save_state() {
+	_mode=direct
+	[ -z "$nr_toram" ] || _mode=toram
+	[ -z "$nr_overlay" ] || _mode=overlay
+	{
+		echo "NBDROOT_DEVICE='$NBDDEV'"
+		echo "NBDROOT_ROOTDEV='$ROOTDEV'"
+		echo "NBDROOT_PARTITION='$nr_part'"
+		echo "NBDROOT_HOST='$root_host'"
+		echo "NBDROOT_PORT='$nr_port'"
+		echo "NBDROOT_NAME='$(echo "$nr_name" | sed "s/'/'\\\\''/g")'"
+		echo "NBDROOT_MODE='$_mode'"
+		# the copy in RAM has no client behind it
+		echo "NBDROOT_PERSIST='$([ "$_mode" = toram ] && echo no || echo yes)'"
+	} >/run/nbdroot/root.conf
+	[ ! -s /etc/resolv.conf ] || cp /etc/resolv.conf /run/nbdroot/resolv.conf
+	rm -f /run/nbdroot/step.out /run/nbdroot/dd.err
+}
+
+# attach_and_mount: from the network to the mounted root, with the hooks
+# of each stage, as both initrds run it.
+attach_and_mount() {
+	run_hooks pre-network
+	retry network network_up
+	[ "$nr_net" = off ] ||
+		info "network: $(net_conf DEVICE) $(net_conf IPV4ADDR) ($(net_conf PROTO))"
+	[ "$nr_root" != dhcp ] || retry root-path dhcp_root
+	ROOTDEV=$NBDDEV${nr_part:+p$nr_part}
+	run_hooks pre-attach
+	retry attach attach_root
+	stage_done attach
+	info "attached $NBDDEV from $root_host:$nr_port \"$nr_name\""
+	[ -z "$nr_part" ] || retry partition wait_partition
+	attach_swaps
+	[ -z "$nr_toram" ] || retry toram copy_to_ram
+	run_hooks pre-mount
+	retry mount mount_root
+	stage_done mount
+	retry init check_init
+	save_state
+}

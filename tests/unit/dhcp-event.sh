@@ -1,0 +1,59 @@
+#!/bin/bash
+# initramfs/lib/dhcp-event, the udhcpc event script, on the host under
+# dash and bash with a fake ip(8) (busybox sh would run its own ip
+# applet): a lease is described in net-IF.conf; a lease whose address
+# cannot be set is not, and the reason, with the address and ip's error,
+# is left for the init and written to the kernel log (a file here).
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+work=$(mktemp -d "${TMPDIR:-/tmp}/nbdroot-dhcp-event.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+failures=0 checks=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+ok() { echo "ok: $*"; checks=$((checks + 1)); }
+
+# ip that fails "addr add" when IP_FAILS is set, as the kernel refuses
+mkdir -p "$work/bin"
+cat >"$work/bin/ip" <<'IP'
+#!/bin/sh
+if [ -n "${IP_FAILS:-}" ] && [ "$1 $2" = "addr add" ]; then
+	echo "RTNETLINK answers: Invalid argument" >&2
+	exit 2
+fi
+exit 0
+IP
+chmod +x "$work/bin/ip"
+
+# event SHELL RUNDIR [VAR=VALUE...]: a "bound" event for eth9
+event() {
+	local sh=$1 run=$2
+	shift 2
+	mkdir -p "$run"
+	env PATH="$work/bin:$PATH" NBDROOT_RUN="$run" NBDROOT_KMSG="$run/kmsg" interface=eth9 \
+		ip=10.9.9.9 mask=24 siaddr=10.9.9.1 rootpath=nbd:10.9.9.1:10809/x \
+		"$@" $sh initramfs/lib/dhcp-event bound 2>"$run/stderr"
+}
+
+for sh in dash bash; do
+	run=$work/$sh-ok
+	if event "$sh" "$run" && grep -qx "IPV4ADDR='10.9.9.9'" "$run/net-eth9.conf" &&
+	    grep -qx "ROOTPATH='nbd:10.9.9.1:10809/x'" "$run/net-eth9.conf"; then
+		ok "$sh: a lease is described in net-eth9.conf"
+	else
+		fail "$sh: no net-eth9.conf for a lease: $(cat "$run/stderr" "$run/net-eth9.conf" 2>&1)"
+	fi
+	run=$work/$sh-fails
+	event "$sh" "$run" IP_FAILS=1
+	rc=$?
+	want="eth9: cannot set the leased address 10.9.9.9/24: RTNETLINK answers: Invalid argument"
+	if [ "$rc" -ne 0 ] && [ ! -e "$run/net-eth9.conf" ] &&
+	    [ "$(cat "$run/nbdroot/dhcp-error-eth9" 2>&1)" = "$want" ] &&
+	    grep -qxF "<3>nbdroot: dhcp: $want" "$run/kmsg"; then
+		ok "$sh: ip addr add failing: exit $rc, no net-eth9.conf, \"$want\""
+	else
+		fail "$sh: ip addr add failing: exit $rc, conf $(ls "$run"), error \"$(cat "$run/nbdroot/dhcp-error-eth9" 2>&1)\", log \"$(cat "$run/kmsg" "$run/stderr")\""
+	fi
+done
+[ "$checks" -gt 0 ] || fail "no checks ran"
+echo "$checks passed, $failures failed"
+[ "$failures" -eq 0 ]

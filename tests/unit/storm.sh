@@ -1,0 +1,127 @@
+#!/bin/sh
+# The storm driver (scripts/storm): five clients replay a trace of reads,
+# writes (FUA too) and flushes with up to 4 in flight against our server;
+# every request completes, every read matches the image, the image is
+# unchanged (writes carry its own bytes), and each client came from its
+# own source address. A server with other data makes the driver report
+# mismatches and fail; clients of a server that never greets are stuck at
+# the deadline, refused ones failed. The floor mode replays the shipped Debian boot
+# trace; a malformed trace is refused naming its line. Host only.
+cd "$(dirname "$0")/../.." || exit 1
+# shellcheck source=tests/unit/server-lib
+. tests/unit/server-lib
+need ss timeout cmp xz python3
+STORM=build/storm
+[ -x "$STORM" ] || fail "$STORM not built (make storm)"
+
+head -c 64M /dev/urandom >"$TMP/disk.img"
+cp "$TMP/disk.img" "$TMP/orig.img"
+# 400 requests over about 0.4 s: mostly reads, a write every 23rd (FUA
+# every other one), a flush every 97th, 1 to 4 in flight.
+awk 'BEGIN {
+	print "nbdroot-trace 1"; print "c 7 1500"; srand(15); t = 0
+	for (i = 0; i < 400; i++) {
+		t += int(rand() * 1000)
+		off = int(rand() * 16000) * 4096; len = 4096 * (1 + int(rand() * 32))
+		ty = "R"; fl = "-"
+		if (i % 23 == 5) { ty = "W"; if (i % 2) fl = "F" }
+		if (i % 97 == 50) { ty = "F"; off = 0; len = 0 }
+		printf "r 7 %d %s %s %d %d %d %d\n", t, ty, fl, off, len, t + 300, 1 + int(rand() * 4)
+	}
+}' >"$TMP/t.trace"
+
+start_server "$TMP/disk.img"
+out=$(timeout 60 "$STORM" -n 5 -t 30 -i "$TMP/disk.img" -v -p "$SERVER_PID" \
+	"$TMP/t.trace" 127.0.0.1 "$PORT") || fail "storm exit $?: $out"
+for want in n=5 done=5 failed=0 stuck=0 requests=2000 mismatches=0; do
+	case " $out " in
+	*" $want "*) ;;
+	*) fail "storm: want $want in: $out" ;;
+	esac
+done
+# the trace allows 1 to 4 in flight: more would break its concurrency
+m=${out#*max_outstanding=}
+[ "${m%% *}" -ge 1 ] && [ "${m%% *}" -le 4 ] ||
+	fail "max_outstanding ${m%% *} outside the trace's 1..4"
+cmp "$TMP/disk.img" "$TMP/orig.img" || fail "the replay changed the image"
+# starts spread over half a second: all still finish
+out=$(timeout 60 "$STORM" -n 3 -s 0.5 -t 30 -i "$TMP/disk.img" -v \
+	"$TMP/t.trace" 127.0.0.1 "$PORT") || fail "storm -s 0.5 exit $?: $out"
+case " $out " in
+*" done=3 failed=0 stuck=0 requests=1200 "*" mismatches=0 "*) ;;
+*) fail "storm -s 0.5: want done=3 requests=1200 mismatches=0 in: $out" ;;
+esac
+stop_server
+for i in 2 3 4 5 6; do
+	grep -q "127\.0\.0\.$i:[0-9]* export '': 401 requests, disconnected" "$TMP/server.log" ||
+		fail "no 401-request connection from 127.0.0.$i in the server log"
+done
+echo "ok: 5 clients, 2000 requests, every read matched the image, from 127.0.0.2-6"
+
+# The negative control: the server's copy differs in its first 16 MiB.
+cp "$TMP/orig.img" "$TMP/other.img"
+head -c 16M /dev/urandom | dd of="$TMP/other.img" conv=notrunc status=none
+start_server "$TMP/other.img"
+out=$(timeout 60 "$STORM" -n 2 -t 30 -i "$TMP/orig.img" -v \
+	"$TMP/t.trace" 127.0.0.1 "$PORT" 2>"$TMP/err") &&
+	fail "storm passed against a server with other data: $out"
+case " $out " in
+*" mismatches=0 "*) fail "no mismatch reported: $out" ;;
+*" mismatches="*) ;;
+*) fail "no result line: $out" ;;
+esac
+grep -q "reads differ from the image" "$TMP/err" || fail "no mismatch message: $(cat "$TMP/err")"
+stop_server
+m=${out#*mismatches=}
+echo "ok: reads from a server with other data are reported (${m%% *} mismatches)"
+
+# A server that accepts and never greets: its clients are counted stuck
+# at the deadline; a port nobody listens on: failed.
+timeout 20 python3 -c '
+import socket, sys, time
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(8)
+print(s.getsockname()[1], flush=True)
+held = [s.accept() for _ in range(3)]
+time.sleep(10)
+' >"$TMP/mute.port" &
+mute=$!
+for _ in $(seq 50); do [ -s "$TMP/mute.port" ] && break; sleep 0.1; done
+out=$(timeout 30 "$STORM" -n 3 -t 1 "$TMP/t.trace" 127.0.0.1 "$(cat "$TMP/mute.port")" 2>&1) &&
+	fail "storm passed against a server that never greets: $out"
+kill "$mute" 2>/dev/null
+case " $out " in
+*" done=0 failed=0 stuck=3 "*) ;;
+*) fail "mute server: want done=0 failed=0 stuck=3 in: $out" ;;
+esac
+out=$(timeout 30 "$STORM" -n 2 -t 5 "$TMP/t.trace" 127.0.0.1 "$(cat "$TMP/mute.port")" 2>&1) &&
+	fail "storm passed with nobody listening: $out"
+case "$out" in
+*"client 0: connect: Connection refused"*" done=0 failed=2 stuck=0 "*) ;;
+*) fail "refused: want a connect message and failed=2 in: $out" ;;
+esac
+echo "ok: clients of a mute server are stuck at the deadline, refused ones failed"
+
+# The floor, on the shipped boot trace at 50 times its speed.
+xz -dc scripts/storm/debian-boot.trace.xz >"$TMP/boot.trace" || fail "xz -d the shipped trace"
+reqs=$(grep -c '^r ' "$TMP/boot.trace")
+extent=$(awk '$1 == "r" && $6 + $7 > m { m = $6 + $7 } END { printf "%.0f", m }' "$TMP/boot.trace")
+truncate -s "$extent" "$TMP/sparse.img"
+out=$(timeout 60 "$STORM" -f -n 3 -x 50 -t 30 -i "$TMP/sparse.img" -v "$TMP/boot.trace") ||
+	fail "storm -f exit $?: $out"
+case " $out " in
+*" done=3 "*" requests=$((reqs * 3)) "*" mismatches=0 "*) ;;
+*) fail "floor: want done=3 requests=$((reqs * 3)) mismatches=0 in: $out" ;;
+esac
+echo "ok: the floor replayed the Debian boot trace ($reqs requests) for 3 clients"
+
+# A malformed trace is refused, naming the line and the value.
+printf 'nbdroot-trace 1\nc 1 0\nr 1 10 X - 0 4096 20 1\n' >"$TMP/bad.trace"
+"$STORM" -f -i "$TMP/sparse.img" "$TMP/bad.trace" 2>"$TMP/err" && fail "a bad trace was accepted"
+grep -q 'line 3: unknown request type "X"' "$TMP/err" || fail "bad trace message: $(cat "$TMP/err")"
+printf 'nbdroot-trace 1\nc 1 0\nr 1 10 R - 18446744073709551615 4096 20 1\n' >"$TMP/bad.trace"
+"$STORM" -f -i "$TMP/sparse.img" "$TMP/bad.trace" 2>"$TMP/err" && fail "an overflowing trace was accepted"
+grep -q 'line 3: offset 18446744073709551615 + length 4096 overflows' "$TMP/err" ||
+	fail "overflow message: $(cat "$TMP/err")"
+echo "ok: malformed traces refused with the line named"
