@@ -70,6 +70,12 @@ struct export_info {
 	uint64_t size;
 	uint16_t flags;		/* transmission flags */
 	uint32_t min_bs, pref_bs, max_bs;	/* 0 when not announced */
+	/*
+	 * NBD_INFO_NAME at GO, "" when not sent: the name that gets this
+	 * very image again (nbd-server's "room@GENERATION"); reconnects ask
+	 * for it, so a replaced image is never attached under a mounted fs.
+	 */
+	char canon[4096 + 1];	/* NBD_MAX_NAME: nbd-proto.h clashes with linux/nbd.h */
 };
 
 /* error.c */
@@ -131,6 +137,8 @@ int server_list_connect(const struct client_opts *o, int idx, char *peer,
 			size_t peerlen);
 int server_list_open(const struct client_opts *o, int idx,
 		     struct export_info *e);
+int server_list_reopen(const struct client_opts *o, int idx,
+		       const struct export_info *had, struct export_info *now);
 
 /* reconnect.c: a new session for a device whose connection died */
 struct reconnect {

@@ -114,8 +114,16 @@ static int parse_info(const struct session *s, const unsigned char *p,
 		info->pref_bs = get_be32(p + 6);
 		info->max_bs = get_be32(p + 10);
 		break;
+	case NBD_INFO_NAME:
+		/* proto.md: the name is not NUL-terminated; never contains one */
+		if (len - 2 >= sizeof(info->canon) || memchr(p + 2, 0, len - 2))
+			return client_error("server %s sent an NBD_INFO_NAME of %u bytes that is no export name",
+					    s->peer, len - 2);
+		memcpy(info->canon, p + 2, len - 2);
+		info->canon[len - 2] = '\0';
+		break;
 	default:
-		break;	/* NAME, DESCRIPTION and future types: not needed */
+		break;	/* DESCRIPTION and future types: not needed */
 	}
 	return 0;
 }
@@ -165,16 +173,17 @@ static int read_option_reply(struct session *s, uint32_t option,
 /* Returns 0 when in transmission, 1 when GO is unsupported, -1 on error. */
 static int opt_go(struct session *s, struct export_info *info)
 {
-	unsigned char data[4 + NBD_MAX_NAME + 2 + 2];
+	unsigned char data[4 + NBD_MAX_NAME + 2 + 2 * 2];
 	uint32_t namelen = (uint32_t)strlen(s->name);
 	struct nbd_opt_reply_hdr rep;
 	int have_export = 0;
 
 	put_be32(data, namelen);
 	memcpy(data + 4, s->name, namelen);
-	put_be16(data + 4 + namelen, 1);
+	put_be16(data + 4 + namelen, 2);
 	put_be16(data + 6 + namelen, NBD_INFO_BLOCK_SIZE);
-	if (send_option(s, NBD_OPT_GO, data, 8 + namelen) < 0)
+	put_be16(data + 8 + namelen, NBD_INFO_NAME);
+	if (send_option(s, NBD_OPT_GO, data, 10 + namelen) < 0)
 		return -1;
 	for (;;) {
 		if (read_option_reply(s, NBD_OPT_GO, &rep) < 0)

@@ -34,7 +34,7 @@ static int reopen_export(struct reconnect *r, int quiet)
 	for (k = 0; k < n; k++) {
 		int idx = (r->host + k) % n, fd;
 
-		fd = server_list_open(o, idx, &now);
+		fd = server_list_reopen(o, idx, r->e, &now);
 		if (fd < 0) {
 			if (!quiet)
 				client_log(o->device, "reconnect: %s",

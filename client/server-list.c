@@ -89,17 +89,45 @@ int server_list_connect(const struct client_opts *o, int idx, char *peer,
  * with the reason. Every socket the kernel gets comes from here, at the
  * first attach and at each reconnection: the place for STARTTLS.
  */
-int server_list_open(const struct client_opts *o, int idx,
-		     struct export_info *e)
+static int open_named(const struct client_opts *o, int idx, const char *name,
+		      struct export_info *e)
 {
 	char peer[300];
 	int fd = server_list_connect(o, idx, peer, sizeof(peer));
 
 	if (fd < 0)
 		return -1;
-	if (negotiate_export(fd, peer, o->name, o->no_optgo, o->psk, e) < 0) {
+	if (negotiate_export(fd, peer, name, o->no_optgo, o->psk, e) < 0) {
 		close(fd);
 		return -1;
 	}
 	return fd;
+}
+
+int server_list_open(const struct client_opts *o, int idx,
+		     struct export_info *e)
+{
+	return open_named(o, idx, o->name, e);
+}
+
+/*
+ * A session for a reconnect: by the canonical name the first GO gave
+ * (had->canon), so that a server whose image was replaced hands back the
+ * generation under our filesystem, or refuses; by the name we were given
+ * when the server named none.
+ */
+int server_list_reopen(const struct client_opts *o, int idx,
+		       const struct export_info *had, struct export_info *now)
+{
+	char why[300];
+	int fd;
+
+	if (!had->canon[0])
+		return open_named(o, idx, o->name, now);
+	fd = open_named(o, idx, had->canon, now);
+	if (fd >= 0 || !strstr(client_last_error(), "has no export"))
+		return fd;
+	snprintf(why, sizeof(why), "%s", client_last_error());
+	return client_error("%s: the image this device was attached to is gone from the server; waiting for it, never attaching another",
+			    why);
 }

@@ -11,11 +11,13 @@
 #include "server.h"
 
 struct cow;
+struct generation;
 
 /* One connection's open export. */
 struct backend {
 	int fd;			/* the file; the base of a copy-on-write */
 	struct cow *cow;	/* copyonwrite: the client's own blocks */
+	struct generation *gen;	/* generationdir: the image's generation */
 	uint64_t size;
 	bool sync_failed;	/* sticky: later FLUSHes fail too */
 	/*
@@ -43,8 +45,29 @@ ssize_t cow_pread(struct cow *w, void *buf, size_t len, uint64_t off);
 ssize_t cow_pwrite(struct cow *w, const void *buf, size_t len, uint64_t off);
 int cow_sync(struct cow *w);
 int cow_close(struct cow *w);
+int cow_client_path(const struct export *e, const char *addr,
+		    const char *ext, char *out, size_t len);
 void cow_sweep(const struct config *cfg);
 unsigned cow_sweep_secs(const struct config *cfg);
+
+/* generation.c: image generations kept for their clients */
+const struct export *generation_find(const struct config *cfg,
+				     const char *name, size_t len, char *id);
+int generation_attach(struct backend *b, const struct export *e,
+		      const char *addr, char *why, size_t whylen);
+int generation_open(struct backend *b, const struct export *e,
+		    const char *id, const char *addr, char *why, size_t whylen);
+int generation_cow_open(struct backend *b, const struct export *e,
+			const char *path, const char *addr, char *why,
+			size_t whylen);
+const char *generation_id(const struct backend *b);
+const char *generation_note(const struct backend *b);
+void generation_noted(struct backend *b);
+int generation_close(struct generation *g);
+int generation_check(const struct export *e, char *msg, size_t len);
+void generation_sweep(const struct config *cfg);
+void generation_report(const struct config *cfg, void (*fn)(const char *));
+unsigned generation_sweep_secs(const struct config *cfg);
 
 /* fileops.c: 0, or -1 with errno */
 int backend_sync(struct backend *b);

@@ -72,6 +72,7 @@ void config_free(struct config *cfg)
 		free(e->description);
 		free(e->authfile);
 		free(e->cowdir);
+		free(e->gendir);
 		for (i = 0; i < e->ntlsids; i++)
 			free(e->tlsids[i]);
 		free(e->tlsids);
@@ -108,6 +109,7 @@ struct export *config_add_export(struct config *cfg, const char *name)
 	}
 	e->trim = true;
 	e->cowtimeout = SRV_COW_TIMEOUT;
+	e->gentimeout = SRV_COW_TIMEOUT;
 	for (tail = &cfg->exports; *tail; tail = &(*tail)->next)
 		;
 	*tail = e;
@@ -235,6 +237,8 @@ static int parse_cowtimeout(struct parse *ps, const char *key,
 			    *out);
 	return 0;
 }
+
+#define GEN_NAME_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
 
 static int set_string(struct parse *ps, char **dst, const char *val)
 {
@@ -464,6 +468,10 @@ static int export_key(struct parse *ps, const char *key, const char *val)
 		return parse_identities(ps, e, val);
 	if (!strcmp(key, "cowtimeout"))
 		return parse_cowtimeout(ps, key, val, &e->cowtimeout);
+	if (!strcmp(key, "generationdir"))
+		return set_string(ps, &e->gendir, val);
+	if (!strcmp(key, "generationtimeout"))
+		return parse_cowtimeout(ps, key, val, &e->gentimeout);
 	if (in_list(always_on, key))
 		return 0;
 	if (in_list(tls_keys, key))
@@ -491,6 +499,10 @@ static int finish_export(struct parse *ps)
 		r = perr(ps, "[%s]: copyonwrite needs cowdir", e->name);
 	else if (e->cow && (e->temporary || strstr(e->path, "%s")))
 		r = perr(ps, "[%s]: copyonwrite needs one shared exportname, not temporary or %%s",
+			 e->name);
+	else if (e->gendir && (e->temporary || strstr(e->path, "%s") ||
+			       strspn(e->name, GEN_NAME_CHARS) != strlen(e->name)))
+		r = perr(ps, "[%s]: generationdir needs one shared exportname, not temporary or %%s, and an export name of [A-Za-z0-9._-] only",
 			 e->name);
 	else if (e->filesize && !e->temporary)
 		config_warn(ps->cfg, "%s:%u: [%s]: filesize without temporary ignored",

@@ -234,8 +234,22 @@ static int take_preopened(struct conn *c, const struct export *e, bool probe)
 	c->be = p->be;
 	p->be.fd = -1;
 	p->be.cow = NULL;
+	p->be.gen = NULL;
 	drop_preopened(c);
 	return 0;
+}
+
+/*
+ * A GO for NAME@ID that conn_preopen opened already (as root: a client's
+ * copy-on-write files are root's then): the generation it found.
+ */
+static bool preopened_is(const struct conn *c, const struct export *e,
+			 const char *id)
+{
+	const struct preopened *p = find_preopened(c, e);
+
+	return p && p->allowed == 1 && !p->failed &&
+	       generation_id(&p->be) && !strcmp(generation_id(&p->be), id);
 }
 
 /*
@@ -246,16 +260,30 @@ int conn_open_export(struct conn *c, const struct export *e, bool probe)
 {
 	int r;
 
-	if (c->pre)
+	if (c->want_gen[0] && preopened_is(c, e, c->want_gen)) {
 		r = take_preopened(c, e, probe);
-	else
+	} else if (c->want_gen[0]) {
+		if (!probe)
+			drop_preopened(c);
+		r = generation_open(&c->be, e, c->want_gen, conn_owner(c, e),
+				    c->why, sizeof(c->why));
+	} else if (c->pre) {
+		r = take_preopened(c, e, probe);
+	} else {
 		r = export_open(&c->be, e, conn_owner(c, e), probe, c->why,
 				sizeof(c->why));
+	}
 	if (r < 0)
 		return -1;
 	c->exp = e;
 	c->tflags = export_flags(e, c->structured);
-	if (!probe)
+	if (generation_note(&c->be))
+		snprintf(c->gen_note, sizeof(c->gen_note), "%s",
+			 generation_note(&c->be));
+	if (generation_id(&c->be))
+		snprintf(c->exp_name, sizeof(c->exp_name), "%s@%s", e->name,
+			 generation_id(&c->be));
+	else
 		snprintf(c->exp_name, sizeof(c->exp_name), "%s", e->name);
 	c->why[0] = '\0';
 	return 0;

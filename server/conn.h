@@ -41,7 +41,10 @@ struct conn {
 	char owner[SRV_ERRLEN + 8];	/* "tls=identity": its cow files */
 
 	const struct export *exp;
-	char exp_name[NBD_MAX_NAME + 1];
+	char exp_name[NBD_MAX_NAME + 1];	/* NAME@ID with generations */
+	char want_gen[SRV_GEN_IDLEN];	/* GO for NAME@ID: ID */
+	char gen_note[200];	/* once per client: it runs an older base,
+				   logged once in transmission */
 	struct backend be;	/* exp's file */
 	uint16_t tflags;
 	struct preopened *pre;	/* every export, or NULL: opened at GO */

@@ -259,6 +259,20 @@ static int cow_path(char *path, size_t len, const char *dir, const char *key,
 	return -1;
 }
 
+/* DIR/KEY.EXT of the client at addr (generation.c keeps KEY.gen there). */
+int cow_client_path(const struct export *e, const char *addr,
+		    const char *ext, char *out, size_t len)
+{
+	char key[600], why[SRV_ERRLEN];
+
+	if (cow_key(key, sizeof(key), addr, e->name) < 0 ||
+	    cow_path(out, len, e->cowdir, key, ext, why, sizeof(why)) < 0) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Sets up the client's copy for a connection. A .cow file of another size
  * than the base (the base was replaced) starts empty again, map included.

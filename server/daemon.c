@@ -69,6 +69,37 @@ static void on_stop(int sig)
 	srv_stopping = 1;
 }
 
+static volatile sig_atomic_t got_usr1;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	got_usr1 = 1;
+}
+
+static void log_line(const char *line)
+{
+	srv_log("%s", line);
+}
+
+/* Generations: changes logged once, old ones swept, SIGUSR1's report. */
+static void generation_tick(const struct config *cfg, bool sweep)
+{
+	const struct export *e;
+	char msg[600];
+
+	for (e = cfg->exports; e; e = e->next)
+		if (generation_check(e, msg, sizeof(msg)))
+			srv_log("%s", msg);
+	if (sweep)
+		generation_sweep(cfg);
+	if (got_usr1) {
+		got_usr1 = 0;
+		srv_log("SIGUSR1: generations and their clients:");
+		generation_report(cfg, log_line);
+	}
+}
+
 static void on_hup(int sig)
 {
 	(void)sig;
@@ -95,6 +126,7 @@ void srv_signals(void)
 	set_handler(SIGTERM, on_stop);
 	set_handler(SIGINT, on_stop);
 	set_handler(SIGHUP, on_hup);
+	set_handler(SIGUSR1, on_usr1);
 	set_handler(SIGCHLD, on_chld);
 }
 
@@ -113,6 +145,13 @@ int conn_serve(struct conn *c)
 	if (r != 0)
 		return r < 0 ? -1 : 0;
 	c->deadline = 0;
+	/* Now, not with the closing line: a SIGKILL would lose it. */
+	if (c->gen_note[0]) {
+		srv_log("%s export '%s': %s", c->peer, c->exp_name,
+			c->gen_note);
+		c->gen_note[0] = '\0';
+		generation_noted(&c->be);
+	}
 	return transmit(c);
 }
 
@@ -367,8 +406,9 @@ static void stop_children(struct daemon *d)
 /* Accepts until SIGHUP (DAEMON_RELOAD) or SIGTERM (DAEMON_STOP). */
 int daemon_run(struct daemon *d)
 {
-	unsigned sweep = cow_sweep_secs(d->cfg);
-	struct timespec ts = { .tv_sec = sweep };
+	unsigned sweep = cow_sweep_secs(d->cfg),
+		 gsweep = generation_sweep_secs(d->cfg);
+	struct timespec ts;
 	struct pollfd pfd[16];
 	sigset_t block, orig;
 	int64_t next_sweep = 0;
@@ -379,7 +419,11 @@ int daemon_run(struct daemon *d)
 	sigaddset(&block, SIGINT);
 	sigaddset(&block, SIGHUP);
 	sigaddset(&block, SIGCHLD);
+	sigaddset(&block, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &block, &orig);
+	if (gsweep && (!sweep || gsweep < sweep))
+		sweep = gsweep;
+	ts = (struct timespec){ .tv_sec = sweep };
 	for (i = 0; i < d->l.nfds; i++)
 		pfd[i] = (struct pollfd){ .fd = d->l.fds[i], .events = POLLIN };
 	while (!srv_stopping && !got_hup) {
@@ -389,6 +433,7 @@ int daemon_run(struct daemon *d)
 			cow_sweep(d->cfg);
 			next_sweep = now_ms() + sweep * 1000;
 		}
+		generation_tick(d->cfg, gsweep != 0);
 		r = ppoll(pfd, (nfds_t)d->l.nfds, sweep ? &ts : NULL, &orig);
 		for (i = 0; r > 0 && i < d->l.nfds; i++) {
 			if (pfd[i].revents & POLLIN)

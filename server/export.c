@@ -204,6 +204,7 @@ int export_open(struct backend *b, const struct export *e, const char *addr,
 {
 	const char *a = addr ? addr : "";
 	char path[4096];
+	int r;
 
 	if (strstr(e->path, "%s") && !addr) {
 		snprintf(why, whylen, "%s: no client address for %%s", e->path);
@@ -217,10 +218,19 @@ int export_open(struct backend *b, const struct export *e, const char *addr,
 	}
 	if (probe)
 		return probe_size(b, e, path, why, whylen);
+	if (e->cow && e->gendir)
+		return generation_cow_open(b, e, path, addr ? addr : "-", why,
+					   whylen);
 	if (e->cow)
-		return cow_open(b, e, path, addr ? addr : "-", why, whylen);
-	b->fd = open_file(b, e, path, why, whylen);
-	return b->fd < 0 ? -1 : 0;
+		r = cow_open(b, e, path, addr ? addr : "-", why, whylen);
+	else
+		r = (b->fd = open_file(b, e, path, why, whylen)) < 0 ? -1 : 0;
+	if (r == 0 && e->gendir &&
+	    generation_attach(b, e, addr, why, whylen) < 0) {
+		export_close(b);
+		return -1;
+	}
+	return r;
 }
 
 /*
@@ -235,6 +245,9 @@ int export_close(struct backend *b)
 		r = cow_close(b->cow);
 	else if (b->fd >= 0)
 		close(b->fd);
+	if (generation_close(b->gen) < 0)
+		r = -1;
+	b->gen = NULL;
 	b->cow = NULL;
 	b->fd = -1;
 	b->data_lo = b->data_hi = 0;

@@ -137,6 +137,10 @@ static uint32_t resolve_export(struct conn *c, const unsigned char *name,
 		return refuse(rf, NBD_REP_ERR_TOO_BIG, msg);
 	}
 	e = export_find(c->cfg, (const char *)name, len);
+	c->want_gen[0] = '\0';
+	if (!e)
+		e = generation_find(c->cfg, (const char *)name, len,
+				    c->want_gen);
 	if (!e)
 		return refuse(rf, NBD_REP_ERR_UNKNOWN, "no such export");
 	if (conn_export_allowed(c, e, rf->log, sizeof(rf->log)) != 1)
@@ -254,8 +258,9 @@ static int send_infos(struct conn *c, uint32_t option, bool want_name,
 	put_be16(body + 8, c->tflags);
 	if (send_info(c, option, NBD_INFO_EXPORT, body, 10) < 0)
 		return -1;
-	if (want_name &&
-	    send_info(c, option, NBD_INFO_NAME, e->name, strlen(e->name)) < 0)
+	/* With generations, the canonical NAME@ID a reconnect asks for. */
+	if (want_name && send_info(c, option, NBD_INFO_NAME, c->exp_name,
+				   strlen(c->exp_name)) < 0)
 		return -1;
 	if (want_desc && e->description &&
 	    send_info(c, option, NBD_INFO_DESCRIPTION, e->description,

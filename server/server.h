@@ -46,6 +46,7 @@
 #define SRV_MAX_SLOTS		4096		/* children counted per export */
 #define SRV_COW_BLOCK		4096		/* copy-on-write granule */
 #define SRV_COW_TIMEOUT		600		/* default cowtimeout, seconds */
+#define SRV_GEN_IDLEN		40		/* generation id, with its NUL */
 #define SRV_DEFAULT_USER	"nobody"	/* root without "user": children */
 #define SRV_IBUF_SIZE		(516u << 10)	/* requests read ahead */
 #define SRV_OBUF_SIZE		(260u << 10)	/* replies sent together */
@@ -67,6 +68,8 @@ struct export {
 	char **tlsids;		/* tlsidentities: who may open it over TLS */
 	size_t ntlsids;		/* 0: anyone (the address still checked) */
 	unsigned cowtimeout;	/* seconds kept after the last disconnect */
+	char *gendir;		/* generationdir: kept generations */
+	unsigned gentimeout;	/* generationtimeout, seconds */
 	bool cow;		/* copyonwrite */
 	bool readonly;
 	bool trim;

@@ -20,6 +20,7 @@ UBSAN_OPTIONS=log_path=$dir/report:print_stacktrace=1 \
 SERVER=$dir/nbd-server
 export ASAN_OPTIONS UBSAN_OPTIONS SERVER
 tests/unit/server-protocol.sh || { echo "FAIL: protocol suite under ASan"; exit 1; }
+tests/unit/server-generations.sh || { echo "FAIL: generations suite under ASan"; exit 1; }
 if command -v nbdinfo >/dev/null 2>&1; then
 	tests/unit/server-nbdinfo.sh || { echo "FAIL: nbdinfo suite under ASan"; exit 1; }
 	tests/unit/server-tls.sh || { echo "FAIL: TLS suite under ASan"; exit 1; }

@@ -126,25 +126,44 @@ static void test_go_success(void)
 	p32(&s, 1);
 	p32(&s, 4096);
 	p32(&s, 32 << 20);
+	rep(&s, NBD_OPT_GO, NBD_REP_INFO, 2 + 8);
+	p16(&s, NBD_INFO_NAME);
+	put8(&s, "disk@1-2", 8);
 	rep(&s, NBD_OPT_GO, NBD_REP_ACK, 0);
 	run(&s, "disk", 0, &r);
 	CHECK_EQ(r.rc, 0);
+	CHECK(strcmp(r.info.canon, "disk@1-2") == 0);
 	CHECK_EQ(r.info.size, 1 << 20);
 	CHECK_EQ(r.info.flags, NBD_FLAG_HAS_FLAGS | NBD_FLAG_SEND_FLUSH);
 	CHECK_EQ(r.info.min_bs, 1);
 	CHECK_EQ(r.info.pref_bs, 4096);
 	CHECK_EQ(r.info.max_bs, 32 << 20);
-	/* client flags, then GO "disk" asking for BLOCK_SIZE */
-	CHECK_EQ(r.sent_len, 4 + 16 + 4 + 4 + 2 + 2);
+	/* client flags, then GO "disk" asking for BLOCK_SIZE and NAME */
+	CHECK_EQ(r.sent_len, 4 + 16 + 4 + 4 + 2 + 2 + 2);
 	p = r.sent;
 	CHECK_EQ(get_be32(p), NBD_FLAG_C_FIXED_NEWSTYLE | NBD_FLAG_C_NO_ZEROES);
 	CHECK_EQ(get_be64(p + 4), NBD_IHAVEOPT);
 	CHECK_EQ(get_be32(p + 12), NBD_OPT_GO);
-	CHECK_EQ(get_be32(p + 16), 12);
+	CHECK_EQ(get_be32(p + 16), 14);
 	CHECK_EQ(get_be32(p + 20), 4);
 	CHECK_MEM(p + 24, "disk", 4);
-	CHECK_EQ(get_be16(p + 28), 1);
+	CHECK_EQ(get_be16(p + 28), 2);
 	CHECK_EQ(get_be16(p + 30), NBD_INFO_BLOCK_SIZE);
+	CHECK_EQ(get_be16(p + 32), NBD_INFO_NAME);
+}
+
+/* A canonical name with a NUL in it names no export: refused. */
+static void test_info_name_with_nul(void)
+{
+	struct bytes s = { .n = 0 };
+	struct run r;
+
+	greeting(&s, NBD_FLAG_FIXED_NEWSTYLE | NBD_FLAG_NO_ZEROES);
+	rep(&s, NBD_OPT_GO, NBD_REP_INFO, 2 + 3);
+	p16(&s, NBD_INFO_NAME);
+	put8(&s, "a\0b", 3);
+	run(&s, "a", 0, &r);
+	CHECK_ERROR(&r, "sent an NBD_INFO_NAME of 3 bytes that is no export name");
 }
 
 static void test_go_unsupported_falls_back(void)
@@ -162,11 +181,11 @@ static void test_go_unsupported_falls_back(void)
 	CHECK_EQ(r.rc, 0);
 	CHECK_EQ(r.info.size, 8192);
 	CHECK_EQ(r.info.flags, NBD_FLAG_HAS_FLAGS | NBD_FLAG_READ_ONLY);
-	/* flags without NO_ZEROES, GO (8 bytes of data), EXPORT_NAME "" */
-	CHECK_EQ(r.sent_len, 4 + 16 + 8 + 16);
+	/* flags without NO_ZEROES, GO (10 bytes of data), EXPORT_NAME "" */
+	CHECK_EQ(r.sent_len, 4 + 16 + 10 + 16);
 	CHECK_EQ(get_be32(r.sent), NBD_FLAG_C_FIXED_NEWSTYLE);
-	CHECK_EQ(get_be32(r.sent + 28 + 8), NBD_OPT_EXPORT_NAME);
-	CHECK_EQ(get_be32(r.sent + 28 + 12), 0);
+	CHECK_EQ(get_be32(r.sent + 30 + 8), NBD_OPT_EXPORT_NAME);
+	CHECK_EQ(get_be32(r.sent + 30 + 12), 0);
 }
 
 static void test_no_optgo_sends_export_name(void)
@@ -485,6 +504,7 @@ int main(int argc, char **argv)
 {
 	unit_start(argc, argv);
 	RUN(test_go_success);
+	RUN(test_info_name_with_nul);
 	RUN(test_go_unsupported_falls_back);
 	RUN(test_no_optgo_sends_export_name);
 	RUN(test_unknown_export);

@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <pwd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "nbd-client.h"
@@ -80,7 +82,8 @@ static void make_file(const char *path, off_t size)
 }
 
 /* Serves file on 127.0.0.1, one "nbd-server -s" per connection. */
-static pid_t serve(const char *file, uint16_t *port)
+/* conf: "nbd-server -s -C conf" (file unused), else "-s file". */
+static pid_t serve(const char *file, const char *conf, uint16_t *port)
 {
 	int lfd = loopback_socket(SOCK_STREAM, 8, port), c;
 	pid_t pid = fork();
@@ -97,7 +100,12 @@ static pid_t serve(const char *file, uint16_t *port)
 		if (fork() == 0) {
 			dup2(c, 0);
 			dup2(c, 1);
-			execl(SERVER, "nbd-server", "-s", file, (char *)NULL);
+			if (conf)
+				execl(SERVER, "nbd-server", "-s", "-C", conf,
+				      (char *)NULL);
+			else
+				execl(SERVER, "nbd-server", "-s", file,
+				      (char *)NULL);
 			_exit(127);
 		}
 		close(c);
@@ -164,7 +172,8 @@ static void test_reconnect(const char *one_mib, const char *two_mib)
 	};
 	char hosts[128], log[4096];
 	uint16_t good, other;
-	pid_t a = serve(one_mib, &good), b = serve(two_mib, &other);
+	pid_t a = serve(one_mib, NULL, &good),
+	      b = serve(two_mib, NULL, &other);
 
 	/* the first server is down: the second answers */
 	snprintf(hosts, sizeof(hosts), "127.0.0.1@%u,127.0.0.1@%u",
@@ -208,6 +217,132 @@ static void test_reconnect(const char *one_mib, const char *two_mib)
 
 static char one[128], two[128];
 
+/* The first 512 bytes of the export on fd (in transmission), into buf. */
+static int read_head(int fd, unsigned char *buf)
+{
+	unsigned char rq[28] = { 0x25, 0x60, 0x95, 0x13 }, rep[16];
+
+	memset(rq + 4, 0, 24);
+	rq[26] = 2;	/* length 512, big-endian, at offset 0 */
+	if (write(fd, rq, sizeof(rq)) != (ssize_t)sizeof(rq) ||
+	    recv(fd, rep, sizeof(rep), MSG_WAITALL) != (ssize_t)sizeof(rep) ||
+	    rep[4] | rep[5] | rep[6] | rep[7])
+		return -1;
+	return recv(fd, buf, 512, MSG_WAITALL) == 512 ? 0 : -1;
+}
+
+static unsigned char seen[512];
+
+/* The kernel's part for generations: what the new socket serves. */
+static int hand_over_read(void *ctx, int fd)
+{
+	struct kernel *k = ctx;
+
+	k->calls++;
+	CHECK_EQ(read_head(fd, seen), 0);
+	return 0;
+}
+
+/* A file of 1 MiB filled with byte v, renamed over path. */
+static void write_image(const char *path, int v)
+{
+	unsigned char buf[4096];
+	char tmp[160];
+	int fd, i;
+
+	snprintf(tmp, sizeof(tmp), "%s.new", path);
+	memset(buf, v, sizeof(buf));
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	for (i = 0; fd >= 0 && i < 256; i++)
+		CHECK_EQ(write(fd, buf, sizeof(buf)), (ssize_t)sizeof(buf));
+	CHECK(fd >= 0 && close(fd) == 0 && rename(tmp, path) == 0);
+}
+
+/*
+ * nbd-server with generationdir: the first GO names "room@ID"; after the
+ * image is renamed over, reconnect asks for that name and gets the old
+ * bytes; once the generation is deleted, it waits (logging why) instead
+ * of taking the new image.
+ */
+static void test_reconnect_generation(void)
+{
+	struct client_opts o = { .device = "/dev/nbd9", .name = "room" };
+	struct export_info e;
+	struct kernel k = { .stop_after = 100 };
+	struct reconnect r = {
+		.o = &o, .e = &e, .hand_over = hand_over_read,
+		.stopped = stopped, .ctx = &k,
+	};
+	char img[160], gendir[160], conf[160], hosts[64], link[4400];
+	char log[4096];
+	struct passwd *pw = getpwnam("nobody");
+	uint16_t port;
+	pid_t srv;
+	FILE *f;
+	int fd;
+
+	snprintf(img, sizeof(img), "%s/room.img", dir);
+	snprintf(gendir, sizeof(gendir), "%s/gen", dir);
+	snprintf(conf, sizeof(conf), "%s/nbd.conf", dir);
+	CHECK_EQ(mkdir(gendir, 0700), 0);
+	/* as root, the server's child runs as nobody: the directory is its */
+	if (geteuid() == 0 && pw)
+		CHECK(chmod(dir, 0755) == 0 &&
+		      chown(gendir, pw->pw_uid, pw->pw_gid) == 0);
+	f = fopen(conf, "w");
+	CHECK(f != NULL);
+	fprintf(f, "[generic]\n[room]\nexportname = %s\nreadonly = true\ngenerationdir = %s\n",
+		img, gendir);
+	fclose(f);
+	write_image(img, 'A');
+	srv = serve(NULL, conf, &port);
+	snprintf(hosts, sizeof(hosts), "127.0.0.1@%u", port);
+	o.hosts = hosts;
+
+	fd = server_list_open(&o, 0, &e);
+	CHECK(fd >= 0);
+	close(fd);
+	CHECK_EQ(strncmp(e.canon, "room@", 5), 0);
+	write_image(img, 'B');
+	CHECK_EQ(run(&r, log, sizeof(log)), 0);
+	CHECK_EQ(k.calls, 1);
+	CHECK_EQ(seen[0], 'A');
+	CHECK_EQ(seen[511], 'A');
+
+	/* a plain GO now gets the new image, under another name */
+	{
+		struct export_info now;
+
+		fd = server_list_open(&o, 0, &now);
+		CHECK(fd >= 0 && read_head(fd, seen) == 0 && seen[0] == 'B');
+		CHECK(strcmp(now.canon, e.canon) != 0);
+		close(fd);
+	}
+
+	/* the old generation deleted: waits until stopped, never attaches */
+	snprintf(link, sizeof(link), "%s/%s", gendir, e.canon);
+	CHECK_EQ(unlink(link), 0);
+	k.calls = 0;
+	k.stopped_calls = 0;
+	k.stop_after = 2;
+	CHECK_EQ(run(&r, log, sizeof(log)), -1);
+	CHECK_EQ(k.calls, 0);
+	CHECK(strstr(log, "is gone from the server; waiting for it, never attaching another") != NULL);
+
+	/* a server that names no canonical export: the name we were given */
+	e.canon[0] = '\0';
+	k.stop_after = 100;
+	k.stopped_calls = 0;
+	CHECK_EQ(run(&r, log, sizeof(log)), 0);
+	CHECK_EQ(k.calls, 1);
+	CHECK_EQ(seen[0], 'B');
+
+	kill(srv, SIGKILL);
+	waitpid(srv, NULL, 0);
+	snprintf(link, sizeof(link), "rm -rf %s %s %s", gendir, img, conf);
+	CHECK_EQ(system(link), 0);
+}
+
 static void test_reconnect_both(void)
 {
 	test_reconnect(one, two);
@@ -230,6 +365,7 @@ int main(int argc, char **argv)
 
 	RUN(test_server_list);
 	RUN(test_reconnect_both);
+	RUN(test_reconnect_generation);
 
 	unlink(one);
 	unlink(two);

@@ -150,6 +150,12 @@ static void test_errors(void)
 		    "bad.conf:1: [a]: copyonwrite needs cowdir");
 	check_error("[a]\nexportname = /%s\ncopyonwrite = true\ncowdir = /c\n",
 		    "bad.conf:1: [a]: copyonwrite needs one shared exportname, not temporary or %s");
+	check_error("[a b]\nexportname = /a\ngenerationdir = /g\n",
+		    "bad.conf:1: [a b]: generationdir needs one shared exportname, not temporary or %s, and an export name of [A-Za-z0-9._-] only");
+	check_error("[a]\nexportname = /%s\ngenerationdir = /g\n",
+		    "bad.conf:1: [a]: generationdir needs one shared exportname");
+	check_error("[a]\nexportname = /a\ngenerationtimeout = 0\n",
+		    "bad.conf:3: generationtimeout: 0 is not between 1 and 2592000");
 	check_error("[a]\nexportname = /a\ncowtimeout = 0\n",
 		    "bad.conf:3: cowtimeout: 0 is not between 1 and 2592000");
 	check_error("[generic]\ndefault = nope\n[a]\nexportname = /a\n",

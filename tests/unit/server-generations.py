@@ -1,0 +1,335 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""
+Image generations (generationdir) against the real nbd-server on 127.0.0.1.
+
+Checks: GO answers NBD_INFO_NAME "room@ID"; after the image is renamed
+over, a GO for the old canonical name reads the old bytes while a plain GO
+reads the new ones (whole images byte-compared) and names another ID; the
+change is logged once; after SIGTERM and after SIGKILL a new server still
+serves the old generation by its canonical name; SIGUSR1 lists which
+client runs which generation; once the old generation's last client has
+left and generationtimeout has passed it is deleted from the directory and
+a GO for it gets ERR_UNKNOWN; a malformed ID gets ERR_UNKNOWN too.
+
+Usage: server-generations.py SERVER_BINARY
+"""
+import os
+import random
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+
+NBDMAGIC = 0x4E42444D41474943
+IHAVEOPT = 0x49484156454F5054
+REP_MAGIC = 0x0003E889045565A9
+REQ_MAGIC = 0x25609513
+SIMPLE_MAGIC = 0x67446698
+OPT_GO, REP_ACK, REP_INFO = 7, 1, 3
+INFO_EXPORT, INFO_NAME = 0, 1
+ERR_UNKNOWN = (1 << 31) | 6
+CMD_READ, CMD_WRITE, CMD_DISC = 0, 1, 2
+SIZE = 256 << 10
+TIMEOUT = 2			# generationtimeout in the test's configuration
+
+SERVER = os.path.abspath(sys.argv[1])
+TMP = tempfile.mkdtemp(prefix="nbdroot-gen-")
+GENDIR = os.path.join(TMP, "generations")
+IMAGE = os.path.join(TMP, "room.img")
+LAB = os.path.join(TMP, "lab.img")
+COWDIR = os.path.join(TMP, "cow")
+LABDIR = os.path.join(TMP, "lab-generations")
+failures = []
+servers = []
+
+
+class Refused(Exception):
+    pass
+
+
+class Client:
+    def __init__(self, port, source="127.0.0.1"):
+        self.s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.s.settimeout(10)
+        self.s.bind((source, 0))
+        self.s.connect(("127.0.0.1", port))
+
+    def recv(self, n):
+        buf = b""
+        while len(buf) < n:
+            chunk = self.s.recv(n - len(buf))
+            assert chunk, "server closed the connection"
+            buf += chunk
+        return buf
+
+    def go(self, name):
+        """GO asking for NBD_INFO_NAME: (size, canonical name)."""
+        magic, opt, _ = struct.unpack(">QQH", self.recv(18))
+        assert (magic, opt) == (NBDMAGIC, IHAVEOPT), "bad greeting"
+        self.s.sendall(struct.pack(">I", 3))
+        data = (struct.pack(">I", len(name)) + name +
+                struct.pack(">HH", 1, INFO_NAME))
+        self.s.sendall(struct.pack(">QII", IHAVEOPT, OPT_GO, len(data)) + data)
+        size = canon = None
+        while True:
+            magic, _, rtype, n = struct.unpack(">QIII", self.recv(20))
+            body = self.recv(n)
+            assert magic == REP_MAGIC, "bad option reply"
+            if rtype == REP_ACK:
+                return size, canon
+            if rtype != REP_INFO:
+                raise Refused(rtype)
+            info = struct.unpack(">H", body[:2])[0]
+            if info == INFO_EXPORT:
+                size = struct.unpack(">Q", body[2:10])[0]
+            elif info == INFO_NAME:
+                canon = body[2:]
+
+    def read_all(self, size):
+        out = b""
+        for i, off in enumerate(range(0, size, 65536)):
+            n = min(65536, size - off)
+            self.s.sendall(struct.pack(">IHHQQI", REQ_MAGIC, 0, CMD_READ, i,
+                                       off, n))
+            magic, err, ck = struct.unpack(">IIQ", self.recv(16))
+            assert magic == SIMPLE_MAGIC and err == 0 and ck == i, "read failed"
+            out += self.recv(n)
+        return out
+
+    def write(self, off, data):
+        self.s.sendall(struct.pack(">IHHQQI", REQ_MAGIC, 0, CMD_WRITE, 7,
+                                   off, len(data)) + data)
+        magic, err, ck = struct.unpack(">IIQ", self.recv(16))
+        assert magic == SIMPLE_MAGIC and err == 0 and ck == 7, "write failed"
+
+    def close(self):
+        self.s.sendall(struct.pack(">IHHQQI", REQ_MAGIC, 0, CMD_DISC, 99, 0, 0))
+        self.s.close()
+
+
+class Server:
+    def __init__(self):
+        conf = os.path.join(TMP, "nbd.conf")
+        with open(conf, "w") as f:
+            f.write("[generic]\n[room]\nexportname = %s\nreadonly = true\n"
+                    "generationdir = %s\ngenerationtimeout = %d\n"
+                    % (IMAGE, GENDIR, TIMEOUT))
+            f.write("[lab]\nexportname = %s\ncopyonwrite = true\n"
+                    "cowdir = %s\ngenerationdir = %s\n"
+                    "generationtimeout = %d\n"
+                    % (LAB, COWDIR, LABDIR, TIMEOUT))
+        self.log = os.path.join(TMP, "server-%d.log" % random.randrange(1 << 30))
+        for _ in range(10):
+            self.port = random.randrange(20000, 60000)
+            self.p = subprocess.Popen(
+                [SERVER, "-n", "-C", conf, "127.0.0.1@%d" % self.port],
+                stderr=open(self.log, "w"))
+            servers.append(self.p)
+            if self.listening():
+                return
+            self.p.wait(5)
+            if "Address already in use" not in self.logtext():
+                raise AssertionError("server did not start: " + self.logtext())
+        raise AssertionError("no free port")
+
+    def listening(self):
+        for _ in range(50):
+            if self.p.poll() is not None:
+                return False
+            out = subprocess.run(["ss", "-Hltn", "sport = :%d" % self.port],
+                                 capture_output=True, text=True).stdout
+            if "LISTEN" in out:
+                return True
+            time.sleep(0.1)
+        return False
+
+    def logtext(self):
+        with open(self.log) as f:
+            return f.read()
+
+    def wait_log(self, text, count=1):
+        for _ in range(100):
+            if self.logtext().count(text) >= count:
+                return
+            time.sleep(0.1)
+        raise AssertionError("no %r in the log: %s" % (text, self.logtext()))
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.p.poll() is None:
+            self.p.send_signal(sig)
+        self.p.wait(15)
+
+
+def write_image(seed, path=IMAGE):
+    """A new image renamed over the export's path, as scripts/mkrootfs."""
+    data = random.Random(seed).randbytes(SIZE)
+    tmp = path + ".new"
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.rename(tmp, path)
+    return data
+
+
+def attach(port, name, source="127.0.0.1"):
+    c = Client(port, source)
+    size, canon = c.go(name)
+    return c, size, canon
+
+
+def wait_gone(path, why):
+    """The sweeper runs every second or so: up to 15 s."""
+    for _ in range(150):
+        if not os.path.exists(path):
+            return
+        time.sleep(0.1)
+    raise AssertionError(why)
+
+
+def refused(port, name):
+    try:
+        c, _, _ = attach(port, name)
+    except Refused as e:
+        return e.args[0]
+    c.close()
+    return None
+
+
+def main():
+    for d in (GENDIR, COWDIR, LABDIR):
+        os.mkdir(d)
+        if os.geteuid() == 0:	# children run as nobody: directories theirs
+            os.chmod(TMP, 0o755)
+            shutil.chown(d, "nobody")
+    write_image(11, LAB)
+    old = write_image(1)
+    srv = Server()
+    c1, size, old_name = attach(srv.port, b"room", "127.0.0.2")
+    assert size == SIZE, "size %r" % size
+    assert old_name and old_name.startswith(b"room@"), "INFO_NAME %r" % old_name
+    assert c1.read_all(SIZE) == old, "first client: not the image"
+    assert os.path.exists(os.path.join(GENDIR, old_name.decode())), \
+        "generation not kept: %s" % os.listdir(GENDIR)
+    print("ok: GO names %s, kept in generationdir" % old_name.decode())
+
+    new = write_image(2)
+    assert new != old
+    c2, _, new_name = attach(srv.port, b"room", "127.0.0.3")
+    assert new_name != old_name, "same name %r after rename over" % new_name
+    assert c2.read_all(SIZE) == new, "new client: not the new image"
+    c1.close()
+    c3, _, again = attach(srv.port, old_name, "127.0.0.2")
+    assert again == old_name, "reconnect named %r" % again
+    assert c3.read_all(SIZE) == old, "reconnect by canonical name: not old bytes"
+    srv.wait_log("%s replaced" % IMAGE)
+    assert srv.logtext().count("replaced") == 1, "change not logged once"
+    print("ok: old client reconnects to old bytes, new client gets new bytes")
+
+    srv.p.send_signal(signal.SIGUSR1)
+    srv.wait_log("127.0.0.2 (connected)")
+    srv.wait_log("127.0.0.3 (connected)")
+    lines = [l for l in srv.logtext().splitlines() if "generation room@" in l]
+    assert any(old_name.decode() in l and "old" in l and "127.0.0.2" in l
+               for l in lines), "SIGUSR1 report: %s" % lines
+    print("ok: SIGUSR1 lists clients per generation")
+
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for c in (c2, c3):
+            try:
+                c.close()
+            except OSError:
+                pass
+        srv.stop(sig)
+        srv = Server()
+        c3, _, again = attach(srv.port, old_name, "127.0.0.2")
+        assert again == old_name and c3.read_all(SIZE) == old, \
+            "after %s: old generation not served" % sig.name
+        c2, _, cur = attach(srv.port, b"room", "127.0.0.3")
+        assert cur == new_name and c2.read_all(SIZE) == new, \
+            "after %s: current generation wrong" % sig.name
+        print("ok: after %s the old generation is still served" % sig.name)
+
+    assert refused(srv.port, b"room@zz-1") == ERR_UNKNOWN, "malformed id"
+    assert refused(srv.port, b"room@1-2") == ERR_UNKNOWN, "unknown id"
+    print("ok: unknown or malformed generation: ERR_UNKNOWN")
+
+    time.sleep(TIMEOUT + 1)
+    assert os.path.exists(os.path.join(GENDIR, old_name.decode())), \
+        "old generation deleted while its client is connected"
+    c3.close()
+    wait_gone(os.path.join(GENDIR, old_name.decode()),
+              "old generation not deleted after expiry")
+    assert os.path.exists(os.path.join(GENDIR, new_name.decode())), \
+        "current generation deleted"
+    assert refused(srv.port, old_name) == ERR_UNKNOWN, "gone generation served"
+    print("ok: expiry deletes the old generation after its last client left")
+    c2.close()
+    copy_on_write(srv)
+
+
+def copy_on_write(srv):
+    """A's blocks stay on the base they were written over, B starts anew."""
+    mine = b"A's own block " * 292
+    old = open(LAB, "rb").read()
+    a, _, a_name = attach(srv.port, b"lab", "127.0.0.2")
+    a.write(0, mine)
+    a.close()
+    new = write_image(12, LAB)
+    for round_ in range(2):		# a reboot: the plain name again
+        a, _, again = attach(srv.port, b"lab", "127.0.0.2")
+        assert again == a_name, "A moved to %r from %r" % (again, a_name)
+        got = a.read_all(SIZE)
+        assert got[:len(mine)] == mine, "A's writes lost"
+        assert got[len(mine):] == old[len(mine):], "A's base changed"
+        a.close()
+    b, _, b_name = attach(srv.port, b"lab", "127.0.0.3")
+    assert b_name != a_name and b.read_all(SIZE) == new, "B not on new base"
+    b.close()
+    srv.wait_log("runs on the older base")
+    assert srv.logtext().count("runs on the older base") == 1, \
+        "older base not logged once per client"
+    print("ok: copy-on-write client keeps its base, a new one gets the new")
+
+    srv.stop(signal.SIGKILL)
+    srv = Server()
+    a, _, again = attach(srv.port, b"lab", "127.0.0.2")
+    got = a.read_all(SIZE)
+    assert again == a_name and got[:len(mine)] == mine and \
+        got[len(mine):] == old[len(mine):], "after SIGKILL: A's base changed"
+    a.close()
+    time.sleep(TIMEOUT + 2)
+    assert os.path.exists(os.path.join(LABDIR, a_name.decode())), \
+        "base of a client's copy-on-write deleted"
+    print("ok: after SIGKILL too; its base outlives generationtimeout")
+
+    for f in os.listdir(COWDIR):	# reset A, as README says
+        if f.startswith("127.0.0.2,lab."):
+            os.unlink(os.path.join(COWDIR, f))
+    a, _, again = attach(srv.port, b"lab", "127.0.0.2")
+    assert again == b_name and a.read_all(SIZE) == new, "reset A not on new"
+    a.close()
+    wait_gone(os.path.join(LABDIR, a_name.decode()),
+              "unused base not deleted after reset")
+    print("ok: a reset client starts on the current base; the old one goes")
+    srv.stop()
+
+
+try:
+    main()
+except Exception as e:
+    failures.append(str(e))
+    print("FAIL: %s: %s" % (type(e).__name__, e))
+    for log in [f for f in os.listdir(TMP) if f.startswith("server-")]:
+        print(open(os.path.join(TMP, log)).read())
+for p in servers:
+    if p.poll() is None:
+        p.kill()
+        p.wait()
+shutil.rmtree(TMP, ignore_errors=True)
+if not failures:
+    print("all generation cases passed")
+sys.exit(1 if failures else 0)
