@@ -7,7 +7,7 @@
 # canonical name room@ID). A client booted afterwards reads the new one;
 # once the first has powered off and generationtimeout has passed, the old
 # generation is gone from generationdir while the current one stays.
-# GEN_COW=1 (48-generations-cow.sh): a copy-on-write export, the root
+# GEN_COW=1 (49-generations-cow.sh): a copy-on-write export, the root
 # read-write; the client writes a file per read; all QEMU guests are one
 # client (127.0.0.1) to the server, so the second boot is a reboot: its
 # copy-on-write keeps it on the old base with its files; once its files in
