@@ -241,7 +241,7 @@ deps:
 # CI and fresh machines: install what is missing, build, then every test.
 check:
 	@if [ "$$(id -u)" = 0 ]; then scripts/deps; else scripts/deps --check; fi
-	@$(MAKE) --no-print-directory all initrd $(UNIT_BIN) $(UNIT_ASAN)
+	@$(MAKE) --no-print-directory all initrd $(UNIT_BIN) $(UNIT_ASAN) $(BUILD)/storm
 	@tests/run check $(UNIT_BIN) $(UNIT_ASAN) tests/unit/*.sh tests/qemu/[0-9]*.sh
 
 # The contributor's quick answer: no VM, no root, fuzzers 10 s each
