@@ -109,7 +109,7 @@ static void serve_device(int dev, const struct client_opts *o,
 	struct ioctl_device d = { .dev = dev, .o = o, .e = e };
 	struct reconnect r = {
 		.o = o, .e = e, .hand_over = hand_over, .stopped = stopped,
-		.ctx = &d, .note = " (ioctl mode: I/O fails until then)",
+		.ctx = &d, .host = o->start, .note = " (ioctl mode: I/O fails until then)",
 	};
 
 	daemon_setup(argv, o->nofork);

@@ -21,6 +21,7 @@ const char cli_usage[] =
 "  -t, -timeout SECONDS    request timeout\n"
 "  -T, -dead-timeout SECS  how long I/O waits for a dead server to return\n"
 "  -C, -connections N      connections (needs a multi-connection server)\n"
+"      -start N            try server N of the list first (from 1; spreading)\n"
 "  -p, -persist            stay behind and reconnect when the server goes\n"
 "  -s, -swap               the device is used for swap: lock memory\n"
 "  -m, -systemd-mark       mark the client as a root storage daemon ('@')\n"
@@ -45,6 +46,7 @@ const char cli_usage[] =
 /* options of our own have no short form */
 #define OPT_TLS_PSK		1
 #define OPT_TLS_IDENTITY	2
+#define OPT_START		3
 
 struct cli_option {
 	char s;
@@ -59,7 +61,7 @@ static const struct cli_option options[] = {
 	{ 'L', "nonetlink", 0 }, { 'n', "nofork", 0 }, { 'R', "readonly", 0 },
 	{ 'g', "no-optgo", 0 }, { 'i', "identifier", 1 }, { 'u', "unix", 1 },
 	{ 'd', "disconnect", 1 }, { 'c', "check", 1 }, { 'l', "list", 0 },
-	{ 'h', "help", 0 },
+	{ 'h', "help", 0 }, { OPT_START, "start", 1 },
 	{ 'x', "enable-tls", 0 }, { OPT_TLS_PSK, "tls-psk", 1 },
 	{ OPT_TLS_IDENTITY, "tls-identity", 1 }, { 'H', "tlshostname", 1 },
 	{ 'F', "certfile", 1 }, { 'K', "keyfile", 1 }, { 'A', "cacertfile", 1 },
@@ -147,6 +149,13 @@ static int apply_option(struct cli *c, const struct cli_option *op,
 	case 'u': o->unix_path = val; break;
 	case 'd': c->mode = MODE_DISCONNECT; c->target = val; break;
 	case 'c': c->mode = MODE_CHECK; c->target = val; break;
+	case OPT_START:
+		if (parse_uint("-start", val, 65535, &n) < 0)
+			return -1;
+		if (n == 0)
+			return client_error("-start: servers count from 1");
+		o->start = (int)n - 1;
+		break;
 	case 'l': c->mode = MODE_LIST; break;
 	case 'h': c->mode = MODE_HELP; break;
 	default: return apply_tls_option(c, op, val);
@@ -202,6 +211,10 @@ static int check_attach(struct cli *c)
 		o->hosts = o->unix_path;	/* one "server" for the list code */
 	if (!o->hosts)
 		return client_error("no server given");
+	if (o->start >= server_list_count(o->hosts))
+		return client_error("-start %d: the server list \"%s\" has %d server(s)",
+				    o->start + 1, o->hosts,
+				    server_list_count(o->hosts));
 	if (o->tls && !o->tls_psk_file)
 		return client_error("TLS needs a key: give -tls-psk FILE (X.509 is not supported)");
 	if (c->mode == MODE_LIST)

@@ -18,19 +18,24 @@ static void close_all(int *fds, int n)
 		close(fds[--n]);
 }
 
-/* The first server of the list that answers; more sockets to the same. */
+/*
+ * The first server that answers, from -start on (o->start becomes the one
+ * that answered); more sockets to the same.
+ */
 static int open_connections(struct client_opts *o, struct export_info *e,
 			    int *fds)
 {
 	struct export_info again;
-	int i, n, hosts = server_list_count(o->hosts);
+	int i, k, n, hosts = server_list_count(o->hosts);
 
 	fds[0] = -1;
-	for (i = 0; fds[0] < 0; i++) {
-		if (i == hosts)
+	for (k = 0; fds[0] < 0; k++) {
+		if (k == hosts)
 			return -1;	/* keeps the last server's error */
+		i = server_list_nth(hosts, o->start, k);
 		fds[0] = server_list_open(o, i, e);
 	}
+	o->start = i++;		/* i: counting from 1 in messages */
 	if (o->conns > 1 && !(e->flags & NBD_FLAG_CAN_MULTI_CONN)) {
 		fprintf(stderr, "nbd-client: warning: server %d of %s does not allow several connections; using one\n",
 			i, o->hosts);

@@ -53,6 +53,9 @@ struct client_opts {
 	uint32_t timeout;	/* request timeout (s), 0 = kernel default */
 	uint32_t dead_timeout;	/* dead-connection timeout (s) */
 	int conns;
+	/* -start N, from 0: the server tried first; after the first
+	 * attach, the one that answered (the daemon fails over from it) */
+	int start;
 	int persist, swap, systemd_mark, nonetlink, nofork, readonly, no_optgo;
 	/* TLS: -enable-tls, -tls-psk, -tls-identity, -tlshostname */
 	int tls;
@@ -131,6 +134,7 @@ int connect_unix(const char *path);
 
 /* server-list.c: the "h1,h2@port" failover list */
 int server_list_count(const char *hosts);
+int server_list_nth(int n, int start, int k);
 int server_list_entry(const char *hosts, int idx, uint16_t defport,
 		      char *buf, size_t len, uint16_t *port);
 int server_list_connect(const struct client_opts *o, int idx, char *peer,

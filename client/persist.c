@@ -110,8 +110,8 @@ void persist_run(struct persist *p, const struct client_opts *o,
 {
 	struct daemon d = {
 		.p = p, .o = o,
-		.r = { .o = o, .e = e, .hand_over = hand_over,
-		       .stopped = stopped, .ctx = &d },
+		.r = { .o = o, .e = e, .host = o->start,
+		       .hand_over = hand_over, .stopped = stopped, .ctx = &d },
 	};
 
 	d.marker = open_device_marker(o);

@@ -3,7 +3,8 @@
  * Reconnection after a lost connection, for both kinds of -persist
  * device: netlink (persist.c, woken by the kernel's LINK_DEAD event) and
  * ioctl (attach-ioctl.c, when NBD_DO_IT returns). Each attempt is one pass
- * over the server list starting with the server that answered last; each
+ * over the server list starting with the server that answered last (at
+ * first the one the first attach got, o->start, not the list's head); each
  * new socket goes through server_list_open(), as at the first attach, so
  * whatever a session needs (STARTTLS, then negotiation) is redone there;
  * the caller's hand_over() gives it to the kernel. Between attempts the
@@ -32,7 +33,7 @@ static int reopen_export(struct reconnect *r, int quiet)
 	struct export_info now;
 
 	for (k = 0; k < n; k++) {
-		int idx = (r->host + k) % n, fd;
+		int idx = server_list_nth(n, r->host, k), fd;
 
 		fd = server_list_reopen(o, idx, r->e, &now);
 		if (fd < 0) {

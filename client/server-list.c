@@ -58,6 +58,12 @@ int server_list_entry(const char *hosts, int idx, uint16_t defport,
 	return 0;
 }
 
+/* The k-th server tried in a pass of n that starts at server start. */
+int server_list_nth(int n, int start, int k)
+{
+	return (start + k) % n;
+}
+
 int server_list_count(const char *hosts)
 {
 	int n = 1;

@@ -191,6 +191,22 @@ server_of() {
 	return 1
 }
 
+# expand_spec NAME HOSTS WHAT: the boot line's templates in an export name
+# (${mac}, ${hostname}) filled in, in sp_expanded, and with several
+# servers the client's -start, from the MAC (nbdroot(7): spreading), in
+# sp_client_start; else the reason, and 1.
+expand_spec() {
+	_mac=$(net_boot_mac "$nr_bootif" "$(net_conf DEVICE)")
+	_hn=$(net_conf HOSTNAME) || _hn=
+	[ -n "$_hn" ] || _hn=$nr_ip_host
+	nbdroot_expand "$1" "$_mac" "$_hn" "$3" || { echo "$nr_error"; return 1; }
+	sp_client_start=
+	nbdroot_count_hosts "$2"
+	if [ "$sp_count" -gt 1 ] && nbdroot_spread "$_mac" "$sp_count"; then
+		sp_client_start="-start $sp_start"
+	fi
+}
+
 # NBDOPTS from the boot line, as nbd-client options.
 client_options() {
 	_opts=
@@ -290,10 +306,12 @@ attach_root() {
 	[ -z "$nr_toram" ] || _mode=
 	# overlay: many clients share the export; none may write to it
 	[ -z "$nr_overlay" ] || _mode="$_mode -R"
+	expand_spec "$nr_name" "$root_host" "root=$nr_root" || return 1
+	nr_name=$sp_expanded
 	stage_done connect
 	# shellcheck disable=SC2046,SC2086 # the options are words by design
 	nbd_attach "$NBDDEV" "$root_host" "$nr_port" "$nr_name" $_mode \
-		$(client_options)
+		$sp_client_start $(client_options)
 }
 
 # Without udev nothing waits for the partition nodes: the client re-read
@@ -335,8 +353,11 @@ swap_one() {
 	nbdroot_parse_nbd "$2" "nbdroot.swap=$2" || { echo "$nr_error"; return 1; }
 	_host=$(server_of "$sp_host") || { echo "$_host"; return 1; }
 	if [ ! -e "/sys/block/${_sdev#/dev/}/pid" ]; then
-		nbd_attach "$_sdev" "$_host" "$sp_port" "$sp_name" -s -p -m ||
-			return 1
+		_sport=$sp_port
+		expand_spec "$sp_name" "$_host" "nbdroot.swap=$2" || return 1
+		# shellcheck disable=SC2086 # -start N is two words
+		nbd_attach "$_sdev" "$_host" "$_sport" "$sp_expanded" -s -p -m \
+			$sp_client_start || return 1
 	fi
 	_sig=$(dd if="$_sdev" bs=4096 count=1 2>/dev/null | tail -c 10)
 	if [ "$_sig" != SWAPSPACE2 ]; then

@@ -190,12 +190,112 @@ nbdroot_parse_nbd() {
 	sp_flags=${_f%%:*}
 	case $_f in *:*) _f=${_f#*:} ;; *) _f= ;; esac
 	sp_opts=$_f
+	nbdroot_check_template "$sp_name" "$2" || return 1
 	case $sp_fstype in
 	*[!a-z0-9._-]*)
 		nr_error="$2: filesystem type \"$sp_fstype\" is not a name"
 		return 1 ;;
 	esac
 	nbdroot_check_nbdopts "$sp_opts" "$2"
+}
+
+# Templates in an export name, expanded once the network is up (see
+# nbdroot_expand): ${mac} and ${hostname}; any other '$' is an error here,
+# so a typo stops the boot at the line and not at the server.
+nbdroot_check_template() {
+	_t=$1
+	while :; do
+		case $_t in
+		*'$'*)	_t=${_t#*'$'} ;;
+		*)	return 0 ;;
+		esac
+		case $_t in
+		'{mac}'* | '{hostname}'*) ;;
+		'{'*'}'*)
+			nr_error="$2: unknown template \"\$${_t%%\}*}}\" in export name \"$1\" (known: \${mac}, \${hostname})"
+			return 1 ;;
+		*)	nr_error="$2: a '\$' that starts no template in export name \"$1\" (known: \${mac}, \${hostname})"
+			return 1 ;;
+		esac
+	done
+}
+
+# nbdroot_mac_dashes MAC: MAC (xx:xx:xx:xx:xx:xx or with '-', any case)
+# in pxelinux's style, lower case with dashes, in sp_mac; 1 if it is not
+# an Ethernet address.
+nbdroot_mac_dashes() {
+	_m=$(printf '%s' "$1" | tr 'A-F:' 'a-f-')
+	case $_m in
+	[0-9a-f][0-9a-f]-[0-9a-f][0-9a-f]-[0-9a-f][0-9a-f]-[0-9a-f][0-9a-f]-[0-9a-f][0-9a-f]-[0-9a-f][0-9a-f])
+		sp_mac=$_m ;;
+	*)	return 1 ;;
+	esac
+}
+
+# nbdroot_expand NAME MAC HOSTNAME WHAT: NAME with ${mac} (MAC in
+# pxelinux's style) and ${hostname} replaced, in sp_expanded. No eval:
+# the values come from sysfs and a DHCP server and stay plain text.
+nbdroot_expand() {
+	_in=$1
+	sp_expanded=
+	while :; do
+		case $_in in
+		*'${'*)	;;
+		*)	sp_expanded=$sp_expanded$_in; return 0 ;;
+		esac
+		sp_expanded=$sp_expanded${_in%%'${'*}
+		_in=${_in#*'${'}
+		case $_in in
+		'mac}'*)
+			if ! nbdroot_mac_dashes "$2"; then
+				nr_error="$4: \${mac} in \"$1\": the booting interface's address \"$2\" is not a MAC address"
+				return 1
+			fi
+			sp_expanded=$sp_expanded$sp_mac
+			_in=${_in#mac\}} ;;
+		'hostname}'*)
+			case $3 in
+			'' | *[!A-Za-z0-9.-]*)
+				nr_error="$4: \${hostname} in \"$1\": the host name \"$3\" is not a host name (none from DHCP or ip=?)"
+				return 1 ;;
+			esac
+			sp_expanded=$sp_expanded$3
+			_in=${_in#hostname\}} ;;
+		*)	nr_error="$4: unknown template in \"$1\""
+			return 1 ;;
+		esac
+	done
+}
+
+# nbdroot_count_hosts "h1,h2": how many servers, in sp_count.
+nbdroot_count_hosts() {
+	_h=$1
+	sp_count=1
+	while :; do
+		case $_h in
+		*,*)	_h=${_h#*,}; sp_count=$((sp_count + 1)) ;;
+		*)	return 0 ;;
+		esac
+	done
+}
+
+# nbdroot_spread MAC N: the server (from 1) of a list of N that a client
+# with MAC tries first, in sp_start: the sum of the MAC's bytes modulo N,
+# plus 1. A room's addresses differ in their last bytes, so its clients
+# spread evenly over the servers instead of all starting at the first.
+nbdroot_spread() {
+	sp_start=1
+	nbdroot_mac_dashes "$1" || return 1
+	_sum=0
+	_ifs=$IFS
+	IFS=-
+	# shellcheck disable=SC2086 # the bytes are words (checked hex)
+	set -- $sp_mac "$2"
+	IFS=$_ifs
+	for _b in "$1" "$2" "$3" "$4" "$5" "$6"; do
+		_sum=$((_sum + 0x$_b))
+	done
+	sp_start=$((_sum % $7 + 1))
 }
 
 # NBDOPTS: bs=512|1024|2048|4096, timeout=SECONDS, ro, and (dracut) any

@@ -7,6 +7,8 @@
 # and return 1 on failure.
 
 DHCP_EVENT=/lib/nbdroot/dhcp-event
+# sysfs; another root for the host unit tests only
+NET_SYS=${NBDROOT_SYS:-/sys}
 
 # Ethernet-like links, in the kernel's order.
 net_links() {
@@ -28,6 +30,16 @@ net_link_by_mac() {
 		fi
 	done
 	return 1
+}
+
+# net_boot_mac BOOTIF DEVICE: the booting interface's MAC address: BOOTIF='s
+# when the boot line has one, else DEVICE's (the link that got the lease).
+net_boot_mac() {
+	if [ -n "$1" ]; then
+		echo "$1"
+	elif [ -n "$2" ]; then
+		cat "$NET_SYS/class/net/$2/address" 2>/dev/null
+	fi
 }
 
 # Waits up to $1 seconds for a driver to register a link (the link with

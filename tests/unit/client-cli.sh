@@ -35,6 +35,18 @@ check "-C 2 without multi-conn" 1 "does not allow several connections; using one
 	"$client" 127.0.0.1 "$port" /dev/nbd7 -C 2
 check "refused connection" 1 "connect to 127.0.0.1:1: Connection refused" -- \
 	"$client" 127.0.0.1 1 /dev/nbd7
+# -start: the odd-sized export is on server 2 only, so its error says
+# which server the client used first
+serve memory 1M
+good=$port
+serve memory 1001
+check "-start 2: the second server first" 1 "export size 1001 is not a multiple" -- \
+	"$client" "127.0.0.1@$good,127.0.0.1@$port" 9 /dev/nbd7 -start 2
+check "-start 2 wraps around to the first" 1 "open /dev/nbd7" -- \
+	"$client" "127.0.0.1@$good,127.0.0.1@1" 9 /dev/nbd7 -start 2
+check "-start past the list" 2 "-start 3: the server list" -- \
+	"$client" "127.0.0.1@$good,127.0.0.1@1" 9 /dev/nbd7 -start 3
+port=$good
 check "failover to the second server" 1 "open /dev/nbd7" -- \
 	"$client" "127.0.0.1@1,127.0.0.1@$port" 9 /dev/nbd7
 

@@ -115,6 +115,10 @@ static void test_usage_errors(void)
 		    "-C", "0");
 	CHECK_USAGE("unexpected argument \"extra\"", "srv", "1", "/dev/nbd0",
 		    "extra");
+	CHECK_USAGE("-start: servers count from 1", "a,b", "/dev/nbd0",
+		    "-start", "0");
+	CHECK_USAGE("-start 3: the server list \"a,b\" has 2 server(s)",
+		    "a,b", "/dev/nbd0", "-start", "3");
 }
 
 int main(int argc, char **argv)

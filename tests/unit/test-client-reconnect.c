@@ -69,6 +69,15 @@ static void test_server_list(void)
 	memset(longest, 'h', sizeof(longest) - 1);
 	longest[sizeof(longest) - 1] = '\0';
 	CHECK(strstr(entry(longest, 0), "is too long (79 > 63)") != NULL);
+
+	/* a pass starts at -start's server and wraps around */
+	CHECK_EQ(server_list_nth(3, 0, 0), 0);
+	CHECK_EQ(server_list_nth(3, 0, 2), 2);
+	CHECK_EQ(server_list_nth(3, 1, 0), 1);
+	CHECK_EQ(server_list_nth(3, 1, 1), 2);
+	CHECK_EQ(server_list_nth(3, 1, 2), 0);
+	CHECK_EQ(server_list_nth(3, 2, 1), 0);
+	CHECK_EQ(server_list_nth(1, 0, 0), 0);
 }
 
 static void make_file(const char *path, off_t size)
@@ -198,6 +207,20 @@ static void test_reconnect(const char *one_mib, const char *two_mib)
 	CHECK_EQ(run(&r, log, sizeof(log)), 0);
 	CHECK_EQ(k.calls, 2);
 	CHECK(strstr(log, "reconnect: test: the kernel said no") != NULL);
+
+	/*
+	 * a daemon that attached to server 2 (-start, spreading) fails over
+	 * from there: server 2 is dead, server 3 answers, not server 1
+	 */
+	snprintf(hosts, sizeof(hosts), "127.0.0.1@%u,127.0.0.1@%u,127.0.0.1@%u",
+		 good, loopback_dead_port(SOCK_STREAM), good);
+	k.calls = 0;
+	k.fail_first = 0;
+	r.host = 1;
+	CHECK_EQ(run(&r, log, sizeof(log)), 0);
+	CHECK_EQ(r.host, 2);
+	CHECK(strstr(log, "Connection refused") != NULL);
+	CHECK(strstr(log, "reconnected to server 3 of") != NULL);
 
 	/* an export whose size changed is refused until stopped */
 	snprintf(hosts, sizeof(hosts), "127.0.0.1@%u", other);

@@ -54,6 +54,15 @@ quiet splash root=nbd:h:2 console=ttyS0,115200n8 BOOT_IMAGE=/vmlinuz	host=h|port
 root=nbd:h:1 nbdroot.swap=nbd:10.0.2.2:10809/swap	swap=nbd:10.0.2.2:10809/swap
 root=nbd:h:1 nbdroot.swap=nbd:h:2/s1 nbdroot.swap=nbd:[::1]:3/s2	swap=nbd:h:2/s1 nbd:[::1]:3/s2|host=h|port=1
 root=nbd:h:1 nbdroot.overlay=tmpfs	overlay=tmpfs|toram=
+root=nbd:gw1,gw2:10809/client-${mac}	host=gw1,gw2|port=10809|name=client-${mac}
+root=nbd:gw1:10809/${hostname}-${mac}.img:ext4	name=${hostname}-${mac}.img|fstype=ext4
+root=nbd:h:1 nbdroot.swap=nbd:gw1,gw2:10809/swap-${mac}	swap=nbd:gw1,gw2:10809/swap-${mac}
+nbdroot=srv,client-${hostname}	host=srv|name=client-${hostname}
+root=nbd:gw1:10809/client-${ip}	ERR root=nbd:gw1:10809/client-${ip}: unknown template "${ip}" in export name "client-${ip}" (known: ${mac}, ${hostname})
+root=nbd:gw1:10809/c-${MAC}	ERR root=nbd:gw1:10809/c-${MAC}: unknown template "${MAC}"
+root=nbd:h:1 nbdroot.swap=nbd:h:1/s-${mca}	ERR nbdroot.swap=nbd:h:1/s-${mca}: unknown template "${mca}"
+root=nbd:gw1:10809/client-$mac	ERR root=nbd:gw1:10809/client-$mac: a '$' that starts no template in export name "client-$mac"
+root=nbd:gw1:10809/client-${mac	ERR root=nbd:gw1:10809/client-${mac: a '$' that starts no template
 root=nbd:h:1 nbdroot.toram	toram=1|overlay=
 root=nbd:h:1 nbdroot.conns=4 nbdroot.timeout=30	conns=4|timeout=30
 root=nbd:h:1 nbdroot.retry=0	retry=0
@@ -79,6 +88,10 @@ root=dhcp	root=dhcp|host=|port=10809|name=
 RP nbd:10.0.2.2:2000/root:ext4	host=10.0.2.2|port=2000|name=root|fstype=ext4
 root=dhcp	root=dhcp
 RP nbd::/img#p2	host=|name=img|part=2
+root=dhcp	root=dhcp
+RP nbd:gw1,gw2:10809/c-${mac}	host=gw1,gw2|name=c-${mac}
+root=dhcp	root=dhcp
+RP nbd:gw1:10809/c-${x}	ERR DHCP root-path nbd:gw1:10809/c-${x}: unknown template "${x}"
 root=dhcp	root=dhcp
 RP 10.0.2.2,img,nbd0	host=10.0.2.2|name=img
 netroot=dhcp rootfstype=xfs	root=dhcp
