@@ -33,6 +33,12 @@ uptime_s() {
 	echo "${_up%%.*}"
 }
 
+# The same in milliseconds (the kernel prints hundredths).
+uptime_ms() {
+	read -r _up _idle </proc/uptime
+	echo "$((${_up%%.*} * 1000 + 1${_up#*.} * 10 - 1000))"
+}
+
 # stage_done STAGE: under nbdroot.debug, "nbdroot: time: STAGE SECONDS",
 # the uptime at which a boot stage ended (nbdroot(7) lists them), for a
 # breakdown of the boot's time.
@@ -73,29 +79,47 @@ give_up() {
 	exit 1
 }
 
+# jitter MS: sets _jitter to a random 0..MS from /dev/urandom (busybox
+# and dash have no $RANDOM), 0 when it cannot be read.
+jitter() {
+	_jitter=$(od -An -N2 -tu2 /dev/urandom 2>/dev/null)
+	_jitter=${_jitter##* }
+	case $_jitter in
+	'' | *[!0-9]*) _jitter=0 ;;
+	esac
+	_jitter=$((_jitter % ($1 + 1)))
+}
+
+# Where a step's reason goes (a test may move it).
+STEP_OUT=/run/nbdroot/step.out
+
 # retry STEP COMMAND...: runs COMMAND in this shell (so it may set
 # variables) until it succeeds or the boot's retry budget is spent, with
-# backoff 1, 2, 4, 8 s. COMMAND prints its reason on stdout.
+# backoff 1, 2, 4, 8 s, each plus a random 0..half of it, so that a room
+# of clients that failed together does not retry in step; no wait
+# reaches past the budget. COMMAND prints its reason on stdout.
 retry() {
 	_step=$1
 	shift
 	_wait=1
 	while :; do
-		if "$@" >/run/nbdroot/step.out; then
-			_out=$(cat /run/nbdroot/step.out)
+		if "$@" >"$STEP_OUT"; then
+			_out=$(cat "$STEP_OUT")
 			[ -z "$_out" ] || info "$_step: $_out"
 			return 0
 		fi
-		_out=$(cat /run/nbdroot/step.out)
+		_out=$(cat "$STEP_OUT")
 		fail "$_step: ${_out:-failed}"
-		_left=$((retry_deadline - $(uptime_s)))
+		_left=$((retry_deadline * 1000 - $(uptime_ms)))
 		if [ "$_left" -le 0 ]; then
 			give_up "$_step"
 			_wait=1
 			continue
 		fi
-		[ "$_wait" -le "$_left" ] || _wait=$_left
-		sleep "$_wait"
+		jitter $((_wait * 500))
+		_ms=$((_wait * 1000 + _jitter))
+		[ "$_ms" -le "$_left" ] || _ms=$_left
+		sleep "$((_ms / 1000)).$((_ms % 1000 / 100))$((_ms % 100 / 10))$((_ms % 10))"
 		[ "$_wait" -ge 8 ] || _wait=$((_wait * 2))
 	done
 }

@@ -9,6 +9,17 @@
 
 # shellcheck disable=SC2154 # moddir, systemdutildir...: dracut's
 
+# The TLS key this initrd carries: nbdroot_tls_psk=FILE in a dracut
+# configuration file, else this host's /etc/nbdroot/tls.psk when it has
+# one; none, plaintext.
+nbdroot_key() {
+	if [ -n "${nbdroot_tls_psk:-}" ]; then
+		echo "$nbdroot_tls_psk"
+	elif [ -e /etc/nbdroot/tls.psk ]; then
+		echo /etc/nbdroot/tls.psk
+	fi
+}
+
 # called by dracut: only when asked for (--add nbdroot)
 check() {
 	[ -r "$moddir/nbdroot.paths" ] || return 1
@@ -23,6 +34,11 @@ depends() {
 # called by dracut
 installkernel() {
 	instmods nbd ext4 squashfs overlay loop
+	[ -n "$(nbdroot_key)" ] || return 0
+	# kTLS with ChaCha20-Poly1305, loaded or not on this host; the x86
+	# ciphers exist only there
+	hostonly='' instmods -c tls chacha20poly1305 chacha_generic poly1305_generic
+	hostonly='' instmods chacha_x86_64 poly1305_x86_64
 }
 
 # nbdroot_fatal MESSAGE: the build stops here. dracut goes on when a
@@ -31,6 +47,20 @@ installkernel() {
 nbdroot_fatal() {
 	dfatal "nbdroot: $*"
 	exit 1
+}
+
+# nbdroot_install_key: the key file as /etc/nbdroot/tls.psk, mode 0600,
+# once every line is "identity:hexkey" (nbd-client -tls-psk's format).
+nbdroot_install_key() {
+	local key bad
+	key=$(nbdroot_key)
+	[ -n "$key" ] || return 0
+	[ -r "$key" ] || nbdroot_fatal "TLS key $key: cannot read it (nbdroot_tls_psk=)"
+	bad=$(awk '!/^[^:]+:([0-9A-Fa-f][0-9A-Fa-f])+\r?$/ && NF { print NR; exit }' "$key")
+	[ -z "$bad" ] || nbdroot_fatal "TLS key $key:$bad: not an identity:hexkey line"
+	grep -q . "$key" || nbdroot_fatal "TLS key $key holds no key"
+	inst_simple "$key" /etc/nbdroot/tls.psk
+	chmod 600 "$initdir/etc/nbdroot/tls.psk"
 }
 
 # called by dracut
@@ -65,4 +95,5 @@ install() {
 		"$systemdutildir/system-generators/nbdroot-generator"
 	inst_hook cmdline 90 "$moddir/nbdroot-cmdline.sh"
 	inst_hook shutdown 90 "$moddir/nbdroot-shutdown.sh"
+	nbdroot_install_key
 }
