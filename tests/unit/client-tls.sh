@@ -105,7 +105,8 @@ if command -v qemu-nbd >/dev/null; then
 	mkdir "$dir/qemu"
 	cp "$dir/keys.psk" "$dir/qemu/keys.psk"
 	serve_qemu_nbd() {
-		qemu-nbd -b 127.0.0.1 -p "$1" -t -x lab-q -f raw --object \
+		# exec: serve's $! (the background subshell) must be the server
+		exec qemu-nbd -b 127.0.0.1 -p "$1" -t -x lab-q -f raw --object \
 			"tls-creds-psk,id=t,dir=$dir/qemu,endpoint=server" \
 			--tls-creds t "$dir/disk.img"
 	}
