@@ -10,7 +10,8 @@
 # -persist over
 # TLS: nbdkit is killed (SIGKILL) while the guest writes and restarted 3 s
 # later on its port; the guest's blocks must all verify.
-# the initrd with the key, built before lib.sh checks $INITRD
+# the initrd with the key, built before lib.sh checks $INITRD; the root
+# itself is plaintext (nbdroot.tls=off): the guest test attaches over TLS
 build=$(cd "$(dirname "$0")/../.." && pwd)/build
 mkdir -p "$build"
 key=$build/tls-test.psk
@@ -47,7 +48,7 @@ tls_port=$SERVER_PORT
 start_capture "tcp port $tls_port or tcp port $plain_port"
 capture=$CAPTURE
 
-boot_vm tls "root=nbd:10.0.2.2:$root_port nbdtest=client-tls:$tls_port:$plain_port:$ours_port" &
+boot_vm tls "root=nbd:10.0.2.2:$root_port nbdroot.tls=off nbdtest=client-tls:$tls_port:$plain_port:$ours_port" &
 vm=$!
 await_console tls "$vm" "NBDROOT-STEP tls-persist"
 sleep 2
