@@ -25,6 +25,9 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import nbdwire as nw  # noqa: E402
+
 NBDMAGIC = 0x4E42444D41474943
 IHAVEOPT = 0x49484156454F5054
 REP_MAGIC = 0x0003E889045565A9
@@ -124,29 +127,8 @@ class Server:
                     "generationtimeout = %d\n"
                     % (LAB, COWDIR, LABDIR, TIMEOUT))
         self.log = os.path.join(TMP, "server-%d.log" % random.randrange(1 << 30))
-        for _ in range(10):
-            self.port = random.randrange(20000, 60000)
-            self.p = subprocess.Popen(
-                [SERVER, "-n", "-C", conf, "127.0.0.1@%d" % self.port],
-                stderr=open(self.log, "w"))
-            servers.append(self.p)
-            if self.listening():
-                return
-            self.p.wait(5)
-            if "Address already in use" not in self.logtext():
-                raise AssertionError("server did not start: " + self.logtext())
-        raise AssertionError("no free port")
-
-    def listening(self):
-        for _ in range(50):
-            if self.p.poll() is not None:
-                return False
-            out = subprocess.run(["ss", "-Hltn", "sport = :%d" % self.port],
-                                 capture_output=True, text=True).stdout
-            if "LISTEN" in out:
-                return True
-            time.sleep(0.1)
-        return False
+        self.p, self.port = nw.start_server(SERVER, ["-C", conf], self.log)
+        servers.append(self.p)
 
     def logtext(self):
         with open(self.log) as f:
