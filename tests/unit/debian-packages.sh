@@ -83,23 +83,9 @@ grep -q -- '--out is needed' "$work/err" ||
 echo "installed mkinitrd and mkpxe: work"
 
 # 4. a Debian 12 chroot with our packages' dependencies, cached
-sources=$(grep -l debian /etc/apt/sources.list.d/*.sources \
-	/etc/apt/sources.list 2>/dev/null | head -n 1)
-[ -n "$sources" ] || skip "no Debian apt source in /etc/apt for mmdebstrap"
-incl=adduser,procps,busybox-static,cpio,klibc-utils,kmod,libklibc,xz-utils,dracut-core
-key=$({ echo "$incl"; cat "$sources"; } | sha256sum | cut -c1-16)
-cache=$top/build/cache/deb-test-bookworm-$key.tar
-if [ ! -s "$cache" ]; then
-	mkdir -p "${cache%/*}"
-	mmdebstrap --mode=root --variant=apt --format=tar \
-		--aptopt='APT::Install-Recommends "false"' --include="$incl" \
-		bookworm "$cache.tmp" "$sources" >"$work/mmdebstrap.log" 2>&1 ||
-		{ tail -20 "$work/mmdebstrap.log"; rm -f "$cache.tmp"
-		  fail "mmdebstrap failed"; }
-	mv "$cache.tmp" "$cache"
-fi
-mkdir "$root"
-tar -xf "$cache" -C "$root" || fail "unpacking $cache"
+# shellcheck source=tests/unit/debian-chroot-lib
+. "$top/tests/unit/debian-chroot-lib"
+debian_root deb-test apt adduser,procps,busybox-static,cpio,klibc-utils,kmod,libklibc,xz-utils,dracut-core
 mount -t proc proc "$root/proc"
 mkdir -p "$root/debs"
 in_root() {

@@ -67,23 +67,9 @@ mkdir "$work/src"
 deb=$(ls "$work"/nbdroot-server_*_amd64.deb)
 
 # 3. a Debian 12 container with systemd, cached
-sources=$(grep -l debian /etc/apt/sources.list.d/*.sources \
-	/etc/apt/sources.list 2>/dev/null | head -n 1)
-[ -n "$sources" ] || skip "no Debian apt source in /etc/apt for mmdebstrap"
-incl=systemd,systemd-sysv,dbus,adduser,procps
-key=$({ echo "$incl"; cat "$sources"; } | sha256sum | cut -c1-16)
-cache=$top/build/cache/systemd-test-bookworm-$key.tar
-if [ ! -s "$cache" ]; then
-	mkdir -p "${cache%/*}"
-	mmdebstrap --mode=root --variant=minbase --format=tar \
-		--aptopt='APT::Install-Recommends "false"' --include="$incl" \
-		bookworm "$cache.tmp" "$sources" >"$work/mmdebstrap.log" 2>&1 ||
-		{ tail -20 "$work/mmdebstrap.log"; rm -f "$cache.tmp"
-		  fail "mmdebstrap failed"; }
-	mv "$cache.tmp" "$cache"
-fi
-mkdir "$root"
-tar -xf "$cache" -C "$root"
+# shellcheck source=tests/unit/debian-chroot-lib
+. "$top/tests/unit/debian-chroot-lib"
+debian_root systemd-test minbase systemd,systemd-sysv,dbus,adduser,procps
 cp "$deb" "$root/tmp/"
 chroot "$root" dpkg -i "/tmp/${deb##*/}" >"$work/dpkg.log" 2>&1 ||
 	{ cat "$work/dpkg.log"; fail "dpkg -i ${deb##*/}"; }
