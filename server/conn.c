@@ -299,6 +299,9 @@ int conn_open_export(struct conn *c, const struct export *e, bool probe)
 	if (generation_id(&c->be))
 		snprintf(c->exp_name, sizeof(c->exp_name), "%s@%s", e->name,
 			 generation_id(&c->be));
+	else if (c->want_gen[0])	/* NBD_OPT_INFO on a preopened one */
+		snprintf(c->exp_name, sizeof(c->exp_name), "%s@%s", e->name,
+			 c->want_gen);
 	else
 		snprintf(c->exp_name, sizeof(c->exp_name), "%s", e->name);
 	c->why[0] = '\0';

@@ -33,7 +33,7 @@ IHAVEOPT = 0x49484156454F5054
 REP_MAGIC = 0x0003E889045565A9
 REQ_MAGIC = 0x25609513
 SIMPLE_MAGIC = 0x67446698
-OPT_GO, REP_ACK, REP_INFO = 7, 1, 3
+OPT_INFO, OPT_GO, REP_ACK, REP_INFO = 6, 7, 1, 3
 INFO_EXPORT, INFO_NAME = 0, 1
 ERR_UNKNOWN = (1 << 31) | 6
 CMD_READ, CMD_WRITE, CMD_DISC = 0, 1, 2
@@ -70,14 +70,14 @@ class Client:
             buf += chunk
         return buf
 
-    def go(self, name):
-        """GO asking for NBD_INFO_NAME: (size, canonical name)."""
+    def go(self, name, option=OPT_GO):
+        """GO (or INFO) asking for NBD_INFO_NAME: (size, canonical name)."""
         magic, opt, _ = struct.unpack(">QQH", self.recv(18))
         assert (magic, opt) == (NBDMAGIC, IHAVEOPT), "bad greeting"
         self.s.sendall(struct.pack(">I", 3))
         data = (struct.pack(">I", len(name)) + name +
                 struct.pack(">HH", 1, INFO_NAME))
-        self.s.sendall(struct.pack(">QII", IHAVEOPT, OPT_GO, len(data)) + data)
+        self.s.sendall(struct.pack(">QII", IHAVEOPT, option, len(data)) + data)
         size = canon = None
         while True:
             magic, _, rtype, n = struct.unpack(">QIII", self.recv(20))
@@ -340,6 +340,10 @@ def root_only():
             srv.stop(sig)
             srv = Server(text)
         how = sig.name if sig else "the same server"
+        probe = Client(srv.port, "127.0.0.2")
+        got = probe.go(a_name, OPT_INFO)
+        probe.s.close()
+        assert got == (SIZE, a_name), "root-only, %s: INFO %r" % (how, got)
         for canon, data in ((name, old), (a_name, lab_old)):
             try:
                 c, _, again = attach(srv.port, canon, "127.0.0.2")
