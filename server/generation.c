@@ -154,15 +154,14 @@ static int open_use(const struct export *e, const char *id, const char *addr)
 
 	if (gen_path(path, sizeof(path), e, id, addr) < 0)
 		return -1;
+	/*
+	 * 0600: made as root before the privilege drop, it is reopened as
+	 * root too (generation_preopen); nobody else may lock it and so pin
+	 * a generation on disk.
+	 */
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return -1;
-	/*
-	 * Made as root before the privilege drop (conn_preopen), it must
-	 * stay writable for the child of a later reconnect by NAME@ID.
-	 */
-	if (geteuid() == 0 && fchmod(fd, 0666) < 0)
-		goto out_close;
 	if (flock(fd, LOCK_SH) < 0 || mark_used(fd) < 0)
 		goto out_close;
 	return fd;

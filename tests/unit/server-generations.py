@@ -376,6 +376,10 @@ def root_only():
         "root-only: a client that never used %s got it" % name.decode()
     print("ok: root-only files: a write pins the old base, never another; "
           "strangers refused")
+    open_to_all = [f for d in (gendir, labdir) for f in os.listdir(d)
+                   if os.stat(os.path.join(d, f)).st_mode & 0o077]
+    assert not open_to_all, "root-only: open to others: %s" % open_to_all
+    print("ok: root-only files: no .use file open to other users")
     srv.stop()
 
 
