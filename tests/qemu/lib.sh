@@ -235,8 +235,10 @@ boot_vm() {
 # runs its VM under this hold instead of taking the lock per VM.
 hold_vm_lock() {
 	exec 9>>"$QEMU_LOCK" || fail "cannot open the VM lock $QEMU_LOCK"
+	local since=$SECONDS
 	echo "waiting for the VM lock $QEMU_LOCK, held until the test ends"
 	flock 9 || fail "cannot take the VM lock $QEMU_LOCK"
+	echo "VM lock taken after $((SECONDS - since)) s"
 	VM_LOCK_HELD=1
 }
 
