@@ -252,12 +252,14 @@ static int take_generation(struct conn *c, const struct export *e,
 	struct preopened *p = find_preopened(c, e);
 
 	if (p && p->allowed == 1 && !p->failed && !open_later(c, e)) {
-		if (!probe)
-			return generation_select(&p->be, e, c->want_gen, NULL,
-						 c->why, sizeof(c->why)) < 0 ?
-			       -1 : take_preopened(c, e, false);
-		return generation_select(&p->be, e, c->want_gen, &c->be.size,
-					 c->why, sizeof(c->why));
+		if (probe)
+			return generation_select(&p->be, e, c->want_gen,
+						 &c->be.size, c->why,
+						 sizeof(c->why));
+		if (generation_select(&p->be, e, c->want_gen, NULL, c->why,
+				      sizeof(c->why)) < 0)
+			return -1;
+		return take_preopened(c, e, false);
 	}
 	if (p && p->allowed == 1 && open_later(c, e))
 		return generation_open(&c->be, e, c->want_gen,
