@@ -45,6 +45,8 @@ ssize_t cow_pread(struct cow *w, void *buf, size_t len, uint64_t off);
 ssize_t cow_pwrite(struct cow *w, const void *buf, size_t len, uint64_t off);
 int cow_sync(struct cow *w);
 int cow_close(struct cow *w);
+int cow_rebase(struct cow *w, int base);
+bool cow_has_blocks(const struct cow *w);
 int cow_client_path(const struct export *e, const char *addr,
 		    const char *ext, char *out, size_t len);
 void cow_sweep(const struct config *cfg);
@@ -60,6 +62,13 @@ int generation_open(struct backend *b, const struct export *e,
 int generation_cow_open(struct backend *b, const struct export *e,
 			const char *path, const char *addr, char *why,
 			size_t whylen);
+void generation_preopen(struct backend *b, const struct export *e,
+			const char *addr);
+int generation_select(struct backend *b, const struct export *e,
+		      const char *id, uint64_t *probe_size, char *why,
+		      size_t whylen);
+int generation_commit(struct backend *b, const struct export *e, char *why,
+		      size_t whylen);
 const char *generation_id(const struct backend *b);
 const char *generation_note(const struct backend *b);
 void generation_noted(struct backend *b);

@@ -199,6 +199,8 @@ int conn_preopen(struct conn *c)
 			continue;
 		p->failed = export_open(&p->be, e, conn_addr(c), false, p->why,
 					sizeof(p->why)) < 0;
+		if (!p->failed && e->gendir)
+			generation_preopen(&p->be, e, conn_addr(c));
 	}
 	return 0;
 }
@@ -240,16 +242,30 @@ static int take_preopened(struct conn *c, const struct export *e, bool probe)
 }
 
 /*
- * A GO for NAME@ID that conn_preopen opened already (as root: a client's
- * copy-on-write files are root's then): the generation it found.
+ * A GO for NAME@ID after conn_preopen: the current generation or an older
+ * one of this client's, as opened before the privilege drop (DIR, cowdir
+ * and the images may be root's alone).
  */
-static bool preopened_is(const struct conn *c, const struct export *e,
-			 const char *id)
+static int take_generation(struct conn *c, const struct export *e,
+			   bool probe)
 {
-	const struct preopened *p = find_preopened(c, e);
+	struct preopened *p = find_preopened(c, e);
 
-	return p && p->allowed == 1 && !p->failed &&
-	       generation_id(&p->be) && !strcmp(generation_id(&p->be), id);
+	if (p && p->allowed == 1 && !p->failed && !open_later(c, e)) {
+		if (probe)
+			return generation_select(&p->be, e, c->want_gen,
+						 &c->be.size, c->why,
+						 sizeof(c->why));
+		if (generation_select(&p->be, e, c->want_gen, NULL, c->why,
+				      sizeof(c->why)) < 0)
+			return -1;
+		return take_preopened(c, e, false);
+	}
+	if (p && p->allowed == 1 && open_later(c, e))
+		return generation_open(&c->be, e, c->want_gen,
+				       conn_owner(c, e), c->why,
+				       sizeof(c->why));
+	return take_preopened(c, e, probe);
 }
 
 /*
@@ -260,18 +276,20 @@ int conn_open_export(struct conn *c, const struct export *e, bool probe)
 {
 	int r;
 
-	if (c->want_gen[0] && preopened_is(c, e, c->want_gen)) {
-		r = take_preopened(c, e, probe);
-	} else if (c->want_gen[0]) {
-		if (!probe)
-			drop_preopened(c);
+	if (c->want_gen[0] && c->pre)
+		r = take_generation(c, e, probe);
+	else if (c->want_gen[0])
 		r = generation_open(&c->be, e, c->want_gen, conn_owner(c, e),
 				    c->why, sizeof(c->why));
-	} else if (c->pre) {
+	else if (c->pre)
 		r = take_preopened(c, e, probe);
-	} else {
+	else
 		r = export_open(&c->be, e, conn_owner(c, e), probe, c->why,
 				sizeof(c->why));
+	if (r == 0 && !probe &&
+	    generation_commit(&c->be, e, c->why, sizeof(c->why)) < 0) {
+		export_close(&c->be);
+		r = -1;
 	}
 	if (r < 0)
 		return -1;
@@ -283,6 +301,9 @@ int conn_open_export(struct conn *c, const struct export *e, bool probe)
 	if (generation_id(&c->be))
 		snprintf(c->exp_name, sizeof(c->exp_name), "%s@%s", e->name,
 			 generation_id(&c->be));
+	else if (c->want_gen[0])	/* NBD_OPT_INFO on a preopened one */
+		snprintf(c->exp_name, sizeof(c->exp_name), "%s@%s", e->name,
+			 c->want_gen);
 	else
 		snprintf(c->exp_name, sizeof(c->exp_name), "%s", e->name);
 	c->why[0] = '\0';

@@ -360,6 +360,37 @@ out_free:
 }
 
 /*
+ * Another base under the client's blocks: an older generation, opened
+ * before the privilege drop (generation.c). It must have the size the
+ * copy was made for, else -1 with EINVAL; the former base is closed.
+ */
+int cow_rebase(struct cow *w, int base)
+{
+	struct stat st;
+
+	if (fstat(base, &st) < 0)
+		return -1;
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != w->size) {
+		errno = EINVAL;
+		return -1;
+	}
+	close(w->base);
+	w->base = base;
+	return 0;
+}
+
+/* Has the client any block of its own: a bit set in its map. */
+bool cow_has_blocks(const struct cow *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->maplen; i++)
+		if (__atomic_load_n(&w->map[i], __ATOMIC_ACQUIRE))
+			return true;
+	return false;
+}
+
+/*
  * The mtime of the map marks the end of the last connection. It is set by
  * writing a byte past the bits, not with futimens: that checks access
  * again, against the user the child has become since it opened a file

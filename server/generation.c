@@ -38,12 +38,23 @@
 #include "backend.h"
 
 #define GEN_SEEN_MAX	64	/* exports whose current id the master logs */
+#define GEN_KEPT_MAX	8	/* older generations one client may go back to */
+
+/* An older generation the client used, opened before the privilege drop. */
+struct kept {
+	char id[SRV_GEN_IDLEN];
+	int image;		/* NAME@ID */
+	int use;		/* NAME@ID,ADDR.use, not locked until chosen */
+};
 
 struct generation {
 	char id[SRV_GEN_IDLEN];
 	int use;		/* NAME@ID,ADDR.use, flock held */
 	char note[160];		/* for the connection's log, or "" */
-	char *record;		/* its cowdir/KEY.gen, until noted there */
+	bool note_due;		/* the note is to be recorded once logged */
+	int record;		/* copy-on-write: cowdir/KEY.gen, or -1 */
+	struct kept kept[GEN_KEPT_MAX];
+	size_t nkept;
 };
 
 /*
@@ -143,15 +154,14 @@ static int open_use(const struct export *e, const char *id, const char *addr)
 
 	if (gen_path(path, sizeof(path), e, id, addr) < 0)
 		return -1;
+	/*
+	 * 0600: made as root before the privilege drop, it is reopened as
+	 * root too (generation_preopen); nobody else may lock it and so pin
+	 * a generation on disk.
+	 */
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return -1;
-	/*
-	 * Made as root before the privilege drop (conn_preopen), it must
-	 * stay writable for the child of a later reconnect by NAME@ID.
-	 */
-	if (geteuid() == 0 && fchmod(fd, 0666) < 0)
-		goto out_close;
 	if (flock(fd, LOCK_SH) < 0 || mark_used(fd) < 0)
 		goto out_close;
 	return fd;
@@ -192,6 +202,7 @@ static int attach(struct backend *b, const struct export *e, const char *id,
 
 	if (!g)
 		return -1;
+	g->record = -1;
 	snprintf(g->id, sizeof(g->id), "%s", id);
 	g->use = open_use(e, id, addr ? addr : "-");
 	if (g->use < 0) {
@@ -221,6 +232,31 @@ int generation_attach(struct backend *b, const struct export *e,
 }
 
 /*
+ * A copy-on-write client's base record (struct cow_record), kept open:
+ * written at GO by generation_commit, after the privilege drop when
+ * cowdir is root's. 0, or -1 with why.
+ */
+static int open_record(struct backend *b, const struct export *e,
+		       const char *addr, char *why, size_t whylen)
+{
+	char path[4096];
+
+	if (cow_client_path(e, addr, "gen", path, sizeof(path)) < 0) {
+		snprintf(why, whylen, "copy-on-write: cowdir %.100s: file name too long",
+			 e->cowdir);
+		return -1;
+	}
+	b->gen->record = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+			      0600);
+	if (b->gen->record < 0) {
+		snprintf(why, whylen, "copy-on-write: %s: %s", path,
+			 strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * Opens generation id of e for a client at addr (NULL: stdin): its image
  * in DIR, or ENOENT when it is gone. 0, or -1 with why.
  */
@@ -236,7 +272,8 @@ int generation_open(struct backend *b, const struct export *e,
 	if (e->cow) {
 		if (cow_open(b, e, path, addr ? addr : "-", why, whylen) < 0)
 			return -1;
-		if (generation_attach(b, e, addr, why, whylen) < 0) {
+		if (generation_attach(b, e, addr, why, whylen) < 0 ||
+		    open_record(b, e, addr ? addr : "-", why, whylen) < 0) {
 			export_close(b);
 			return -1;
 		}
@@ -286,16 +323,11 @@ static int current_id(const struct export *e, char *id, size_t len)
 	return r;
 }
 
-static int read_record(const char *path, struct cow_record *rec)
+static int parse_record(int fd, struct cow_record *rec)
 {
 	char buf[SRV_GEN_IDLEN + 16], *nl;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	ssize_t n;
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
 
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
 	if (n <= 0)
 		return -1;
 	buf[n] = '\0';
@@ -306,6 +338,17 @@ static int read_record(const char *path, struct cow_record *rec)
 	rec->id[nl - buf] = '\0';
 	rec->noted = !strcmp(nl + 1, "noted\n");
 	return 0;
+}
+
+static int read_record(const char *path, struct cow_record *rec)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), r;
+
+	if (fd < 0)
+		return -1;
+	r = parse_record(fd, rec);
+	close(fd);
+	return r;
 }
 
 /*
@@ -328,27 +371,20 @@ static bool cow_written(const char *mappath)
 	return any;
 }
 
-/* Replaced whole (a new file renamed over): never half written. */
-static int write_record(const char *path, const char *id, bool noted)
+/*
+ * Written in place through the descriptor opened before the privilege
+ * drop (a rename would need cowdir writable by the child): under 64
+ * bytes at offset 0, inside one sector, so a crash leaves the old record
+ * or the new one; a stale "noted" tail past a shorter one is cut.
+ */
+static int write_record(int fd, const char *id, bool noted)
 {
-	char buf[SRV_GEN_IDLEN + 16], tmp[4200];
-	int n = snprintf(buf, sizeof(buf), "%s\n%s", id, noted ? "noted\n" : ""),
-	    fd, r;
+	char buf[SRV_GEN_IDLEN + 16];
+	int n = snprintf(buf, sizeof(buf), "%s\n%s", id, noted ? "noted\n" : "");
 
-	if (snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid()) >=
-	    (int)sizeof(tmp)) {
-		errno = ENAMETOOLONG;
+	if (pwrite(fd, buf, (size_t)n, 0) != n || ftruncate(fd, n) < 0 ||
+	    fdatasync(fd) < 0)
 		return -1;
-	}
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
-		  0600);
-	if (fd < 0)
-		return -1;
-	r = write(fd, buf, (size_t)n) == n && fdatasync(fd) == 0 ? 0 : -1;
-	if (close(fd) < 0 || r < 0 || rename(tmp, path) < 0) {
-		unlink(tmp);
-		return -1;
-	}
 	return 0;
 }
 
@@ -370,7 +406,7 @@ static int open_cow_base(struct backend *b, const struct export *e,
 		snprintf(b->gen->note, sizeof(b->gen->note),
 			 "runs on the older base %s@%s: its copy-on-write was made on it",
 			 e->name, rec->id);
-		b->gen->record = strdup(rpath);
+		b->gen->note_due = true;
 	}
 	return 0;
 }
@@ -378,7 +414,9 @@ static int open_cow_base(struct backend *b, const struct export *e,
 /*
  * Copy-on-write with generations: the client's blocks stay on the base
  * they were written over, whatever replaced it since; a client without
- * blocks starts on the current one, which is recorded. 0, or -1 with why.
+ * blocks starts on the current one, recorded at GO (generation_commit:
+ * conn_preopen opens before it knows which generation the client wants).
+ * 0, or -1 with why.
  */
 int generation_cow_open(struct backend *b, const struct export *e,
 			const char *path, const char *addr, char *why,
@@ -406,16 +444,194 @@ int generation_cow_open(struct backend *b, const struct export *e,
 		export_close(b);
 		return open_cow_base(b, e, addr, rpath, &rec, why, whylen);
 	}
-	if ((!have || strcmp(b->gen->id, rec.id)) &&
-	    write_record(rpath, b->gen->id, false) < 0) {
-		snprintf(why, whylen, "copy-on-write: %s: %s", rpath,
-			 strerror(errno));
+	if (open_record(b, e, addr, why, whylen) < 0)
 		goto out_close;
-	}
 	return 0;
 out_close:
 	export_close(b);
 	return -1;
+}
+
+static void drop_kept(struct generation *g)
+{
+	size_t i;
+
+	for (i = 0; i < g->nkept; i++) {
+		close(g->kept[i].image);
+		close(g->kept[i].use);
+	}
+	g->nkept = 0;
+}
+
+/*
+ * "NAME@ID,ADDR.use", a generation of e that addr used: its ID into id
+ * (SRV_GEN_IDLEN bytes).
+ */
+static bool used_by(const char *file, const struct export *e,
+		    const char *addr, char *id)
+{
+	size_t f = strlen(file), n = strlen(e->name), a = strlen(addr), idlen;
+
+	if (f < n + a + 7 || strncmp(file, e->name, n) || file[n] != '@' ||
+	    strcmp(file + f - 4, ".use") || file[f - a - 5] != ',' ||
+	    strncmp(file + f - a - 4, addr, a))
+		return false;
+	idlen = f - n - a - 6;	/* f >= n + a + 7: at least one byte */
+	if (!id_valid(file + n + 1, idlen))
+		return false;
+	memcpy(id, file + n + 1, idlen);
+	id[idlen] = '\0';
+	return true;
+}
+
+/* Opens generation id's image and addr's .use file in DIR into g. */
+static void keep_open(struct generation *g, const struct export *e,
+		      int dirfd, const char *usefile, const char *id)
+{
+	struct kept *k = &g->kept[g->nkept];
+	char image[NBD_MAX_NAME + SRV_GEN_IDLEN + 2], got[SRV_GEN_IDLEN];
+	int mode = e->readonly || e->cow ? O_RDONLY : O_RDWR;
+
+	snprintf(image, sizeof(image), "%s@%s", e->name, id);
+	k->image = openat(dirfd, image, mode | O_CLOEXEC | O_NOFOLLOW);
+	k->use = openat(dirfd, usefile, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
+	if (k->image < 0 || k->use < 0 ||
+	    file_id(k->image, got, sizeof(got)) < 0 || strcmp(got, id)) {
+		if (k->image >= 0)
+			close(k->image);
+		if (k->use >= 0)
+			close(k->use);
+		return;
+	}
+	snprintf(k->id, sizeof(k->id), "%s", id);
+	g->nkept++;
+}
+
+/*
+ * Before the privilege drop (conn_preopen), after export_open of e: opens
+ * the older generations of e that addr used (its .use file is in DIR), at
+ * most GEN_KEPT_MAX, so that a reconnect by NAME@ID finds its image when
+ * DIR and the images are root's alone (privdrop.c). Only those: a child
+ * holds no generation its client never had. What could not be opened is
+ * gone for this client.
+ */
+void generation_preopen(struct backend *b, const struct export *e,
+			const char *addr)
+{
+	struct generation *g = b->gen;
+	char id[SRV_GEN_IDLEN];
+	struct dirent *d;
+	DIR *dir;
+
+	if (!g || !(dir = opendir(e->gendir)))
+		return;
+	while (g->nkept < GEN_KEPT_MAX && (d = readdir(dir)))
+		if (used_by(d->d_name, e, addr ? addr : "-", id) &&
+		    strcmp(id, g->id))
+			keep_open(g, e, dirfd(dir), d->d_name, id);
+	closedir(dir);
+}
+
+/* b, opened on the current generation, now on k (of the same export). */
+static int switch_to(struct backend *b, struct kept *k)
+{
+	struct generation *g = b->gen;
+	struct stat st;
+
+	if (fstat(k->image, &st) < 0)
+		return -1;
+	if (b->cow && cow_rebase(b->cow, k->image) < 0)
+		return -1;
+	if (!b->cow)
+		close(b->fd);
+	b->fd = k->image;
+	b->size = (uint64_t)st.st_size;
+	b->data_lo = b->data_hi = 0;
+	k->image = -1;
+	if (flock(k->use, LOCK_SH) < 0 || mark_used(k->use) < 0)
+		return -1;
+	mark_used(g->use);
+	close(g->use);
+	g->use = k->use;
+	k->use = -1;
+	snprintf(g->id, sizeof(g->id), "%s", k->id);
+	return 0;
+}
+
+/*
+ * A GO for NAME@ID on b as conn_preopen opened it: the current generation,
+ * or one generation_preopen kept; with probe_size (NBD_OPT_INFO) only its
+ * size, b unchanged. 0, or -1 with why.
+ */
+int generation_select(struct backend *b, const struct export *e,
+		      const char *id, uint64_t *probe_size, char *why,
+		      size_t whylen)
+{
+	struct generation *g = b->gen;
+	struct kept *k = NULL;
+	struct stat st;
+	size_t i;
+
+	if (g && !strcmp(g->id, id)) {
+		if (probe_size)
+			*probe_size = b->size;
+		return 0;
+	}
+	for (i = 0; g && i < g->nkept && !k; i++)
+		if (!strcmp(g->kept[i].id, id))
+			k = &g->kept[i];
+	if (!k) {
+		snprintf(why, whylen, "generation %s@%s is gone (or was never this client's)",
+			 e->name, id);
+		return -1;
+	}
+	if (probe_size) {
+		if (fstat(k->image, &st) < 0)
+			goto out_errno;
+		*probe_size = (uint64_t)st.st_size;
+		return 0;
+	}
+	if (switch_to(b, k) < 0)
+		goto out_errno;
+	drop_kept(g);
+	return 0;
+out_errno:
+	snprintf(why, whylen, "generation %s@%s: %s", e->name, id,
+		 errno == EINVAL ? "not of the copy-on-write's size" :
+		 strerror(errno));
+	return -1;
+}
+
+/*
+ * At GO, once the client's generation is chosen: a copy-on-write client
+ * with blocks must be on the base they were written over; one without
+ * has that generation recorded as its base before its first write.
+ * Drops the older generations preopened. 0, or -1 with why.
+ */
+int generation_commit(struct backend *b, const struct export *e, char *why,
+		      size_t whylen)
+{
+	struct generation *g = b->gen;
+	struct cow_record rec;
+
+	if (!g)
+		return 0;
+	drop_kept(g);
+	if (g->record < 0 || !b->cow)
+		return 0;
+	if (cow_has_blocks(b->cow) && parse_record(g->record, &rec) == 0) {
+		if (!strcmp(rec.id, g->id))
+			return 0;
+		snprintf(why, whylen, "copy-on-write was made on %s@%s, not on %s@%s",
+			 e->name, rec.id, e->name, g->id);
+		return -1;
+	}
+	if (write_record(g->record, g->id, false) < 0) {
+		snprintf(why, whylen, "copy-on-write: recording base %s@%s: %s",
+			 e->name, g->id, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 const char *generation_note(const struct backend *b)
@@ -424,16 +640,15 @@ const char *generation_note(const struct backend *b)
 }
 
 /*
- * The note was logged: not again for this client. Best effort: a child
- * that may not replace the record (root's cowdir) logs it next time too.
+ * The note was logged: not again for this client. Best effort: a record
+ * that cannot be written logs it next time too.
  */
 void generation_noted(struct backend *b)
 {
-	if (!b->gen || !b->gen->record)
+	if (!b->gen || !b->gen->note_due || b->gen->record < 0)
 		return;
 	write_record(b->gen->record, b->gen->id, true);
-	free(b->gen->record);
-	b->gen->record = NULL;
+	b->gen->note_due = false;
 }
 
 const char *generation_id(const struct backend *b)
@@ -450,7 +665,9 @@ int generation_close(struct generation *g)
 		return 0;
 	r = mark_used(g->use);
 	close(g->use);	/* drops the lock */
-	free(g->record);
+	if (g->record >= 0)
+		close(g->record);
+	drop_kept(g);
 	free(g);
 	return r;
 }

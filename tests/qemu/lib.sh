@@ -149,7 +149,8 @@ start_server() {
 		*)	fail "unknown server kind $kind" ;;
 		esac
 		# setsid execs in place: the pid is the server's process group
-		setsid "${cmd[@]}" >"$log" 2>&1 </dev/null &
+		# (without fd 9: a server must never hold the VM lock)
+		setsid "${cmd[@]}" >"$log" 2>&1 </dev/null 9>&- &
 		SERVER_PID=$!
 		server_pids+=("$SERVER_PID")
 		for _ in $(seq 50); do
@@ -229,6 +230,18 @@ boot_vm() {
 		-device "${VM_NIC:-virtio-net-pci},netdev=net0${VM_MAC:+,mac=$VM_MAC}"
 }
 
+# hold_vm_lock: takes the VM lock (fd 9) for the rest of the test, so that
+# it may run two VMs at once (boot_vm NAME ... & for each); run_vm then
+# runs its VM under this hold instead of taking the lock per VM.
+hold_vm_lock() {
+	exec 9>>"$QEMU_LOCK" || fail "cannot open the VM lock $QEMU_LOCK"
+	local since=$SECONDS
+	echo "waiting for the VM lock $QEMU_LOCK, held until the test ends"
+	flock 9 || fail "cannot take the VM lock $QEMU_LOCK"
+	echo "VM lock taken after $((SECONDS - since)) s"
+	VM_LOCK_HELD=1
+}
+
 # run_vm NAME "WHAT: ..." QEMU-ARGS...: one TCG VM with its serial console
 # in $work/NAME.log and its command line in $work/NAME.cmd, under the VM
 # lock and VM_TIMEOUT; says WHAT and, after it, QEMU's exit status, which
@@ -241,8 +254,13 @@ run_vm() {
 		-serial "file:$work/$name.log" -pidfile "$work/$name.pid" "$@")
 	printf '%q ' "${cmd[@]}" >"$work/$name.cmd"
 	echo "$what"
-	# one VM at a time on this machine, whoever starts it (2 cores, TCG)
-	flock "$QEMU_LOCK" timeout "$VM_TIMEOUT" "${cmd[@]}" </dev/null
+	# one VM at a time on this machine, whoever starts it (2 cores, TCG),
+	# or the VMs of one test that holds the lock (hold_vm_lock)
+	if [ -n "${VM_LOCK_HELD:-}" ]; then
+		timeout "$VM_TIMEOUT" "${cmd[@]}" </dev/null
+	else
+		flock "$QEMU_LOCK" timeout "$VM_TIMEOUT" "${cmd[@]}" </dev/null
+	fi
 	rc=$?
 	echo "${what%%:*}: QEMU exited with $rc"
 	return $rc

@@ -33,7 +33,7 @@ IHAVEOPT = 0x49484156454F5054
 REP_MAGIC = 0x0003E889045565A9
 REQ_MAGIC = 0x25609513
 SIMPLE_MAGIC = 0x67446698
-OPT_GO, REP_ACK, REP_INFO = 7, 1, 3
+OPT_INFO, OPT_GO, REP_ACK, REP_INFO = 6, 7, 1, 3
 INFO_EXPORT, INFO_NAME = 0, 1
 ERR_UNKNOWN = (1 << 31) | 6
 CMD_READ, CMD_WRITE, CMD_DISC = 0, 1, 2
@@ -70,14 +70,14 @@ class Client:
             buf += chunk
         return buf
 
-    def go(self, name):
-        """GO asking for NBD_INFO_NAME: (size, canonical name)."""
+    def go(self, name, option=OPT_GO):
+        """GO (or INFO) asking for NBD_INFO_NAME: (size, canonical name)."""
         magic, opt, _ = struct.unpack(">QQH", self.recv(18))
         assert (magic, opt) == (NBDMAGIC, IHAVEOPT), "bad greeting"
         self.s.sendall(struct.pack(">I", 3))
         data = (struct.pack(">I", len(name)) + name +
                 struct.pack(">HH", 1, INFO_NAME))
-        self.s.sendall(struct.pack(">QII", IHAVEOPT, OPT_GO, len(data)) + data)
+        self.s.sendall(struct.pack(">QII", IHAVEOPT, option, len(data)) + data)
         size = canon = None
         while True:
             magic, _, rtype, n = struct.unpack(">QIII", self.recv(20))
@@ -115,17 +115,19 @@ class Client:
         self.s.close()
 
 
+def config(image, gendir, lab, cowdir, labdir):
+    return ("[generic]\n[room]\nexportname = %s\nreadonly = true\n"
+            "generationdir = %s\ngenerationtimeout = %d\n"
+            "[lab]\nexportname = %s\ncopyonwrite = true\n"
+            "cowdir = %s\ngenerationdir = %s\ngenerationtimeout = %d\n"
+            % (image, gendir, TIMEOUT, lab, cowdir, labdir, TIMEOUT))
+
+
 class Server:
-    def __init__(self):
+    def __init__(self, text=None):
         conf = os.path.join(TMP, "nbd.conf")
         with open(conf, "w") as f:
-            f.write("[generic]\n[room]\nexportname = %s\nreadonly = true\n"
-                    "generationdir = %s\ngenerationtimeout = %d\n"
-                    % (IMAGE, GENDIR, TIMEOUT))
-            f.write("[lab]\nexportname = %s\ncopyonwrite = true\n"
-                    "cowdir = %s\ngenerationdir = %s\n"
-                    "generationtimeout = %d\n"
-                    % (LAB, COWDIR, LABDIR, TIMEOUT))
+            f.write(text or config(IMAGE, GENDIR, LAB, COWDIR, LABDIR))
         self.log = os.path.join(TMP, "server-%d.log" % random.randrange(1 << 30))
         self.p, self.port = nw.start_server(SERVER, ["-C", conf], self.log)
         servers.append(self.p)
@@ -147,12 +149,13 @@ class Server:
         self.p.wait(15)
 
 
-def write_image(seed, path=IMAGE):
+def write_image(seed, path=IMAGE, mode=0o644):
     """A new image renamed over the export's path, as scripts/mkrootfs."""
     data = random.Random(seed).randbytes(SIZE)
     tmp = path + ".new"
     with open(tmp, "wb") as f:
         f.write(data)
+    os.chmod(tmp, mode)
     os.rename(tmp, path)
     return data
 
@@ -172,9 +175,9 @@ def wait_gone(path, why):
     raise AssertionError(why)
 
 
-def refused(port, name):
+def refused(port, name, source="127.0.0.1"):
     try:
-        c, _, _ = attach(port, name)
+        c, _, _ = attach(port, name, source)
     except Refused as e:
         return e.args[0]
     c.close()
@@ -300,8 +303,89 @@ def copy_on_write(srv):
     srv.stop()
 
 
+def root_only():
+    """
+    Started as root, children drop to nobody (the default): generationdir,
+    cowdir and images stay root's alone (0700 and 0600, below a 0700
+    directory), so a child can use only what it opened before the drop.
+    A read-only client and a copy-on-write client that has not written
+    reconnect by canonical name after the image is replaced, with the
+    server as it was, after SIGTERM and after SIGKILL; the copy-on-write
+    client's first write then pins it to that old base (a reboot by plain
+    name stays there, a GO for the current one is refused); a client that
+    never used the old generation cannot open it.
+    """
+    if os.geteuid() != 0:
+        print("SKIP: root-only generation files: not root")
+        return
+    top = os.path.join(TMP, "root-only")
+    os.mkdir(top, 0o700)
+    paths = [os.path.join(top, n)
+             for n in ("room.img", "gen", "lab.img", "cow", "labgen")]
+    image, gendir, lab, cowdir, labdir = paths
+    for d in (gendir, cowdir, labdir):
+        os.mkdir(d, 0o700)
+    old, lab_old = write_image(21, image, 0o600), write_image(22, lab, 0o600)
+    text = config(*paths)
+    srv = Server(text)
+    c, _, name = attach(srv.port, b"room", "127.0.0.2")
+    a, _, a_name = attach(srv.port, b"lab", "127.0.0.2")
+    assert c.read_all(SIZE) == old and a.read_all(SIZE) == lab_old, \
+        "root-only: first attach"
+    c.close()
+    a.close()
+    new, lab_new = write_image(23, image, 0o600), write_image(24, lab, 0o600)
+    for sig in (None, signal.SIGTERM, signal.SIGKILL):
+        if sig:
+            srv.stop(sig)
+            srv = Server(text)
+        how = sig.name if sig else "the same server"
+        probe = Client(srv.port, "127.0.0.2")
+        got = probe.go(a_name, OPT_INFO)
+        probe.s.close()
+        assert got == (SIZE, a_name), "root-only, %s: INFO %r" % (how, got)
+        for canon, data in ((name, old), (a_name, lab_old)):
+            try:
+                c, _, again = attach(srv.port, canon, "127.0.0.2")
+            except Refused:
+                raise AssertionError("root-only, %s: reconnect to %s refused"
+                                     % (how, canon.decode()))
+            assert again == canon and c.read_all(SIZE) == data, \
+                "root-only, %s: %s not the old bytes" % (how, canon.decode())
+            c.close()
+        print("ok: root-only files, %s: old generations reopened" % how)
+
+    mine = b"written on the old base " * 100
+    a, _, _ = attach(srv.port, a_name, "127.0.0.2")
+    a.write(0, mine)
+    a.close()
+    a, _, again = attach(srv.port, b"lab", "127.0.0.2")	# its reboot
+    got = a.read_all(SIZE)
+    assert again == a_name and got[:len(mine)] == mine and \
+        got[len(mine):] == lab_old[len(mine):], \
+        "root-only: after writing on the old base, a reboot moved it (%r)" \
+        % again
+    a.close()
+    b, _, b_name = attach(srv.port, b"lab", "127.0.0.3")
+    assert b_name != a_name and b.read_all(SIZE) == lab_new, \
+        "root-only: a new client not on the new base"
+    b.close()
+    assert refused(srv.port, b_name, "127.0.0.2") == ERR_UNKNOWN, \
+        "root-only: blocks written on %s served over %s" % (a_name, b_name)
+    assert refused(srv.port, name) == ERR_UNKNOWN, \
+        "root-only: a client that never used %s got it" % name.decode()
+    print("ok: root-only files: a write pins the old base, never another; "
+          "strangers refused")
+    open_to_all = [f for d in (gendir, labdir) for f in os.listdir(d)
+                   if os.stat(os.path.join(d, f)).st_mode & 0o077]
+    assert not open_to_all, "root-only: open to others: %s" % open_to_all
+    print("ok: root-only files: no .use file open to other users")
+    srv.stop()
+
+
 try:
     main()
+    root_only()
 except Exception as e:
     failures.append(str(e))
     print("FAIL: %s: %s" % (type(e).__name__, e))
