@@ -78,6 +78,23 @@ static int connect_by(int fd, const union sockaddr_any *sa, socklen_t salen,
  * for messages. The connect timeout starts once the name is resolved: the
  * resolver bounds its own waits.
  */
+/*
+ * A peer that stops acknowledging for ms (sent data unacknowledged, or
+ * an idle connection's keepalive probes unanswered) ends the connection,
+ * so the kernel sees it dead without a request timeout; a server that
+ * is merely slow to reply still acknowledges and is left alone. Best
+ * effort: without these TCP gives up after minutes.
+ */
+static void set_dead_peer(int fd, int ms)
+{
+	int idle = ms / 3000 > 0 ? ms / 3000 : 1, cnt = 2;
+
+	setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof(ms));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &idle, sizeof(idle));
+	setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+}
+
 int connect_server(const char *host, uint16_t port, char *peer,
 		   size_t peerlen)
 {
@@ -99,6 +116,8 @@ int connect_server(const char *host, uint16_t port, char *peer,
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+	if (client_dead_peer_ms)
+		set_dead_peer(fd, client_dead_peer_ms);
 	return fd;
 }
 

@@ -72,3 +72,30 @@ void device_rescan(const char *device)
 	ioctl(fd, BLKRRPART, NULL);
 	close(fd);
 }
+
+/*
+ * The block layer's request timer of nbdN (queue/io_timeout, ms): how
+ * often nbd.ko's timeout handler looks at a request still in flight.
+ */
+int device_set_io_timeout(int index, unsigned int ms)
+{
+	char path[64], val[16];
+	int fd, len;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/block/nbd%d/queue/io_timeout",
+		 index);
+	len = snprintf(val, sizeof(val), "%u\n", ms);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return client_error("%s: %s", path, strerror(errno));
+	n = write(fd, val, (size_t)len);
+	if (n != len) {
+		client_error("writing %u to %s: %s", ms, path,
+			     n < 0 ? strerror(errno) : "short write");
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}

@@ -11,6 +11,7 @@
 #include "nbd-client.h"
 
 int client_timeout = CLIENT_CONNECT_TIMEOUT;
+int client_dead_peer_ms;
 
 /*
  * Moves exactly len bytes in one direction. Returns 0, or -1 with errno

@@ -80,13 +80,38 @@ static void persist_defaults(struct client_opts *o)
 
 	if (!o->dead_timeout)
 		o->dead_timeout = PERSIST_DEAD_TIMEOUT;
-	if (!o->timeout)
-		o->timeout = PERSIST_REQ_TIMEOUT;
+	client_dead_peer_ms = PERSIST_DEAD_PEER_MS;
 	if (!o->identifier) {
 		snprintf(id, sizeof(id), "nbd-client/%d:%s", (int)getpid(),
 			 o->hosts);
 		o->identifier = id;
 	}
+}
+
+/*
+ * -persist without -timeout, on one netlink connection: no request
+ * timeout in the kernel, and the block layer's timer every
+ * PERSIST_REQUEUE_MS. With a request timeout, nbd.ko's timeout handler
+ * (nbd_xmit_timeout, Linux 6.1) takes a slow server for a dead one: it
+ * shuts the socket down and a reconnect follows. Without one, the handler
+ * leaves a request alone while the socket it went out on is the current
+ * one and requeues it once RECONFIGURE replaced that socket (its cookie
+ * changed): what was in flight when a server died goes out again within
+ * PERSIST_REQUEUE_MS of the reconnect, not a 30 s timeout later. A silent
+ * dead peer is found by TCP (client_dead_peer_ms). With several
+ * connections the handler always marks the socket dead, and ioctl mode
+ * never replaces one: both keep the request timeout.
+ */
+static int requeue_mode(const struct client_opts *o, int n)
+{
+	return o->persist && !o->timeout && n == 1;
+}
+
+static void set_requeue_timer(const struct client_opts *o)
+{
+	if (device_set_io_timeout(o->index, PERSIST_REQUEUE_MS) < 0)
+		client_log(o->device, "requests in flight on a lost connection wait 30s to be resent: %s",
+			   client_last_error());
 }
 
 /* Netlink first; ioctls when the family is missing or with -L. */
@@ -95,16 +120,22 @@ static int attach_kernel(struct client_opts *o, struct export_info *e,
 {
 	int r = 1;
 
+	if (o->persist && !requeue_mode(o, n) && !o->timeout)
+		o->timeout = PERSIST_REQ_TIMEOUT;
 	if (!o->nonetlink && o->persist)
 		r = persist_prepare(p);
 	if (r < 0)
 		return -1;
 	if (!o->nonetlink && (r == 0 || !o->persist))
 		r = netlink_connect(o, e, fds, n);
+	if (r == 0 && requeue_mode(o, n))
+		set_requeue_timer(o);
 	if (r == 1 && n > 1)
 		return client_error("several connections need the netlink interface");
 	if (r == 1) {
 		o->nonetlink = 1;
+		if (o->persist && !o->timeout)
+			o->timeout = PERSIST_REQ_TIMEOUT;
 		r = ioctl_attach(o, e, fds[0], argv);
 	}
 	return r;

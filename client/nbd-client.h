@@ -22,12 +22,18 @@
 #define CLIENT_MAX_OPT_REPLY	(64u << 10)
 #define CLIENT_CONNECT_TIMEOUT	10	/* seconds, for connect and handshake */
 /*
- * -persist defaults: how long I/O waits for a dead server to come back,
- * and the request timeout after which the kernel requeues what was in
- * flight on a dead socket (with none it never retries them).
+ * -persist defaults: how long I/O waits for a dead server to come back;
+ * the block layer's request timer (queue/io_timeout) that requeues what
+ * was in flight on a replaced socket, when the kernel has no request
+ * timeout (main.c: one netlink connection); the request timeout used
+ * otherwise (ioctls, several connections), after which the kernel
+ * requeues what was in flight on a dead socket; and how long TCP waits
+ * for a peer that stopped acknowledging (connect.c).
  */
 #define PERSIST_DEAD_TIMEOUT	120
+#define PERSIST_REQUEUE_MS	2000
 #define PERSIST_REQ_TIMEOUT	30
+#define PERSIST_DEAD_PEER_MS	30000
 
 /* tls-psk.c: one key of a psktool file ("identity:hexkey" lines) */
 #define TLS_PSK_MAX_IDENTITY	255	/* RFC 8446 4.2.11: up to 2^16-1; GnuTLS's cap */
@@ -106,6 +112,7 @@ int deadline_poll(int fd, short events, const struct deadline *d);
  * before the deadline
  */
 extern int client_timeout;	/* s, connect and handshake; tests lower it */
+extern int client_dead_peer_ms;	/* TCP_USER_TIMEOUT and keepalive, 0 = TCP's */
 int read_exact(int fd, void *buf, size_t len, const struct deadline *d);
 int write_exact(int fd, const void *buf, size_t len,
 		const struct deadline *d);
@@ -227,5 +234,6 @@ int device_index(const char *device);
 int device_check(const char *device);
 ssize_t read_small(const char *path, char *buf, size_t len);
 void device_rescan(const char *device);
+int device_set_io_timeout(int index, unsigned int ms);
 
 #endif

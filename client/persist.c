@@ -5,8 +5,8 @@
  * socket dies; while the dead-connection timeout runs, I/O waits, and we
  * hand it a freshly negotiated socket (reconnect.c) with
  * NBD_CMD_RECONFIGURE. Requests that were in flight on the dead socket are
- * requeued by the kernel when their request timeout fires, so persist
- * always sets one.
+ * requeued only by the kernel's timeout handler: main.c sets its timer
+ * (requeue_mode).
  *
  * The daemon serves the root filesystem and maybe swap: it locks its
  * memory, asks the OOM killer to spare it, marks itself '@' so systemd

@@ -87,3 +87,80 @@ net_boot_vm() {
 		-netdev "user,id=net0,tftp=$2,bootfile=$3" \
 		-device "virtio-net-pci,netdev=net0${VM_MAC:+,mac=$VM_MAC}"
 }
+
+# ceph_lab_up IMAGE CLIENT...: the Ceph tests' fixture (scripts/ceph-lab,
+# memstore, in $work/lab): IMAGE as the golden image, one clone per CLIENT
+# (a MAC or host name), two gateways. Sets LAB, GW1 and GW2 (their ports);
+# the lab is stopped when the test exits.
+ceph_lab_up() {
+	local image=$1
+	shift
+	LAB=$work/lab
+	trap 'ceph_lab_stop; cleanup' EXIT
+	"$top/scripts/ceph-lab" start "$LAB" --memstore || fail "ceph-lab start"
+	"$top/scripts/ceph-lab" import "$LAB" "$image" golden >/dev/null || fail "ceph-lab import"
+	"$top/scripts/ceph-lab" clone "$LAB" golden "$@" >/dev/null || fail "ceph-lab clone $*"
+	GW1=$(random_port)
+	GW2=$(random_port)
+	while [ "$GW2" = "$GW1" ]; do GW2=$(random_port); done
+	"$top/scripts/ceph-lab" gateway "$LAB" start "$GW1" || fail "gateway $GW1"
+	"$top/scripts/ceph-lab" gateway "$LAB" start "$GW2" || fail "gateway $GW2"
+}
+
+ceph_lab_stop() {
+	[ -z "${LAB:-}" ] || [ ! -f "$LAB/ceph.conf" ] ||
+		"$top/scripts/ceph-lab" stop "$LAB" >/dev/null 2>&1 ||
+		echo "ceph-lab stop $LAB: processes left"
+}
+
+# gateway_pid PORT: the pid of the gateway on PORT
+gateway_pid() {
+	cat "$LAB/run/gw-$1.pid"
+}
+
+# clone_file CLONE OUT: the clone's bytes, read from the cluster itself
+# (rbd export), into the file OUT.
+clone_file() {
+	rm -f "$2"
+	timeout 300 rbd -c "$LAB/ceph.conf" export --no-progress "rbd/$1" "$2" \
+		>/dev/null 2>&1 || fail "rbd export rbd/$1 failed"
+}
+
+# connections_on PORT: how many established TCP connections the server
+# on 127.0.0.1:PORT has
+connections_on() {
+	ss -Htn state established "( sport = :$1 )" | wc -l
+}
+
+# hold_vm_lock, release_vm_lock: the VM lock, held around a test's VMs
+# that run at the same time (vm_start); they are the only VMs meanwhile.
+# LOCK_WAITED: the seconds it waited for other tests' VMs.
+hold_vm_lock() {
+	local t=$SECONDS
+	exec 9>"$QEMU_LOCK"
+	flock 9
+	LOCK_WAITED=$((SECONDS - t))
+	echo "waited ${LOCK_WAITED}s for the VM lock"
+}
+release_vm_lock() {
+	flock -u 9
+	exec 9>&-
+}
+
+# vm_start NAME MAC "KERNEL ARGS": a diskless VM as boot_vm makes, with
+# its own MAC, in the background (pid in VM_PID, its own process group,
+# stopped at exit) while the caller holds the VM lock.
+vm_start() {
+	local name=$1 mac=$2 append=$3
+	local -a cmd=(qemu-system-x86_64 -accel tcg -m "${VM_MEM:-256}" -smp 1
+		-nodefaults -no-reboot -display none -monitor none
+		-serial "file:$work/$name.log" -pidfile "$work/$name.pid"
+		-kernel "$KERNEL" -initrd "$INITRD"
+		-append "console=ttyS0 panic=1 $append"
+		-netdev "user,id=net0" -device "virtio-net-pci,netdev=net0,mac=$mac")
+	printf '%q ' "${cmd[@]}" >"$work/$name.cmd"
+	echo "boot $name ($mac): $append"
+	setsid timeout "$VM_TIMEOUT" "${cmd[@]}" </dev/null 9>&- &
+	VM_PID=$!
+	server_pids+=("$VM_PID")
+}
