@@ -230,16 +230,24 @@ boot_vm() {
 		-device "${VM_NIC:-virtio-net-pci},netdev=net0${VM_MAC:+,mac=$VM_MAC}"
 }
 
-# hold_vm_lock: takes the VM lock (fd 9) for the rest of the test, so that
-# it may run two VMs at once (boot_vm NAME ... & for each); run_vm then
-# runs its VM under this hold instead of taking the lock per VM.
+# hold_vm_lock: takes the VM lock (fd 9) until release_vm_lock or the end
+# of the test, so that it may run several VMs at once (boot_vm NAME ... &
+# for each, or the slow tier's vm_start); run_vm then runs its VM under
+# this hold instead of taking the lock per VM. LOCK_WAITED: the seconds it
+# waited for other tests' VMs.
 hold_vm_lock() {
 	exec 9>>"$QEMU_LOCK" || fail "cannot open the VM lock $QEMU_LOCK"
 	local since=$SECONDS
-	echo "waiting for the VM lock $QEMU_LOCK, held until the test ends"
+	echo "waiting for the VM lock $QEMU_LOCK"
 	flock 9 || fail "cannot take the VM lock $QEMU_LOCK"
-	echo "VM lock taken after $((SECONDS - since)) s"
+	LOCK_WAITED=$((SECONDS - since))
+	echo "VM lock taken after $LOCK_WAITED s"
 	VM_LOCK_HELD=1
+}
+release_vm_lock() {
+	VM_LOCK_HELD=
+	flock -u 9
+	exec 9>&-
 }
 
 # run_vm NAME "WHAT: ..." QEMU-ARGS...: one TCG VM with its serial console

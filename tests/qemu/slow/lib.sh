@@ -132,21 +132,6 @@ connections_on() {
 	ss -Htn state established "( sport = :$1 )" | wc -l
 }
 
-# hold_vm_lock, release_vm_lock: the VM lock, held around a test's VMs
-# that run at the same time (vm_start); they are the only VMs meanwhile.
-# LOCK_WAITED: the seconds it waited for other tests' VMs.
-hold_vm_lock() {
-	local t=$SECONDS
-	exec 9>"$QEMU_LOCK"
-	flock 9
-	LOCK_WAITED=$((SECONDS - t))
-	echo "waited ${LOCK_WAITED}s for the VM lock"
-}
-release_vm_lock() {
-	flock -u 9
-	exec 9>&-
-}
-
 # vm_start NAME MAC "KERNEL ARGS": a diskless VM as boot_vm makes, with
 # its own MAC, in the background (pid in VM_PID, its own process group,
 # stopped at exit) while the caller holds the VM lock.
