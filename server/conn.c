@@ -377,6 +377,9 @@ void conn_close(struct conn *c)
 {
 	drop_preopened(c);
 	export_close(&c->be);
+	/* close_notify at the end, by the kernel (kTLS) or by GnuTLS */
+	if (c->ktls)
+		ktls_close_notify(c->xp.out);
 	tls_session_end(c->xp.tls, true);
 	c->xp.tls = NULL;
 	tls_chain_free(c->chain);

@@ -153,6 +153,7 @@ int tls_send(struct tls_session *t, const struct iovec *iov, int cnt);
 struct gnutls_session_int;
 int ktls_handover(struct gnutls_session_int *s, int fd, char *why,
 		  size_t whylen);
+int ktls_close_notify(int fd);
 
 /*
  * A connection's transport: plain descriptors, or a TLS session on them

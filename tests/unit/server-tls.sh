@@ -158,6 +158,10 @@ assert got[18 + 8:18 + 16] == struct.pack(">II", 5, 1), got
 cli.send_signal(signal.SIGALRM)
 cli.wait()
 PY
+# RFC 8446 6.1: the session ends with close_notify (gnutls_bye here; the
+# kTLS path's alert is checked in tests/qemu/45-server-ktls.sh)
+timeout 40 python3 tests/unit/tls-close-notify.py "$PORT" "$TMP/alice.psk" ||
+	fail "no close_notify after ABORT inside TLS"
 stop_server || fail "server exit status $? after SIGTERM"
 grep -q 'unknown identity "evil\\x0anbd-server: forged"$' "$TMP/server.log" ||
 	fail "forged identity not escaped: $(cat "$TMP/server.log")"
