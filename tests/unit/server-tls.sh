@@ -8,7 +8,7 @@
 cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=tests/unit/server-lib
 . tests/unit/server-lib
-need nbdinfo nbdcopy qemu-img qemu-io certtool gnutls-cli stdbuf python3 ss timeout cmp od
+need nbdinfo nbdcopy qemu-img qemu-io certtool gnutls-cli stdbuf python3 ss timeout cmp od gcc
 
 # identity:64 hex digits, psktool's format
 psk_line() {
@@ -160,7 +160,9 @@ cli.wait()
 PY
 # RFC 8446 6.1: the session ends with close_notify (gnutls_bye here; the
 # kTLS path's alert is checked in tests/qemu/45-server-ktls.sh)
-timeout 40 python3 tests/unit/tls-close-notify.py "$PORT" "$TMP/alice.psk" ||
+gcc -O2 -Wall -Wextra -Werror -o "$TMP/tls-close-notify" \
+	tests/unit/tls-close-notify.c -lgnutls || fail "building tls-close-notify"
+timeout 40 "$TMP/tls-close-notify" "$PORT" "$TMP/alice.psk" ||
 	fail "no close_notify after ABORT inside TLS"
 stop_server || fail "server exit status $? after SIGTERM"
 grep -q 'unknown identity "evil\\x0anbd-server: forged"$' "$TMP/server.log" ||
