@@ -184,6 +184,7 @@ int transport_write(struct transport *t, const void *buf, size_t len,
 		    const struct deadline *d);
 /* the next tls13_event, or -1 with t->err or errno (0: EOF) */
 int transport_tls_next(struct transport *t, const struct deadline *d);
+int transport_tls_record(struct transport *t, const struct deadline *d);
 
 /*
  * tls-session.c: the TLS 1.3 handshake over a transport after STARTTLS,
@@ -192,7 +193,8 @@ int transport_tls_next(struct transport *t, const struct deadline *d);
  */
 const char *tls_session_start(struct transport *t, const struct tls_psk *psk,
 			      const struct deadline *d);
-const char *tls_session_hand_over(struct transport *t);
+const char *tls_session_hand_over(struct transport *t,
+				  const struct deadline *d);
 void tls_session_end(struct transport *t);
 
 /*

@@ -287,7 +287,7 @@ static int negotiate(struct session *s, int no_optgo,
 		r = opt_export_name(s, info);
 	if (r < 0)
 		return -1;
-	err = psk ? tls_session_hand_over(&s->t) : NULL;
+	err = psk ? tls_session_hand_over(&s->t, &s->deadline) : NULL;
 	return err ? tls_failed(s, err) : 0;
 }
 

@@ -153,11 +153,38 @@ static const char *cipher_reason(const char *dir)
 }
 
 /*
- * Everything the record layer read was used: the core reads records
- * whole and no further, and a server sends nothing after its GO reply
- * until the first request, so no byte is left behind in userspace.
+ * Records the server sent after its last reply that have already
+ * arrived: a NewSessionTicket (RFC 8446 4.6.1, which a server may send at
+ * any time after the handshake) is read and dropped by the core here,
+ * where the kernel could not take it (any record but data fails nbd.ko's
+ * read with EIO and the link dies). One that comes after the handover
+ * still does: -persist reconnects then. A record begun is read whole,
+ * within the deadline; data is an error (nothing may follow GO's reply
+ * before the first request).
  */
-const char *tls_session_hand_over(struct transport *t)
+static const char *drain_records(struct transport *t, const struct deadline *d)
+{
+	uint8_t b;
+	int ev;
+
+	while (recv(t->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) == 1) {
+		ev = transport_tls_record(t, d);
+		if (ev < 0 && !t->err && errno == 0)
+			return "server closed the connection inside a record after the negotiation";
+		if (ev < 0)
+			return t->err ? t->err : socket_reason("reading a record after the negotiation");
+		if (ev == TLS13_APP_DATA)
+			return "server sent data after the negotiation";
+	}
+	return NULL;
+}
+
+/*
+ * Everything the record layer read was used (the core reads records
+ * whole and no further), and every record already here was read: the
+ * kernel starts at a record boundary with the next sequence numbers.
+ */
+const char *tls_session_hand_over(struct transport *t, const struct deadline *d)
 {
 	struct tls12_crypto_info_chacha20_poly1305 tx, rx;
 	const char *err = NULL;
@@ -166,6 +193,9 @@ const char *tls_session_hand_over(struct transport *t)
 		return "no TLS session to hand over";
 	if (t->app_len)
 		return "server sent data after the negotiation";
+	err = drain_records(t, d);
+	if (err)
+		return err;
 	if (tls13_client_ktls(t->tls, &tx, &rx) < 0)
 		return "a TLS record is half read at the handover";
 	if (setsockopt(t->fd, IPPROTO_TCP, TCP_ULP, "tls", 3) < 0)

@@ -20,31 +20,55 @@ static uint8_t seal_buf[SEAL_CHUNK + TLS13_SEAL_OVERHEAD];
  * Feeds the TLS client until it reports something: an event, or -1 with
  * t->err (a TLS failure) or errno (a socket failure, 0 for EOF).
  */
-int transport_tls_next(struct transport *t, const struct deadline *d)
+/* What the core wants next (a header or the rest of a record), fed. */
+static int tls_step(struct transport *t, const struct deadline *d)
 {
 	uint8_t buf[2048];
 	enum tls13_event ev;
 	size_t want, used;
 
-	t->err = NULL;
-	for (;;) {
-		want = tls13_client_want(t->tls);
-		if (want == 0) {
-			t->err = t->tls->err;
-			return -1;
-		}
-		if (want > sizeof(buf))
-			want = sizeof(buf);
-		if (read_exact(t->fd, buf, want, d) < 0)
-			return -1;
-		ev = tls13_client_feed(t->tls, buf, want, &used);
-		if (ev == TLS13_ERROR) {
-			t->err = t->tls->err;
-			return -1;
-		}
-		if (ev != TLS13_NEED_MORE)
-			return ev;
+	want = tls13_client_want(t->tls);
+	if (want == 0) {
+		t->err = t->tls->err;
+		return -1;
 	}
+	if (want > sizeof(buf))
+		want = sizeof(buf);
+	if (read_exact(t->fd, buf, want, d) < 0)
+		return -1;
+	ev = tls13_client_feed(t->tls, buf, want, &used);
+	if (ev == TLS13_ERROR) {
+		t->err = t->tls->err;
+		return -1;
+	}
+	return ev;
+}
+
+int transport_tls_next(struct transport *t, const struct deadline *d)
+{
+	int ev;
+
+	t->err = NULL;
+	do
+		ev = tls_step(t, d);
+	while (ev == TLS13_NEED_MORE);
+	return ev;
+}
+
+/*
+ * One whole record, and the rest of a handshake message it begins
+ * (RFC 8446 5.1: nothing else may come between its fragments): its
+ * event, or -1.
+ */
+int transport_tls_record(struct transport *t, const struct deadline *d)
+{
+	int ev;
+
+	t->err = NULL;
+	do
+		ev = tls_step(t, d);
+	while (ev == TLS13_NEED_MORE && (t->tls->rec_len || t->tls->hs_len));
+	return ev;
 }
 
 static int tls_read(struct transport *t, uint8_t *p, size_t len,

@@ -43,10 +43,10 @@ static const char *const unsupported[] = {
 };
 
 /*
- * Keys that ask for TLS: read in [generic], for every export. In an
- * export's section they stop the server: serving that export in
- * plaintext would hand its data to anyone on the path of a network the
- * administrator meant to protect.
+ * Keys that ask for TLS: in [generic], for every export. In an export's
+ * section tlspsk and cacertfile say who may open it (export_tls_key);
+ * the others stop the server, as serving in plaintext or with other keys
+ * than the administrator wrote would.
  */
 static const char *const tls_keys[] = {
 	"force_tls", "tlsonly", "certfile", "keyfile", "cacertfile",
@@ -76,6 +76,11 @@ void config_free(struct config *cfg)
 		for (i = 0; i < e->ntlsids; i++)
 			free(e->tlsids[i]);
 		free(e->tlsids);
+		for (i = 0; i < e->pskids.n; i++)
+			free(e->pskids.names[i]);
+		free(e->pskids.names);
+		free(e->tlsca);
+		tls_trust_free(e->trust);
 		free(e);
 	}
 	for (i = 0; i < cfg->nwarnings; i++)
@@ -91,6 +96,7 @@ void config_free(struct config *cfg)
 	free(cfg->tlsca);
 	free(cfg->tlsprio);
 	free(cfg->tls_where);
+	tls_trust_free(cfg->trust);
 	tls_server_free(cfg->tls);
 	free(cfg);
 }
@@ -279,18 +285,63 @@ static int parse_identities(struct parse *ps, struct export *e,
 	return 0;
 }
 
-/* "force_tls = false" and "tlsonly = false" ask for nothing: accepted. */
+/*
+ * An export's own tlspsk: its identities join the keys the handshake
+ * knows (STARTTLS comes before the export is named), and only they open
+ * this export by PSK. Read now, so an error names this line.
+ */
+static int export_psk(struct parse *ps, const char *val)
+{
+	struct export *e = ps->exp;
+	char why[SRV_ERRLEN];
+
+	if (e->own_psk)
+		return perr(ps, "[%s]: a second tlspsk", e->name);
+	if (tls_server_psk(&ps->cfg->tls, val, &e->pskids, why,
+			   sizeof(why)) < 0)
+		return perr(ps, "[%s]: %s", e->name, why);
+	e->own_psk = true;
+	return 0;
+}
+
+/* An export's own cacertfile: loaded now, so an error names this line. */
+static int export_ca(struct parse *ps, const char *val)
+{
+	struct export *e = ps->exp;
+	char why[SRV_ERRLEN];
+
+	if (e->tlsca)
+		return perr(ps, "[%s]: a second cacertfile", e->name);
+	if (tls_trust_load(val, &e->trust, why, sizeof(why)) < 0)
+		return perr(ps, "[%s]: %s", e->name, why);
+	return set_string(ps, &e->tlsca, val);
+}
+
+/*
+ * tlspsk and cacertfile: who may open this export. The server's own
+ * certificate, key and priorities are chosen in the handshake, before
+ * the client names an export (and our clients send no SNI): per export
+ * they could not be honoured, so they stop the server. "force_tls =
+ * false" and "tlsonly = false" ask for nothing: accepted.
+ */
 static int export_tls_key(struct parse *ps, const char *key, const char *val)
 {
 	bool on = true;
 
+	if (!strcmp(key, "tlspsk"))
+		return export_psk(ps, val);
+	if (!strcmp(key, "cacertfile"))
+		return export_ca(ps, val);
 	if ((!strcmp(key, "force_tls") || !strcmp(key, "tlsonly")) &&
 	    parse_bool(ps, key, val, &on) < 0)
 		return -1;
 	if (!on)
 		return 0;
-	return perr(ps, "[%s]: %s in an export's section is not supported: put TLS keys in [generic]",
-		    ps->exp->name, key);
+	if (!strcmp(key, "force_tls") || !strcmp(key, "tlsonly"))
+		return perr(ps, "[%s]: %s in an export's section is not supported: put it in [generic] (an export with its own tlspsk or cacertfile is TLS-only already)",
+			    ps->exp->name, key);
+	return perr(ps, "[%s]: %s in an export's section is not supported: the server's certificate, key and priorities are chosen in the TLS handshake, before the client names an export; put %s in [generic]",
+		    ps->exp->name, key, key);
 }
 
 /* Where the last TLS key is, for errors found after the last line. */
@@ -317,7 +368,7 @@ static int generic_tls_key(struct parse *ps, const char *key, const char *val)
 	if (!strcmp(key, "force_tls") || !strcmp(key, "tlsonly"))
 		return parse_bool(ps, key, val, &cfg->force_tls);
 	if (!strcmp(key, "tlspsk")) {
-		if (tls_server_psk(&cfg->tls, val, why, sizeof(why)) < 0)
+		if (tls_server_psk(&cfg->tls, val, NULL, why, sizeof(why)) < 0)
 			return perr(ps, "%s", why);
 		return 0;
 	}
@@ -351,6 +402,15 @@ static int tls_finish(struct config *cfg, const char *path, char *why,
 	    tls_server_x509(&cfg->tls, cfg->tlscert, cfg->tlskey, cfg->tlsca,
 			    msg, sizeof(msg)) < 0)
 		goto fail;
+	if (cfg->tlsca && cfg->tls &&
+	    tls_trust_load(cfg->tlsca, &cfg->trust, msg, sizeof(msg)) < 0)
+		goto fail;
+	for (e = cfg->exports; e; e = e->next)
+		if (e->tlsca &&
+		    tls_server_export_ca(cfg->tls, e->tlsca, msg, sizeof(msg)) < 0) {
+			snprintf(why, whylen, "%s: [%s]: %s", path, e->name, msg);
+			return -1;
+		}
 	if (!cfg->tls && (cfg->force_tls || cfg->tlsca || cfg->tlsprio)) {
 		snprintf(msg, sizeof(msg), "%s without tlspsk or certfile and keyfile: refusing to serve plaintext",
 			 cfg->force_tls ? "force_tls" :

@@ -103,19 +103,80 @@ static struct preopened *find_preopened(const struct conn *c,
 	return NULL;
 }
 
+/*
+ * The keys that prove who may open e: its own tlspsk and cacertfile, or
+ * [generic]'s. An export with keys of its own admits only peers those
+ * keys prove (a PSK identity of its file, a certificate its CA signed);
+ * one without admits PSK identities of [generic]'s file and X.509 peers
+ * that [generic]'s cacertfile (if any) vouches for. Fails closed: a PSK
+ * identity read only from another export's file opens nothing else.
+ */
+static void tls_keys_refusal(const struct conn *c, const struct export *e,
+			     char *why, size_t whylen)
+{
+	const char *who = c->tls_psk ? "PSK identity" : "X.509 client";
+
+	if (c->tls_psk && !e->own_psk && e->tlsca)
+		snprintf(why, whylen, "%s \"%.80s\" refused: [%.40s] admits only certificates of its cacertfile",
+			 who, c->identity, e->name);
+	else if (!c->tls_psk && e->own_psk && !e->tlsca)
+		snprintf(why, whylen, "%s \"%.80s\" refused: [%.40s] admits only identities of its tlspsk",
+			 who, c->identity, e->name);
+	else if (!c->tls_psk && !c->chain)
+		snprintf(why, whylen, "X.509 client without a certificate refused: [%.40s] admits only certificates of %s cacertfile",
+			 e->name, e->tlsca ? "its" : "[generic]'s");
+	else if (c->tls_psk)
+		snprintf(why, whylen, "%s \"%.80s\" is not in the tlspsk file of [%.40s]%s",
+			 who, c->identity, e->name,
+			 e->own_psk ? "" : " ([generic]'s)");
+	else
+		snprintf(why, whylen, "%s \"%.80s\" has no certificate from the cacertfile of [%.40s]%s",
+			 who, c->identity, e->name,
+			 e->tlsca ? "" : " ([generic]'s)");
+}
+
+static bool tls_keys_allowed(const struct conn *c, const struct export *e,
+			     char *why, size_t whylen)
+{
+	const struct tls_trust *tr = e->trust ? e->trust : c->cfg->trust;
+	size_t i;
+
+	if (c->tls_psk && e->own_psk) {
+		for (i = 0; i < e->pskids.n; i++)
+			if (strcmp(e->pskids.names[i], c->identity) == 0)
+				return true;
+	} else if (c->tls_psk && !e->tlsca) {
+		if (tls_server_psk_generic(c->cfg->tls, c->identity))
+			return true;
+	} else if (!c->tls_psk && !(e->own_psk && !e->tlsca)) {
+		if (!tr || tls_chain_trusted(c->chain, tr))
+			return true;
+	}
+	tls_keys_refusal(c, e, why, whylen);
+	return false;
+}
+
+/* An export with TLS keys of its own, or tlsidentities: TLS only. */
+bool export_tls_only(const struct export *e)
+{
+	return e->ntlsids || e->own_psk || e->tlsca;
+}
+
 /* tlsidentities: the TLS peer's identity is one of those named. */
 static bool tls_identity_allowed(const struct conn *c, const struct export *e,
 				 char *why, size_t whylen)
 {
 	size_t i;
 
-	if (!e->ntlsids)
-		return true;
-	if (!c->tls_on) {
-		snprintf(why, whylen, "export [%s] has tlsidentities: plaintext refused",
-			 e->name);
+	if (!c->tls_on && export_tls_only(e)) {
+		snprintf(why, whylen, "export [%s] has %s: plaintext refused",
+			 e->name, e->ntlsids ? "tlsidentities" : "TLS keys of its own");
 		return false;
 	}
+	if (c->tls_on && !tls_keys_allowed(c, e, why, whylen))
+		return false;
+	if (!e->ntlsids)
+		return true;
 	for (i = 0; i < e->ntlsids; i++)
 		if (strcmp(e->tlsids[i], c->identity) == 0)
 			return true;
@@ -337,8 +398,13 @@ void conn_close(struct conn *c)
 {
 	drop_preopened(c);
 	export_close(&c->be);
+	/* close_notify at the end, by the kernel (kTLS) or by GnuTLS */
+	if (c->ktls)
+		ktls_close_notify(c->xp.out);
 	tls_session_end(c->xp.tls, true);
 	c->xp.tls = NULL;
+	tls_chain_free(c->chain);
+	c->chain = NULL;
 	free(c->buf);
 	c->buf = NULL;
 	c->bufsize = 0;

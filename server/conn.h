@@ -36,6 +36,8 @@ struct conn {
 	bool meta_alloc;	/* base:allocation selected */
 	bool tls_on;		/* STARTTLS done: the session in xp, or ktls */
 	bool ktls;		/* the kernel has the session: xp is plain */
+	bool tls_psk;		/* the peer proved a PSK identity */
+	struct tls_chain *chain;	/* or sent these certificates */
 	char identity[SRV_ERRLEN];	/* TLS peer: PSK identity or CN */
 	char tlsdesc[48];		/* version and cipher */
 	char owner[SRV_ERRLEN + 8];	/* "tls=identity": its cow files */
@@ -66,6 +68,7 @@ struct conn {
 void conn_init(struct conn *c, int in, int out, const struct config *cfg);
 int conn_fail(struct conn *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+bool export_tls_only(const struct export *e);
 int conn_export_allowed(const struct conn *c, const struct export *e,
 			char *why, size_t whylen);
 int conn_preopen(struct conn *c);

@@ -117,3 +117,33 @@ int ktls_handover(struct gnutls_session_int *s, int fd, char *why,
 	explicit_bzero(&rx, sizeof(rx));
 	return r;
 }
+
+/*
+ * RFC 8446 6.1: close_notify at a clean end, so the client can tell it
+ * from a cut connection. With the session in the kernel, a control
+ * message (TLS_SET_RECORD_TYPE, alert = 21) makes this one write an
+ * alert record: level warning (1), description close_notify (0). Never
+ * waits: a client that stopped reading gets none. 0, or -1 with errno.
+ */
+int ktls_close_notify(int fd)
+{
+	unsigned char alert[2] = { 1, 0 };
+	union {
+		char buf[CMSG_SPACE(1)];
+		struct cmsghdr align;
+	} ctl;
+	struct iovec iov = { .iov_base = alert, .iov_len = sizeof(alert) };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf),
+	};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+
+	memset(ctl.buf, 0, sizeof(ctl.buf));
+	cm->cmsg_level = SOL_TLS;
+	cm->cmsg_type = TLS_SET_RECORD_TYPE;
+	cm->cmsg_len = CMSG_LEN(1);
+	*CMSG_DATA(cm) = 21;
+	return sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL) ==
+	       (ssize_t)sizeof(alert) ? 0 : -1;
+}

@@ -143,8 +143,13 @@ static uint32_t resolve_export(struct conn *c, const unsigned char *name,
 				    c->want_gen);
 	if (!e)
 		return refuse(rf, NBD_REP_ERR_UNKNOWN, "no such export");
-	if (conn_export_allowed(c, e, rf->log, sizeof(rf->log)) != 1)
-		return refuse(rf, NBD_REP_ERR_POLICY, "access denied");
+	if (conn_export_allowed(c, e, rf->log, sizeof(rf->log)) == 1)
+		goto found;
+	/* proto.md "TLS support": a TLS-only export asked for in plaintext */
+	if (!c->tls_on && export_tls_only(e))
+		return refuse(rf, NBD_REP_ERR_TLS_REQD, "TLS required");
+	return refuse(rf, NBD_REP_ERR_POLICY, "access denied");
+found:
 	*out = e;
 	return 0;
 }
@@ -459,6 +464,9 @@ static int opt_starttls(struct conn *c, const struct opt *o)
 	}
 	snprintf(c->identity, sizeof(c->identity), "%s",
 		 tls_session_identity(c->xp.tls));
+	c->tls_psk = tls_session_psk(c->xp.tls);
+	if (tls_session_chain(c->xp.tls, &c->chain) < 0)
+		return conn_fail(c, "no memory for the client's certificates");
 	tls_session_describe(c->xp.tls, c->tlsdesc, sizeof(c->tlsdesc));
 	c->tls_on = true;
 	if (to_kernel(c) < 0)

@@ -56,6 +56,13 @@
 #define SRV_META_ALLOCATION	"base:allocation"
 #define SRV_META_ALLOCATION_ID	1
 
+/* The identities of one tlspsk file (tls.c). */
+struct tls_ids {
+	char **names;
+	size_t n;
+};
+struct tls_trust;
+
 struct export {
 	struct export *next;
 	char *name;		/* as clients ask for it; "" is the default */
@@ -67,6 +74,10 @@ struct export {
 	char *cowdir;		/* copyonwrite: where clients' blocks go */
 	char **tlsids;		/* tlsidentities: who may open it over TLS */
 	size_t ntlsids;		/* 0: anyone (the address still checked) */
+	struct tls_ids pskids;	/* its own tlspsk: that file's identities */
+	bool own_psk;		/* it has one: only they open it by PSK */
+	char *tlsca;		/* its own cacertfile */
+	struct tls_trust *trust;	/* that file: X.509 peers it admits */
 	unsigned cowtimeout;	/* seconds kept after the last disconnect */
 	char *gendir;		/* generationdir: kept generations */
 	unsigned gentimeout;	/* generationtimeout, seconds */
@@ -93,6 +104,8 @@ struct config {
 	struct tls_server *tls;	/* NULL: no STARTTLS */
 	bool force_tls;		/* nothing but STARTTLS before TLS */
 	char *tlscert, *tlskey, *tlsca, *tlsprio;
+	struct tls_trust *trust;	/* tlsca: X.509 peers of exports
+					   without a cacertfile of their own */
 	char *tls_where;	/* "file:line" of the last of those keys */
 	char **warnings;	/* for main to print */
 	size_t nwarnings;
@@ -102,8 +115,16 @@ struct config {
 struct tls_server;
 struct tls_session;
 struct iovec;
-int tls_server_psk(struct tls_server **ts, const char *path, char *why,
+struct tls_chain;
+int tls_server_psk(struct tls_server **ts, const char *path,
+		   struct tls_ids *ids, char *why, size_t whylen);
+bool tls_server_psk_generic(const struct tls_server *ts,
+			    const char *identity);
+int tls_server_export_ca(struct tls_server *ts, const char *path, char *why,
+			 size_t whylen);
+int tls_trust_load(const char *path, struct tls_trust **out, char *why,
 		   size_t whylen);
+void tls_trust_free(struct tls_trust *tr);
 int tls_server_x509(struct tls_server **ts, const char *cert,
 		    const char *key, const char *ca, char *why, size_t whylen);
 int tls_server_prio(struct tls_server *ts, const char *prio, char *why,
@@ -113,6 +134,11 @@ int tls_session_start(const struct tls_server *ts, int in, int out,
 		      int64_t deadline, struct tls_session **ts_out, char *why,
 		      size_t whylen);
 const char *tls_session_identity(const struct tls_session *t);
+bool tls_session_psk(const struct tls_session *t);
+int tls_session_chain(const struct tls_session *t, struct tls_chain **out);
+void tls_chain_free(struct tls_chain *ch);
+bool tls_chain_trusted(const struct tls_chain *ch,
+		       const struct tls_trust *tr);
 void tls_session_describe(const struct tls_session *t, char *buf,
 			  size_t len);
 int tls_session_to_kernel(struct tls_session *t, int fd, char *why,
@@ -127,6 +153,7 @@ int tls_send(struct tls_session *t, const struct iovec *iov, int cnt);
 struct gnutls_session_int;
 int ktls_handover(struct gnutls_session_int *s, int fd, char *why,
 		  size_t whylen);
+int ktls_close_notify(int fd);
 
 /*
  * A connection's transport: plain descriptors, or a TLS session on them

@@ -35,15 +35,28 @@ struct psk_entry {
 	char identity[TLS_MAX_IDENTITY + 1];
 	unsigned char key[TLS_MAX_KEY];
 	size_t keylen;
+	unsigned file;		/* which tlspsk line read it (1, 2, ...) */
+	bool generic;		/* in [generic]'s file: opens exports without
+				   a tlspsk of their own */
 };
 
 struct tls_server {
 	struct psk_entry *psk;
 	size_t npsk;
+	unsigned nfiles;	/* tlspsk files read into psk */
+	bool generic_psk;	/* one of them is [generic]'s */
 	gnutls_psk_server_credentials_t pskcred;
 	gnutls_certificate_credentials_t x509;
-	bool client_certs;	/* cacertfile: a client certificate is required */
+	bool client_certs;	/* [generic] cacertfile: a certificate required */
+	bool export_certs;	/* an export's cacertfile: one asked for */
 	gnutls_priority_t prio;
+};
+
+/* A client's certificates, leaf first, as it sent them. */
+#define TLS_MAX_CHAIN	8
+struct tls_chain {
+	gnutls_x509_crt_t crt[TLS_MAX_CHAIN];
+	unsigned n;
 };
 
 struct tls_session {
@@ -112,14 +125,42 @@ static int psk_parse_line(const char *line, size_t len, struct psk_entry *pe,
 	return 0;
 }
 
-static bool psk_known(const struct tls_server *ts, const char *identity)
+static struct psk_entry *psk_find(const struct tls_server *ts,
+				  const char *identity)
 {
 	size_t i;
 
 	for (i = 0; i < ts->npsk; i++)
 		if (strcmp(ts->psk[i].identity, identity) == 0)
-			return true;
-	return false;
+			return &ts->psk[i];
+	return NULL;
+}
+
+/*
+ * An identity already read from an earlier file: the handshake comes
+ * before the client names an export, so one identity has one key in all
+ * of the server's files. 1 merged, 0 new, -1 a conflict (why).
+ */
+static int psk_merge(struct tls_server *ts, const struct psk_entry *pe,
+		     char *why, size_t whylen)
+{
+	struct psk_entry *old = psk_find(ts, pe->identity);
+
+	if (!old)
+		return 0;
+	if (old->file == pe->file) {
+		snprintf(why, whylen, "identity \"%.60s\" given twice",
+			 pe->identity);
+		return -1;
+	}
+	if (old->keylen != pe->keylen ||
+	    memcmp(old->key, pe->key, pe->keylen) != 0) {
+		snprintf(why, whylen, "identity \"%.60s\" has another key in an earlier tlspsk file",
+			 pe->identity);
+		return -1;
+	}
+	old->generic |= pe->generic;
+	return 1;
 }
 
 /*
@@ -128,18 +169,19 @@ static bool psk_known(const struct tls_server *ts, const char *identity)
  * administrator meant is not ours to guess).
  */
 static int psk_add(struct tls_server *ts, const char *line, size_t len,
-		   char *why, size_t whylen)
+		   bool generic, char *why, size_t whylen)
 {
-	struct psk_entry pe = { .keylen = 0 }, *n;
+	struct psk_entry pe = { .file = ts->nfiles, .generic = generic }, *n;
 	int r = -1;
 
 	if (psk_parse_line(line, len, &pe, why, whylen) < 0)
 		goto out;
-	if (psk_known(ts, pe.identity)) {
-		snprintf(why, whylen, "identity \"%.60s\" given twice",
-			 pe.identity);
+	r = psk_merge(ts, &pe, why, whylen);
+	if (r != 0) {
+		r = r > 0 ? 0 : -1;
 		goto out;
 	}
+	r = -1;
 	n = malloc((ts->npsk + 1) * sizeof(*n));
 	if (!n) {
 		snprintf(why, whylen, "no memory");
@@ -183,21 +225,91 @@ static int psk_lookup(gnutls_session_t s, const char *username,
 	return -1;
 }
 
-/*
- * Reads psktool's "identity:hexkey" lines (blank lines skipped). 0, or -1
- * with why naming the file's line.
- */
-int tls_server_psk(struct tls_server **tsp, const char *path, char *why,
-		   size_t whylen)
+/* The export's list of its file's identities; a second line is an error. */
+static int ids_add(struct tls_ids *ids, const char *line, size_t len,
+		   char *why, size_t whylen)
 {
-	struct tls_server *ts = server_get(tsp);
+	size_t idlen = (size_t)((const char *)memchr(line, ':', len) - line);
+	char **n;
+	size_t i;
+
+	for (i = 0; i < ids->n; i++)
+		if (strlen(ids->names[i]) == idlen &&
+		    memcmp(ids->names[i], line, idlen) == 0) {
+			snprintf(why, whylen, "identity \"%.60s\" given twice",
+				 ids->names[i]);
+			return -1;
+		}
+	n = realloc(ids->names, (ids->n + 1) * sizeof(*n));
+	if (!n)
+		goto nomem;
+	ids->names = n;
+	ids->names[ids->n] = strndup(line, idlen);
+	if (!ids->names[ids->n])
+		goto nomem;
+	ids->n++;
+	return 0;
+nomem:
+	snprintf(why, whylen, "no memory");
+	return -1;
+}
+
+/* One line of a tlspsk file, into the server's keys and ids (if any). */
+static int psk_line(struct tls_server *ts, const char *line, size_t len,
+		    struct tls_ids *ids, char *why, size_t whylen)
+{
+	if (psk_add(ts, line, len, !ids, why, whylen) < 0)
+		return -1;
+	return ids ? ids_add(ids, line, len, why, whylen) : 0;
+}
+
+static int psk_read(struct tls_server *ts, FILE *f, const char *path,
+		    struct tls_ids *ids, char *why, size_t whylen)
+{
 	char line[TLS_MAX_PSK_LINE + 2], msg[SRV_ERRLEN / 2 + 32];
-	unsigned n = 0;
+	unsigned n = 0, found = 0;
 	size_t len;
-	FILE *f;
 	int r = 0;
 
-	if (!ts || ts->pskcred) {
+	while (r == 0 && fgets(line, sizeof(line), f)) {
+		n++;
+		len = strcspn(line, "\n");
+		if (len && line[len - 1] == '\r')
+			len--;		/* CRLF; a lone CR elsewhere is not hex */
+		if (line[len] == '\0' && !feof(f)) {
+			snprintf(why, whylen, "tlspsk %s:%u: line longer than %u bytes",
+				 path, n, TLS_MAX_PSK_LINE);
+			r = -1;
+		} else if (len && psk_line(ts, line, len, ids, msg,
+					   sizeof(msg)) < 0) {
+			snprintf(why, whylen, "tlspsk %s:%u: %s", path, n, msg);
+			r = -1;
+		} else if (len) {
+			found++;
+		}
+	}
+	explicit_bzero(line, sizeof(line));
+	if (r == 0 && found == 0) {
+		snprintf(why, whylen, "tlspsk %s: no identity:key line", path);
+		r = -1;
+	}
+	return r;
+}
+
+/*
+ * Reads psktool's "identity:hexkey" lines (blank lines skipped) into the
+ * keys the handshake knows: [generic]'s file (ids NULL) and every
+ * export's, whose identities go to ids too. 0, or -1 with why naming the
+ * file's line.
+ */
+int tls_server_psk(struct tls_server **tsp, const char *path,
+		   struct tls_ids *ids, char *why, size_t whylen)
+{
+	struct tls_server *ts = server_get(tsp);
+	FILE *f;
+	int r;
+
+	if (!ts || (!ids && ts->generic_psk)) {
 		snprintf(why, whylen, "tlspsk %s: %s", path,
 			 ts ? "a second tlspsk" : "no memory");
 		return -1;
@@ -208,34 +320,28 @@ int tls_server_psk(struct tls_server **tsp, const char *path, char *why,
 		return -1;
 	}
 	setvbuf(f, NULL, _IONBF, 0);	/* no copy of the keys in stdio's buffer */
-	while (r == 0 && fgets(line, sizeof(line), f)) {
-		n++;
-		len = strcspn(line, "\n");
-		if (len && line[len - 1] == '\r')
-			len--;		/* CRLF; a lone CR elsewhere is not hex */
-		if (line[len] == '\0' && !feof(f)) {
-			snprintf(why, whylen, "tlspsk %s:%u: line longer than %u bytes",
-				 path, n, TLS_MAX_PSK_LINE);
-			r = -1;
-		} else if (len && psk_add(ts, line, len, msg, sizeof(msg)) < 0) {
-			snprintf(why, whylen, "tlspsk %s:%u: %s", path, n, msg);
-			r = -1;
-		}
-	}
+	ts->nfiles++;
+	r = psk_read(ts, f, path, ids, why, whylen);
 	fclose(f);
-	explicit_bzero(line, sizeof(line));
-	if (r == 0 && ts->npsk == 0) {
-		snprintf(why, whylen, "tlspsk %s: no identity:key line", path);
-		r = -1;
-	}
-	if (r == 0 && gnutls_psk_allocate_server_credentials(&ts->pskcred) < 0) {
-		snprintf(why, whylen, "tlspsk %s: no memory", path);
-		r = -1;
-	}
-	if (r == 0)
+	if (r == 0 && !ids)
+		ts->generic_psk = true;
+	if (r == 0 && !ts->pskcred) {
+		if (gnutls_psk_allocate_server_credentials(&ts->pskcred) < 0) {
+			snprintf(why, whylen, "tlspsk %s: no memory", path);
+			return -1;
+		}
 		gnutls_psk_set_server_credentials_function(ts->pskcred,
 							   psk_lookup);
+	}
 	return r;
+}
+
+/* May a PSK peer of this identity open exports without a tlspsk? */
+bool tls_server_psk_generic(const struct tls_server *ts, const char *identity)
+{
+	const struct psk_entry *pe = ts ? psk_find(ts, identity) : NULL;
+
+	return pe && pe->generic;
 }
 
 /* certfile and keyfile (both), cacertfile (optional). 0, or -1 with why. */
@@ -275,6 +381,64 @@ int tls_server_x509(struct tls_server **tsp, const char *cert,
 		return -1;
 	}
 	ts->client_certs = true;
+	return 0;
+}
+
+/*
+ * The certificates that a trust list of its own can vouch for: a file
+ * of one or more CA certificates. 0, or -1 with why.
+ */
+int tls_trust_load(const char *path, struct tls_trust **out, char *why,
+		   size_t whylen)
+{
+	gnutls_x509_trust_list_t list;
+	int r;
+
+	if (gnutls_x509_trust_list_init(&list, 0) < 0) {
+		snprintf(why, whylen, "no memory");
+		return -1;
+	}
+	r = gnutls_x509_trust_list_add_trust_file(list, path, NULL,
+						  GNUTLS_X509_FMT_PEM, 0, 0);
+	if (r <= 0) {
+		snprintf(why, whylen, "cacertfile %s: %s", path,
+			 r < 0 ? gnutls_strerror(r) : "no certificate in it");
+		gnutls_x509_trust_list_deinit(list, 1);
+		return -1;
+	}
+	*out = (struct tls_trust *)list;
+	return 0;
+}
+
+void tls_trust_free(struct tls_trust *tr)
+{
+	if (tr)
+		gnutls_x509_trust_list_deinit((gnutls_x509_trust_list_t)tr, 1);
+}
+
+/*
+ * An export's cacertfile: its CA joins those the handshake accepts (the
+ * export is named after it), and a client certificate is asked for,
+ * required only when [generic] has a cacertfile. 0, or -1 with why.
+ */
+int tls_server_export_ca(struct tls_server *ts, const char *path, char *why,
+			 size_t whylen)
+{
+	int r;
+
+	if (!ts || !ts->x509) {
+		snprintf(why, whylen, "cacertfile %s without certfile and keyfile in [generic]",
+			 path);
+		return -1;
+	}
+	r = gnutls_certificate_set_x509_trust_file(ts->x509, path,
+						   GNUTLS_X509_FMT_PEM);
+	if (r <= 0) {
+		snprintf(why, whylen, "cacertfile %s: %s", path,
+			 r < 0 ? gnutls_strerror(r) : "no certificate in it");
+		return -1;
+	}
+	ts->export_certs = true;
 	return 0;
 }
 
@@ -321,13 +485,15 @@ static int peer_certificate(struct tls_session *t, char *why, size_t whylen)
 	size_t len = sizeof(t->identity);
 	int r;
 
+	list = gnutls_certificate_get_peers(t->s, &n);
+	if ((!list || n == 0) && !t->ts->client_certs)
+		return 0;	/* asked for, not required: no identity */
 	r = gnutls_certificate_verify_peers2(t->s, &status);
 	if (r < 0 || status) {
 		snprintf(why, whylen, "client certificate not trusted: %s",
 			 r < 0 ? gnutls_strerror(r) : "verification failed");
 		return -1;
 	}
-	list = gnutls_certificate_get_peers(t->s, &n);
 	if (!list || n == 0 || gnutls_x509_crt_init(&crt) < 0) {
 		snprintf(why, whylen, "no client certificate");
 		return -1;
@@ -365,7 +531,7 @@ static int session_identity(struct tls_session *t, char *why, size_t whylen)
 		snprintf(t->identity, sizeof(t->identity), "%s", user);
 		return 0;
 	}
-	if (t->ts->client_certs)
+	if (t->ts->client_certs || t->ts->export_certs)
 		return peer_certificate(t, why, whylen);
 	return 0;
 }
@@ -416,6 +582,8 @@ static int session_setup(struct tls_session *t, int in, int out)
 		return -1;
 	if (ts->client_certs)
 		gnutls_certificate_server_set_request(t->s, GNUTLS_CERT_REQUIRE);
+	else if (ts->export_certs)
+		gnutls_certificate_server_set_request(t->s, GNUTLS_CERT_REQUEST);
 	gnutls_transport_set_int2(t->s, in, out);
 	return 0;
 }
@@ -469,6 +637,74 @@ int tls_session_start(const struct tls_server *ts, int in, int out,
 const char *tls_session_identity(const struct tls_session *t)
 {
 	return t->identity;
+}
+
+bool tls_session_psk(const struct tls_session *t)
+{
+	return gnutls_auth_get_type(t->s) == GNUTLS_CRD_PSK;
+}
+
+/*
+ * The client's certificate chain, copied (the session may go to the
+ * kernel before an export is named), for tls_chain_trusted at GO.
+ * 0 with *out set, NULL when there is none; -1 on ENOMEM.
+ */
+int tls_session_chain(const struct tls_session *t, struct tls_chain **out)
+{
+	const gnutls_datum_t *list;
+	struct tls_chain *ch;
+	unsigned n = 0, i;
+
+	*out = NULL;
+	if (gnutls_certificate_type_get(t->s) != GNUTLS_CRT_X509)
+		return 0;
+	list = gnutls_certificate_get_peers(t->s, &n);
+	if (!list || n == 0)
+		return 0;
+	if (n > TLS_MAX_CHAIN)
+		n = TLS_MAX_CHAIN;	/* the rest unchecked: no CA found, refused */
+	ch = calloc(1, sizeof(*ch));
+	if (!ch)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (gnutls_x509_crt_init(&ch->crt[i]) < 0)
+			goto fail;
+		ch->n = i + 1;
+		if (gnutls_x509_crt_import(ch->crt[i], &list[i],
+					   GNUTLS_X509_FMT_DER) < 0)
+			goto fail;
+	}
+	*out = ch;
+	return 0;
+fail:
+	tls_chain_free(ch);
+	return -1;
+}
+
+void tls_chain_free(struct tls_chain *ch)
+{
+	unsigned i;
+
+	if (!ch)
+		return;
+	for (i = 0; i < ch->n; i++)
+		gnutls_x509_crt_deinit(ch->crt[i]);
+	free(ch);
+}
+
+/* Does the chain lead to a CA of tr (an export's cacertfile)? */
+bool tls_chain_trusted(const struct tls_chain *ch,
+		       const struct tls_trust *tr)
+{
+	unsigned status = 1;
+
+	if (!ch || !tr)
+		return false;
+	if (gnutls_x509_trust_list_verify_crt((gnutls_x509_trust_list_t)tr,
+					      (gnutls_x509_crt_t *)ch->crt,
+					      ch->n, 0, &status, NULL) < 0)
+		return false;
+	return status == 0;
 }
 
 /* "TLS1.3 CHACHA20-POLY1305", for the log line */

@@ -37,7 +37,10 @@ static void add(const char *name, const char *path, bool ro, bool tmp)
 }
 
 #ifdef FUZZ_TLS
-/* A PSK file in a memfd, read as the server reads it at startup. */
+/*
+ * A PSK file in a memfd, read as the server reads it at startup, for
+ * [generic] and as the export's own tlspsk.
+ */
 static void setup_tls(void)
 {
 	static const char psk[] = "alice:00112233445566778899aabbccddeeff\n";
@@ -54,12 +57,15 @@ static void setup_tls(void)
 		abort();
 	e->ntlsids = 1;
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	if (tls_server_psk(&cfg->tls, path, why, sizeof(why)) < 0 ||
+	/* [generic]'s file, and the same as the export's own (union) */
+	if (tls_server_psk(&cfg->tls, path, NULL, why, sizeof(why)) < 0 ||
+	    tls_server_psk(&cfg->tls, path, &e->pskids, why, sizeof(why)) < 0 ||
 	    tls_server_prio(cfg->tls, NULL, why, sizeof(why)) < 0) {
 		fprintf(stderr, "fuzz-server: %s\n", why);
 		abort();
 	}
 	close(fd);
+	e->own_psk = true;
 	cfg->force_tls = true;
 }
 #else

@@ -4,8 +4,9 @@
 # test kernel boots a small initramfs of its own (busybox, our nbd-server
 # with its libraries, the tls and ChaCha20-Poly1305 modules), which serves
 # a PSK TLS export on 10809; the host reaches it through a QEMU hostfwd
-# and copies data in and out with nbdcopy. Passes only if the bytes come
-# back, the guest's server logged both connections as kTLS, and the
+# and copies data in and out with nbdcopy, and a GnuTLS client
+# (tests/unit/tls-close-notify.c) gets close_notify after an ABORT inside
+# TLS (the alert written through the kernel). Passes only if the bytes come back, the guest's server logged both connections as kTLS, and the
 # guest's /proc/net/tls_stat counts software TX and RX contexts with no
 # decrypt error.
 # shellcheck disable=SC2034 # INITRD: this test boots its own initramfs
@@ -16,6 +17,9 @@ for t in cpio nbdcopy cmp; do
 	command -v "$t" >/dev/null || fail "$t not installed (run scripts/deps)"
 done
 [ -x "$top/server/nbd-server" ] || fail "server/nbd-server not built (make)"
+gcc -O2 -Wall -Wextra -Werror -o "$work/tls-close-notify" \
+	"$top/tests/unit/tls-close-notify.c" -lgnutls ||
+	fail "building tests/unit/tls-close-notify.c"
 
 root=$work/initramfs
 moddir=/lib/modules/$KVER
@@ -110,6 +114,9 @@ for _ in $(seq 30); do
 	sleep 1
 done
 [ $ok = 0 ] || { stop_vm ktls; fail "nbdcopy to the guest: $(cat "$work/copy.err")"; }
+# RFC 8446 6.1: close_notify through the kernel (TLS_SET_RECORD_TYPE)
+timeout 60 "$work/tls-close-notify" "$port" "$work/alice.psk" ||
+	{ stop_vm ktls; fail "no close_notify from the guest's kTLS session"; }
 timeout 120 nbdcopy --connections=1 "$uri" "$work/back" ||
 	{ stop_vm ktls; fail "nbdcopy from the guest"; }
 cmp -n 8388608 "$work/data" "$work/back" || { stop_vm ktls; fail "read back over kTLS differs"; }

@@ -24,6 +24,7 @@ tests/unit/server-generations.sh || { echo "FAIL: generations suite under ASan";
 if command -v nbdinfo >/dev/null 2>&1; then
 	tests/unit/server-nbdinfo.sh || { echo "FAIL: nbdinfo suite under ASan"; exit 1; }
 	tests/unit/server-tls.sh || { echo "FAIL: TLS suite under ASan"; exit 1; }
+	tests/unit/server-tls-exports.sh || { echo "FAIL: per-export TLS suite under ASan"; exit 1; }
 fi
 if ls "$dir"/report* >/dev/null 2>&1; then
 	cat "$dir"/report*

@@ -100,7 +100,7 @@ size=$(timeout 10 nbdinfo --size "${URI}root") || fail "-C export root"
 [ "$size" = 1048576 ] || fail "-C export size $size"
 stop_server || fail "SIGTERM: exit status not 0"
 
-# force_tls with no key to do TLS, and a TLS key in an export's section,
+# force_tls with no key to do TLS, and a server certificate in an export's section,
 # stop the server, naming file, line and key: no plaintext for a
 # configuration that asked for TLS. One that asks for no TLS is fine.
 printf '[generic]\nallowlist = true\n\nforce_tls = true\n[root]\nexportname = %s\n' \
@@ -108,7 +108,7 @@ printf '[generic]\nallowlist = true\n\nforce_tls = true\n[root]\nexportname = %s
 printf '[root]\nexportname = %s\ncertfile = /etc/ssl/certs/x.pem\n' \
 	"$TMP/disk.img" >"$TMP/tls2.conf"
 for conf in "tls.conf:4: force_tls without tlspsk or certfile and keyfile: refusing to serve plaintext" \
-	"tls2.conf:3: [root]: certfile in an export's section is not supported: put TLS keys in [generic]"; do
+	"tls2.conf:3: [root]: certfile in an export's section is not supported: the server's certificate, key and priorities are chosen in the TLS handshake, before the client names an export; put certfile in [generic]"; do
 	file=${conf%%:*}
 	rest=${conf#*:}
 	timeout 10 "$SERVER" -n -C "$TMP/$file" "127.0.0.1@$PORT" 2>"$TMP/err"

@@ -8,7 +8,7 @@
 cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=tests/unit/server-lib
 . tests/unit/server-lib
-need nbdinfo nbdcopy qemu-img qemu-io certtool gnutls-cli stdbuf python3 ss timeout cmp od
+need nbdinfo nbdcopy qemu-img qemu-io certtool gnutls-cli stdbuf python3 ss timeout cmp od gcc
 
 # identity:64 hex digits, psktool's format
 psk_line() {
@@ -158,6 +158,12 @@ assert got[18 + 8:18 + 16] == struct.pack(">II", 5, 1), got
 cli.send_signal(signal.SIGALRM)
 cli.wait()
 PY
+# RFC 8446 6.1: the session ends with close_notify (gnutls_bye here; the
+# kTLS path's alert is checked in tests/qemu/45-server-ktls.sh)
+gcc -O2 -Wall -Wextra -Werror -o "$TMP/tls-close-notify" \
+	tests/unit/tls-close-notify.c -lgnutls || fail "building tls-close-notify"
+timeout 40 "$TMP/tls-close-notify" "$PORT" "$TMP/alice.psk" ||
+	fail "no close_notify after ABORT inside TLS"
 stop_server || fail "server exit status $? after SIGTERM"
 grep -q 'unknown identity "evil\\x0anbd-server: forged"$' "$TMP/server.log" ||
 	fail "forged identity not escaped: $(cat "$TMP/server.log")"
@@ -216,7 +222,7 @@ set -- "$TMP"/cow/127.0.0.1*
 stop_server || fail "server exit status $?"
 
 # --- TLS offered, not required: plaintext clients are still served, but
-# not at an export with tlsidentities ---
+# not at an export with tlsidentities (ERR_TLS_REQD, proto.md) ---
 config "tlspsk = $TMP/psk/keys.psk"
 printf '[only-alice]\nexportname = %s\ntlsidentities = alice\n' "$TMP/bob.img" >>"$TMP/cfg"
 start_server -C "$TMP/cfg"
@@ -226,7 +232,7 @@ timeout 20 nbdinfo "$(nbds alice disk "$TMP/alice.psk")" | grep -q "with TLS" ||
 	fail "TLS client without force_tls"
 timeout 20 nbdinfo --size "nbd://127.0.0.1:$PORT/only-alice" >"$TMP/plain" 2>&1 &&
 	fail "plaintext client opened an export with tlsidentities"
-grep -q "server policy prevents NBD_OPT_GO" "$TMP/plain" ||
+grep -q "server requires TLS encryption first" "$TMP/plain" ||
 	fail "plaintext at only-alice: $(cat "$TMP/plain")"
 timeout 20 nbdinfo --size "$(nbds alice only-alice "$TMP/alice.psk")" >/dev/null ||
 	fail "alice refused at only-alice"
@@ -236,18 +242,8 @@ grep -q "GO 'only-alice' refused: export \[only-alice\] has tlsidentities: plain
 
 # --- X.509: certtool's CA, server and client certificates ---
 x509() {
-	certtool --generate-privkey --key-type=ed25519 --outfile "$2" 2>/dev/null ||
-		fail "certtool: key $2"
-	printf '%s\nexpiration_days = 2\n' "$3" >"$TMP/tmpl"
-	if [ "$1" = self ]; then
-		certtool --generate-self-signed --load-privkey "$2" \
-			--template "$TMP/tmpl" --outfile "$4" 2>/dev/null
-	else
-		certtool --generate-certificate --load-privkey "$2" \
-			--load-ca-certificate "$TMP/ca-cert.pem" \
-			--load-ca-privkey "$TMP/ca-key.pem" \
-			--template "$TMP/tmpl" --outfile "$4" 2>/dev/null
-	fi || fail "certtool $1 $4"
+	if [ "$1" = self ]; then make_cert "$2" "$3" "$4"
+	else make_cert "$2" "$3" "$4" "$TMP/ca"; fi
 }
 mkdir "$TMP/cli" "$TMP/nocert"
 x509 self "$TMP/ca-key.pem" "$(printf 'cn = test CA\nca\ncert_signing_key')" "$TMP/ca-cert.pem"
