@@ -155,6 +155,18 @@ stop_server || fail "server exit status $?"
 grep -qF "GO 'x2' refused: X.509 client without a certificate refused: [x2] admits only certificates of its cacertfile" "$TMP/server.log" ||
 	fail "anonymous client at [x2] not logged"
 
+# a CN that only [x2]'s CA vouches for proves no one at [x1]: neither
+# its tlsidentities nor (copy-on-write) whose files are opened
+x509_config
+sed -i "/^\[x1\]/a tlsidentities = lab-2" "$TMP/cfg"
+start_server -C "$TMP/cfg"
+timeout 20 nbdinfo --size "$(xuri c2 x1)" >/dev/null 2>&1 &&
+	fail "lab-2 (CA two, [x2]'s) passed [x1] tlsidentities"
+timeout 20 nbdinfo --size "$(xuri c2 x2)" >/dev/null || fail "lab-2 at [x2], [x1] with tlsidentities"
+stop_server || fail "server exit status $?"
+grep -qF "GO 'x1' refused: X.509 client \"lab-2\" has no certificate from a cacertfile that applies to [x1]" "$TMP/server.log" ||
+	fail "lab-2 at [x1] tlsidentities not logged: $(grep x1 "$TMP/server.log")"
+
 # --- what cannot be honoured per export stops the server at startup ---
 startup_fails() {
 	want=$1
