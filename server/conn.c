@@ -162,10 +162,25 @@ bool export_tls_only(const struct export *e)
 	return e->ntlsids || e->own_psk || e->tlsca;
 }
 
+/*
+ * The peer's identity as e may use it: a certificate's CN counts only
+ * where a cacertfile that applies to e vouches for it (tls_keys_allowed
+ * checked the chain against it). With none, the CN is what another
+ * export's CA signed: it names no one here (tlsidentities, cow files).
+ */
+static const char *export_identity(const struct conn *c,
+				   const struct export *e)
+{
+	if (c->tls_on && !c->tls_psk && !e->trust && !c->cfg->trust)
+		return "";
+	return c->identity;
+}
+
 /* tlsidentities: the TLS peer's identity is one of those named. */
 static bool tls_identity_allowed(const struct conn *c, const struct export *e,
 				 char *why, size_t whylen)
 {
+	const char *id = export_identity(c, e);
 	size_t i;
 
 	if (!c->tls_on && export_tls_only(e)) {
@@ -177,8 +192,13 @@ static bool tls_identity_allowed(const struct conn *c, const struct export *e,
 		return false;
 	if (!e->ntlsids)
 		return true;
+	if (!id[0] && c->identity[0]) {
+		snprintf(why, whylen, "X.509 client \"%.80s\" has no certificate from a cacertfile that applies to [%.40s]: its tlsidentities refuse it",
+			 c->identity, e->name);
+		return false;
+	}
 	for (i = 0; i < e->ntlsids; i++)
-		if (strcmp(e->tlsids[i], c->identity) == 0)
+		if (strcmp(e->tlsids[i], id) == 0)
 			return true;
 	snprintf(why, whylen, "TLS identity \"%.80s\" is not in [%.40s] tlsidentities",
 		 c->identity, e->name);
@@ -216,9 +236,11 @@ static const char *conn_addr(const struct conn *c)
  */
 static const char *conn_owner(struct conn *c, const struct export *e)
 {
-	if (!e->cow || !c->tls_on || !c->identity[0])
+	const char *id = export_identity(c, e);
+
+	if (!e->cow || !c->tls_on || !id[0])
 		return conn_addr(c);
-	snprintf(c->owner, sizeof(c->owner), "tls=%s", c->identity);
+	snprintf(c->owner, sizeof(c->owner), "tls=%s", id);
 	return c->owner;
 }
 

@@ -155,6 +155,29 @@ stop_server || fail "server exit status $?"
 grep -qF "GO 'x2' refused: X.509 client without a certificate refused: [x2] admits only certificates of its cacertfile" "$TMP/server.log" ||
 	fail "anonymous client at [x2] not logged"
 
+# a CN that only [x2]'s CA vouches for proves no one at [x1]: neither
+# its tlsidentities nor (copy-on-write) whose files are opened
+x509_config
+sed -i "/^\[x1\]/a tlsidentities = lab-2" "$TMP/cfg"
+start_server -C "$TMP/cfg"
+timeout 20 nbdinfo --size "$(xuri c2 x1)" >/dev/null 2>&1 &&
+	fail "lab-2 (CA two, [x2]'s) passed [x1] tlsidentities"
+timeout 20 nbdinfo --size "$(xuri c2 x2)" >/dev/null || fail "lab-2 at [x2], [x1] with tlsidentities"
+stop_server || fail "server exit status $?"
+grep -qF "GO 'x1' refused: X.509 client \"lab-2\" has no certificate from a cacertfile that applies to [x1]" "$TMP/server.log" ||
+	fail "lab-2 at [x1] tlsidentities not logged: $(grep x1 "$TMP/server.log")"
+x509_config
+chmod 711 "$TMP"
+mkdir -m 777 "$TMP/cow"
+sed -i "/^\[x1\]/a copyonwrite = true\ncowdir = $TMP/cow" "$TMP/cfg"
+start_server -C "$TMP/cfg"
+timeout 20 nbdinfo --size "$(xuri c2 x1)" >/dev/null || fail "lab-2 at a cow [x1] without tlsidentities"
+stop_server || fail "server exit status $?"
+set -- "$TMP"/cow/tls*
+[ -e "$1" ] && fail "[x2]'s CA named the owner of [x1]'s cow files: $(ls "$TMP/cow")"
+set -- "$TMP"/cow/127.0.0.1*
+[ -e "$1" ] || fail "lab-2's cow file at [x1] not keyed by address: $(ls "$TMP/cow")"
+
 # --- what cannot be honoured per export stops the server at startup ---
 startup_fails() {
 	want=$1
