@@ -79,8 +79,10 @@ give_up() {
 		retry_deadline=$(($(uptime_s) + nr_retry))
 		return 0
 	fi
-	# give the console time to show the reason before the panic
-	sleep 1
+	# the console shows the reason before the panic: stty sets the
+	# console's own settings again, which waits until the line has sent
+	# what it holds (TCSADRAIN), for at most 2 s
+	_tty=$(stty -g 2>/dev/null) && timeout 2 stty "$_tty" 2>/dev/null
 	exit 1
 }
 
