@@ -14,7 +14,8 @@
 #   make bench-storm   N clients replaying a recorded boot against each
 #                      server and the page-cache floor (NS=, ROUNDS=)
 #   make bench-initrd, bench-boot  our initrd's size and boot time against
-#                      initramfs-tools' and dracut's (bench-vm: fio in a VM)
+#                      initramfs-tools' and dracut's, and the kernel's own
+#                      floor (KINDS=, ROUNDS=; bench-vm: fio in a VM)
 #   make check-slow    the slow VM tests: Debian root, PXE, shared root, dracut
 #   make soak          the reliability suite's long runs (make check runs
 #                      its short ones)
