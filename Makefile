@@ -14,7 +14,8 @@
 #   make bench-storm   N clients replaying a recorded boot against each
 #                      server and the page-cache floor (NS=, ROUNDS=)
 #   make bench-initrd, bench-boot  our initrd's size and boot time against
-#                      initramfs-tools' and dracut's (bench-vm: fio in a VM)
+#                      initramfs-tools' and dracut's, and the kernel's own
+#                      floor (KINDS=, ROUNDS=; bench-vm: fio in a VM)
 #   make check-slow    the slow VM tests: Debian root, PXE, shared root, dracut
 #   make check-ceph    the several-server VM tests: rooms on Ceph clones
 #                      behind two gateways, a stateless room on two servers
@@ -352,7 +353,7 @@ deb:
 	ls -l $(BUILD)/deb/*.deb
 
 # Warnings and errors fail; shellcheck's "info" notes do not.
-SHELL_SCRIPTS := $(filter-out scripts/demo-root scripts/storm,$(wildcard scripts/*)) \
+SHELL_SCRIPTS := $(filter-out scripts/demo-root scripts/storm scripts/%.c,$(wildcard scripts/*)) \
 	initramfs/mkinitrd tests/run tests/qemu/*.sh tests/qemu/slow/*.sh tests/qemu/kernel/*.sh \
 	tests/unit/*.sh
 shellcheck:

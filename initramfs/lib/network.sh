@@ -62,7 +62,10 @@ net_configured() {
 }
 
 # net_dhcp SECONDS [LINK...]: one udhcpc per link, in parallel; returns as
-# soon as one has a lease, and stops the others.
+# soon as one has a lease, and stops the others. No polling: each client
+# says on a FIFO when it exits (udhcpc -q exits once bound, -n once its
+# SECONDS tries have failed), so the wait ends with the first lease, or
+# when every client has given up.
 net_dhcp() {
 	_secs=$1
 	shift
@@ -72,25 +75,28 @@ net_dhcp() {
 		echo "no network interface found"
 		return 1
 	fi
-	_pids=
+	_fifo=/run/nbdroot/udhcpc.exits
+	rm -f "$_fifo"
+	mkfifo "$_fifo" || { echo "cannot make $_fifo"; return 1; }
+	# read-write, here and in the clients' subshells: no open waits for
+	# the other side, and a client that exits late writes to no one
+	exec 8<>"$_fifo"
 	for _l in "$@"; do
 		ip link set "$_l" up 2>/dev/null
-		udhcpc -i "$_l" -f -q -n -t "$_secs" -T 1 -A 1 -O rootpath \
-			-s "$DHCP_EVENT" >"/run/nbdroot/udhcpc-$_l.log" 2>&1 &
-		_pids="$_pids $!"
+		(udhcpc -i "$_l" -f -q -n -t "$_secs" -T 1 -A 1 -O rootpath \
+			-p "/run/nbdroot/dhcp-$_l.pid" -s "$DHCP_EVENT" \
+			>"/run/nbdroot/udhcpc-$_l.log" 2>&1
+		echo "$_l" 1<>"$_fifo") &
 	done
-	_i=0
-	while ! net_configured && [ "$_i" -lt $((_secs * 10)) ]; do
-		_alive=
-		for _p in $_pids; do
-			kill -0 "$_p" 2>/dev/null && _alive=1
-		done
-		[ -n "$_alive" ] || break
-		sleep 0.1
-		_i=$((_i + 1))
+	_left=$#
+	while [ "$_left" -gt 0 ] && read -r _l <&8; do
+		_left=$((_left - 1))
+		! net_configured || break
 	done
-	for _p in $_pids; do
-		kill "$_p" 2>/dev/null
+	exec 8<&-
+	for _l in "$@"; do
+		read -r _p <"/run/nbdroot/dhcp-$_l.pid" 2>/dev/null &&
+			kill "$_p" 2>/dev/null
 	done
 	net_configured && return 0
 	# a lease that came but could not be configured (dhcp-event)

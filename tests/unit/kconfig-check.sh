@@ -46,12 +46,12 @@ else
 	cat "$work/no-nbd.out"; bad "without nbd: exit $rc"
 fi
 
-sed 's/^CONFIG_RD_XZ=y/CONFIG_RD_XZ=m/' "$debian" >"$work/xz-m"
-run xz-m "$work/xz-m"
-if [ $rc = 1 ] && grep -q '^CONFIG_RD_XZ .*module .*NEEDED BUILT IN' "$work/xz-m.out"; then
-	ok "CONFIG_RD_XZ=m: exit 1, it must be built in"
+sed 's/^CONFIG_RD_ZSTD=y/CONFIG_RD_ZSTD=m/' "$debian" >"$work/zstd-m"
+run zstd-m "$work/zstd-m"
+if [ $rc = 1 ] && grep -q '^CONFIG_RD_ZSTD .*module .*NEEDED BUILT IN' "$work/zstd-m.out"; then
+	ok "CONFIG_RD_ZSTD=m: exit 1, it must be built in"
 else
-	cat "$work/xz-m.out"; bad "RD_XZ=m: exit $rc"
+	cat "$work/zstd-m.out"; bad "RD_ZSTD=m: exit $rc"
 fi
 
 grep -v '^CONFIG_\(VIRTIO_NET\|E1000\|E1000E\|IGB\|IGC\|IXGBE\|R8169\|TIGON3\|BNX2\|BNXT\|AQTION\|ALX\)=' \

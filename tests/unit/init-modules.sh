@@ -1,0 +1,133 @@
+#!/bin/bash
+# initramfs/lib/modules.sh with what mkinitrd writes for it, on the host:
+# a fake module tree whose modules.alias gives e1000, r8169, virtio_pci
+# and virtio_net PCI or virtio aliases (and a driver with a USB alias,
+# which must load on every boot); mkinitrd's nbdroot.alias and
+# nbdroot.ondemand; then, under busybox sh and dash, load_modules against
+# a fake sysfs with insmod stubbed: an e1000 machine loads e1000 and no
+# other NIC driver, a virtio machine loads virtio_pci, then virtio_net
+# once the stub's "probe" has added the virtio device, and a PCI network
+# controller no driver matches is named with its modalias.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+work=$(mktemp -d "${TMPDIR:-/tmp}/nbdroot-init-modules.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+failures=0 checks=0
+fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
+ok() { echo "ok: $*"; checks=$((checks + 1)); }
+# expect WHAT GOT WANT
+expect() {
+	if [ "$2" = "$3" ]; then ok "$1"; else fail "$1: got \"$2\", want \"$3\""; fi
+}
+for t in busybox dash cpio; do
+	command -v "$t" >/dev/null || { echo "FAIL: $t not installed (run scripts/deps)"; exit 1; }
+done
+[ -x client/nbd-client ] || { echo "FAIL: client/nbd-client not built (run make)"; exit 1; }
+
+kv=9.9.9-fake
+tree=$work/tree/lib/modules/$kv
+mkdir -p "$tree"
+cat >"$tree/modules.dep" <<'DEP'
+kernel/drivers/block/nbd.ko:
+kernel/fs/ext4/ext4.ko: kernel/lib/crc16.ko
+kernel/lib/crc16.ko:
+kernel/drivers/net/mii.ko:
+kernel/drivers/net/ethernet/intel/e1000/e1000.ko:
+kernel/drivers/net/ethernet/realtek/r8169.ko: kernel/drivers/net/mii.ko
+kernel/drivers/virtio/virtio.ko:
+kernel/drivers/virtio/virtio_pci.ko: kernel/drivers/virtio/virtio.ko
+kernel/drivers/net/virtio_net.ko: kernel/drivers/virtio/virtio.ko
+kernel/drivers/net/usb/r8152.ko: kernel/drivers/net/mii.ko
+DEP
+cat >"$tree/modules.alias" <<'ALIAS'
+# Aliases extracted from modules themselves.
+alias pci:v00008086d0000100Esv*sd*bc*sc*i* e1000
+alias pci:v00008086d0000100Fsv*sd*bc*sc*i* e1000
+alias pci:v000010ECd00008168sv*sd*bc*sc*i* r8169
+alias pci:v00001AF4d*sv*sd*bc*sc*i* virtio_pci
+alias virtio:d00000001v* virtio_net
+alias usb:v0BDAp8152d*dc*dsc*dp*ic*isc*ip*in* r8152
+alias fs-ext4 ext4
+ALIAS
+: >"$tree/modules.builtin"
+while IFS=: read -r m _; do
+	mkdir -p "$tree/$(dirname "$m")"
+	printf 'fake %s\n~Module signature appended~\n' "$m" >"$tree/$m"
+done <"$tree/modules.dep"
+
+SOURCE_DATE_EPOCH=1700000000 initramfs/mkinitrd --compress none --moddir "$tree" \
+	--modules nbd,ext4,e1000,r8169,virtio_pci,virtio_net,r8152 \
+	--out "$work/initrd.img" >"$work/mkinitrd.out" 2>&1 ||
+	{ echo "FAIL: mkinitrd: $(cat "$work/mkinitrd.out")"; exit 1; }
+mkdir -p "$work/root"
+(cd "$work/root" && { cpio -id --quiet; cpio -id --quiet; } <"$work/initrd.img") 2>/dev/null
+mods=$work/root/lib/modules/$kv
+expect "nbdroot.ondemand: each bus driver with what only it pulls in" \
+	"$(sort "$mods/nbdroot.ondemand" | tr '\n' ';')" \
+	"e1000 kernel/drivers/net/ethernet/intel/e1000/e1000.ko;r8169 kernel/drivers/net/ethernet/realtek/r8169.ko;virtio_net kernel/drivers/virtio/virtio.ko kernel/drivers/net/virtio_net.ko;virtio_pci kernel/drivers/virtio/virtio.ko kernel/drivers/virtio/virtio_pci.ko;"
+expect "nbdroot.alias: the globs as anchored regexes after their literal start" \
+	"$(grep -E '^(virtio_pci|e1000) ' "$mods/nbdroot.alias" | tr '\n' ';')" \
+	"e1000 pci:v00008086d0000100Esv ^pci:v00008086d0000100Esv.*sd.*bc.*sc.*i.*\$;e1000 pci:v00008086d0000100Fsv ^pci:v00008086d0000100Fsv.*sd.*bc.*sc.*i.*\$;virtio_pci pci:v00001AF4d ^pci:v00001AF4d.*sv.*sd.*bc.*sc.*i.*\$;"
+expect "a driver with a USB alias is not on demand (USB is not enumerated yet)" \
+	"$(grep -c '^r8152' "$mods/nbdroot.alias" "$mods/nbdroot.ondemand" | tr '\n' ' ')" \
+	"$mods/nbdroot.alias:0 $mods/nbdroot.ondemand:0 "
+
+# A PCI device: sys DIR ADDR MODALIAS
+pci() {
+	mkdir -p "$1/bus/pci/devices/$2"
+	echo "$3" >"$1/bus/pci/devices/$2/modalias"
+}
+bridge=pci:v00008086d00001237sv00001AF4sd00001100bc06sc00i00
+# busybox sh with busybox's applets (our initrd), dash with the host's;
+# insmod is a shell function (busybox sh would run its own applet before
+# a stub on PATH) that logs its module and, for virtio_pci, adds the
+# virtio device its probe would add
+mkdir -p "$work/bb"
+for a in sh awk cat tr rm; do
+	ln -sf "$(command -v busybox)" "$work/bb/$a"
+done
+
+# boot SHELL PATH NAME: load_modules against $work/NAME.sys; the modules
+# insmod got, in order (nbdroot.order's, pass by pass), then the messages
+boot() {
+	local run=$work/$3.run
+	mkdir -p "$run"
+	: >"$run/insmod.log"
+	PATH=$2 NBDROOT_SYS=$work/$3.sys NBDROOT_MODDIR=$mods \
+		NBDROOT_RUN=$run $1 -c '. initramfs/lib/attach.sh
+		. initramfs/lib/modules.sh
+		say() { shift; echo "nbdroot: $*"; }
+		insmod() {
+			echo "${1##*/}" >>"$NBDROOT_RUN/insmod.log"
+			[ "${1##*/}" = virtio_pci.ko ] || return 0
+			mkdir -p "$NBDROOT_SYS/bus/virtio/devices/virtio0"
+			echo virtio:d00000001v00001AF4 >"$NBDROOT_SYS/bus/virtio/devices/virtio0/modalias"
+		}
+		load_modules' >"$run/out" 2>&1
+	tr '\n' ' ' <"$run/insmod.log"
+	echo "| $(tr '\n' ';' <"$run/out")"
+}
+
+for name in "busybox sh" dash; do
+	sh=$name path=$PATH
+	[ "$name" = dash ] || { sh=$work/bb/sh; path=$work/bb:$PATH; }
+	rm -rf "$work"/*.sys
+	pci "$work/e1000.sys" 0000:00:00.0 "$bridge"
+	pci "$work/e1000.sys" 0000:00:03.0 pci:v00008086d0000100Esv00001AF4sd00001100bc02sc00i00
+	expect "$name: an e1000 machine loads e1000 and no other NIC driver" \
+		"$(boot "$sh" "$path" e1000)" \
+		"nbd.ko crc16.ko ext4.ko e1000.ko mii.ko r8152.ko | nbdroot: modules: drivers for this machine's devices: e1000;"
+	pci "$work/virtio.sys" 0000:00:00.0 "$bridge"
+	pci "$work/virtio.sys" 0000:00:02.0 pci:v000010ECd00008139sv00001AF4sd00001100bc02sc00i00
+	pci "$work/virtio.sys" 0000:00:03.0 pci:v00001AF4d00001000sv00001AF4sd00000001bc02sc00i00
+	expect "$name: a virtio machine loads virtio_pci, then virtio_net; the rtl8139 is named" \
+		"$(boot "$sh" "$path" virtio)" \
+		"nbd.ko crc16.ko ext4.ko mii.ko virtio.ko virtio_pci.ko r8152.ko virtio_net.ko | nbdroot: modules: drivers for this machine's devices: virtio_pci virtio_net;nbdroot: modules: no driver in this initrd for network controller 0000:00:02.0 (pci:v000010ECd00008139sv00001AF4sd00001100bc02sc00i00);"
+	mkdir -p "$work/none.sys"
+	expect "$name: no PCI bus: only what every boot loads" \
+		"$(boot "$sh" "$path" none)" \
+		"nbd.ko crc16.ko ext4.ko mii.ko r8152.ko | nbdroot: modules: drivers for this machine's devices: none;"
+done
+
+echo "init-modules: $checks ok, $failures failed"
+[ "$failures" -eq 0 ] && [ "$checks" -gt 0 ]
