@@ -1,7 +1,8 @@
 # shellcheck shell=sh
-# Network bring-up for the nbdroot init: DHCP on every link at once (the
-# first lease wins), or the kernel's static ip= syntax. Every link that is
-# configured is described in /run/net-DEVICE.conf (klibc's format).
+# Network bring-up for the nbdroot init: DHCP and IPv6 autoconfiguration
+# on every link at once (the first usable address wins), or ip='s static
+# IPv4 and IPv6 forms. Every link that is configured is described in
+# /run/net-DEVICE.conf (klibc's format, with IPV6* keys added).
 #
 # The caller provides info() and fail(); these functions print a reason
 # and return 1 on failure.
@@ -62,7 +63,9 @@ net_configured() {
 }
 
 # net_dhcp SECONDS [LINK...]: one udhcpc per link, in parallel; returns as
-# soon as one has a lease, and stops the others.
+# soon as one has a lease, and stops the others. With net_also6 set, IPv6
+# autoconfiguration runs on the same links, and a usable IPv6 address ends
+# the wait as a lease would.
 net_dhcp() {
 	_secs=$1
 	shift
@@ -74,6 +77,7 @@ net_dhcp() {
 	fi
 	_pids=
 	for _l in "$@"; do
+		[ -z "$net_also6" ] || net_v6_start "$_l" auto
 		ip link set "$_l" up 2>/dev/null
 		udhcpc -i "$_l" -f -q -n -t "$_secs" -T 1 -A 1 -O rootpath \
 			-s "$DHCP_EVENT" >"/run/nbdroot/udhcpc-$_l.log" 2>&1 &
@@ -81,7 +85,10 @@ net_dhcp() {
 	done
 	_i=0
 	while ! net_configured && [ "$_i" -lt $((_secs * 10)) ]; do
-		_alive=
+		# net_also6: IPv6 autoconfiguration runs too; the first
+		# family with a usable address wins
+		[ -z "$net_also6" ] || ! net_v6_settled auto6 "$@" || break
+		_alive=$net_also6
 		for _p in $_pids; do
 			kill -0 "$_p" 2>/dev/null && _alive=1
 		done
@@ -100,7 +107,11 @@ net_dhcp() {
 		rm -f "$_e"
 		return 1
 	done
-	echo "no DHCP answer on $* within ${_secs}s"
+	if [ -n "$net_also6" ]; then
+		echo "no DHCP answer and no IPv6 router advertisement on $* within ${_secs}s"
+	else
+		echo "no DHCP answer on $* within ${_secs}s"
+	fi
 	return 1
 }
 
@@ -142,7 +153,7 @@ net_static() {
 		echo "ip=: \"$_mask\" is not a netmask"
 		return 1
 	fi
-	ip addr flush dev "$_dev" 2>/dev/null
+	ip -4 addr flush dev "$_dev" 2>/dev/null
 	ip link set "$_dev" up
 	if ! ip addr add "$_addr/$_len" dev "$_dev"; then
 		echo "ip=: cannot set $_addr/$_len on $_dev"
@@ -159,4 +170,203 @@ net_static() {
 	interface=$_dev ip=$_addr subnet=${_mask:-255.255.255.0} \
 		router=$_gw dns="$_dns0 $_dns1" hostname=$_host \
 		siaddr=$_server "$DHCP_EVENT" static
+}
+
+# IPv6. The kernel does stateless autoconfiguration (RFC 4862) from router
+# advertisements by itself once a link is up; these functions switch it on
+# or off, and wait, bounded, until an address has passed duplicate address
+# detection: connecting from a tentative address fails.
+
+# Flags and scopes of /proc/net/if_inet6 (include/net/if_inet6.h,
+# include/uapi/linux/if_addr.h): IFA_F_TENTATIVE 0x40, IFA_F_DADFAILED 0x08;
+# scope link 0x20, host 0x10.
+
+# net_v6_start LINK auto|static: IPv6 on, and router advertisements
+# accepted (auto) or ignored (static: only ip='s address).
+net_v6_start() {
+	_conf=/proc/sys/net/ipv6/conf/$1
+	if [ ! -d "$_conf" ]; then
+		echo "$1: this kernel has no IPv6 (no $_conf)"
+		return 1
+	fi
+	echo 0 >"$_conf/disable_ipv6"
+	if [ "$2" = auto ]; then
+		echo 1 >"$_conf/accept_ra"
+		echo 1 >"$_conf/autoconf"
+	else
+		echo 0 >"$_conf/accept_ra"
+		echo 0 >"$_conf/autoconf"
+	fi
+}
+
+# net_v6_addrs LINK: LINK's IPv6 addresses beyond the link, one a line:
+# ADDRESS/LEN STATE, STATE "ok", "tentative" or "dadfailed".
+net_v6_addrs() {
+	[ -r /proc/net/if_inet6 ] || return 0
+	while read -r _hex _idx _len _scope _flags _name; do
+		[ "$_name" = "$1" ] || continue
+		case $_scope in 20 | 10) continue ;; esac
+		_state=ok
+		[ $((0x$_flags & 0x40)) -eq 0 ] || _state=tentative
+		[ $((0x$_flags & 0x08)) -eq 0 ] || _state=dadfailed
+		_a=$(echo "$_hex" | sed 's/..../&:/g; s/:$//')
+		echo "$_a/$((0x$_len)) $_state"
+	done </proc/net/if_inet6
+}
+
+# net_v6_usable LINK: the first address of LINK that passed duplicate
+# address detection, as ADDRESS/LEN; 1 if none has yet.
+net_v6_usable() {
+	net_v6_addrs "$1" | while read -r _a _st; do
+		[ "$_st" = ok ] || continue
+		echo "$_a"
+		exit 0
+	done
+}
+
+# net_v6_describe EVENT LINK ADDRESS/LEN [GW DNS0 DNS1 HOST SERVER]:
+# /run/net-LINK.conf for an IPv6 address (dhcp-event EVENT: auto6, dhcp6
+# or static6).
+net_v6_describe() {
+	_gw6=${4:-}
+	[ -n "$_gw6" ] || _gw6=$(ip -6 route show default dev "$2" 2>/dev/null |
+		sed -n 's/.*via \([^ ]*\).*/\1/p' | head -n 1)
+	# ip: empty, not the kernel's ip= the init inherited as a variable
+	interface=$2 ip='' ip6=$3 router6=$_gw6 dns="${5:-} ${6:-}" \
+		hostname=${7:-} siaddr=${8:-} "$DHCP_EVENT" "$1"
+}
+
+# net_v6_settled EVENT LINK...: true, with LINK described, as soon as one
+# LINK has a usable IPv6 address.
+net_v6_settled() {
+	_proto=$1
+	shift
+	for _l in "$@"; do
+		_a=$(net_v6_usable "$_l")
+		[ -n "$_a" ] || continue
+		net_v6_describe "$_proto" "$_l" "$_a"
+		return 0
+	done
+	return 1
+}
+
+# net_auto6 SECONDS [LINK...]: stateless autoconfiguration on every link
+# at once; returns as soon as one has an address that passed duplicate
+# address detection.
+net_auto6() {
+	_secs=$1
+	shift
+	# shellcheck disable=SC2046 # link names are words
+	[ $# -gt 0 ] || set -- $(net_links)
+	if [ $# -eq 0 ]; then
+		echo "no network interface found"
+		return 1
+	fi
+	for _l in "$@"; do
+		net_v6_start "$_l" auto || return 1
+		ip link set "$_l" up 2>/dev/null
+	done
+	_i=0
+	while [ "$_i" -lt $((_secs * 10)) ]; do
+		net_v6_settled auto6 "$@" && return 0
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	_why=
+	for _l in "$@"; do
+		_why="$_why $_l: $(net_v6_addrs "$_l" | tr '\n' ' ')"
+	done
+	echo "no IPv6 address from a router advertisement on $* within ${_secs}s (addresses:${_why})"
+	return 1
+}
+
+# net_static6 ADDRESS PREFIXLEN GW HOSTNAME DEVICE DNS0 DNS1 SERVER: ip='s
+# IPv6 form, already checked by the boot-line parser; waits up to SECONDS
+# (net_v6_wait) for duplicate address detection to pass.
+net_static6() {
+	_addr=$1 _len=${2:-64} _gw=$3 _host=$4 _dev=$5 _dns0=$6 _dns1=$7
+	[ -n "$_dev" ] || _dev=$(net_links | head -n 1)
+	if [ -z "$_dev" ] || [ ! -e "/sys/class/net/$_dev" ]; then
+		echo "ip=: no interface \"$_dev\""
+		return 1
+	fi
+	net_v6_start "$_dev" static || return 1
+	ip link set "$_dev" up
+	if ! _err=$(ip -6 addr add "$_addr/$_len" dev "$_dev" 2>&1); then
+		case $_err in
+		*xists*) ;;
+		*)	echo "ip=: cannot set $_addr/$_len on $_dev: $_err"
+			return 1 ;;
+		esac
+	fi
+	net_v6_wait "$_dev" "$_addr" 10 || return 1
+	if [ -n "$_gw" ] && ! _err=$(ip -6 route add default via "$_gw" dev "$_dev" 2>&1); then
+		case $_err in
+		*xists*) ;;
+		*)	echo "ip=: cannot route through $_gw on $_dev: $_err"
+			return 1 ;;
+		esac
+	fi
+	[ -z "$_host" ] || hostname "$_host"
+	if [ -n "$_dns0$_dns1" ]; then
+		: >/etc/resolv.conf
+		for _ns in $_dns0 $_dns1; do
+			echo "nameserver $_ns" >>/etc/resolv.conf
+		done
+	fi
+	net_v6_describe static6 "$_dev" "$_addr/$_len" "$_gw" "$_dns0" "$_dns1" \
+		"$_host" "$8"
+}
+
+# net_v6_wait LINK ADDRESS SECONDS: until ADDRESS on LINK has passed
+# duplicate address detection (RFC 4862 5.4: about a second); an address
+# another machine holds is named.
+net_v6_wait() {
+	_i=0
+	_full=$(net_v6_full "$2")
+	while [ "$_i" -lt $(($3 * 10)) ]; do
+		_st=$(net_v6_addrs "$1" | sed -n "s|^$_full/[0-9]* ||p")
+		case $_st in
+		ok)	return 0 ;;
+		dadfailed)
+			echo "ip=: $2 on $1 is already used by another machine (duplicate address detection failed)"
+			return 1 ;;
+		esac
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	echo "ip=: $2 on $1 still tentative (duplicate address detection) after ${3}s"
+	return 1
+}
+
+# net_v6_full ADDRESS: ADDRESS with every group written out as four hex
+# digits in lower case, as /proc/net/if_inet6 has them.
+net_v6_full() {
+	_in=$(echo "$1" | tr 'A-F' 'a-f')
+	_head=${_in%%::*}
+	_tail=
+	case $_in in *::*) _tail=${_in#*::} ;; esac
+	_ifs=$IFS
+	IFS=:
+	# shellcheck disable=SC2086 # the groups are words
+	set -- $_head
+	_n=$#
+	_out=
+	for _g in "$@"; do
+		_out="$_out$(printf '%04x' "0x$_g"):"
+	done
+	# shellcheck disable=SC2086
+	set -- $_tail
+	IFS=$_ifs
+	_n=$((_n + $#))
+	case $_in in
+	*::*)	while [ "$_n" -lt 8 ]; do
+			_out="${_out}0000:"
+			_n=$((_n + 1))
+		done ;;
+	esac
+	for _g in "$@"; do
+		_out="$_out$(printf '%04x' "0x$_g"):"
+	done
+	echo "${_out%:}"
 }
