@@ -223,9 +223,16 @@ network_up() {
 		net_static6 "$nr_ip_addr" "$nr_ip_mask" "$nr_ip_gw" \
 			"$nr_ip_host" "$_dev" "$nr_ip_dns0" "$nr_ip_dns1" \
 			"$nr_ip_server" ;;
-	auto6)
+	auto6 | dhcp6)
 		# shellcheck disable=SC2086 # no device: all links
-		net_auto6 "$_t" $_dev ;;
+		net_auto6 "$_t" $_dev || return 1
+		# stateless DHCPv6: ip=dhcp6 needs its answer; auto6 asks
+		# briefly when a server name needs name servers
+		if [ "$nr_net" = dhcp6 ]; then
+			net_v6_configured "$_t" 1
+		elif [ "$(root_families)" = any ]; then
+			net_v6_configured 2 ''
+		fi ;;
 	*)
 		_fam=4
 		[ "$nr_net" != auto ] || _fam=$(root_families)

@@ -703,12 +703,46 @@ nbdroot_parse_cmdline() {
 	nbdroot_finish
 }
 
-# DHCP option 17 for root=dhcp: an nbd: spec (dracut) or a Debian
-# nbdroot= value; an empty host means the DHCP server.
+# nbdroot_uri_spec URI WHAT: an NBD URI, nbd://HOST[:PORT][/EXPORT]
+# (the NBD project's doc/uri.md; what a DHCPv6 boot-file URL, option 59,
+# carries) as the nbd: spec it means, in sp_spec. Percent-encoding,
+# queries and fragments are refused, not guessed at.
+nbdroot_uri_spec() {
+	_u=${1#nbd://}
+	_exp=
+	case $_u in */*) _exp=${_u#*/}; _u=${_u%%/*} ;; esac
+	case $_exp in
+	*[%?#]*)
+		nr_error="$2: export \"$_exp\" has '%', '?' or '#' (percent-encoding, queries and fragments are not supported)"
+		return 1 ;;
+	esac
+	case $_u in
+	\[*\]:*)	_h="${_u%%\]*}]" _p=${_u#*\]:} ;;
+	\[*)	_h=$_u _p= ;;
+	*:*)	_h=${_u%%:*} _p=${_u#*:} ;;
+	*)	_h=$_u _p= ;;
+	esac
+	if [ -z "$_h" ]; then
+		nr_error="$2: no server in the URI"
+		return 1
+	fi
+	sp_spec="nbd:$_h:${_p:-10809}/$_exp"
+}
+
+# DHCP option 17 for root=dhcp (or DHCPv6's boot-file URL): an nbd: spec
+# (dracut), an NBD URI or a Debian nbdroot= value; an empty host means the
+# DHCP server.
 nbdroot_parse_rootpath() {
 	nr_error=
 	case $1 in
-	'')	nr_error="DHCP root-path: the DHCP server sent none (root=dhcp needs option 17)"
+	'')	nr_error="DHCP root-path: the DHCP server sent none (root=dhcp needs option 17, or DHCPv6's boot-file URL with ip=dhcp6)"
+		return 1 ;;
+	nbd://*)
+		nbdroot_uri_spec "$1" "DHCP root-path $1" || return 1
+		nbdroot_parse_nbd "$sp_spec" "DHCP root-path $1" || return 1
+		nbdroot_use_spec
+		[ -n "$_nr_rootdev" ] || nr_part=$sp_part ;;
+	*://*)	nr_error="DHCP root-path $1: not an NBD URI (nbd://HOST[:PORT]/EXPORT) or an nbd: root"
 		return 1 ;;
 	nbd:*)	nbdroot_parse_nbd "$1" "DHCP root-path $1" || return 1
 		nbdroot_use_spec

@@ -215,25 +215,72 @@ net_v6_addrs() {
 }
 
 # net_v6_usable LINK: the first address of LINK that passed duplicate
-# address detection, as ADDRESS/LEN; 1 if none has yet.
+# address detection, as ADDRESS/LEN (groups without leading zeros);
+# nothing if none has yet.
 net_v6_usable() {
 	net_v6_addrs "$1" | while read -r _a _st; do
 		[ "$_st" = ok ] || continue
-		echo "$_a"
+		echo "$_a" | sed 's/^0\{1,3\}//; s/:0\{1,3\}/:/g'
 		exit 0
 	done
 }
 
-# net_v6_describe EVENT LINK ADDRESS/LEN [GW DNS0 DNS1 HOST SERVER]:
-# /run/net-LINK.conf for an IPv6 address (dhcp-event EVENT: auto6, dhcp6
-# or static6).
+# net_v6_describe EVENT LINK ADDRESS/LEN [GW DNS0 DNS1 HOST SERVER
+# ROOTPATH]: /run/net-LINK.conf for an IPv6 address (dhcp-event EVENT:
+# auto6, dhcp6 or static6); ROOTPATH is DHCPv6's boot-file URL.
 net_v6_describe() {
 	_gw6=${4:-}
 	[ -n "$_gw6" ] || _gw6=$(ip -6 route show default dev "$2" 2>/dev/null |
 		sed -n 's/.*via \([^ ]*\).*/\1/p' | head -n 1)
 	# ip: empty, not the kernel's ip= the init inherited as a variable
 	interface=$2 ip='' ip6=$3 router6=$_gw6 dns="${5:-} ${6:-}" \
-		hostname=${7:-} siaddr=${8:-} "$DHCP_EVENT" "$1"
+		hostname=${7:-} siaddr=${8:-} rootpath=${9:-} "$DHCP_EVENT" "$1"
+}
+
+# net_v6_info LINK SECONDS: stateless DHCPv6 (nbdroot-dhcp6) on LINK: its
+# name servers (and first search domain) into /etc/resolv.conf and
+# net6_dns, its boot-file URL into net6_url; 1 with the reason when no
+# server answered within SECONDS.
+net_v6_info() {
+	net6_dns='' net6_url='' net6_search=''
+	_out=$(nbdroot-dhcp6 -i "$1" -t "$2" 2>&1) || {
+		echo "DHCPv6: ${_out#nbdroot-dhcp6: }"
+		return 1
+	}
+	while read -r _k _v; do
+		case $_k in
+		dns)		net6_dns="$net6_dns $_v" ;;
+		search)		net6_search=$_v ;;
+		bootfile-url)	net6_url=$_v ;;
+		esac
+	done <<EOT
+$_out
+EOT
+	[ -n "$net6_dns" ] || return 0
+	: >/etc/resolv.conf
+	[ -z "$net6_search" ] || echo "search $net6_search" >>/etc/resolv.conf
+	for _ns in $net6_dns; do
+		echo "nameserver $_ns" >>/etc/resolv.conf
+	done
+}
+
+# net_v6_configured SECONDS REQUIRED: after autoconfiguration, stateless
+# DHCPv6 on the link that won; REQUIRED (ip=dhcp6) fails without a reply,
+# else (a name to resolve) a silent network just has no name servers.
+net_v6_configured() {
+	_l6=$(net_conf DEVICE)
+	_req=$2
+	if ! net_v6_info "$_l6" "$1" >/run/nbdroot/dhcp6.out; then
+		[ -z "$_req" ] || { cat /run/nbdroot/dhcp6.out; return 1; }
+		return 0
+	fi
+	# shellcheck disable=SC2086 # the name servers are words
+	set -- $net6_dns
+	_ev=auto6
+	[ -z "$_req" ] || _ev=dhcp6
+	net_v6_describe "$_ev" "$_l6" \
+		"$(net_conf IPV6ADDR)/$(net_conf IPV6PREFIXLEN)" \
+		"$(net_conf IPV6GATEWAY)" "${1:-}" "${2:-}" "" "" "$net6_url"
 }
 
 # net_v6_settled EVENT LINK...: true, with LINK described, as soon as one

@@ -108,6 +108,14 @@ netroot=dhcp rootfstype=xfs	root=dhcp
 RP [::1]:99/img	host=[::1]|port=99|name=img|fstype=xfs
 root=dhcp	root=dhcp
 RP 	ERR DHCP root-path: the DHCP server sent none
+RP nbd://[fec0::2]:10810/root6	host=[fec0::2]|port=10810|name=root6
+RP nbd://srv.example/disk	host=srv.example|port=10809|name=disk
+RP nbd://10.0.2.2	host=10.0.2.2|port=10809|name=
+RP nbd://[2001:db8::1]/a/b	host=[2001:db8::1]|port=10809|name=a/b
+RP nbd://srv/x%20y	ERR DHCP root-path nbd://srv/x%20y: export "x%20y" has '%', '?' or '#'
+RP nbd://:99/x	ERR DHCP root-path nbd://:99/x: no server in the URI
+RP nbd://[fec0::2]:x/r	ERR DHCP root-path nbd://[fec0::2]:x/r: port "x" is not a number
+RP tftp://[fec0::2]/nbdroot	ERR DHCP root-path tftp://[fec0::2]/nbdroot: not an NBD URI
 root=dhcp	root=dhcp
 RP nbd:h:x/y	ERR DHCP root-path nbd:h:x/y: port "x" is not a number
 root=nbd:h:1 *	host=h|port=1
