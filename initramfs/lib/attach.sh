@@ -190,6 +190,21 @@ root_families() {
 	echo "${_f:-4}"
 }
 
+# True when a server of the root is a name (which needs name servers).
+root_has_name() {
+	_ifs=$IFS
+	IFS=,
+	for _h in $nr_host; do
+		_h=${_h%@*}
+		case $_h in
+		\[*)	;;
+		*)	nbdroot_is_ipv4 "$_h" || { IFS=$_ifs; return 0; } ;;
+		esac
+	done
+	IFS=$_ifs
+	return 1
+}
+
 # ip= (parsed into nr_net and nr_ip_*), BOOTIF= to pick the link, else
 # DHCP on every link at once; waits what is left of the retry budget.
 network_up() {
@@ -230,7 +245,7 @@ network_up() {
 		# briefly when a server name needs name servers
 		if [ "$nr_net" = dhcp6 ]; then
 			net_v6_configured "$_t" 1
-		elif [ "$(root_families)" = any ]; then
+		elif root_has_name; then
 			net_v6_configured 2 ''
 		fi ;;
 	*)
