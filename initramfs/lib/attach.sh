@@ -244,7 +244,11 @@ network_up() {
 		# stateless DHCPv6: ip=dhcp6 needs its answer; auto6 asks
 		# briefly when a server name needs name servers
 		if [ "$nr_net" = dhcp6 ]; then
-			net_v6_configured "$_t" 1
+			# no reply: undescribed, so that the retry asks again
+			net_v6_configured "$_t" 1 || {
+				rm -f /run/net-*.conf
+				return 1
+			}
 		elif root_has_name; then
 			net_v6_configured 2 ''
 		fi ;;
@@ -256,7 +260,10 @@ network_up() {
 		case $_fam in
 		6)	net_auto6 "$_t" $_dev ;;
 		any)	net_also6=1
-			net_dhcp "$_t" $_dev ;;
+			net_dhcp "$_t" $_dev || return 1
+			# IPv6 won: name servers for a server name
+			[ "$(net_conf PROTO)" != auto6 ] || ! root_has_name ||
+				net_v6_configured 2 '' ;;
 		*)	net_dhcp "$_t" $_dev ;;
 		esac ;;
 	esac || return 1
