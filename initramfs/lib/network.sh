@@ -8,8 +8,10 @@
 # and return 1 on failure.
 
 DHCP_EVENT=/lib/nbdroot/dhcp-event
-# sysfs; another root for the host unit tests only
+# sysfs and the kernel's IPv6 address list; others for the host unit
+# tests only
 NET_SYS=${NBDROOT_SYS:-/sys}
+NET_IF_INET6=${NBDROOT_IF_INET6:-/proc/net/if_inet6}
 
 # Ethernet-like links, in the kernel's order.
 net_links() {
@@ -202,7 +204,7 @@ net_v6_start() {
 # net_v6_addrs LINK: LINK's IPv6 addresses beyond the link, one a line:
 # ADDRESS/LEN STATE, STATE "ok", "tentative" or "dadfailed".
 net_v6_addrs() {
-	[ -r /proc/net/if_inet6 ] || return 0
+	[ -r "$NET_IF_INET6" ] || return 0
 	while read -r _hex _idx _len _scope _flags _name; do
 		[ "$_name" = "$1" ] || continue
 		case $_scope in 20 | 10) continue ;; esac
@@ -211,7 +213,7 @@ net_v6_addrs() {
 		[ $((0x$_flags & 0x08)) -eq 0 ] || _state=dadfailed
 		_a=$(echo "$_hex" | sed 's/..../&:/g; s/:$//')
 		echo "$_a/$((0x$_len)) $_state"
-	done </proc/net/if_inet6
+	done <"$NET_IF_INET6"
 }
 
 # net_v6_usable LINK: the first address of LINK that passed duplicate
