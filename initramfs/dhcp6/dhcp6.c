@@ -335,8 +335,15 @@ static const char *exchange(int s, unsigned int index, const unsigned char *req,
 	long end = now_ms() + secs * 1000L, next = 0;
 	static char why[160];
 
-	/* All_DHCP_Relay_Agents_and_Servers (RFC 8415 7.1) */
-	inet_pton(AF_INET6, "ff02::1:2", &to.sin6_addr);
+	/*
+	 * All_DHCP_Relay_Agents_and_Servers, ff02::1:2 (RFC 8415 7.1), as
+	 * bytes: klibc's inet_pton() reads "ff02::1:2" as ::1.
+	 */
+	static const unsigned char all_servers[16] = {
+		0xff, 0x02, [13] = 0x01, [15] = 0x02
+	};
+
+	memcpy(&to.sin6_addr, all_servers, sizeof(all_servers));
 	why[0] = '\0';
 	for (;;) {
 		long t = now_ms();
@@ -355,6 +362,11 @@ static const char *exchange(int s, unsigned int index, const unsigned char *req,
 		}
 		if (poll(&pfd, 1, (int)((next < end ? next : end) - t)) <= 0)
 			continue;
+		/*
+		 * From any address and port: QEMU's server answers from
+		 * port 8962 (547 without htons()); the transaction id
+		 * matches the Reply to this request.
+		 */
 		n = recv(s, buf, sizeof(buf), 0);
 		if (n < 0)
 			continue;
