@@ -174,7 +174,7 @@ root_families() {
 		return
 	fi
 	_f=
-	_ifs=$IFS
+	_hosts_ifs=$IFS
 	IFS=,
 	for _h in $nr_host; do
 		_h=${_h%@*}
@@ -186,22 +186,23 @@ root_families() {
 		[ -z "$_f" ] || [ "$_f" = "$_hf" ] || _hf=any
 		_f=$_hf
 	done
-	IFS=$_ifs
+	IFS=$_hosts_ifs
 	echo "${_f:-4}"
 }
 
 # True when a server of the root is a name (which needs name servers).
+# (_hosts_ifs: nbdroot_is_ipv4 saves IFS in _ifs itself.)
 root_has_name() {
-	_ifs=$IFS
+	_hosts_ifs=$IFS
 	IFS=,
 	for _h in $nr_host; do
 		_h=${_h%@*}
 		case $_h in
 		\[*)	;;
-		*)	nbdroot_is_ipv4 "$_h" || { IFS=$_ifs; return 0; } ;;
+		*)	nbdroot_is_ipv4 "$_h" || { IFS=$_hosts_ifs; return 0; } ;;
 		esac
 	done
-	IFS=$_ifs
+	IFS=$_hosts_ifs
 	return 1
 }
 

@@ -4,7 +4,9 @@
 # with their duplicate address detection state, the first usable one in
 # short form, addresses written out as the kernel lists them, and the
 # bounded wait: a tentative address that passes, one that another machine
-# holds (named), one that stays tentative (named, with the time).
+# holds (named), one that stays tentative (named, with the time). And
+# which families the root's servers allow without ip= (attach.sh), with
+# the shell's word splitting intact afterwards.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 work=$(mktemp -d "${TMPDIR:-/tmp}/nbdroot-net-ipv6.XXXXXX")
@@ -62,5 +64,17 @@ for sh in "busybox sh" dash; do
 	[ "$got" = rc=0 ] && echo "ok: $sh: a tentative address that passes ends the wait" ||
 		fail "$sh: tentative then ok: [$got]"
 	cp "$work/if_inet6.orig" "$work/if_inet6"
+	got=$($sh -c '. initramfs/lib/cmdline.sh; . initramfs/lib/attach.sh
+		for nr_host in "[fec0::2],10.0.2.2" "srv,10.0.2.2" \
+		    "10.0.2.2@99,10.0.2.3" "[::1]@9,[fec0::2]" ""; do
+			nr_root=nbd:x
+			printf "%s " "$(root_families)"
+			root_has_name && printf "name "
+		done
+		set -- $(echo a b)
+		echo "words=$#"' 2>&1)
+	want="any any name 4 6 4 words=2"
+	[ "$got" = "$want" ] && echo "ok: $sh: families of the root's servers: $got" ||
+		fail "$sh: root_families: [$got], want [$want]"
 done
 [ "$failures" -eq 0 ]
