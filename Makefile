@@ -77,7 +77,7 @@ UNIT_BIN   += $(BUILD)/unit/test-client-tls13-klibc
 
 .PHONY: all initrd check unit unit-asan qemu-tests demo deps clean shellcheck fuzz fuzz-tls fuzz-client
 
-all: client/nbd-client server/nbd-server
+all: client/nbd-client server/nbd-server initramfs/dhcp6/nbdroot-dhcp6
 
 # the server's STARTTLS (server/tls.c) is GnuTLS
 SERVER_LDLIBS := -lgnutls
@@ -87,6 +87,11 @@ server/nbd-server: $(call objs,$(OBJ),$(SERVER_SRC) $(COMMON_SRC))
 # The client runs in the initrd before any library exists: static klibc.
 client/nbd-client: $(call objs,$(KLCC_OBJ),$(CLIENT_SRC) $(COMMON_SRC))
 	$(KLCC) -static $(KLCFLAGS) -o $@ $^ $(BEARSSL_A)
+	strip $@
+
+# Stateless DHCPv6 for the init (ip=dhcp6): static klibc, as the client.
+initramfs/dhcp6/nbdroot-dhcp6: initramfs/dhcp6/dhcp6.c common/byteorder.h
+	$(KLCC) -static $(KLCFLAGS) -o $@ $<
 	strip $@
 
 # Test sources see every component's headers; the components only their own.
@@ -199,7 +204,7 @@ fuzz-client-tls: $(BUILD)/fuzz/fuzz-client-tls
 # EXTRA=DIR (files over the initrd's root), HOOKS=DIR (STAGE/NAME
 # executables), TLS_PSK=FILE (the key, and kTLS's modules); see
 # initramfs/mkinitrd --help.
-initrd: client/nbd-client
+initrd: client/nbd-client initramfs/dhcp6/nbdroot-dhcp6
 	initramfs/mkinitrd --kver "$(KVER)" --out "$(OUT)" \
 		$(if $(MODULES),--modules "$(MODULES)") \
 		$(if $(EXTRA),--extra "$(EXTRA)") $(if $(HOOKS),--hooks "$(HOOKS)") \
@@ -302,13 +307,15 @@ SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSCONFDIR ?= /etc
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man7 $(DRACUTMOD)/lib
-	install -m 755 client/nbd-client server/nbd-server $(DESTDIR)$(PREFIX)/sbin/
+	install -m 755 client/nbd-client server/nbd-server \
+		initramfs/dhcp6/nbdroot-dhcp6 $(DESTDIR)$(PREFIX)/sbin/
 	install -m 644 initramfs/nbdroot.7 $(DESTDIR)$(PREFIX)/share/man/man7/
 	install -m 755 initramfs/dracut/95nbdroot/*.sh $(DRACUTMOD)/
 	install -m 644 initramfs/dracut/95nbdroot/nbdroot.service $(DRACUTMOD)/
 	install -m 644 initramfs/lib/*.sh $(DRACUTMOD)/lib/
 	install -m 755 initramfs/lib/dhcp-event $(DRACUTMOD)/lib/
-	printf "nbdroot_client='%s'\n" "$(PREFIX)/sbin/nbd-client" >$(DRACUTMOD)/nbdroot.paths
+	printf "nbdroot_client='%s'\nnbdroot_dhcp6='%s'\n" "$(PREFIX)/sbin/nbd-client" \
+		"$(PREFIX)/sbin/nbdroot-dhcp6" >$(DRACUTMOD)/nbdroot.paths
 	install -d $(NBDROOTLIB)/client $(NBDROOTLIB)/initramfs/lib \
 		$(NBDROOTLIB)/scripts $(DESTDIR)$(PREFIX)/share/man/man5 \
 		$(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(SYSTEMDUNITDIR) \

@@ -171,6 +171,48 @@ net_conf() {
 	return 1
 }
 
+# Without ip=, which address families can reach the root's servers: 4
+# when the root needs DHCPv4 (root=dhcp, or no server on the boot line) or
+# names IPv4 addresses only, 6 for bracketed IPv6 addresses only, else
+# "any": DHCPv4 and IPv6 autoconfiguration race, the first address wins.
+root_families() {
+	if [ "$nr_root" = dhcp ] || [ -z "$nr_host" ]; then
+		echo 4
+		return
+	fi
+	_f=
+	_hosts_ifs=$IFS
+	IFS=,
+	for _h in $nr_host; do
+		_h=${_h%@*}
+		case $_h in
+		\[*)	_hf=6 ;;
+		*)	_hf=any
+			! nbdroot_is_ipv4 "$_h" || _hf=4 ;;
+		esac
+		[ -z "$_f" ] || [ "$_f" = "$_hf" ] || _hf=any
+		_f=$_hf
+	done
+	IFS=$_hosts_ifs
+	echo "${_f:-4}"
+}
+
+# True when a server of the root is a name (which needs name servers).
+# (_hosts_ifs: nbdroot_is_ipv4 saves IFS in _ifs itself.)
+root_has_name() {
+	_hosts_ifs=$IFS
+	IFS=,
+	for _h in $nr_host; do
+		_h=${_h%@*}
+		case $_h in
+		\[*)	;;
+		*)	nbdroot_is_ipv4 "$_h" || { IFS=$_hosts_ifs; return 0; } ;;
+		esac
+	done
+	IFS=$_hosts_ifs
+	return 1
+}
+
 # ip= (parsed into nr_net and nr_ip_*), BOOTIF= to pick the link, else
 # DHCP on every link at once; waits what is left of the retry budget.
 network_up() {
@@ -193,14 +235,45 @@ network_up() {
 		echo "ip=: no interface \"$_dev\" (links: $(net_links | tr '\n' ' '))"
 		return 1
 	fi
+	# shellcheck disable=SC2034 # net_dhcp (network.sh) reads it
+	net_also6=
 	case $nr_net in
 	static)
 		net_static "$nr_ip_addr" "$nr_ip_server" "$nr_ip_gw" \
 			"$nr_ip_mask" "$nr_ip_host" "$_dev" "$nr_ip_dns0" \
 			"$nr_ip_dns1" ;;
-	*)
+	static6)
+		net_static6 "$nr_ip_addr" "$nr_ip_mask" "$nr_ip_gw" \
+			"$nr_ip_host" "$_dev" "$nr_ip_dns0" "$nr_ip_dns1" \
+			"$nr_ip_server" ;;
+	auto6 | dhcp6)
 		# shellcheck disable=SC2086 # no device: all links
-		net_dhcp "$_t" $_dev ;;
+		net_auto6 "$_t" $_dev || return 1
+		# stateless DHCPv6: ip=dhcp6 needs its answer; auto6 asks
+		# briefly when a server name needs name servers
+		if [ "$nr_net" = dhcp6 ]; then
+			# no reply: undescribed, so that the retry asks again
+			net_v6_configured "$_t" 1 || {
+				rm -f /run/net-*.conf
+				return 1
+			}
+		elif root_has_name; then
+			net_v6_configured 2 ''
+		fi ;;
+	*)
+		_fam=4
+		[ "$nr_net" != auto ] || _fam=$(root_families)
+		# shellcheck disable=SC2086,SC2034 # no device: all links;
+		# net_dhcp reads net_also6
+		case $_fam in
+		6)	net_auto6 "$_t" $_dev ;;
+		any)	net_also6=1
+			net_dhcp "$_t" $_dev || return 1
+			# IPv6 won: name servers for a server name
+			[ "$(net_conf PROTO)" != auto6 ] || ! root_has_name ||
+				net_v6_configured 2 '' ;;
+		*)	net_dhcp "$_t" $_dev ;;
+		esac ;;
 	esac || return 1
 	stage_done lease
 }
@@ -529,7 +602,7 @@ attach_and_mount() {
 	run_hooks pre-network
 	retry network network_up
 	[ "$nr_net" = off ] ||
-		info "network: $(net_conf DEVICE) $(net_conf IPV4ADDR) ($(net_conf PROTO))"
+		info "network: $(net_conf DEVICE) $(net_conf IPV4ADDR)$(net_conf IPV6ADDR) ($(net_conf PROTO))"
 	[ "$nr_root" != dhcp ] || retry root-path dhcp_root
 	ROOTDEV=$NBDDEV${nr_part:+p$nr_part}
 	run_hooks pre-attach

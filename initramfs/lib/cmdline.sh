@@ -21,7 +21,8 @@ nbdroot_defaults() {
 	nr_dev=0		# /dev/nbdN of the root
 	nr_ro=			# "ro" or "rw"
 	nr_init=/sbin/init
-	nr_net=auto		# auto (DHCP, all links), dhcp, static, off
+	nr_net=auto		# auto (DHCP and IPv6 autoconfiguration, all links),
+			# dhcp, dhcp6, auto6, static, static6, off
 	nr_ip=			# ip= as given
 	nr_ip_addr='' nr_ip_server='' nr_ip_gw='' nr_ip_mask='' nr_ip_host=''
 	nr_ip_dev='' nr_ip_dns0='' nr_ip_dns1='' nr_ip_ntp=''
@@ -370,9 +371,91 @@ nbdroot_parse_debian() {
 	nbdroot_use_spec
 }
 
-# ip=: off/none, a DHCP keyword, DEVICE:dhcp (dracut), or
-# CLIENT:SERVER:GW:NETMASK:HOSTNAME:DEVICE:AUTOCONF:DNS0:DNS1:NTP0
-# (the kernel's Documentation/admin-guide/nfs/nfsroot.rst).
+# True when $1 is an IPv6 address in hex groups (RFC 4291 2.2, forms 1
+# and 2: at most one "::", each group 1 to 4 hex digits, 8 groups without
+# "::"); the dotted IPv4 tail (form 3) is not accepted.
+nbdroot_is_ipv6() {
+	case $1 in
+	'' | *[!0-9A-Fa-f:]* | *:::* | *::*::* | :[!:]* | *[!:]:) return 1 ;;
+	esac
+	_v6=$1
+	_ifs=$IFS
+	IFS=:
+	# shellcheck disable=SC2086 # the groups are words
+	set -- $1
+	IFS=$_ifs
+	_groups=0
+	for _g in "$@"; do
+		[ "${#_g}" -le 4 ] || return 1
+		[ -z "$_g" ] || _groups=$((_groups + 1))
+	done
+	case $_v6 in
+	*::*)	[ "$_groups" -le 7 ] ;;
+	*)	[ "$_groups" -eq 8 ] ;;
+	esac
+}
+
+# nbdroot_ip_fields VALUE: ip='s value split at each ':' outside brackets
+# (dracut puts IPv6 addresses in brackets) into _ipf1.._ipf10, brackets
+# kept, and their count in _ipn; 1 with nr_error when it is not fields.
+nbdroot_ip_fields() {
+	_s=$1
+	_ipn=0
+	_ipf1='' _ipf2='' _ipf3='' _ipf4='' _ipf5='' _ipf6='' _ipf7=''
+	_ipf8='' _ipf9='' _ipf10=''
+	while :; do
+		case $_s in
+		\[*\]*)	_v="${_s%%\]*}]" ;;
+		\[*)	nr_error="ip=$nr_ip: unterminated '['"; return 1 ;;
+		*)	_v=${_s%%:*} ;;
+		esac
+		_s=${_s#"$_v"}
+		_ipn=$((_ipn + 1))
+		case $_ipn in
+		1) _ipf1=$_v ;; 2) _ipf2=$_v ;; 3) _ipf3=$_v ;; 4) _ipf4=$_v ;;
+		5) _ipf5=$_v ;; 6) _ipf6=$_v ;; 7) _ipf7=$_v ;; 8) _ipf8=$_v ;;
+		9) _ipf9=$_v ;; 10) _ipf10=$_v ;;
+		*) nr_error="ip=$nr_ip: more than 10 fields"; return 1 ;;
+		esac
+		case $_s in
+		'')	return 0 ;;
+		:*)	_s=${_s#:} ;;
+		*)	nr_error="ip=$nr_ip: unexpected \"$_s\" after \"$_v\""
+			return 1 ;;
+		esac
+	done
+}
+
+# nbdroot_ip_addr WHAT VALUE FAMILY: VALUE ("" or an address, IPv6 ones
+# in brackets) checked against FAMILY (4, 6, or "" for either); the bare
+# address in sp_addr and its family in sp_family.
+nbdroot_ip_addr() {
+	sp_addr=$2 sp_family=
+	case $2 in
+	'')	return 0 ;;
+	\[*\])	sp_addr=${2#\[}
+		sp_addr=${sp_addr%\]}
+		nbdroot_is_ipv6 "$sp_addr" && sp_family=6 ;;
+	*)	! nbdroot_is_ipv4 "$2" || sp_family=4 ;;
+	esac
+	if [ -z "$sp_family" ]; then
+		case $2 in
+		\[*)	nr_error="ip=$nr_ip: $1 \"$2\" is not an IPv6 address" ;;
+		*)	nr_error="ip=$nr_ip: $1 \"$2\" is not an IPv4 address" ;;
+		esac
+		return 1
+	fi
+	if [ -n "$3" ] && [ "$3" != "$sp_family" ]; then
+		nr_error="ip=$nr_ip: $1 \"$2\" is not an IPv$3 address (the client address is IPv$3)"
+		return 1
+	fi
+}
+
+# ip=: off/none, a DHCP keyword (dhcp6 and auto6 for IPv6), DEVICE:AUTOCONF
+# (dracut), or CLIENT:SERVER:GW:NETMASK:HOSTNAME:DEVICE:AUTOCONF:DNS0:DNS1:
+# NTP0 (the kernel's Documentation/admin-guide/nfs/nfsroot.rst) where, as
+# in dracut.cmdline(7), IPv6 addresses are in brackets and NETMASK is then
+# a prefix length.
 nbdroot_parse_ip() {
 	nr_ip=$1
 	nr_ip_addr='' nr_ip_server='' nr_ip_gw='' nr_ip_mask='' nr_ip_host=''
@@ -380,36 +463,39 @@ nbdroot_parse_ip() {
 	case $1 in
 	off | none) nr_net=off; return 0 ;;
 	'' | on | any | dhcp | both | bootp | rarp) nr_net=dhcp; return 0 ;;
+	dhcp6 | auto6) nr_net=$1; return 0 ;;
 	*:*) ;;
-	*) nr_error="ip=$1: not off, dhcp or CLIENT:SERVER:GW:NETMASK:HOSTNAME:DEVICE:AUTOCONF"
+	*) nr_error="ip=$1: not off, dhcp, dhcp6, auto6 or CLIENT:SERVER:GW:NETMASK:HOSTNAME:DEVICE:AUTOCONF"
 		return 1 ;;
 	esac
-	_ifs=$IFS
-	IFS=:
-	# shellcheck disable=SC2086 # the fields are words (no globbing:
-	# nbdroot_parse_cmdline has set -f)
-	set -- $1
-	IFS=$_ifs
-	if [ $# -eq 2 ] && ! nbdroot_is_ipv4 "$1"; then
-		set -- "" "" "" "" "" "$1" "$2"
+	nbdroot_ip_fields "$1" || return 1
+	if [ "$_ipn" -eq 2 ] && ! nbdroot_is_ipv4 "$_ipf1"; then
+		case $_ipf1 in
+		\[*)	;;
+		*)	_ipf7=$_ipf2 _ipf6=$_ipf1 _ipf1='' _ipf2='' ;;
+		esac
 	fi
-	if [ $# -gt 10 ]; then
-		nr_error="ip=$nr_ip: more than 10 fields"
-		return 1
-	fi
-	nr_ip_addr=${1:-} nr_ip_server=${2:-} nr_ip_gw=${3:-} nr_ip_mask=${4:-}
-	nr_ip_host=${5:-} nr_ip_dev=${6:-} _auto=${7:-}
-	nr_ip_dns0=${8:-} nr_ip_dns1=${9:-} nr_ip_ntp=${10:-}
-	for _fld in "client address:$nr_ip_addr" "server:$nr_ip_server" \
-	    "gateway:$nr_ip_gw" "dns0:$nr_ip_dns0" "dns1:$nr_ip_dns1" \
-	    "ntp0:$nr_ip_ntp"; do
-		_val=${_fld#*:}
-		if [ -n "$_val" ] && ! nbdroot_is_ipv4 "$_val"; then
-			nr_error="ip=$nr_ip: ${_fld%%:*} \"$_val\" is not an IPv4 address"
+	nbdroot_ip_addr "client address" "$_ipf1" "" || return 1
+	nr_ip_addr=$sp_addr
+	_fam=$sp_family
+	nbdroot_ip_addr server "$_ipf2" "" || return 1
+	nr_ip_server=$sp_addr
+	nbdroot_ip_addr gateway "$_ipf3" "$_fam" || return 1
+	nr_ip_gw=$sp_addr
+	nbdroot_ip_addr dns0 "$_ipf8" "" || return 1
+	nr_ip_dns0=$sp_addr
+	nbdroot_ip_addr dns1 "$_ipf9" "" || return 1
+	nr_ip_dns1=$sp_addr
+	nbdroot_ip_addr ntp0 "$_ipf10" "" || return 1
+	nr_ip_ntp=$sp_addr
+	nr_ip_mask=$_ipf4 nr_ip_host=$_ipf5 nr_ip_dev=$_ipf6 _auto=$_ipf7
+	if [ "$_fam" = 6 ]; then
+		if [ -n "$nr_ip_mask" ] && { ! nbdroot_is_number "$nr_ip_mask" ||
+		    [ "$nr_ip_mask" -lt 1 ] || [ "$nr_ip_mask" -gt 128 ]; }; then
+			nr_error="ip=$nr_ip: prefix length \"$nr_ip_mask\" is not a number from 1 to 128"
 			return 1
 		fi
-	done
-	if [ -n "$nr_ip_mask" ] && ! nbdroot_is_netmask "$nr_ip_mask"; then
+	elif [ -n "$nr_ip_mask" ] && ! nbdroot_is_netmask "$nr_ip_mask"; then
 		nr_error="ip=$nr_ip: netmask \"$nr_ip_mask\" is not a netmask"
 		return 1
 	fi
@@ -434,9 +520,11 @@ nbdroot_parse_ip() {
 		nr_net=dhcp
 		[ -z "$nr_ip_addr" ] || nr_net=static ;;
 	on | any | dhcp | both | bootp | rarp) nr_net=dhcp ;;
-	*)	nr_error="ip=$nr_ip: autoconf \"$_auto\" is not off, none, on, any, dhcp, bootp, rarp or both"
+	dhcp6 | auto6) nr_net=$_auto ;;
+	*)	nr_error="ip=$nr_ip: autoconf \"$_auto\" is not off, none, on, any, dhcp, bootp, rarp, both, dhcp6 or auto6"
 		return 1 ;;
 	esac
+	[ "$nr_net" != static ] || [ "$_fam" != 6 ] || nr_net=static6
 }
 
 # BOOTIF=01-xx-xx-xx-xx-xx-xx (pxelinux IPAPPEND 2, iPXE): ARP type 1
@@ -615,12 +703,46 @@ nbdroot_parse_cmdline() {
 	nbdroot_finish
 }
 
-# DHCP option 17 for root=dhcp: an nbd: spec (dracut) or a Debian
-# nbdroot= value; an empty host means the DHCP server.
+# nbdroot_uri_spec URI WHAT: an NBD URI, nbd://HOST[:PORT][/EXPORT]
+# (the NBD project's doc/uri.md; what a DHCPv6 boot-file URL, option 59,
+# carries) as the nbd: spec it means, in sp_spec. Percent-encoding,
+# queries and fragments are refused, not guessed at.
+nbdroot_uri_spec() {
+	_u=${1#nbd://}
+	_exp=
+	case $_u in */*) _exp=${_u#*/}; _u=${_u%%/*} ;; esac
+	case $_exp in
+	*[%?#]*)
+		nr_error="$2: export \"$_exp\" has '%', '?' or '#' (percent-encoding, queries and fragments are not supported)"
+		return 1 ;;
+	esac
+	case $_u in
+	\[*\]:*)	_h="${_u%%\]*}]" _p=${_u#*\]:} ;;
+	\[*)	_h=$_u _p= ;;
+	*:*)	_h=${_u%%:*} _p=${_u#*:} ;;
+	*)	_h=$_u _p= ;;
+	esac
+	if [ -z "$_h" ]; then
+		nr_error="$2: no server in the URI"
+		return 1
+	fi
+	sp_spec="nbd:$_h:${_p:-10809}/$_exp"
+}
+
+# DHCP option 17 for root=dhcp (or DHCPv6's boot-file URL): an nbd: spec
+# (dracut), an NBD URI or a Debian nbdroot= value; an empty host means the
+# DHCP server.
 nbdroot_parse_rootpath() {
 	nr_error=
 	case $1 in
-	'')	nr_error="DHCP root-path: the DHCP server sent none (root=dhcp needs option 17)"
+	'')	nr_error="DHCP root-path: the DHCP server sent none (root=dhcp needs option 17, or DHCPv6's boot-file URL with ip=dhcp6)"
+		return 1 ;;
+	nbd://*)
+		nbdroot_uri_spec "$1" "DHCP root-path $1" || return 1
+		nbdroot_parse_nbd "$sp_spec" "DHCP root-path $1" || return 1
+		nbdroot_use_spec
+		[ -n "$_nr_rootdev" ] || nr_part=$sp_part ;;
+	*://*)	nr_error="DHCP root-path $1: not an NBD URI (nbd://HOST[:PORT]/EXPORT) or an nbd: root"
 		return 1 ;;
 	nbd:*)	nbdroot_parse_nbd "$1" "DHCP root-path $1" || return 1
 		nbdroot_use_spec

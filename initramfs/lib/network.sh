@@ -1,14 +1,17 @@
 # shellcheck shell=sh
-# Network bring-up for the nbdroot init: DHCP on every link at once (the
-# first lease wins), or the kernel's static ip= syntax. Every link that is
-# configured is described in /run/net-DEVICE.conf (klibc's format).
+# Network bring-up for the nbdroot init: DHCP and IPv6 autoconfiguration
+# on every link at once (the first usable address wins), or ip='s static
+# IPv4 and IPv6 forms. Every link that is configured is described in
+# /run/net-DEVICE.conf (klibc's format, with IPV6* keys added).
 #
 # The caller provides info() and fail(); these functions print a reason
 # and return 1 on failure.
 
 DHCP_EVENT=/lib/nbdroot/dhcp-event
-# sysfs; another root for the host unit tests only
+# sysfs and the kernel's IPv6 address list; others for the host unit
+# tests only
 NET_SYS=${NBDROOT_SYS:-/sys}
+NET_IF_INET6=${NBDROOT_IF_INET6:-/proc/net/if_inet6}
 
 # Ethernet-like links, in the kernel's order.
 net_links() {
@@ -65,7 +68,9 @@ net_configured() {
 # soon as one has a lease, and stops the others. No polling: each client
 # says on a FIFO when it exits (udhcpc -q exits once bound, -n once its
 # SECONDS tries have failed), so the wait ends with the first lease, or
-# when every client has given up.
+# when every client has given up. With net_also6 set, IPv6
+# autoconfiguration runs on the same links, and a usable IPv6 address ends
+# the wait as a lease would (net_v6_watch says so on the same FIFO).
 net_dhcp() {
 	_secs=$1
 	shift
@@ -82,6 +87,7 @@ net_dhcp() {
 	# the other side, and a client that exits late writes to no one
 	exec 8<>"$_fifo"
 	for _l in "$@"; do
+		[ -z "$net_also6" ] || net_v6_start "$_l" auto
 		ip link set "$_l" up 2>/dev/null
 		(udhcpc -i "$_l" -f -q -n -t "$_secs" -T 1 -A 1 -O rootpath \
 			-p "/run/nbdroot/dhcp-$_l.pid" -s "$DHCP_EVENT" \
@@ -89,10 +95,19 @@ net_dhcp() {
 		echo "$_l" 1<>"$_fifo") &
 	done
 	_left=$#
+	_watch=
+	if [ -n "$net_also6" ]; then
+		net_v6_watch "$_secs" "$@" &
+		_watch=$!
+		_left=$((_left + 1))
+	fi
 	while [ "$_left" -gt 0 ] && read -r _l <&8; do
 		_left=$((_left - 1))
+		# the first family with a usable address wins
+		[ "$_l" != v6 ] || ! net_v6_settled auto6 "$@" || break
 		! net_configured || break
 	done
+	[ -z "$_watch" ] || kill "$_watch" 2>/dev/null
 	exec 8<&-
 	for _l in "$@"; do
 		read -r _p <"/run/nbdroot/dhcp-$_l.pid" 2>/dev/null &&
@@ -106,8 +121,29 @@ net_dhcp() {
 		rm -f "$_e"
 		return 1
 	done
-	echo "no DHCP answer on $* within ${_secs}s"
+	if [ -n "$net_also6" ]; then
+		echo "no DHCP answer and no IPv6 router advertisement on $* within ${_secs}s"
+	else
+		echo "no DHCP answer on $* within ${_secs}s"
+	fi
 	return 1
+}
+
+# net_v6_watch SECONDS LINK...: in the background of net_dhcp, says "v6"
+# on its FIFO (fd 8) once a link has a usable IPv6 address (past duplicate
+# address detection), or after SECONDS without one. It only looks:
+# net_dhcp itself records the address (net_v6_settled).
+net_v6_watch() {
+	_n=$(($1 * 10))
+	shift
+	while [ "$_n" -gt 0 ]; do
+		for _l in "$@"; do
+			[ -z "$(net_v6_usable "$_l")" ] || break 2
+		done
+		sleep 0.1
+		_n=$((_n - 1))
+	done
+	echo v6 >&8
 }
 
 # Dotted netmask -> prefix length; "" for an invalid mask.
@@ -148,7 +184,7 @@ net_static() {
 		echo "ip=: \"$_mask\" is not a netmask"
 		return 1
 	fi
-	ip addr flush dev "$_dev" 2>/dev/null
+	ip -4 addr flush dev "$_dev" 2>/dev/null
 	ip link set "$_dev" up
 	if ! ip addr add "$_addr/$_len" dev "$_dev"; then
 		echo "ip=: cannot set $_addr/$_len on $_dev"
@@ -165,4 +201,250 @@ net_static() {
 	interface=$_dev ip=$_addr subnet=${_mask:-255.255.255.0} \
 		router=$_gw dns="$_dns0 $_dns1" hostname=$_host \
 		siaddr=$_server "$DHCP_EVENT" static
+}
+
+# IPv6. The kernel does stateless autoconfiguration (RFC 4862) from router
+# advertisements by itself once a link is up; these functions switch it on
+# or off, and wait, bounded, until an address has passed duplicate address
+# detection: connecting from a tentative address fails.
+
+# Flags and scopes of /proc/net/if_inet6 (include/net/if_inet6.h,
+# include/uapi/linux/if_addr.h): IFA_F_TENTATIVE 0x40, IFA_F_DADFAILED 0x08;
+# scope link 0x20, host 0x10.
+
+# net_v6_start LINK auto|static: IPv6 on, and router advertisements
+# accepted (auto) or ignored (static: only ip='s address).
+net_v6_start() {
+	_conf=/proc/sys/net/ipv6/conf/$1
+	if [ ! -d "$_conf" ]; then
+		echo "$1: this kernel has no IPv6 (no $_conf)"
+		return 1
+	fi
+	echo 0 >"$_conf/disable_ipv6"
+	if [ "$2" = auto ]; then
+		echo 1 >"$_conf/accept_ra"
+		echo 1 >"$_conf/autoconf"
+	else
+		echo 0 >"$_conf/accept_ra"
+		echo 0 >"$_conf/autoconf"
+	fi
+}
+
+# net_v6_addrs LINK: LINK's IPv6 addresses beyond the link, one a line:
+# ADDRESS/LEN STATE, STATE "ok", "tentative" or "dadfailed".
+net_v6_addrs() {
+	[ -r "$NET_IF_INET6" ] || return 0
+	while read -r _hex _idx _len _scope _flags _name; do
+		[ "$_name" = "$1" ] || continue
+		case $_scope in 20 | 10) continue ;; esac
+		_state=ok
+		[ $((0x$_flags & 0x40)) -eq 0 ] || _state=tentative
+		[ $((0x$_flags & 0x08)) -eq 0 ] || _state=dadfailed
+		_a=$(echo "$_hex" | sed 's/..../&:/g; s/:$//')
+		echo "$_a/$((0x$_len)) $_state"
+	done <"$NET_IF_INET6"
+}
+
+# net_v6_usable LINK: the first address of LINK that passed duplicate
+# address detection, as ADDRESS/LEN (groups without leading zeros);
+# nothing if none has yet.
+net_v6_usable() {
+	net_v6_addrs "$1" | while read -r _a _st; do
+		[ "$_st" = ok ] || continue
+		echo "$_a" | sed 's/^0\{1,3\}//; s/:0\{1,3\}/:/g'
+		exit 0
+	done
+}
+
+# net_v6_describe EVENT LINK ADDRESS/LEN [GW DNS0 DNS1 HOST SERVER
+# ROOTPATH]: /run/net-LINK.conf for an IPv6 address (dhcp-event EVENT:
+# auto6, dhcp6 or static6); ROOTPATH is DHCPv6's boot-file URL.
+net_v6_describe() {
+	_gw6=${4:-}
+	[ -n "$_gw6" ] || _gw6=$(ip -6 route show default dev "$2" 2>/dev/null |
+		sed -n 's/.*via \([^ ]*\).*/\1/p' | head -n 1)
+	# ip: empty, not the kernel's ip= the init inherited as a variable
+	interface=$2 ip='' ip6=$3 router6=$_gw6 dns="${5:-} ${6:-}" \
+		hostname=${7:-} siaddr=${8:-} rootpath=${9:-} "$DHCP_EVENT" "$1"
+}
+
+# net_v6_info LINK SECONDS: stateless DHCPv6 (nbdroot-dhcp6) on LINK: its
+# name servers (and first search domain) into /etc/resolv.conf and
+# net6_dns, its boot-file URL into net6_url; 1 with the reason when no
+# server answered within SECONDS.
+net_v6_info() {
+	net6_dns='' net6_url='' net6_search=''
+	_out=$(nbdroot-dhcp6 -i "$1" -t "$2" 2>&1) || {
+		echo "DHCPv6: ${_out#nbdroot-dhcp6: }"
+		return 1
+	}
+	while read -r _k _v; do
+		case $_k in
+		dns)		net6_dns="$net6_dns $_v" ;;
+		search)		net6_search=$_v ;;
+		bootfile-url)	net6_url=$_v ;;
+		esac
+	done <<EOT
+$_out
+EOT
+	[ -n "$net6_dns" ] || return 0
+	: >/etc/resolv.conf
+	[ -z "$net6_search" ] || echo "search $net6_search" >>/etc/resolv.conf
+	for _ns in $net6_dns; do
+		echo "nameserver $_ns" >>/etc/resolv.conf
+	done
+}
+
+# net_v6_configured SECONDS REQUIRED: after autoconfiguration, stateless
+# DHCPv6 on the link that won; REQUIRED (ip=dhcp6) fails without a reply,
+# else (a name to resolve) a silent network just has no name servers.
+net_v6_configured() {
+	_l6=$(net_conf DEVICE)
+	_req=$2
+	if ! net_v6_info "$_l6" "$1" >/run/nbdroot/dhcp6.out; then
+		[ -z "$_req" ] || { cat /run/nbdroot/dhcp6.out; return 1; }
+		return 0
+	fi
+	# shellcheck disable=SC2086 # the name servers are words
+	set -- $net6_dns
+	_ev=auto6
+	[ -z "$_req" ] || _ev=dhcp6
+	net_v6_describe "$_ev" "$_l6" \
+		"$(net_conf IPV6ADDR)/$(net_conf IPV6PREFIXLEN)" \
+		"$(net_conf IPV6GATEWAY)" "${1:-}" "${2:-}" "" "" "$net6_url"
+}
+
+# net_v6_settled EVENT LINK...: true, with LINK described, as soon as one
+# LINK has a usable IPv6 address.
+net_v6_settled() {
+	_proto=$1
+	shift
+	for _l in "$@"; do
+		_a=$(net_v6_usable "$_l")
+		[ -n "$_a" ] || continue
+		net_v6_describe "$_proto" "$_l" "$_a"
+		return 0
+	done
+	return 1
+}
+
+# net_auto6 SECONDS [LINK...]: stateless autoconfiguration on every link
+# at once; returns as soon as one has an address that passed duplicate
+# address detection.
+net_auto6() {
+	_secs=$1
+	shift
+	# shellcheck disable=SC2046 # link names are words
+	[ $# -gt 0 ] || set -- $(net_links)
+	if [ $# -eq 0 ]; then
+		echo "no network interface found"
+		return 1
+	fi
+	for _l in "$@"; do
+		net_v6_start "$_l" auto || return 1
+		ip link set "$_l" up 2>/dev/null
+	done
+	_i=0
+	while [ "$_i" -lt $((_secs * 10)) ]; do
+		net_v6_settled auto6 "$@" && return 0
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	_why=
+	for _l in "$@"; do
+		_why="$_why $_l: $(net_v6_addrs "$_l" | tr '\n' ' ')"
+	done
+	echo "no IPv6 address from a router advertisement on $* within ${_secs}s (addresses:${_why})"
+	return 1
+}
+
+# net_static6 ADDRESS PREFIXLEN GW HOSTNAME DEVICE DNS0 DNS1 SERVER: ip='s
+# IPv6 form, already checked by the boot-line parser; waits up to SECONDS
+# (net_v6_wait) for duplicate address detection to pass.
+net_static6() {
+	_addr=$1 _len=${2:-64} _gw=$3 _host=$4 _dev=$5 _dns0=$6 _dns1=$7
+	[ -n "$_dev" ] || _dev=$(net_links | head -n 1)
+	if [ -z "$_dev" ] || [ ! -e "/sys/class/net/$_dev" ]; then
+		echo "ip=: no interface \"$_dev\""
+		return 1
+	fi
+	net_v6_start "$_dev" static || return 1
+	ip link set "$_dev" up
+	if ! _err=$(ip -6 addr add "$_addr/$_len" dev "$_dev" 2>&1); then
+		case $_err in
+		*xists*) ;;
+		*)	echo "ip=: cannot set $_addr/$_len on $_dev: $_err"
+			return 1 ;;
+		esac
+	fi
+	net_v6_wait "$_dev" "$_addr" 10 || return 1
+	if [ -n "$_gw" ] && ! _err=$(ip -6 route add default via "$_gw" dev "$_dev" 2>&1); then
+		case $_err in
+		*xists*) ;;
+		*)	echo "ip=: cannot route through $_gw on $_dev: $_err"
+			return 1 ;;
+		esac
+	fi
+	[ -z "$_host" ] || hostname "$_host"
+	if [ -n "$_dns0$_dns1" ]; then
+		: >/etc/resolv.conf
+		for _ns in $_dns0 $_dns1; do
+			echo "nameserver $_ns" >>/etc/resolv.conf
+		done
+	fi
+	net_v6_describe static6 "$_dev" "$_addr/$_len" "$_gw" "$_dns0" "$_dns1" \
+		"$_host" "$8"
+}
+
+# net_v6_wait LINK ADDRESS SECONDS: until ADDRESS on LINK has passed
+# duplicate address detection (RFC 4862 5.4: about a second); an address
+# another machine holds is named.
+net_v6_wait() {
+	_i=0
+	_full=$(net_v6_full "$2")
+	while [ "$_i" -lt $(($3 * 10)) ]; do
+		_st=$(net_v6_addrs "$1" | sed -n "s|^$_full/[0-9]* ||p")
+		case $_st in
+		ok)	return 0 ;;
+		dadfailed)
+			echo "ip=: $2 on $1 is already used by another machine (duplicate address detection failed)"
+			return 1 ;;
+		esac
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+	echo "ip=: $2 on $1 still tentative (duplicate address detection) after ${3}s"
+	return 1
+}
+
+# net_v6_full ADDRESS: ADDRESS with every group written out as four hex
+# digits in lower case, as /proc/net/if_inet6 has them.
+net_v6_full() {
+	_in=$(echo "$1" | tr 'A-F' 'a-f')
+	_head=${_in%%::*}
+	_tail=
+	case $_in in *::*) _tail=${_in#*::} ;; esac
+	_ifs=$IFS
+	IFS=:
+	# shellcheck disable=SC2086 # the groups are words
+	set -- $_head
+	_n=$#
+	_out=
+	for _g in "$@"; do
+		_out="$_out$(printf '%04x' "0x$_g"):"
+	done
+	# shellcheck disable=SC2086
+	set -- $_tail
+	IFS=$_ifs
+	_n=$((_n + $#))
+	case $_in in
+	*::*)	while [ "$_n" -lt 8 ]; do
+			_out="${_out}0000:"
+			_n=$((_n + 1))
+		done ;;
+	esac
+	for _g in "$@"; do
+		_out="$_out$(printf '%04x' "0x$_g"):"
+	done
+	echo "${_out%:}"
 }

@@ -121,12 +121,16 @@ random_port() {
 	echo $((20000 + RANDOM % 40000))
 }
 
+# The host address the servers listen on: 127.0.0.1, or ::1 for the
+# IPv6 tests (VM_NET_OPTS=ipv4=off,ipv6=on; the guest reaches it as fec0::2).
+SERVER_ADDR=${SERVER_ADDR:-127.0.0.1}
+
 port_open() {
-	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+	(exec 3<>"/dev/tcp/$SERVER_ADDR/$1") 2>/dev/null
 }
 
 # start_server KIND IMAGE [ARGS...]: serves IMAGE as the default export on
-# 127.0.0.1 and a free port (FIXED_PORT=N: that one, for restarts), in its
+# SERVER_ADDR and a free port (FIXED_PORT=N: that one, for restarts), in its
 # own process group. Sets SERVER_PORT and SERVER_PID. KIND: ours, nbdkit
 # or qemu-nbd.
 start_server() {
@@ -139,12 +143,12 @@ start_server() {
 		case $kind in
 		ours)
 			cmd=("$top/server/nbd-server" -n "$@"
-				"127.0.0.1@$SERVER_PORT" "$img") ;;
+				"$SERVER_ADDR@$SERVER_PORT" "$img") ;;
 		nbdkit)
-			cmd=(nbdkit -f -i 127.0.0.1 -p "$SERVER_PORT" "$@"
+			cmd=(nbdkit -f -i "$SERVER_ADDR" -p "$SERVER_PORT" "$@"
 				file "$img") ;;
 		qemu-nbd)
-			cmd=(qemu-nbd -b 127.0.0.1 -p "$SERVER_PORT" -f raw
+			cmd=(qemu-nbd -b "$SERVER_ADDR" -p "$SERVER_PORT" -f raw
 				--persistent "$@" "$img") ;;
 		*)	fail "unknown server kind $kind" ;;
 		esac

@@ -53,6 +53,24 @@ for sh in dash bash; do
 	else
 		fail "$sh: ip addr add failing: exit $rc, conf $(ls "$run"), error \"$(cat "$run/nbdroot/dhcp-error-eth9" 2>&1)\", log \"$(cat "$run/kmsg" "$run/stderr")\""
 	fi
+	# an IPv6 address the init configured: IPV6* keys, no IPv4 ones
+	run=$work/$sh-v6
+	mkdir -p "$run"
+	if env NBDROOT_RUN="$run" interface=eth9 ip='' ip6=fec0::15/64 \
+	    router6=fec0::2 dns="fec0::3 " rootpath=nbd://[fec0::2]/r \
+	    $sh initramfs/lib/dhcp-event dhcp6 2>"$run/stderr" &&
+	    grep -qx "PROTO='dhcp6'" "$run/net-eth9.conf" &&
+	    grep -qx "IPV6ADDR='fec0::15'" "$run/net-eth9.conf" &&
+	    grep -qx "IPV6PREFIXLEN='64'" "$run/net-eth9.conf" &&
+	    grep -qx "IPV6GATEWAY='fec0::2'" "$run/net-eth9.conf" &&
+	    grep -qx "IPV6DNS0='fec0::3'" "$run/net-eth9.conf" &&
+	    grep -qx "IPV4DNS0=''" "$run/net-eth9.conf" &&
+	    grep -qx "IPV4ADDR=''" "$run/net-eth9.conf" &&
+	    grep -qxF "ROOTPATH='nbd://[fec0::2]/r'" "$run/net-eth9.conf"; then
+		ok "$sh: an IPv6 address is described in net-eth9.conf"
+	else
+		fail "$sh: IPv6 description: $(cat "$run/stderr" "$run/net-eth9.conf" 2>&1)"
+	fi
 done
 [ "$checks" -gt 0 ] || fail "no checks ran"
 echo "$checks passed, $failures failed"

@@ -43,6 +43,16 @@ root=nbd:h:1 ip=on	net=dhcp
 root=nbd:h:1 ip=any	net=dhcp
 root=nbd:h:1 ip=bootp	net=dhcp
 root=nbd:h:1 ip=off	net=off
+root=nbd:h:1 ip=dhcp6	net=dhcp6|ipdev=
+root=nbd:h:1 ip=auto6	net=auto6|ipdev=
+root=nbd:h:1 ip=eth1:auto6	net=auto6|ipdev=eth1
+root=nbd:h:1 ip=eth0:dhcp6	net=dhcp6|ipdev=eth0
+root=nbd:h:1 ip=:::::eth1:dhcp6	net=dhcp6|ipdev=eth1|ipaddr=
+root=nbd:[fec0::2]:1 ip=[fec0::15]::[fec0::2]:64:box6:eth0:none	net=static6|ipaddr=fec0::15|ipserver=|ipgw=fec0::2|ipmask=64|iphost=box6|ipdev=eth0|host=[fec0::2]
+root=nbd:h:1 ip=[2001:db8::5]:[2001:db8::1]::48::eth0:off:[2001:db8::53]:[fec0::3]	net=static6|ipaddr=2001:db8::5|ipserver=2001:db8::1|ipgw=|ipmask=48|dns0=2001:db8::53|dns1=fec0::3
+root=nbd:h:1 ip=[fec0::15]::::::none	net=static6|ipaddr=fec0::15|ipmask=|ipdev=
+root=nbd:h:1 ip=[2001:db8:0:0:1:2:3:4]:::128::eth0:none:10.0.2.3	net=static6|ipaddr=2001:db8:0:0:1:2:3:4|ipmask=128|dns0=10.0.2.3
+root=nbd:h:1 ip=[fec0::15]::[fec0::2]:64:box:eth0	net=static6|ipaddr=fec0::15
 root=nbd:h:1 ip=none	net=off
 root=nbd:h:1	net=auto|bootif=
 root=nbd:h:1 BOOTIF=01-52-54-00-12-34-56	bootif=52:54:00:12:34:56
@@ -98,6 +108,14 @@ netroot=dhcp rootfstype=xfs	root=dhcp
 RP [::1]:99/img	host=[::1]|port=99|name=img|fstype=xfs
 root=dhcp	root=dhcp
 RP 	ERR DHCP root-path: the DHCP server sent none
+RP nbd://[fec0::2]:10810/root6	host=[fec0::2]|port=10810|name=root6
+RP nbd://srv.example/disk	host=srv.example|port=10809|name=disk
+RP nbd://10.0.2.2	host=10.0.2.2|port=10809|name=
+RP nbd://[2001:db8::1]/a/b	host=[2001:db8::1]|port=10809|name=a/b
+RP nbd://srv/x%20y	ERR DHCP root-path nbd://srv/x%20y: export "x%20y" has '%', '?' or '#'
+RP nbd://:99/x	ERR DHCP root-path nbd://:99/x: no server in the URI
+RP nbd://[fec0::2]:x/r	ERR DHCP root-path nbd://[fec0::2]:x/r: port "x" is not a number
+RP tftp://[fec0::2]/nbdroot	ERR DHCP root-path tftp://[fec0::2]/nbdroot: not an NBD URI
 root=dhcp	root=dhcp
 RP nbd:h:x/y	ERR DHCP root-path nbd:h:x/y: port "x" is not a number
 root=nbd:h:1 *	host=h|port=1
@@ -144,7 +162,19 @@ root=nbd:h:1 ip=10.0.2.15:::::eth0:static	ERR ip=10.0.2.15:::::eth0:static: auto
 root=nbd:h:1 ip=::::::off	ERR ip=::::::off: autoconf "off" needs a client address
 root=nbd:h:1 ip=10.0.2.15:::::eth0:off:1.2.3	ERR ip=10.0.2.15:::::eth0:off:1.2.3: dns0 "1.2.3" is not an IPv4 address
 root=nbd:h:1 ip=1:2:3:4:5:6:7:8:9:10:11	ERR ip=1:2:3:4:5:6:7:8:9:10:11: more than 10 fields
-root=nbd:h:1 ip=static	ERR ip=static: not off, dhcp or CLIENT:SERVER
+root=nbd:h:1 ip=static	ERR ip=static: not off, dhcp, dhcp6, auto6 or CLIENT:SERVER
+root=nbd:h:1 ip=[fec0::15]::[fec0::2]:129::eth0:none	ERR ip=[fec0::15]::[fec0::2]:129::eth0:none: prefix length "129" is not a number from 1 to 128
+root=nbd:h:1 ip=[fec0::15]::[fec0::2]:255.255.255.0::eth0:none	ERR ip=[fec0::15]::[fec0::2]:255.255.255.0::eth0:none: prefix length "255.255.255.0" is not
+root=nbd:h:1 ip=[fec0::15]::10.0.2.2:64::eth0:none	ERR ip=[fec0::15]::10.0.2.2:64::eth0:none: gateway "10.0.2.2" is not an IPv6 address (the client address is IPv6)
+root=nbd:h:1 ip=10.0.2.15::[fec0::2]:255.255.255.0::eth0:none	ERR ip=10.0.2.15::[fec0::2]:255.255.255.0::eth0:none: gateway "[fec0::2]" is not an IPv4 address (the client address is IPv4)
+root=nbd:h:1 ip=[fec0::1::2]::::::none	ERR ip=[fec0::1::2]::::::none: client address "[fec0::1::2]" is not an IPv6 address
+root=nbd:h:1 ip=[1:2:3]::::::none	ERR ip=[1:2:3]::::::none: client address "[1:2:3]" is not an IPv6 address
+root=nbd:h:1 ip=[fec0::12345]::::::none	ERR ip=[fec0::12345]::::::none: client address "[fec0::12345]" is not an IPv6 address
+root=nbd:h:1 ip=[fec0::15::::::none	ERR ip=[fec0::15::::::none: unterminated '['
+root=nbd:h:1 ip=[fec0::15]x::::::none	ERR ip=[fec0::15]x::::::none: unexpected "x::::::none" after "[fec0::15]"
+root=nbd:h:1 ip=[fec0::15]:::64::eth0:none:[10.0.2.3]	ERR ip=[fec0::15]:::64::eth0:none:[10.0.2.3]: dns0 "[10.0.2.3]" is not an IPv6 address
+root=nbd:h:1 ip=eth0:auto7	ERR ip=eth0:auto7: autoconf "auto7" is not off, none, on, any, dhcp, bootp, rarp, both, dhcp6 or auto6
+root=nbd:h:1 ip=dhcp7	ERR ip=dhcp7: not off, dhcp, dhcp6, auto6
 root=nbd:h:1 BOOTIF=52-54-00-12-34-56	ERR BOOTIF=52-54-00-12-34-56: not 01-xx-xx-xx-xx-xx-xx
 root=nbd:h:1 BOOTIF=01-52-54-00-12-34	ERR BOOTIF=01-52-54-00-12-34: not 01-xx-xx-xx-xx-xx-xx
 root=nbd:h:1 rootfstype=ext4;reboot	ERR rootfstype=ext4;reboot: not a filesystem type

@@ -78,6 +78,8 @@ install() {
 	busybox=$(command -v busybox) ||
 		nbdroot_fatal "busybox is needed for its DHCP client, udhcpc (apt-get install busybox)"
 	inst "$nbdroot_client" /usr/sbin/nbd-client
+	# ip=dhcp6's name servers and boot-file URL
+	[ ! -x "${nbdroot_dhcp6:-}" ] || inst "$nbdroot_dhcp6" /usr/sbin/nbdroot-dhcp6
 	# udhcpc only: dracut's own tools stay first in PATH
 	inst "$busybox" /usr/lib/nbdroot/busybox
 	inst_dir /usr/lib/nbdroot/bin
