@@ -252,32 +252,60 @@ out:
 }
 
 /*
- * A, then AAAA, from every server in turn. 0, 1 if unknown, or -1 with
- * the errno of the last question that got no answer.
+ * Whether this machine has a route to the address: a datagram socket's
+ * connect() sends nothing and fails with ENETUNREACH when no route leads
+ * there (an IPv4 answer on an IPv6-only network).
+ */
+static int routable(const union sockaddr_any *sa)
+{
+	int fd = socket(sa->sa.sa_family, SOCK_DGRAM, 0), r, err;
+
+	if (fd < 0)
+		return 0;
+	r = connect(fd, &sa->sa, sa_len(sa));
+	err = errno;
+	close(fd);
+	return r == 0 || err != ENETUNREACH;
+}
+
+/* One type from every server in turn: as query. */
+static int query_type(const struct dns_config *c, const char *name,
+		      uint16_t type, union sockaddr_any *sa, int *err)
+{
+	int s, try, r;
+
+	for (try = 0; try < DNS_TRIES; try++) {
+		for (s = 0; s < c->nservers; s++) {
+			r = ask(&c->servers[s], name, type, sa);
+			if (r >= 0)
+				return r;
+			*err = errno;
+		}
+	}
+	return -1;
+}
+
+/*
+ * A, then AAAA, from every server in turn; an A answer this machine has
+ * no route to (an IPv6-only network) gives way to an AAAA answer, and is
+ * kept if there is none. 0, 1 if unknown, or -1 with the errno of the
+ * last question that got no answer.
  */
 static int query(const struct dns_config *c, const char *name,
 		 union sockaddr_any *sa)
 {
-	static const uint16_t types[] = { DNS_TYPE_A, DNS_TYPE_AAAA };
-	int t, s, try, r, answered = 0, err = ETIMEDOUT;
+	union sockaddr_any v4;
+	int r4, r6, err = ETIMEDOUT;
 
-	for (t = 0; t < 2; t++) {
-		for (try = 0; try < DNS_TRIES; try++) {
-			for (s = 0; s < c->nservers; s++) {
-				r = ask(&c->servers[s], name, types[t], sa);
-				if (r == 0)
-					return 0;
-				if (r == 1) {
-					answered = 1;
-					break;
-				}
-				err = errno;
-			}
-			if (answered)
-				break;
-		}
-	}
-	if (answered)
+	r4 = query_type(c, name, DNS_TYPE_A, &v4, &err);
+	if (r4 == 0 && routable(&v4))
+		return *sa = v4, 0;
+	r6 = query_type(c, name, DNS_TYPE_AAAA, sa, &err);
+	if (r6 == 0)
+		return 0;
+	if (r4 == 0)
+		return *sa = v4, 0;
+	if (r4 == 1 || r6 == 1)
 		return 1;
 	return errno = err, -1;
 }

@@ -17,6 +17,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <net/if.h>
+#include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/times.h>
@@ -148,6 +151,13 @@ static size_t respond(const unsigned char *q, size_t qlen, unsigned char *r)
 		put_be16(r + 6, 1);
 		return answer_rr(r, off, 28, v6, 16);
 	}
+	if (!strcmp(name, "dual.example")) {
+		static const unsigned char v6loop[16] = { [15] = 1 };
+
+		put_be16(r + 6, 1);
+		return type == 1 ? answer_rr(r, off, 1, v4, 4) :
+		       answer_rr(r, off, 28, v6loop, 16);
+	}
 	if (!strcmp(name, "srv.lab") && type == 1) {
 		put_be16(r + 6, 1);
 		return answer_rr(r, off, 1, lab, 4);
@@ -227,6 +237,57 @@ static void test_dns_wait_reads_clock_once(uint16_t port)
 	CHECK_EQ(negative_polls, 0);
 	ticks_per_read = 0;
 	client_dns_wait_ms = 1000;	/* generous: a loaded machine answers late */
+}
+
+/* Brings up lo in a network namespace of its own: no route but loopback. */
+static int loopback_only_netns(void)
+{
+	struct ifreq ifr = { .ifr_name = "lo" };
+	int fd;
+
+	if (unshare(CLONE_NEWNET) < 0)
+		return -1;
+	fd = socket(AF_INET, SOCK_DGRAM, 0);
+	if (fd < 0 || ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+		return -1;
+	ifr.ifr_flags |= IFF_UP;
+	if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+/*
+ * An IPv6-only network: a name with both records resolves to its AAAA
+ * address, since no route leads to its A address (192.0.2.7); a name with
+ * an A record only still gives it. In a child, in its own namespace.
+ */
+static void test_ipv6_only_network(void)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		uint16_t port;
+		pid_t dns;
+		int bad = 0;
+
+		if (loopback_only_netns() < 0) {
+			printf("cannot make a network namespace: %s\n",
+			       strerror(errno));
+			_exit(3);
+		}
+		dns = start_fake_dns(&port);
+		bad |= strcmp(resolved("dual.example", port), "::1") != 0;
+		printf("dual.example on a network without IPv4: %s\n",
+		       resolved("dual.example", port));
+		bad |= strcmp(resolved("nbd.example", port), "192.0.2.7") != 0;
+		kill(dns, SIGKILL);
+		waitpid(dns, NULL, 0);
+		_exit(bad);
+	}
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
 /* A name server that does not listen: its ICMP error is in the message. */
@@ -348,6 +409,7 @@ static void test_resolve(void)
 	CHECK_STR(resolved("V6HOST", port), "::1");
 	CHECK_STR(resolved("nbd.example", port), "192.0.2.7");
 	CHECK_STR(resolved("six.example", port), "2001:db8::5");
+	test_ipv6_only_network();
 	CHECK_STR(resolved("srv", port), "198.51.100.9");
 	CHECK_STR(resolved("nosuch.example", port),
 		  "host \"nosuch.example\" not found");
