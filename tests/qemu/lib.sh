@@ -272,6 +272,12 @@ tls_variant() {
 	TLS_CHECK=",ktls=$TLS_CONNS"
 }
 
+# guest_secret NAME: the secret the guest of boot NAME printed (guest
+# check tls-root).
+guest_secret() {
+	grep -a "tls-root: secret" "$work/$1.log" | tr -d '\r' | sed 's/.*secret //'
+}
+
 # tls_capture_check TEXT WHAT: the loopback capture (start_capture, then
 # stop_capture) holds the identity lab-17, which a TLS 1.3 client sends
 # in clear in its ClientHello (so it saw the TLS connections), and not
@@ -389,6 +395,20 @@ expect_console() {
 		show_vm "$1"
 		fail "$1: console does not show \"$2\""
 	fi
+}
+
+# boot_fails NAME APPEND MESSAGE: boot NAME (boot_vm with APPEND, which
+# says nbdroot.retry=N) ends as the attach gives up: its console shows
+# MESSAGE, "giving up after Ns" and a panic, before VM_TIMEOUT.
+boot_fails() {
+	local name=$1 append=$2 msg=$3 retry rc
+	retry=$(sed -n 's/.*nbdroot\.retry=\([0-9]*\).*/\1/p' <<<"$append")
+	boot_vm "$name" "$append"
+	rc=$?
+	expect_console "$name" "$msg"
+	expect_console "$name" "nbdroot: attach: giving up after ${retry}s"
+	expect_console "$name" "Kernel panic"
+	[ "$rc" -ne 124 ] || fail "$name: the VM hung until the timeout"
 }
 
 require
