@@ -217,6 +217,103 @@ stop_capture() {
 	wait "$capture_pid" 2>/dev/null
 }
 
+# tls_key FILE IDENTITY...: a key file in psktool's format, a random
+# 32-byte key per identity, readable by its owner only.
+tls_key() {
+	local file=$1 id
+	shift
+	for id; do
+		printf '%s:%s\n' "$id" "$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
+	done >"$file"
+	chmod 600 "$file"
+}
+
+# tls_initrd KEY: a small initrd (only what the test root needs) holding
+# KEY and kTLS's modules, in $work/initrd.img, which INITRD then names.
+tls_initrd() {
+	local m
+	make -C "$top" -s initrd OUT="$work/initrd.img" TLS_PSK="$1" \
+		MODULES=nbd,crc32c_generic,ext4,virtio_pci,virtio_net \
+		>"$work/mkinitrd.log" 2>&1 ||
+		fail "make initrd: $(tail -n 3 "$work/mkinitrd.log")"
+	INITRD=$work/initrd.img
+	# a newc member's name ends in NUL (the initrd holds several archives)
+	for m in tls chacha20poly1305 poly1305_generic chacha_generic; do
+		xz -dc "$INITRD" | grep -aqP "/${m}\.ko\x00" ||
+			fail "the initrd has no $m module"
+	done
+}
+
+# tls_server_conf FILE KEY [NAME IMAGE]...: a configuration for our
+# server that requires TLS (force_tls) with the keys of KEY (tlspsk),
+# with these exports besides the image on its command line.
+tls_server_conf() {
+	local file=$1 key=$2
+	shift 2
+	{
+		printf '[generic]\ntlspsk = %s\nforce_tls = true\n' "$key"
+		while [ $# -ge 2 ]; do
+			printf '[%s]\nexportname = %s\n' "$1" "$2"
+			shift 2
+		done
+	} >"$file"
+}
+
+# tls_variant: the TLS variant of a plaintext outage test (41, 42), asked
+# for by TLS_CONNS=N: a key, an initrd holding it, and our server's
+# configuration requiring it. Sets TLS_ARGS (our server's options),
+# TLS_BOOT (boot line words: N connections) and TLS_CHECK (the guest
+# check's option: N kTLS sockets, write-through-outage); all three are
+# empty without TLS_CONNS.
+# shellcheck disable=SC2034 # used by the tests that source this file
+tls_variant() {
+	TLS_ARGS=() TLS_BOOT='' TLS_CHECK=''
+	[ -n "${TLS_CONNS:-}" ] || return 0
+	tls_key "$work/keys.psk" lab-17
+	tls_initrd "$work/keys.psk"
+	tls_server_conf "$work/tls.conf" "$work/keys.psk"
+	TLS_ARGS=(-C "$work/tls.conf")
+	TLS_BOOT="nbdroot.conns=$TLS_CONNS"
+	TLS_CHECK=",ktls=$TLS_CONNS"
+}
+
+# guest_secret NAME: the secret the guest of boot NAME printed (guest
+# check tls-root).
+guest_secret() {
+	grep -a "tls-root: secret" "$work/$1.log" | tr -d '\r' | sed 's/.*secret //'
+}
+
+# tls_capture_check TEXT WHAT: the loopback capture (start_capture, then
+# stop_capture) holds the identity lab-17, which a TLS 1.3 client sends
+# in clear in its ClientHello (so it saw the TLS connections), and not
+# TEXT, WHAT a guest wrote over them.
+tls_capture_check() {
+	grep -aqF lab-17 "$CAPTURE" ||
+		fail "the PSK identity lab-17 is not in the capture: it missed the TLS connections"
+	grep -aqF -- "$1" "$CAPTURE" &&
+		fail "$2 ($1) is in the capture of TLS connections"
+	echo "ok: $2 is not in the capture of the TLS connections ($(wc -c <"$CAPTURE") bytes), their identity is"
+}
+
+# wire_check IMAGE: after an outage test with a capture (start_capture),
+# the checksums the guest wrote to /data/sums of the ext4 IMAGE crossed
+# loopback in plaintext, and with TLS_CONNS did not: the same check
+# fails either way.
+wire_check() {
+	local sum
+	[ -n "$CAPTURE" ] || return 0
+	stop_capture
+	sum=$(debugfs -R "cat /data/sums" "$1" 2>/dev/null | head -n 1 | cut -d' ' -f1)
+	[ ${#sum} -eq 32 ] || fail "no checksum in /data/sums of $1"
+	if [ -n "${TLS_CONNS:-}" ]; then
+		tls_capture_check "$sum" "the checksum from /data/sums"
+		return 0
+	fi
+	grep -aqF "$sum" "$CAPTURE" ||
+		fail "checksum $sum from /data/sums is not in the plaintext capture"
+	echo "ok: checksum $sum from /data/sums is in the plaintext capture"
+}
+
 # boot_vm NAME "KERNEL ARGS": boots the diskless VM; its serial console goes
 # to $work/NAME.log and its command line to $work/NAME.cmd. Returns QEMU's
 # exit status, 124 when the VM had to be killed after VM_TIMEOUT seconds.
@@ -328,6 +425,20 @@ expect_console() {
 		show_vm "$1"
 		fail "$1: console does not show \"$2\""
 	fi
+}
+
+# boot_fails NAME APPEND MESSAGE: boot NAME (boot_vm with APPEND, which
+# says nbdroot.retry=N) ends as the attach gives up: its console shows
+# MESSAGE, "giving up after Ns" and a panic, before VM_TIMEOUT.
+boot_fails() {
+	local name=$1 append=$2 msg=$3 retry rc
+	retry=$(sed -n 's/.*nbdroot\.retry=\([0-9]*\).*/\1/p' <<<"$append")
+	boot_vm "$name" "$append"
+	rc=$?
+	expect_console "$name" "$msg"
+	expect_console "$name" "nbdroot: attach: giving up after ${retry}s"
+	expect_console "$name" "Kernel panic"
+	[ "$rc" -ne 124 ] || fail "$name: the VM hung until the timeout"
 }
 
 require
