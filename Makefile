@@ -307,15 +307,14 @@ SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 SYSCONFDIR ?= /etc
 install: all
 	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/share/man/man7 $(DRACUTMOD)/lib
-	install -m 755 client/nbd-client server/nbd-server \
-		initramfs/dhcp6/nbdroot-dhcp6 $(DESTDIR)$(PREFIX)/sbin/
+	install -m 755 client/nbd-client server/nbd-server $(DESTDIR)$(PREFIX)/sbin/
 	install -m 644 initramfs/nbdroot.7 $(DESTDIR)$(PREFIX)/share/man/man7/
 	install -m 755 initramfs/dracut/95nbdroot/*.sh $(DRACUTMOD)/
 	install -m 644 initramfs/dracut/95nbdroot/nbdroot.service $(DRACUTMOD)/
 	install -m 644 initramfs/lib/*.sh $(DRACUTMOD)/lib/
 	install -m 755 initramfs/lib/dhcp-event $(DRACUTMOD)/lib/
 	printf "nbdroot_client='%s'\nnbdroot_dhcp6='%s'\n" "$(PREFIX)/sbin/nbd-client" \
-		"$(PREFIX)/sbin/nbdroot-dhcp6" >$(DRACUTMOD)/nbdroot.paths
+		"$(PREFIX)/lib/nbdroot/initramfs/dhcp6/nbdroot-dhcp6" >$(DRACUTMOD)/nbdroot.paths
 	install -d $(NBDROOTLIB)/client $(NBDROOTLIB)/initramfs/lib \
 		$(NBDROOTLIB)/scripts $(DESTDIR)$(PREFIX)/share/man/man5 \
 		$(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(SYSTEMDUNITDIR) \
@@ -325,6 +324,9 @@ install: all
 	install -m 755 initramfs/lib/dhcp-event $(NBDROOTLIB)/initramfs/lib/
 	install -m 755 scripts/mkpxe scripts/mkrootfs scripts/kconfig-check $(NBDROOTLIB)/scripts/
 	ln -sf ../../../sbin/nbd-client $(NBDROOTLIB)/client/nbd-client
+	# only the initrd runs it (ip=dhcp6): not a command of its own
+	install -d $(NBDROOTLIB)/initramfs/dhcp6
+	install -m 755 initramfs/dhcp6/nbdroot-dhcp6 $(NBDROOTLIB)/initramfs/dhcp6/
 	ln -sf ../lib/nbdroot/initramfs/mkinitrd $(DESTDIR)$(PREFIX)/sbin/nbdroot-mkinitrd
 	ln -sf ../lib/nbdroot/scripts/mkpxe $(DESTDIR)$(PREFIX)/sbin/nbdroot-mkpxe
 	ln -sf ../lib/nbdroot/scripts/mkrootfs $(DESTDIR)$(PREFIX)/sbin/nbdroot-mkrootfs

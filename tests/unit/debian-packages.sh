@@ -68,10 +68,13 @@ kver=$(ls -1 /lib/modules | sort -V | tail -n 1)
 "$x/usr/sbin/nbdroot-mkinitrd" --kver "$kver" --out "$work/initrd.img" \
 	>"$work/mkinitrd.log" 2>&1 ||
 	{ cat "$work/mkinitrd.log"; fail "installed nbdroot-mkinitrd failed"; }
-xz -dc "$work/initrd.img" >"$work/initrd.cpio"
+# zstd, mkinitrd's default
+zstd -dcq "$work/initrd.img" >"$work/initrd.cpio"
 # two archives: the device nodes, then the files
-{ cpio -t; cpio -t; } <"$work/initrd.cpio" 2>/dev/null | grep -qx sbin/nbd-client ||
-	fail "the installed mkinitrd's initrd has no sbin/nbd-client"
+for f in nbd-client nbdroot-dhcp6; do
+	{ cpio -t; cpio -t; } <"$work/initrd.cpio" 2>/dev/null | grep -qx "sbin/$f" ||
+		fail "the installed mkinitrd's initrd has no sbin/$f"
+done
 "$x/usr/sbin/nbdroot-mkinitrd" --kver "$kver" >/dev/null 2>"$work/err" &&
 	fail "installed mkinitrd without --out wrote somewhere"
 grep -q -- '--out is needed' "$work/err" ||
@@ -85,7 +88,7 @@ echo "installed mkinitrd and mkpxe: work"
 # 4. a Debian 12 chroot with our packages' dependencies, cached
 # shellcheck source=tests/unit/debian-chroot-lib
 . "$top/tests/unit/debian-chroot-lib"
-debian_root deb-test apt adduser,procps,busybox-static,cpio,klibc-utils,kmod,libklibc,xz-utils,dracut-core
+debian_root deb-test apt adduser,procps,busybox-static,cpio,klibc-utils,kmod,libklibc,xz-utils,zstd,dracut-core
 mount -t proc proc "$root/proc"
 mkdir -p "$root/debs"
 in_root() {
