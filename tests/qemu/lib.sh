@@ -228,6 +228,12 @@ tls_key() {
 	chmod 600 "$file"
 }
 
+# initrd_cat FILE: an initrd's archives, uncompressed (zstd, mkinitrd's
+# default, or xz)
+initrd_cat() {
+	zstd -dcq "$1" 2>/dev/null || xz -dc "$1"
+}
+
 # tls_initrd KEY: a small initrd (only what the test root needs) holding
 # KEY and kTLS's modules, in $work/initrd.img, which INITRD then names.
 tls_initrd() {
@@ -239,7 +245,7 @@ tls_initrd() {
 	INITRD=$work/initrd.img
 	# a newc member's name ends in NUL (the initrd holds several archives)
 	for m in tls chacha20poly1305 poly1305_generic chacha_generic; do
-		xz -dc "$INITRD" | grep -aqP "/${m}\.ko\x00" ||
+		initrd_cat "$INITRD" | grep -aqP "/${m}\.ko\x00" ||
 			fail "the initrd has no $m module"
 	done
 }

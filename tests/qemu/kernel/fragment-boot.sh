@@ -16,7 +16,7 @@ kver=$(cd "$kdir/src" && make -s kernelrelease)
 "$top/initramfs/mkinitrd" --kver "$kver" --moddir "$work/no-modules/$kver" \
 	--modules none --out "$work/initrd.img" >"$work/mkinitrd.log" 2>&1 ||
 	{ cat "$work/mkinitrd.log"; fail "mkinitrd --modules none"; }
-xz -dc "$work/initrd.img" >"$work/initrd.cpio"
+initrd_cat "$work/initrd.img" >"$work/initrd.cpio"
 if { cpio -t; cpio -t; } <"$work/initrd.cpio" 2>/dev/null | grep -q '\.ko$'; then
 	fail "the initrd holds modules"
 fi
