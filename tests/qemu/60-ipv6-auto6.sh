@@ -5,10 +5,7 @@
 # host's ::1, which the guest reaches as fec0::2.
 # shellcheck source=tests/qemu/lib.sh
 . "$(dirname "$0")/lib.sh"
-SERVER_ADDR=::1
-VM_NET_OPTS=ipv4=off,ipv6=on
-img=$(test_image root)
-start_server ours "$img"
+ipv6_only_lab
 boot_vm auto6 "ip=auto6 root=nbd:[fec0::2]:$SERVER_PORT nbdroot.retry=30 nbdtest=net6:eth0,auto6,auto,-"
 expect_marker auto6
 expect_console auto6 "nbdroot: attached /dev/nbd0 from [fec0::2]:$SERVER_PORT"

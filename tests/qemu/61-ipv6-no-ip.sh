@@ -6,10 +6,7 @@
 # server for this MAC).
 # shellcheck source=tests/qemu/lib.sh
 . "$(dirname "$0")/lib.sh"
-SERVER_ADDR=::1
-VM_NET_OPTS=ipv4=off,ipv6=on
-img=$(test_image root)
-start_server ours "$img"
+ipv6_only_lab
 boot_vm noip "root=nbd:[fec0::2],10.0.2.2:$SERVER_PORT nbdroot.retry=30 nbdtest=net6:eth0,auto6,auto,-"
 expect_marker noip
 expect_console noip "NBDROOT-TEST net6: PASS eth0 fec0:"

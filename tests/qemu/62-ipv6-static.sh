@@ -6,10 +6,7 @@
 # server is in resolv.conf and the root comes from [fec0::2].
 # shellcheck source=tests/qemu/lib.sh
 . "$(dirname "$0")/lib.sh"
-SERVER_ADDR=::1
-VM_NET_OPTS=ipv4=off,ipv6=on
-img=$(test_image root)
-start_server ours "$img"
+ipv6_only_lab
 boot_vm static6 "ip=[fec0::15]::[fec0::2]:64:nbdbox6:eth0:none:[fec0::3] root=nbd:[fec0::2]:$SERVER_PORT nbdroot.retry=30 nbdtest=net6:eth0,none,fec0::15/64,fec0::3"
 expect_marker static6
 expect_console static6 "nbdroot: attached /dev/nbd0 from [fec0::2]:$SERVER_PORT"

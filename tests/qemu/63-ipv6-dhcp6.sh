@@ -8,10 +8,7 @@
 # its ROOTPATH.
 # shellcheck source=tests/qemu/lib.sh
 . "$(dirname "$0")/lib.sh"
-SERVER_ADDR=::1
-VM_NET_OPTS=ipv4=off,ipv6=on,bootfile=nbdroot-dhcp6-test
-img=$(test_image root)
-start_server ours "$img"
+ipv6_only_lab bootfile=nbdroot-dhcp6-test
 boot_vm dhcp6 "ip=dhcp6 root=nbd:[fec0::2]:$SERVER_PORT nbdroot.retry=30 nbdtest=net6:eth0,dhcp6,auto,fec0::3,tftp://[fec0:0000:0000:0000:0000:0000:0000:0002]/nbdroot-dhcp6-test"
 expect_marker dhcp6
 expect_console dhcp6 "nbdroot: attached /dev/nbd0 from [fec0::2]:$SERVER_PORT"

@@ -12,10 +12,7 @@ if ss -Hlun 2>/dev/null | grep -q '\[::1\]:53 \|\*:53 \|\[::\]:53 '; then
 	echo "skip: UDP port 53 on ::1 is taken"
 	exit 77
 fi
-SERVER_ADDR=::1
-VM_NET_OPTS=ipv4=off,ipv6=on
-img=$(test_image root)
-start_server ours "$img"
+ipv6_only_lab
 
 cat >"$work/dns.py" <<'PY'
 # One name, nbd6.test, AAAA fec0::2 (RFC 1035 4.1, RFC 3596); an A

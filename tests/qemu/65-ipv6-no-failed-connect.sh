@@ -6,10 +6,7 @@
 # "nbdroot: attach:" retry line and no client "connect to" error.
 # shellcheck source=tests/qemu/lib.sh
 . "$(dirname "$0")/lib.sh"
-SERVER_ADDR=::1
-VM_NET_OPTS=ipv4=off,ipv6=on
-img=$(test_image root)
-start_server ours "$img"
+ipv6_only_lab
 boot_vm firstconnect "ip=[fec0::16]::[fec0::2]:64::eth0:none root=nbd:[fec0::2]:$SERVER_PORT nbdroot.retry=30 nbdtest=net6:eth0,none,fec0::16/64,-"
 expect_marker firstconnect
 expect_console firstconnect "nbdroot: attached /dev/nbd0 from [fec0::2]:$SERVER_PORT"

@@ -7,10 +7,7 @@
 # read-write root.
 # shellcheck source=tests/qemu/lib.sh
 . "$(dirname "$0")/lib.sh"
-SERVER_ADDR=::1
-VM_NET_OPTS=ipv4=off,ipv6=on
-img=$(test_image root)
-start_server ours "$img"
+ipv6_only_lab
 port=$SERVER_PORT
 boot_vm outage6 "ip=auto6 root=nbd:[fec0::2]:$port:::timeout=10 nbdroot.retry=30 nbdtest=write-through-outage:40" &
 vm=$!

@@ -228,6 +228,16 @@ tls_key() {
 	chmod 600 "$file"
 }
 
+# ipv6_only_lab [NETDEV-OPTIONS]: an IPv6-only network (QEMU's user
+# network with ipv4=off: the guest reaches the host's ::1 as fec0::2) and
+# our server on ::1 with the test root, whose image is then $img
+ipv6_only_lab() {
+	SERVER_ADDR=::1
+	VM_NET_OPTS=ipv4=off,ipv6=on${1:+,$1}
+	img=$(test_image root)
+	start_server ours "$img"
+}
+
 # initrd_cat FILE: an initrd's archives, uncompressed (zstd, mkinitrd's
 # default, or xz)
 initrd_cat() {
