@@ -814,33 +814,71 @@ ssize_t tls_recv(struct tls_session *t, void *buf, size_t n,
 }
 
 /*
- * Every byte of the cnt buffers, corked into as few records and system
- * calls as GnuTLS allows, sent by deadline (0: none). 0, or -1 with errno
- * (ETIMEDOUT: the client did not take them in time).
+ * One buffer, encrypted straight from it: GnuTLS cuts it into records of
+ * the largest size, each pushed as it is made. What GnuTLS returned last.
  */
-int tls_send(struct tls_session *t, const struct iovec *iov, int cnt,
-	     int64_t deadline)
+static int send_records(struct tls_session *t, const unsigned char *p,
+			size_t n, int64_t deadline)
+{
+	ssize_t r = 0;
+
+	while (n > 0) {
+		r = gnutls_record_send(t->s, p, n);	/* again: same arguments */
+		if (r > 0) {
+			p += r;
+			n -= (size_t)r;
+		} else if (r == 0 || !tls_retry(t, (int)r, deadline)) {
+			return r < 0 ? (int)r : GNUTLS_E_PUSH_ERROR;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Several buffers (a header and its payload) corked into as few records
+ * as GnuTLS allows. What GnuTLS returned last.
+ */
+static int send_corked(struct tls_session *t, const struct iovec *iov,
+		       int cnt, int64_t deadline)
 {
 	ssize_t r;
 	int i;
 
-	if (t->kernel_tx)
-		goto fail;
 	gnutls_record_cork(t->s);
 	for (i = 0; i < cnt; i++) {
 		r = gnutls_record_send(t->s, iov[i].iov_base, iov[i].iov_len);
 		if (r < 0 || (size_t)r != iov[i].iov_len)
-			goto fail;
+			return r < 0 ? (int)r : GNUTLS_E_PUSH_ERROR;
 	}
 	do {
 		r = gnutls_record_uncork(t->s, 0);
 	} while (r < 0 && tls_retry(t, (int)r, deadline));
-	if (r >= 0)
+	return r < 0 ? (int)r : 0;
+}
+
+/*
+ * Every byte of the cnt buffers, sent by deadline (0: none). A single
+ * buffer (the replies of the transmission phase) is not copied into a
+ * cork first. 0, or -1 with errno (ETIMEDOUT: the client did not take
+ * them in time).
+ */
+int tls_send(struct tls_session *t, const struct iovec *iov, int cnt,
+	     int64_t deadline)
+{
+	int r;
+
+	if (t->kernel_tx) {
+		errno = EPIPE;
+		return -1;
+	}
+	if (cnt == 1)
+		r = send_records(t, iov->iov_base, iov->iov_len, deadline);
+	else
+		r = send_corked(t, iov, cnt, deadline);
+	if (r == 0)
 		return 0;
-	if (r == GNUTLS_E_AGAIN)
-		return -1;	/* wait_writable's errno: no room in time */
-fail:
-	errno = EPIPE;
+	if (r != GNUTLS_E_AGAIN)	/* else wait_writable's ETIMEDOUT */
+		errno = EPIPE;
 	return -1;
 }
 

@@ -77,11 +77,12 @@ static int client(int fd)
 	return memcmp(buf, HELLO, got) ? 4 : 0;
 }
 
-static void test_send_deadline(void)
+/* cnt 1: records straight from the buffer; 2: a header and data corked */
+static void stall(int cnt)
 {
 	struct tls_server *ts = NULL;
 	struct tls_session *t = NULL;
-	struct iovec iov;
+	struct iovec iov[2];
 	char why[256] = "";
 	int sv[2], small = 16384, status = -1;
 	unsigned char *big;
@@ -106,16 +107,23 @@ static void test_send_deadline(void)
 		return;
 	}
 	/* room: sent, and the client read it */
-	iov = (struct iovec){ .iov_base = HELLO, .iov_len = sizeof(HELLO) - 1 };
-	CHECK_EQ(tls_send(t, &iov, 1, now_ms() + 10000), 0);
+	iov[0] = (struct iovec){ .iov_base = HELLO, .iov_len = 7 };
+	iov[1] = (struct iovec){ .iov_base = HELLO + 7,
+				 .iov_len = sizeof(HELLO) - 8 };
+	if (cnt == 1)
+		iov[0].iov_len = sizeof(HELLO) - 1;
+	CHECK_EQ(tls_send(t, iov, cnt, now_ms() + 10000), 0);
 	CHECK_EQ(waitpid(pid, &status, 0), pid);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 
 	/* nobody reads sv[1] now: the send gives up at its deadline */
 	big = calloc(1, BIG);
-	iov = (struct iovec){ .iov_base = big, .iov_len = BIG };
+	iov[0] = (struct iovec){ .iov_base = big, .iov_len = 20 };
+	iov[1] = (struct iovec){ .iov_base = big + 20, .iov_len = BIG - 20 };
+	if (cnt == 1)
+		iov[0].iov_len = BIG;
 	errno = 0;
-	CHECK_EQ(tls_send(t, &iov, 1, now_ms() + 300), -1);
+	CHECK_EQ(tls_send(t, iov, cnt, now_ms() + 300), -1);
 	CHECK_EQ(errno, ETIMEDOUT);
 	/* and close_notify is tried once, not waited for */
 	tls_session_end(t, true);
@@ -125,12 +133,24 @@ static void test_send_deadline(void)
 	close(sv[1]);
 	tls_server_free(ts);
 	unlink(psk_path);
+	strcpy(psk_path + strlen(psk_path) - 6, "XXXXXX");
+}
+
+static void test_stall_one_buffer(void)
+{
+	stall(1);
+}
+
+static void test_stall_corked(void)
+{
+	stall(2);
 }
 
 int main(int argc, char **argv)
 {
 	unit_start(argc, argv);
 	alarm(20);	/* a blocked send fails the test instead of hanging it */
-	RUN(test_send_deadline);
+	RUN(test_stall_one_buffer);
+	RUN(test_stall_corked);
 	return unit_done("test-server-tls-send");
 }
