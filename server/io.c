@@ -8,6 +8,7 @@
  * tests, the fuzzer), so this uses read/write, never recv/send.
  */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/uio.h>
@@ -92,6 +93,33 @@ static int wait_ready(int fd, short events, int64_t deadline, bool start)
 			tsp = &ts;
 		}
 		r = ppoll(&pfd, 1, tsp, mask);
+		if (r > 0)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
+/*
+ * For a writer that never blocks (GnuTLS's records, tls.c): waits until
+ * fd takes more bytes, however long when deadline is 0. 0, or -1 with
+ * errno (ETIMEDOUT once the deadline has passed).
+ */
+int wait_writable(int fd, int64_t deadline)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+	int64_t left = -1;
+	int r;
+
+	for (;;) {
+		if (deadline) {
+			left = deadline - now_ms();
+			if (left <= 0) {
+				errno = ETIMEDOUT;
+				return -1;
+			}
+		}
+		r = poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
 		if (r > 0)
 			return 0;
 		if (r < 0 && errno != EINTR)
@@ -261,9 +289,7 @@ int xp_write2_full(const struct xport *x, const void *a, size_t alen,
 
 	if (!x->tls)
 		return writev_full(x->out, iov, blen ? 2 : 1, deadline);
-	if (wait_ready(x->out, POLLOUT, deadline, false) < 0)
-		return -1;
-	return tls_send(x->tls, iov, blen ? 2 : 1);
+	return tls_send(x->tls, iov, blen ? 2 : 1, deadline);
 }
 
 /*

@@ -147,7 +147,8 @@ void tls_session_end(struct tls_session *t, bool bye);
 size_t tls_pending(struct tls_session *t);
 ssize_t tls_recv(struct tls_session *t, void *buf, size_t n,
 		 int64_t timeout_ms);
-int tls_send(struct tls_session *t, const struct iovec *iov, int cnt);
+int tls_send(struct tls_session *t, const struct iovec *iov, int cnt,
+	     int64_t deadline);
 
 /* ktls.c: 1 handed to the kernel, 0 not possible (why), -1 half done */
 struct gnutls_session_int;
@@ -172,6 +173,7 @@ void io_wait_mask(const sigset_t *unblocked);
 void io_ignore_stop(bool on);
 bool io_stopping(void);
 int64_t now_ms(void);
+int wait_writable(int fd, int64_t deadline);
 ssize_t read_full(int fd, void *buf, size_t n, int64_t deadline);
 ssize_t read_some(int fd, void *buf, size_t n, bool start);
 int write_full(int fd, const void *buf, size_t n, int64_t deadline);

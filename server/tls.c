@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <gnutls/gnutls.h>
 #include <gnutls/x509.h>
@@ -62,6 +64,8 @@ struct tls_chain {
 struct tls_session {
 	gnutls_session_t s;
 	const struct tls_server *ts;
+	int out;				/* where records go */
+	bool kernel_tx;				/* kTLS took TX but not RX */
 	char asked[TLS_MAX_IDENTITY + 8];	/* the client's, escaped */
 	bool unknown;				/* not in the tlspsk file */
 	char identity[SRV_ERRLEN];		/* who the peer proved to be */
@@ -565,6 +569,42 @@ static void handshake_failed(struct tls_session *t, int r, char *why,
 			 gnutls_strerror(r));
 }
 
+/*
+ * GnuTLS's writes never block: GNUTLS_E_AGAIN comes back to the caller,
+ * which waits for room no later than its deadline (wait_writable), so a
+ * client that stops reading cannot hold the child in a send. A pipe or
+ * file (stdin mode, tests) is written as it blocks.
+ */
+static ssize_t tls_push(gnutls_transport_ptr_t p, const giovec_t *iov,
+			int cnt)
+{
+	int fd = (int)(intptr_t)p;
+	struct msghdr msg = { .msg_iov = (struct iovec *)iov,
+			      .msg_iovlen = (size_t)cnt };
+	ssize_t r;
+
+	r = sendmsg(fd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+	if (r < 0 && errno == ENOTSOCK)
+		r = writev(fd, iov, cnt);
+	return r;
+}
+
+/*
+ * r from GnuTLS: 1 when it only waited for the socket and may be called
+ * again (after room to write came, by deadline), else 0.
+ */
+static int tls_retry(struct tls_session *t, int r, int64_t deadline)
+{
+	if (r == GNUTLS_E_INTERRUPTED)
+		return 1;
+	if (r != GNUTLS_E_AGAIN)
+		return 0;
+	if (gnutls_record_get_direction(t->s) == 1 &&
+	    wait_writable(t->out, deadline) < 0)
+		return 0;
+	return 1;
+}
+
 static int session_setup(struct tls_session *t, int in, int out)
 {
 	const struct tls_server *ts = t->ts;
@@ -585,6 +625,8 @@ static int session_setup(struct tls_session *t, int in, int out)
 	else if (ts->export_certs)
 		gnutls_certificate_server_set_request(t->s, GNUTLS_CERT_REQUEST);
 	gnutls_transport_set_int2(t->s, in, out);
+	gnutls_transport_set_vec_push_function(t->s, tls_push);
+	t->out = out;
 	return 0;
 }
 
@@ -620,6 +662,8 @@ int tls_session_start(const struct tls_server *ts, int in, int out,
 		gnutls_handshake_set_timeout(t->s, deadline ? (unsigned)left :
 					     GNUTLS_INDEFINITE_TIMEOUT);
 		r = gnutls_handshake(t->s);
+		if (r == GNUTLS_E_AGAIN && !tls_retry(t, r, deadline))
+			r = GNUTLS_E_TIMEDOUT;
 	} while (r < 0 && !gnutls_error_is_fatal(r));
 	if (r < 0) {
 		handshake_failed(t, r, why, whylen);
@@ -717,13 +761,17 @@ void tls_session_describe(const struct tls_session *t, char *buf,
 	snprintf(buf, len, "%s %s", v ? v : "?", c ? c : "?");
 }
 
-/* bye: close_notify first (a clean end the peer can tell from a cut). */
+/*
+ * bye: close_notify first (a clean end the peer can tell from a cut),
+ * in one try as ktls_close_notify: a client that stopped reading gets
+ * none. Never through a socket whose TX the kernel took.
+ */
 void tls_session_end(struct tls_session *t, bool bye)
 {
 	if (!t)
 		return;
 	if (t->s) {
-		if (bye)
+		if (bye && !t->kernel_tx)
 			gnutls_bye(t->s, GNUTLS_SHUT_WR);
 		gnutls_deinit(t->s);
 	}
@@ -744,13 +792,14 @@ size_t tls_pending(struct tls_session *t)
 ssize_t tls_recv(struct tls_session *t, void *buf, size_t n,
 		 int64_t timeout_ms)
 {
+	int64_t deadline = timeout_ms > 0 ? now_ms() + timeout_ms : 0;
 	ssize_t r;
 
 	gnutls_record_set_timeout(t->s, timeout_ms > 0 ?
 				  (unsigned)timeout_ms : 0);
-	do {
+	do {	/* a write here: an answer to a KeyUpdate */
 		r = gnutls_record_recv(t->s, buf, n);
-	} while (r == GNUTLS_E_INTERRUPTED || r == GNUTLS_E_AGAIN);
+	} while (r < 0 && tls_retry(t, (int)r, deadline));
 	if (r == GNUTLS_E_PREMATURE_TERMINATION)
 		return 0;
 	if (r == GNUTLS_E_TIMEDOUT) {
@@ -765,10 +814,32 @@ ssize_t tls_recv(struct tls_session *t, void *buf, size_t n,
 }
 
 /*
- * Every byte of the cnt buffers, corked into as few records and system
- * calls as GnuTLS allows. 0, or -1 with errno.
+ * One buffer, encrypted straight from it: GnuTLS cuts it into records of
+ * the largest size, each pushed as it is made. What GnuTLS returned last.
  */
-int tls_send(struct tls_session *t, const struct iovec *iov, int cnt)
+static int send_records(struct tls_session *t, const unsigned char *p,
+			size_t n, int64_t deadline)
+{
+	ssize_t r = 0;
+
+	while (n > 0) {
+		r = gnutls_record_send(t->s, p, n);	/* again: same arguments */
+		if (r > 0) {
+			p += r;
+			n -= (size_t)r;
+		} else if (r == 0 || !tls_retry(t, (int)r, deadline)) {
+			return r < 0 ? (int)r : GNUTLS_E_PUSH_ERROR;
+		}
+	}
+	return 0;
+}
+
+/*
+ * Several buffers (a header and its payload) corked into as few records
+ * as GnuTLS allows. What GnuTLS returned last.
+ */
+static int send_corked(struct tls_session *t, const struct iovec *iov,
+		       int cnt, int64_t deadline)
 {
 	ssize_t r;
 	int i;
@@ -777,16 +848,37 @@ int tls_send(struct tls_session *t, const struct iovec *iov, int cnt)
 	for (i = 0; i < cnt; i++) {
 		r = gnutls_record_send(t->s, iov[i].iov_base, iov[i].iov_len);
 		if (r < 0 || (size_t)r != iov[i].iov_len)
-			goto fail;
+			return r < 0 ? (int)r : GNUTLS_E_PUSH_ERROR;
 	}
 	do {
-		r = gnutls_record_uncork(t->s, GNUTLS_RECORD_WAIT);
-	} while (r == GNUTLS_E_INTERRUPTED || r == GNUTLS_E_AGAIN);
-	if (r < 0)
-		goto fail;
-	return 0;
-fail:
-	errno = EPIPE;
+		r = gnutls_record_uncork(t->s, 0);
+	} while (r < 0 && tls_retry(t, (int)r, deadline));
+	return r < 0 ? (int)r : 0;
+}
+
+/*
+ * Every byte of the cnt buffers, sent by deadline (0: none). A single
+ * buffer (the replies of the transmission phase) is not copied into a
+ * cork first. 0, or -1 with errno (ETIMEDOUT: the client did not take
+ * them in time).
+ */
+int tls_send(struct tls_session *t, const struct iovec *iov, int cnt,
+	     int64_t deadline)
+{
+	int r;
+
+	if (t->kernel_tx) {
+		errno = EPIPE;
+		return -1;
+	}
+	if (cnt == 1)
+		r = send_records(t, iov->iov_base, iov->iov_len, deadline);
+	else
+		r = send_corked(t, iov, cnt, deadline);
+	if (r == 0)
+		return 0;
+	if (r != GNUTLS_E_AGAIN)	/* else wait_writable's ETIMEDOUT */
+		errno = EPIPE;
 	return -1;
 }
 
@@ -797,5 +889,10 @@ fail:
 int tls_session_to_kernel(struct tls_session *t, int fd, char *why,
 			  size_t whylen)
 {
-	return ktls_handover(t->s, fd, why, whylen);
+	int r = ktls_handover(t->s, fd, why, whylen);
+
+	/* half done: the kernel encrypts what is written, GnuTLS must not */
+	if (r < 0)
+		t->kernel_tx = true;
+	return r;
 }
