@@ -571,9 +571,11 @@ static void handshake_failed(struct tls_session *t, int r, char *why,
 
 /*
  * GnuTLS's writes never block: GNUTLS_E_AGAIN comes back to the caller,
- * which waits for room no later than its deadline (wait_writable), so a
- * client that stops reading cannot hold the child in a send. A pipe or
- * file (stdin mode, tests) is written as it blocks.
+ * which waits for room no later than its deadline (wait_writable), so
+ * during negotiation a client that stops reading cannot hold the child in
+ * a send. Transmission replies have no deadline (0), as in plaintext: the
+ * daemon's shutdown ends such a child. A pipe or file (stdin mode, tests)
+ * is written as it blocks.
  */
 static ssize_t tls_push(gnutls_transport_ptr_t p, const giovec_t *iov,
 			int cnt)
@@ -797,7 +799,11 @@ ssize_t tls_recv(struct tls_session *t, void *buf, size_t n,
 
 	gnutls_record_set_timeout(t->s, timeout_ms > 0 ?
 				  (unsigned)timeout_ms : 0);
-	do {	/* a write here: an answer to a KeyUpdate */
+	/*
+	 * GnuTLS answers a KeyUpdate request in the next record_send, not
+	 * here; a write-side E_AGAIN is still waited for, not spun on.
+	 */
+	do {
 		r = gnutls_record_recv(t->s, buf, n);
 	} while (r < 0 && tls_retry(t, (int)r, deadline));
 	if (r == GNUTLS_E_PREMATURE_TERMINATION)
