@@ -5,10 +5,13 @@
  * socketpair with a small send buffer: a send still goes through while
  * there is room; one that cannot finish gives up with ETIMEDOUT at its
  * deadline; and the session's end (close_notify) does not wait for the
- * client at all. SIGALRM ends the test if a call hangs.
+ * client at all. A client that reads late and slowly gets every byte of a
+ * send that had to wait for room, once and in order. SIGALRM ends the
+ * test if a call hangs.
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -41,9 +44,37 @@ static int psk_file(void)
 	return close(fd);
 }
 
+/* byte i of the big send */
+static unsigned char pattern(size_t i)
+{
+	return (unsigned char)(i * 7 % 251);
+}
+
+/* After HELLO, the resuming client waits until the server's send has
+ * filled the socket, then reads BIG bytes in small pieces and checks them. */
+static int read_big(gnutls_session_t s)
+{
+	static unsigned char buf[3000];
+	size_t got = 0, i;
+	ssize_t r;
+
+	usleep(200 * 1000);
+	while (got < BIG) {
+		r = gnutls_record_recv(s, buf, sizeof(buf));
+		if (r <= 0)
+			return 5;
+		for (i = 0; i < (size_t)r; i++)
+			if (buf[i] != pattern(got + i))
+				return 6;
+		got += (size_t)r;
+	}
+	return 0;
+}
+
 /* The client: handshake, reads HELLO, then exits (its socket stays open
- * in the parent, which never reads it). Exit 0 when HELLO came whole. */
-static int client(int fd)
+ * in the parent, which never reads it), or with resume reads the big send
+ * too. Exit 0 when all it read came whole. */
+static int client(int fd, bool resume)
 {
 	gnutls_psk_client_credentials_t cred;
 	gnutls_datum_t key = { .data = NULL };
@@ -74,11 +105,14 @@ static int client(int fd)
 			return 3;
 		got += (size_t)r;
 	}
-	return memcmp(buf, HELLO, got) ? 4 : 0;
+	if (memcmp(buf, HELLO, got))
+		return 4;
+	return resume ? read_big(s) : 0;
 }
 
-/* cnt 1: records straight from the buffer; 2: a header and data corked */
-static void stall(int cnt)
+/* cnt 1: records straight from the buffer; 2: a header and data corked.
+ * resume: the client reads the big send late; else never. */
+static void stall(int cnt, bool resume)
 {
 	struct tls_server *ts = NULL;
 	struct tls_session *t = NULL;
@@ -97,7 +131,7 @@ static void stall(int cnt)
 	pid = fork();
 	if (pid == 0) {
 		close(sv[0]);
-		_exit(client(sv[1]));
+		_exit(client(sv[1], resume));
 	}
 	CHECK(pid > 0);
 	CHECK_EQ(tls_session_start(ts, sv[0], sv[0], now_ms() + 10000, &t,
@@ -113,11 +147,26 @@ static void stall(int cnt)
 	if (cnt == 1)
 		iov[0].iov_len = sizeof(HELLO) - 1;
 	CHECK_EQ(tls_send(t, iov, cnt, now_ms() + 10000), 0);
+	big = malloc(BIG);
+	for (size_t i = 0; i < BIG; i++)
+		big[i] = pattern(i);
+	if (resume) {
+		/* waits for room several times, then completes */
+		iov[0] = (struct iovec){ .iov_base = big, .iov_len = 20 };
+		iov[1] = (struct iovec){ .iov_base = big + 20,
+					 .iov_len = BIG - 20 };
+		if (cnt == 1)
+			iov[0].iov_len = BIG;
+		CHECK_EQ(tls_send(t, iov, cnt, now_ms() + 15000), 0);
+	}
 	CHECK_EQ(waitpid(pid, &status, 0), pid);
 	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	if (resume) {
+		tls_session_end(t, true);
+		goto out;
+	}
 
 	/* nobody reads sv[1] now: the send gives up at its deadline */
-	big = calloc(1, BIG);
 	iov[0] = (struct iovec){ .iov_base = big, .iov_len = 20 };
 	iov[1] = (struct iovec){ .iov_base = big + 20, .iov_len = BIG - 20 };
 	if (cnt == 1)
@@ -128,6 +177,7 @@ static void stall(int cnt)
 	/* and close_notify is tried once, not waited for */
 	tls_session_end(t, true);
 	CHECK(1);	/* reached: neither call blocked */
+out:
 	free(big);
 	close(sv[0]);
 	close(sv[1]);
@@ -138,12 +188,22 @@ static void stall(int cnt)
 
 static void test_stall_one_buffer(void)
 {
-	stall(1);
+	stall(1, false);
 }
 
 static void test_stall_corked(void)
 {
-	stall(2);
+	stall(2, false);
+}
+
+static void test_resume_one_buffer(void)
+{
+	stall(1, true);
+}
+
+static void test_resume_corked(void)
+{
+	stall(2, true);
 }
 
 int main(int argc, char **argv)
@@ -152,5 +212,7 @@ int main(int argc, char **argv)
 	alarm(20);	/* a blocked send fails the test instead of hanging it */
 	RUN(test_stall_one_buffer);
 	RUN(test_stall_corked);
+	RUN(test_resume_one_buffer);
+	RUN(test_resume_corked);
 	return unit_done("test-server-tls-send");
 }
