@@ -66,6 +66,7 @@ struct tls_session {
 	const struct tls_server *ts;
 	int out;				/* where records go */
 	bool kernel_tx;				/* kTLS took TX but not RX */
+	bool send_failed;			/* a record may be cut short */
 	char asked[TLS_MAX_IDENTITY + 8];	/* the client's, escaped */
 	bool unknown;				/* not in the tlspsk file */
 	char identity[SRV_ERRLEN];		/* who the peer proved to be */
@@ -766,14 +767,16 @@ void tls_session_describe(const struct tls_session *t, char *buf,
 /*
  * bye: close_notify first (a clean end the peer can tell from a cut),
  * in one try as ktls_close_notify: a client that stopped reading gets
- * none. Never through a socket whose TX the kernel took.
+ * none. Never through a socket whose TX the kernel took, nor after a
+ * send failed: GnuTLS would finish the cut record and close cleanly in
+ * the middle of a reply, which the peer should see as the cut it is.
  */
 void tls_session_end(struct tls_session *t, bool bye)
 {
 	if (!t)
 		return;
 	if (t->s) {
-		if (bye && !t->kernel_tx)
+		if (bye && !t->kernel_tx && !t->send_failed)
 			gnutls_bye(t->s, GNUTLS_SHUT_WR);
 		gnutls_deinit(t->s);
 	}
@@ -883,6 +886,7 @@ int tls_send(struct tls_session *t, const struct iovec *iov, int cnt,
 		r = send_corked(t, iov, cnt, deadline);
 	if (r == 0)
 		return 0;
+	t->send_failed = true;
 	if (r != GNUTLS_E_AGAIN)	/* else wait_writable's ETIMEDOUT */
 		errno = EPIPE;
 	return -1;
