@@ -89,9 +89,10 @@ client/nbd-client: $(call objs,$(KLCC_OBJ),$(CLIENT_SRC) $(COMMON_SRC))
 	$(KLCC) -static $(KLCFLAGS) -o $@ $^ $(BEARSSL_A)
 	strip $@
 
-# Stateless DHCPv6 for the init (ip=dhcp6): static klibc, as the client.
-initramfs/dhcp6/nbdroot-dhcp6: initramfs/dhcp6/dhcp6.c common/byteorder.h
-	$(KLCC) -static $(KLCFLAGS) -o $@ $<
+# DHCPv6 and router advertisements for the init (ip=dhcp6, auto6):
+# static klibc, as the client.
+initramfs/dhcp6/nbdroot-dhcp6: initramfs/dhcp6/dhcp6.c initramfs/dhcp6/parse.c initramfs/dhcp6/parse.h common/byteorder.h
+	$(KLCC) -static $(KLCFLAGS) -o $@ $(filter %.c,$^)
 	strip $@
 
 # Test sources see every component's headers; the components only their own.

@@ -246,20 +246,18 @@ network_up() {
 		net_static6 "$nr_ip_addr" "$nr_ip_mask" "$nr_ip_gw" \
 			"$nr_ip_host" "$_dev" "$nr_ip_dns0" "$nr_ip_dns1" \
 			"$nr_ip_server" ;;
-	auto6 | dhcp6)
+	dhcp6)
+		# no reply: undescribed, so that the retry asks again
+		net_dhcp6 "$_t" "$_dev" || {
+			rm -f /run/net-*.conf
+			return 1
+		} ;;
+	auto6)
 		# shellcheck disable=SC2086 # no device: all links
 		net_auto6 "$_t" $_dev || return 1
-		# stateless DHCPv6: ip=dhcp6 needs its answer; auto6 asks
-		# briefly when a server name needs name servers
-		if [ "$nr_net" = dhcp6 ]; then
-			# no reply: undescribed, so that the retry asks again
-			net_v6_configured "$_t" 1 || {
-				rm -f /run/net-*.conf
-				return 1
-			}
-		elif root_has_name; then
-			net_v6_configured 2 ''
-		fi ;;
+		# the router's and stateless DHCPv6's name servers, asked
+		# briefly when a server name needs them
+		! root_has_name || net_v6_configured 2 '' ;;
 	*)
 		_fam=4
 		[ "$nr_net" != auto ] || _fam=$(root_families)
