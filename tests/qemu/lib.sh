@@ -268,11 +268,12 @@ tap_lab() {
 }
 
 # start_dnsmasq OPTIONS...: dnsmasq on tap_lab's link with router
-# advertisements and these options (DHCPv6 ranges; no DNS unless they
-# say --port), logging to $work/dnsmasq.log.
+# advertisements and these options (DHCPv6 ranges; DNS only with
+# DNSMASQ_PORT=53), logging to $work/dnsmasq.log.
 start_dnsmasq() {
 	setsid dnsmasq -k --conf-file=/dev/null --interface=nbdtap \
-		--bind-dynamic --no-resolv --no-hosts --user=root --port=0 \
+		--bind-dynamic --no-resolv --no-hosts --user=root \
+		--port="${DNSMASQ_PORT:-0}" \
 		--pid-file="$work/dnsmasq.pid" --dhcp-leasefile="$work/leases" \
 		--log-facility="$work/dnsmasq.log" --log-dhcp --enable-ra "$@" \
 		>"$work/dnsmasq.out" 2>&1 </dev/null 9>&- &
