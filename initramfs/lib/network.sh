@@ -364,7 +364,7 @@ net_dhcp6() {
 				return 1 ;;
 			esac
 		fi
-		net_v6_wait "$_l6" "${net6_addr%/*}" 10 || return 1
+		net_v6_wait "$_l6" "${net6_addr%/*}" 10 DHCPv6 || return 1
 		_a=$net6_addr
 	else
 		net_auto6 "$_secs" "$_l6" || return 1
@@ -458,10 +458,11 @@ net_static6() {
 		"$_host" "$8"
 }
 
-# net_v6_wait LINK ADDRESS SECONDS: until ADDRESS on LINK has passed
-# duplicate address detection (RFC 4862 5.4: about a second); an address
-# another machine holds is named.
+# net_v6_wait LINK ADDRESS SECONDS [WHAT]: until ADDRESS on LINK has
+# passed duplicate address detection (RFC 4862 5.4: about a second); an
+# address another machine holds is named, as WHAT's (default ip=).
 net_v6_wait() {
+	_what=${4:-ip=}
 	_i=0
 	_full=$(net_v6_full "$2")
 	while [ "$_i" -lt $(($3 * 10)) ]; do
@@ -469,13 +470,13 @@ net_v6_wait() {
 		case $_st in
 		ok)	return 0 ;;
 		dadfailed)
-			echo "ip=: $2 on $1 is already used by another machine (duplicate address detection failed)"
+			echo "$_what: $2 on $1 is already used by another machine (duplicate address detection failed)"
 			return 1 ;;
 		esac
 		sleep 0.1
 		_i=$((_i + 1))
 	done
-	echo "ip=: $2 on $1 still tentative (duplicate address detection) after ${3}s"
+	echo "$_what: $2 on $1 still tentative (duplicate address detection) after ${3}s"
 	return 1
 }
 
