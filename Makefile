@@ -16,6 +16,8 @@
 #   make bench-initrd, bench-boot  our initrd's size and boot time against
 #                      initramfs-tools' and dracut's, and the kernel's own
 #                      floor (KINDS=, ROUNDS=; bench-vm: fio in a VM)
+#   make bench-vm-tls  fio in a VM on one export of ours over kTLS and in
+#                      plaintext: the TLS/plain ratio (ROUNDS=, RUNTIME=)
 #   make check-slow    the slow VM tests: Debian root, PXE, shared root, dracut
 #   make check-ceph    the several-server VM tests: rooms on Ceph clones
 #                      behind two gateways, a stateless room on two servers
@@ -236,13 +238,17 @@ bench-boot: all
 	KVER="$(KVER)" scripts/bench-boot $(ROUNDS)
 
 # Our server against Debian's nbd-server, nbdkit and qemu-nbd on loopback;
-# bench-vm: fio on /dev/nbd0 inside one TCG VM (neither is in make check).
-.PHONY: bench-server bench-vm
+# bench-vm: fio on /dev/nbd1 inside one TCG VM, bench-vm-tls the same over
+# kTLS and in plaintext (none is in make check).
+.PHONY: bench-server bench-vm bench-vm-tls
 bench-server: server/nbd-server
 	scripts/bench-server $(ROUNDS)
 
 bench-vm: all initrd
 	scripts/bench-vm
+
+bench-vm-tls: all initrd
+	scripts/bench-vm --tls
 
 # The boot-storm driver (scripts/storm/README) and its benchmark: N
 # clients replaying a recorded boot against each server (NS=, ROUNDS=).

@@ -141,12 +141,53 @@ static int attach_kernel(struct client_opts *o, struct export_info *e,
 	return r;
 }
 
+static void print_attached(const struct client_opts *o,
+			   const struct export_info *e, int n)
+{
+	printf("nbd-client: %s: export \"%s\", %llu bytes, %d connection%s%s\n",
+	       o->device, o->name, (unsigned long long)e->size, n,
+	       n == 1 ? "" : "s", o->persist ? ", persistent" : "");
+	fflush(stdout);
+}
+
+/*
+ * -persist over netlink: the daemon runs before anything reads the
+ * device. The connection may die at the first read (a TLS record other
+ * than data after the kTLS handover fails nbd.ko's receive), and then
+ * that read waits for the daemon's reconnection: a partition scan that
+ * started first would wait forever, or until the dead-connection timeout
+ * fails it, for a daemon not yet forked. With -nofork the daemon is this
+ * process, and a child scans and reports.
+ */
+static void start_daemon(struct persist *p, struct client_opts *o,
+			 const struct export_info *e, int n, char **argv)
+{
+	pid_t pid;
+
+	if (o->nofork) {
+		signal(SIGCHLD, SIG_IGN);	/* the scanning child reaps itself */
+		pid = fork();
+		if (pid == 0) {
+			device_rescan(o->device);
+			print_attached(o, e, n);
+			_exit(0);
+		}
+		persist_run(p, o, e, argv);
+	}
+	pid = fork();
+	if (pid == 0)
+		persist_run(p, o, e, argv);
+	if (pid < 0)
+		fprintf(stderr, "nbd-client: warning: fork: %s; %s will not reconnect\n",
+			strerror(errno), o->device);
+	genl_close(&p->events);
+}
+
 static int attach(struct client_opts *o, char **argv)
 {
 	struct export_info e;
 	struct persist p;
 	int fds[CLIENT_MAX_CONNS], n;
-	pid_t pid;
 
 	if (o->persist)
 		persist_defaults(o);
@@ -160,22 +201,10 @@ static int attach(struct client_opts *o, char **argv)
 	if (attach_kernel(o, &e, fds, n, &p, argv) < 0)
 		goto out_close;
 	close_all(fds, n);
+	if (o->persist && !o->nonetlink)
+		start_daemon(&p, o, &e, n, argv);
 	device_rescan(o->device);
-	printf("nbd-client: %s: export \"%s\", %llu bytes, %d connection%s%s\n",
-	       o->device, o->name, (unsigned long long)e.size, n,
-	       n == 1 ? "" : "s", o->persist ? ", persistent" : "");
-	fflush(stdout);
-	if (!o->persist || o->nonetlink)
-		return 0;
-	if (o->nofork)
-		persist_run(&p, o, &e, argv);
-	pid = fork();
-	if (pid == 0)
-		persist_run(&p, o, &e, argv);
-	if (pid < 0)
-		fprintf(stderr, "nbd-client: warning: fork: %s; %s will not reconnect\n",
-			strerror(errno), o->device);
-	genl_close(&p.events);
+	print_attached(o, &e, n);
 	return 0;
 
 out_close:

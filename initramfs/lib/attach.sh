@@ -499,6 +499,7 @@ copy_to_ram() {
 		return 1
 	fi
 	_err=$(nbd-client -d "$NBDDEV" 2>&1) || { echo "detach $NBDDEV: $_err"; return 1; }
+	mod_need loop
 	_loop=$(losetup -f 2>&1) || { echo "losetup: $_loop"; return 1; }
 	_err=$(losetup "$_loop" /run/nbdroot/ram/root.img 2>&1) ||
 		{ echo "losetup $_loop: $_err"; return 1; }
@@ -518,13 +519,26 @@ mount_root() {
 	fi
 	[ -z "$nr_flags" ] || _o="$nr_flags,$_o"
 	if ! is_mounted "$_dst"; then
-		_err=$(mount ${nr_fstype:+-t "$nr_fstype"} -o "$_o" "$ROOTDEV" "$_dst" 2>&1) || {
+		mount_dev "$_o" "$_dst" || {
 			mount_failed "$_dst" "${_err#mount: }"
 			return 1
 		}
 	fi
 	[ -n "$nr_overlay" ] || return 0
 	mount_overlay "$_dst"
+}
+
+# mount_dev OPTIONS DST: ROOTDEV on DST, or the error in _err. A
+# filesystem whose module the initrd holds but left for when it is needed
+# (squashfs: mod_need) is loaded on the first failure, and the mount is
+# tried again; the common root pays no probe.
+mount_dev() {
+	_err=$(mount ${nr_fstype:+-t "$nr_fstype"} -o "$1" "$ROOTDEV" "$2" 2>&1) &&
+		return 0
+	_fs=$(fs_probe "$ROOTDEV") || return 1
+	! grep -q "[[:space:]]$_fs\$" /proc/filesystems || return 1
+	mod_need "$(fs_module "$_fs")"
+	_err=$(mount ${nr_fstype:+-t "$nr_fstype"} -o "$1" "$ROOTDEV" "$2" 2>&1)
 }
 
 # mount_failed DST ERROR: why ROOTDEV did not mount, from its superblock
@@ -553,6 +567,7 @@ mount_overlay() {
 			{ echo "tmpfs on $_rw: $_err"; return 1; }
 	fi
 	mkdir -p "$_rw/upper" "$_rw/work"
+	mod_need overlay
 	_err=$(mount -t overlay -o "lowerdir=$1,upperdir=$_rw/upper,workdir=$_rw/work" \
 		nbdroot "$ROOTMNT" 2>&1) || {
 		echo "overlay on $ROOTMNT: ${_err#mount: }"

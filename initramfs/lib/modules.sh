@@ -91,6 +91,22 @@ mod_insmod() {
 	}
 }
 
+# mod_need NAME: a module mkinitrd left for when it is needed (a squashfs
+# root, nbdroot.overlay=, nbdroot.toram), with what it pulls in; nothing
+# for a module the boot loaded already, or one this initrd lacks (the
+# step that needed it then says what failed).
+mod_need() {
+	[ -r "$MOD_DIR/nbdroot.ondemand" ] || return 0
+	while read -r _n _paths; do
+		[ "$_n" = "$1" ] || continue
+		# shellcheck disable=SC2086 # the paths are words
+		for _p in $_paths; do
+			mod_insmod "$_p"
+		done
+		return 0
+	done <"$MOD_DIR/nbdroot.ondemand"
+}
+
 # load_modules: every module of nbdroot.order this machine needs; says
 # which bus drivers its devices took, and names a network controller that
 # none of them drives. An initrd without nbdroot.alias (built before

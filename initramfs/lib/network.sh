@@ -110,7 +110,9 @@ net_dhcp() {
 	[ -z "$_watch" ] || kill "$_watch" 2>/dev/null
 	exec 8<&-
 	for _l in "$@"; do
-		read -r _p <"/run/nbdroot/dhcp-$_l.pid" 2>/dev/null &&
+		# a client that got its lease and exited left no pid file
+		[ -r "/run/nbdroot/dhcp-$_l.pid" ] &&
+			read -r _p <"/run/nbdroot/dhcp-$_l.pid" &&
 			kill "$_p" 2>/dev/null
 	done
 	net_configured && return 0

@@ -7,7 +7,8 @@
 # a fake sysfs with insmod stubbed: an e1000 machine loads e1000 and no
 # other NIC driver, a virtio machine loads virtio_pci, then virtio_net
 # once the stub's "probe" has added the virtio device, and a PCI network
-# controller no driver matches is named with its modalias.
+# controller no driver matches is named with its modalias. squashfs and
+# overlay load only when mod_need asks for them.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 work=$(mktemp -d "${TMPDIR:-/tmp}/nbdroot-init-modules.XXXXXX")
@@ -38,6 +39,9 @@ kernel/drivers/virtio/virtio.ko:
 kernel/drivers/virtio/virtio_pci.ko: kernel/drivers/virtio/virtio.ko
 kernel/drivers/net/virtio_net.ko: kernel/drivers/virtio/virtio.ko
 kernel/drivers/net/usb/r8152.ko: kernel/drivers/net/mii.ko
+kernel/fs/squashfs/squashfs.ko: kernel/lib/xxhash.ko kernel/lib/crc16.ko
+kernel/lib/xxhash.ko:
+kernel/fs/overlayfs/overlay.ko:
 DEP
 cat >"$tree/modules.alias" <<'ALIAS'
 # Aliases extracted from modules themselves.
@@ -56,7 +60,7 @@ while IFS=: read -r m _; do
 done <"$tree/modules.dep"
 
 SOURCE_DATE_EPOCH=1700000000 initramfs/mkinitrd --compress none --moddir "$tree" \
-	--modules nbd,ext4,e1000,r8169,virtio_pci,virtio_net,r8152 \
+	--modules nbd,ext4,squashfs,overlay,e1000,r8169,virtio_pci,virtio_net,r8152 \
 	--out "$work/initrd.img" >"$work/mkinitrd.out" 2>&1 ||
 	{ echo "FAIL: mkinitrd: $(cat "$work/mkinitrd.out")"; exit 1; }
 mkdir -p "$work/root"
@@ -64,7 +68,7 @@ mkdir -p "$work/root"
 mods=$work/root/lib/modules/$kv
 expect "nbdroot.ondemand: each bus driver with what only it pulls in" \
 	"$(sort "$mods/nbdroot.ondemand" | tr '\n' ';')" \
-	"e1000 kernel/drivers/net/ethernet/intel/e1000/e1000.ko;r8169 kernel/drivers/net/ethernet/realtek/r8169.ko;virtio_net kernel/drivers/virtio/virtio.ko kernel/drivers/net/virtio_net.ko;virtio_pci kernel/drivers/virtio/virtio.ko kernel/drivers/virtio/virtio_pci.ko;"
+	"e1000 kernel/drivers/net/ethernet/intel/e1000/e1000.ko;overlay kernel/fs/overlayfs/overlay.ko;r8169 kernel/drivers/net/ethernet/realtek/r8169.ko;squashfs kernel/lib/xxhash.ko kernel/fs/squashfs/squashfs.ko;virtio_net kernel/drivers/virtio/virtio.ko kernel/drivers/net/virtio_net.ko;virtio_pci kernel/drivers/virtio/virtio.ko kernel/drivers/virtio/virtio_pci.ko;"
 expect "nbdroot.alias: the globs as anchored regexes after their literal start" \
 	"$(grep -E '^(virtio_pci|e1000) ' "$mods/nbdroot.alias" | tr '\n' ';')" \
 	"e1000 pci:v00008086d0000100Esv ^pci:v00008086d0000100Esv.*sd.*bc.*sc.*i.*\$;e1000 pci:v00008086d0000100Fsv ^pci:v00008086d0000100Fsv.*sd.*bc.*sc.*i.*\$;virtio_pci pci:v00001AF4d ^pci:v00001AF4d.*sv.*sd.*bc.*sc.*i.*\$;"
@@ -87,8 +91,9 @@ for a in sh awk cat tr rm; do
 	ln -sf "$(command -v busybox)" "$work/bb/$a"
 done
 
-# boot SHELL PATH NAME: load_modules against $work/NAME.sys; the modules
-# insmod got, in order (nbdroot.order's, pass by pass), then the messages
+# boot SHELL PATH NAME [AFTER]: load_modules against $work/NAME.sys, then
+# the commands AFTER; the modules insmod got, in order (nbdroot.order's,
+# pass by pass), then the messages
 boot() {
 	local run=$work/$3.run
 	mkdir -p "$run"
@@ -103,7 +108,8 @@ boot() {
 			mkdir -p "$NBDROOT_SYS/bus/virtio/devices/virtio0"
 			echo virtio:d00000001v00001AF4 >"$NBDROOT_SYS/bus/virtio/devices/virtio0/modalias"
 		}
-		load_modules' >"$run/out" 2>&1
+		load_modules
+		'"${4:-}" >"$run/out" 2>&1
 	tr '\n' ' ' <"$run/insmod.log"
 	echo "| $(tr '\n' ';' <"$run/out")"
 }
@@ -127,6 +133,9 @@ for name in "busybox sh" dash; do
 	expect "$name: no PCI bus: only what every boot loads" \
 		"$(boot "$sh" "$path" none)" \
 		"nbd.ko crc16.ko ext4.ko mii.ko r8152.ko | nbdroot: modules: drivers for this machine's devices: none;"
+	expect "$name: squashfs and overlay load when needed, with what they pull in; ext4 (loaded at boot) not again" \
+		"$(boot "$sh" "$path" none 'mod_need squashfs; mod_need overlay; mod_need ext4; mod_need nosuch')" \
+		"nbd.ko crc16.ko ext4.ko mii.ko r8152.ko xxhash.ko squashfs.ko overlay.ko | nbdroot: modules: drivers for this machine's devices: none;"
 done
 
 echo "init-modules: $checks ok, $failures failed"

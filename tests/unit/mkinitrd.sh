@@ -106,6 +106,8 @@ if build default --moddir "$tree"; then
 		test ! -e "$work/default.d/lib/modules/9.9.9-fake/kernel/drivers/net/dummy.ko"
 	expect "absent drivers named, built-in loop not: $(grep lacks "$work/default.out")" \
 		eval 'grep -q "lacks.*squashfs" "$work/default.out" && ! grep -q "lacks.*loop" "$work/default.out"'
+	expect "crc32c_generic serves ext4; crc32c_intel is not in the default set" \
+		eval 'grep -q "lacks.*crc32c_generic" "$work/default.out" && ! grep -q "lacks.*crc32c_intel" "$work/default.out"'
 	expect "xfs and btrfs are not in the default set" \
 		eval '! grep -q "lacks.*xfs" "$work/default.out" && ! grep -q "lacks.*btrfs" "$work/default.out"'
 	if build with-xfs --moddir "$tree" --modules default,xfs,btrfs; then

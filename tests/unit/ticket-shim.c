@@ -11,9 +11,15 @@
  *                             NBD_OPT_GO, once NBDROOT_TICKET_DELAY_MS
  *                             (default 0) have passed: by then a kTLS
  *                             client has handed its session to the kernel
- *   NBDROOT_TICKET_ONCE=PATH  only while PATH does not exist; the
- *                             connection that sends a ticket creates it,
- *                             so a reconnection gets none
+ *   NBDROOT_TICKET=read-at    one ticket as the READ request covering
+ *                             byte NBDROOT_TICKET_AT (default 0) of the
+ *                             export arrives after NBD_OPT_GO, before its
+ *                             reply: the kernel's read meets the ticket
+ *                             while that request is in flight
+ *   NBDROOT_TICKET_ONCE=PATH  a ticket on the server's first connection
+ *                             that would send one, none after (each
+ *                             appends a byte to PATH, which it empties
+ *                             at start): a reconnection gets none
  *
  * Each ticket is logged on stderr (the server's log): "ticket-shim:
  * NewSessionTicket sent MODE rc RC", "sent" only when the session's send
@@ -27,14 +33,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <gnutls/gnutls.h>
 
 #define REPLY_MAGIC	0x0003e889045565a9ULL	/* proto.md option reply */
 #define OPT_GO		7
+#define REQUEST_MAGIC	0x25609513u	/* proto.md request */
+#define REQUEST_LEN	28
+#define CMD_READ	0
 
 static gnutls_datum_t ticket_key;
 static gnutls_session_t go_done;	/* GO answered, ticket not yet sent */
+static gnutls_session_t read_armed;	/* read-at: GO answered, no ticket yet */
 
 static const char *mode(void)
 {
@@ -43,21 +54,36 @@ static const char *mode(void)
 	return m ? m : "";
 }
 
-/* may this connection send one? (NBDROOT_TICKET_ONCE) */
-static int ticket_allowed(void)
+/*
+ * NBDROOT_TICKET_ONCE: opened at load, while the server is still root
+ * (its connections run after a privilege drop, in a directory they may
+ * not enter), and inherited by every connection's process.
+ */
+static int once_fd = -1;
+
+__attribute__((constructor)) static void open_once(void)
 {
 	const char *once = getenv("NBDROOT_TICKET_ONCE");
-	int fd;
 
 	if (!once)
-		return 1;
-	fd = open(once, O_WRONLY | O_CREAT | O_EXCL, 0600);
-	if (fd < 0 && errno != EEXIST)	/* e.g. after the privilege drop */
+		return;
+	once_fd = open(once, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC,
+		       0600);
+	if (once_fd < 0)
 		fprintf(stderr, "ticket-shim: %s: %s\n", once, strerror(errno));
-	if (fd < 0)
+}
+
+/* may this connection send one? The first byte appended says yes. */
+static int ticket_allowed(void)
+{
+	struct stat st;
+
+	if (!getenv("NBDROOT_TICKET_ONCE"))
+		return 1;
+	if (once_fd < 0 || write(once_fd, "t", 1) != 1 ||
+	    fstat(once_fd, &st) < 0)
 		return 0;
-	close(fd);
-	return 1;
+	return st.st_size == 1;
 }
 
 /* the session's send sequence number: a record sent moves it */
@@ -147,10 +173,42 @@ ssize_t gnutls_record_send(gnutls_session_t s, const void *data, size_t len)
 		dlsym(RTLD_NEXT, "gnutls_record_send");
 	const unsigned char *p = data;
 
-	if (!strcmp(mode(), "after-go") && len >= 20 &&
-	    be64(p) == REPLY_MAGIC && be32(p + 8) == OPT_GO && be32(p + 12) == 1)
-		go_done = s;
+	if (len >= 20 && be64(p) == REPLY_MAGIC && be32(p + 8) == OPT_GO &&
+	    be32(p + 12) == 1) {
+		if (!strcmp(mode(), "after-go"))
+			go_done = s;
+		if (!strcmp(mode(), "read-at"))
+			read_armed = s;
+	}
 	return real(s, data, len);
+}
+
+/* read-at: does this request read byte NBDROOT_TICKET_AT? */
+static int reads_target(const unsigned char *p, ssize_t n)
+{
+	const char *at = getenv("NBDROOT_TICKET_AT");
+	uint64_t target = at ? strtoull(at, NULL, 0) : 0, off;
+
+	if (n < REQUEST_LEN || be32(p) != REQUEST_MAGIC ||
+	    (be32(p + 4) & 0xffff) != CMD_READ)
+		return 0;
+	off = be64(p + 16);
+	return target >= off && target - off < be32(p + 24);
+}
+
+/* our server reads one record at most per call: a request header whole */
+ssize_t gnutls_record_recv(gnutls_session_t s, void *data, size_t len)
+{
+	ssize_t (*real)(gnutls_session_t, void *, size_t) =
+		(ssize_t (*)(gnutls_session_t, void *, size_t))
+		dlsym(RTLD_NEXT, "gnutls_record_recv");
+	ssize_t r = real(s, data, len);
+
+	if (read_armed == s && reads_target(data, r)) {
+		read_armed = NULL;
+		send_ticket(s);
+	}
+	return r;
 }
 
 int gnutls_record_uncork(gnutls_session_t s, unsigned int flags)

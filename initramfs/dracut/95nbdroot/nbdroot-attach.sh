@@ -19,6 +19,9 @@ ROOTMNT=/sysroot
 # a filesystem module this initrd lacks comes with dracut's option
 # shellcheck disable=SC2034 # read by attach.sh
 rebuild_hint="dracut --add-drivers "
+# mod_need NAME (attach.sh): our init's modules.sh loads what mkinitrd
+# left for later; dracut has modprobe, and the kernel asks it for most
+mod_need() { modprobe -q "$1" 2>/dev/null || :; }
 
 attach_parse || exit 1
 # a service has no terminal for our rescue shell; dracut's emergency
