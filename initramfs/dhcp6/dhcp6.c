@@ -11,7 +11,8 @@
  * RFC 5970).
  *
  *   nbdroot-dhcp6 -i LINK [-t SECONDS] [-a]   ask on LINK
- *   nbdroot-dhcp6 -r [advertise:|reply:]XID   parse a message on stdin
+ *   nbdroot-dhcp6 -r [advertise:|reply:]XID[:SERVERID]
+ *                                            parse a message on stdin
  *   nbdroot-dhcp6 -R                          parse a router advertisement
  *
  * prints "address ADDRESS/LEN" (LEN from the advertisement's on-link
@@ -141,6 +142,7 @@ static void read_sys(const char *link, const char *name, char *buf, size_t sz)
 static void set_client(struct dhcp6_client *me, const unsigned char mac[6],
 		       int stateful)
 {
+	memset(me, 0, sizeof(*me));
 	put_be16(me->duid, 3);		/* DUID-LL */
 	put_be16(me->duid + 2, 1);	/* Ethernet */
 	memcpy(me->duid + 4, mac, 6);
@@ -172,18 +174,30 @@ static long now_ms(void)
 	return (long)(unsigned long)times(NULL) * 10;
 }
 
-static unsigned long random_xid(void)
+/*
+ * A transaction id from /dev/urandom into *xid, never 0: an answer must
+ * not be guessable (RFC 8415 16.1). -1 when it cannot be read: fail
+ * closed rather than use a predictable one.
+ */
+static int random_xid(unsigned long *xid)
 {
-	unsigned char r[3] = { 0 };
-	int fd = open("/dev/urandom", O_RDONLY);
+	unsigned char r[3];
+	int fd = open("/dev/urandom", O_RDONLY), ok = 0;
 
-	if (fd >= 0) {
-		if (read(fd, r, sizeof(r)) != (ssize_t)sizeof(r))
-			r[0] = (unsigned char)getpid();
-		close(fd);
-	}
-	return ((unsigned long)r[0] << 16) | (r[1] << 8) | r[2];
+	if (fd < 0)
+		return -1;
+	do
+		ok = read(fd, r, sizeof(r)) == (ssize_t)sizeof(r);
+	while (ok && !(r[0] | r[1] | r[2]));
+	close(fd);
+	if (!ok)
+		return -1;
+	*xid = ((unsigned long)r[0] << 16) | ((unsigned long)r[1] << 8) | r[2];
+	return 0;
 }
+
+#define NO_XID "no transaction id: cannot read /dev/urandom"
+
 
 /* Multicast to this link only, hop limit HOPS; NULL or the failed step. */
 static const char *on_link(int s, unsigned int index, int hops,
@@ -231,7 +245,7 @@ struct ask {
 	const void *req;
 	size_t reqlen;
 	struct sockaddr_in6 to;
-	ssize_t (*recv)(int s, unsigned char *buf, size_t sz);
+	ssize_t (*recv)(int s, unsigned char *buf, size_t sz, void *arg);
 	const char *(*take)(const unsigned char *buf, size_t n, void *arg);
 	void *arg;
 	const char *none;	/* the reason when nothing came */
@@ -262,7 +276,7 @@ static const char *ask(const struct ask *a, int secs)
 		}
 		if (poll(&pfd, 1, (int)((next < end ? next : end) - t)) <= 0)
 			continue;
-		n = a->recv(a->s, buf, sizeof(buf));
+		n = a->recv(a->s, buf, sizeof(buf), a->arg);
 		if (n < 0)
 			continue;
 		err = a->take(buf, (size_t)n, a->arg);
@@ -275,41 +289,61 @@ static const char *ask(const struct ask *a, int secs)
 }
 
 /*
- * From any address and port: QEMU's server answers from port 8962 (547
- * without htons()); the transaction id and client identifier match the
- * answer to this request.
+ * What a DHCPv6 exchange waits for: a message of TYPE for xid and me.
+ * An Advertise without an address does not end the wait (another server
+ * may offer one); its status is kept in noaddr_status, seen_noaddr set.
  */
-static ssize_t recv_any(int s, unsigned char *buf, size_t sz)
-{
-	return recv(s, buf, sz, 0);
-}
-
 struct dhcp6_wait {
 	unsigned int type;
 	unsigned long xid;
 	const struct dhcp6_client *me;
 	struct dhcp6_info *info;
+	int seen_noaddr;
+	unsigned int noaddr_status;
 };
+
+/*
+ * From any port: QEMU's server answers from port 8962 (547 without
+ * htons()). From a link-local address (RFC 8415 7.5: a server on the
+ * link answers from one) when an address is wanted; a stateless answer
+ * may come from any, as QEMU's comes from its fec0::2.
+ */
+static ssize_t recv_dhcp6(int s, unsigned char *buf, size_t sz, void *arg)
+{
+	const struct dhcp6_wait *w = arg;
+	struct sockaddr_in6 from;
+	socklen_t fl = sizeof(from);
+	ssize_t n = recvfrom(s, buf, sz, 0, (struct sockaddr *)&from, &fl);
+
+	if (n < 0 || (size_t)fl < sizeof(from) || from.sin6_family != AF_INET6)
+		return -1;
+	if (w->me->iaid && (from.sin6_addr.s6_addr[0] != 0xfe ||
+			    (from.sin6_addr.s6_addr[1] & 0xc0) != 0x80))
+		return -1;
+	return n;
+}
 
 static const char *take_dhcp6(const unsigned char *buf, size_t n, void *arg)
 {
 	struct dhcp6_wait *w = arg;
+	const char *err = dhcp6_parse(buf, n, w->type, w->xid, w->me, w->info);
 
-	return dhcp6_parse(buf, n, w->type, w->xid, w->me, w->info);
+	if (err || w->type != DHCP6_ADVERTISE || w->info->has_addr)
+		return err;
+	w->seen_noaddr = 1;
+	w->noaddr_status = w->info->ia_status;
+	return "not ours: an Advertise without an address";
 }
 
-/* req to the link's servers until a message of TYPE for xid and me. */
+/* req to the link's servers until w's answer, within secs. */
 static const char *exchange(int s, unsigned int index, const unsigned char *req,
-			    size_t reqlen, unsigned int type, unsigned long xid,
-			    const struct dhcp6_client *me, int secs,
-			    struct dhcp6_info *info)
+			    size_t reqlen, struct dhcp6_wait *w, int secs)
 {
-	struct dhcp6_wait w = { type, xid, me, info };
 	struct ask a = { .s = s, .req = req, .reqlen = reqlen,
 			 .to = { .sin6_family = AF_INET6,
 				 .sin6_port = htons(SERVER_PORT),
 				 .sin6_scope_id = index },
-			 .recv = recv_any, .take = take_dhcp6, .arg = &w,
+			 .recv = recv_dhcp6, .take = take_dhcp6, .arg = w,
 			 .none = "no DHCPv6 reply" };
 
 	memcpy(&a.to.sin6_addr, all_servers, sizeof(all_servers));
@@ -339,7 +373,7 @@ static int open_nd_socket(const char *link, unsigned int index,
 
 /* One ICMPv6 message into buf, -1 unless from a link-local address with
  * hop limit 255 (RFC 4861 6.1.2: from a router on this link). */
-static ssize_t recv_nd(int s, unsigned char *buf, size_t sz)
+static ssize_t recv_nd(int s, unsigned char *buf, size_t sz, void *arg)
 {
 	struct sockaddr_in6 from;
 	union {
@@ -354,6 +388,7 @@ static ssize_t recv_nd(int s, unsigned char *buf, size_t sz)
 	ssize_t n = recvmsg(s, &m, 0);
 	int hops = -1;
 
+	(void)arg;
 	if (n < 0)
 		return -1;
 	for (c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
@@ -408,6 +443,8 @@ static void print_info(const struct dhcp6_info *info,
 	if (info->has_addr) {
 		format_ipv6(info->addr, a);
 		printf("address %s/%u\n", a, ra_prefix_len(ra, info->addr));
+		printf("lifetime preferred %lu valid %lu\n", info->preferred,
+		       info->valid);
 	}
 	for (i = 0; i < info->ndns; i++)
 		printf("dns %s\n", info->dns[i]);
@@ -419,32 +456,41 @@ static void print_info(const struct dhcp6_info *info,
 
 /*
  * Stateful DHCPv6 (RFC 8415 18.2.1, 18.2.2): the first Advertise that
- * offers an address (preferences are not compared), then a Request for
- * it. NULL with info holding the Reply's address; "no address offered"
- * when a server answered without one, else what failed.
+ * offers an address (preferences are not compared; one without an
+ * address does not end the wait), then a Request for it to that server.
+ * NULL with info holding the Reply's address; "no address offered" when
+ * servers answered without one, else what failed.
  */
 static const char *ask_address(int s, unsigned int index, unsigned char *msg,
-			       const struct dhcp6_client *me, int secs,
+			       struct dhcp6_client *me, int secs,
 			       struct dhcp6_info *info)
 {
 	static char why[240];
 	struct dhcp6_info adv;
-	unsigned long xid = random_xid();
+	struct dhcp6_wait w = { .type = DHCP6_ADVERTISE, .me = me,
+				.info = &adv };
 	const char *err;
 	size_t len;
 
-	len = build_msg(msg, DHCP6_SOLICIT, xid, me, NULL);
-	err = exchange(s, index, msg, len, DHCP6_ADVERTISE, xid, me, secs, &adv);
-	if (err)
-		return err;
-	if (!adv.has_addr) {
+	if (random_xid(&w.xid) < 0)
+		return NO_XID;
+	len = build_msg(msg, DHCP6_SOLICIT, w.xid, me, NULL);
+	err = exchange(s, index, msg, len, &w, secs);
+	if (err && w.seen_noaddr) {
 		snprintf(why, sizeof(why), "no address offered (status %u)",
-			 adv.ia_status);
+			 w.noaddr_status);
 		return why;
 	}
-	xid = random_xid();
-	len = build_msg(msg, DHCP6_REQUEST, xid, me, &adv);
-	err = exchange(s, index, msg, len, DHCP6_REPLY, xid, me, secs, info);
+	if (err)
+		return err;
+	/* 18.2.10: the Reply must come from the server chosen */
+	memcpy(me->server_id, adv.server_id, adv.server_id_len);
+	me->server_id_len = adv.server_id_len;
+	w = (struct dhcp6_wait){ .type = DHCP6_REPLY, .me = me, .info = info };
+	if (random_xid(&w.xid) < 0)
+		return NO_XID;
+	len = build_msg(msg, DHCP6_REQUEST, w.xid, me, &adv);
+	err = exchange(s, index, msg, len, &w, secs);
 	if (err) {
 		snprintf(why, sizeof(why), "request: %s", err);
 		return why;
@@ -467,7 +513,7 @@ static const char *configure(int s, unsigned int index,
 {
 	unsigned char msg[MAX_MSG];
 	struct dhcp6_client me;
-	unsigned long xid;
+	struct dhcp6_wait w = { .type = DHCP6_REPLY, .me = &me, .info = info };
 	const char *err = NULL;
 	size_t len;
 
@@ -480,17 +526,32 @@ static const char *configure(int s, unsigned int index,
 			return err;
 	}
 	set_client(&me, mac, 0);
-	xid = random_xid();
-	len = build_msg(msg, DHCP6_INFO_REQ, xid, &me, NULL);
-	if (!exchange(s, index, msg, len, DHCP6_REPLY, xid, &me, secs, info))
+	if (random_xid(&w.xid) < 0)
+		return NO_XID;
+	len = build_msg(msg, DHCP6_INFO_REQ, w.xid, &me, NULL);
+	if (!exchange(s, index, msg, len, &w, secs))
 		return NULL;
 	return err ? err : "no DHCPv6 reply";
 }
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: nbdroot-dhcp6 -i LINK [-t SECONDS] [-a] | -r [advertise:|reply:]XID | -R\n");
+	fprintf(stderr, "usage: nbdroot-dhcp6 -i LINK [-t SECONDS] [-a] | -r [advertise:|reply:]XID[:SERVERID] | -R\n");
 	return 2;
+}
+
+/* SERVERID in hex into me, the server a Reply must name; -1 if not hex. */
+static int set_server(struct dhcp6_client *me, const char *hex)
+{
+	unsigned int b;
+
+	while (hex[0] && me->server_id_len < MAX_DUID) {
+		if (sscanf(hex, "%2x", &b) != 1 || !hex[1])
+			return -1;
+		me->server_id[me->server_id_len++] = (unsigned char)b;
+		hex += 2;
+	}
+	return hex[0] ? -1 : 0;
 }
 
 /* -r and -R: a message on stdin, from the client 52:54:00:12:34:56. */
@@ -503,6 +564,8 @@ static int parse_stdin(const char *what)
 	struct dhcp6_info info;
 	struct ra_info ra;
 	const char *err;
+	unsigned long xid;
+	char *end;
 	size_t n = 0;
 	ssize_t r;
 
@@ -511,9 +574,12 @@ static int parse_stdin(const char *what)
 	set_client(&me, mac, strchr(what, ':') != NULL);
 	if (!strncmp(what, "advertise:", 10))
 		type = DHCP6_ADVERTISE;
+	xid = strtoul(strchr(what, ':') ? strchr(what, ':') + 1 : what, &end,
+		      16);
+	if (*end == ':' && set_server(&me, end + 1) < 0)
+		return usage();
 	err = what[0] == '-' ? ra_parse(buf, n, &ra) :
-		dhcp6_parse(buf, n, type, strtoul(strchr(what, ':') ?
-			    strchr(what, ':') + 1 : what, NULL, 16), &me, &info);
+		dhcp6_parse(buf, n, type, xid, &me, &info);
 	if (err) {
 		fprintf(stderr, "nbdroot-dhcp6: %s: %s\n",
 			what[0] == '-' ? "router advertisement" : "reply", err);

@@ -69,6 +69,164 @@ static int is_unicast(const unsigned char *a)
 	return memcmp(a, zero, 15) || a[15] > 1;
 }
 
+static int is_link_local(const unsigned char *a)
+{
+	return a[0] == 0xfe && (a[1] & 0xc0) == 0x80;	/* fe80::/10 */
+}
+
+/* ::ffff:0:0/96 (RFC 4291 2.5.5.2): an IPv4 address, not ours to set */
+static int is_v4_mapped(const unsigned char *a)
+{
+	static const unsigned char pfx[12] = { [10] = 0xff, [11] = 0xff };
+
+	return !memcmp(a, pfx, sizeof(pfx));
+}
+
+/* A global address a server may lease: unicast, not link-local or mapped */
+static const char *check_lease_addr(const unsigned char *a)
+{
+	char t[INET6_ADDRSTRLEN];
+	const char *what = NULL;
+
+	if (!is_unicast(a))
+		what = "not a unicast address";
+	else if (is_link_local(a))
+		what = "link-local (fe80::/10)";
+	else if (is_v4_mapped(a))
+		what = "an IPv4-mapped address (::ffff:0:0/96)";
+	if (!what)
+		return NULL;
+	format_ipv6(a, t);
+	snprintf(why, sizeof(why), "IA address %s is %s", t, what);
+	return why;
+}
+
+/*
+ * RFC 3986 2: the characters a URI may hold, less the single quote (it
+ * can be percent-encoded) and with no control character, space, quote
+ * or backslash, so that no shell or echo reading the value can change it.
+ */
+static int is_uri_char(unsigned char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9'))
+		return 1;
+	return c && strchr("-._~:/?#[]@!$&()*+,;=%", c) != NULL;
+}
+
+static const char *parse_url(const unsigned char *p, size_t len,
+			     struct dhcp6_info *info)
+{
+	size_t i;
+
+	if (len > MAX_URL) {
+		snprintf(why, sizeof(why),
+			 "boot-file URL (option 59) of %zu bytes, longer than %d",
+			 len, MAX_URL);
+		return why;
+	}
+	for (i = 0; i < len; i++)
+		if (!is_uri_char(p[i])) {
+			snprintf(why, sizeof(why),
+				 "boot-file URL (option 59): byte 0x%02x at %zu is not a URI character (RFC 3986)",
+				 p[i], i);
+			return why;
+		}
+	memcpy(info->url, p, len);
+	info->url[len] = '\0';
+	return NULL;
+}
+
+/*
+ * Name servers (option 23, RFC 3646): each must be unicast. Link-local
+ * ones are dropped: resolv.conf would need them with %LINK, which the
+ * init does not write.
+ */
+static const char *parse_dns(const unsigned char *p, size_t len,
+			     struct dhcp6_info *info)
+{
+	size_t i;
+
+	if (len % 16) {
+		snprintf(why, sizeof(why),
+			 "name server option (23) of %zu bytes, not a multiple of 16",
+			 len);
+		return why;
+	}
+	for (i = 0; i < len; i += 16) {
+		if (!is_unicast(p + i)) {
+			char t[INET6_ADDRSTRLEN];
+
+			format_ipv6(p + i, t);
+			snprintf(why, sizeof(why),
+				 "name server option (23): %s is not a unicast address",
+				 t);
+			return why;
+		}
+		if (!is_link_local(p + i) && info->ndns < MAX_DNS)
+			format_ipv6(p + i, info->dns[info->ndns++]);
+	}
+	return NULL;
+}
+
+/* A status option's code (RFC 8415 21.13), into *code. */
+static const char *parse_status(const unsigned char *p, size_t len,
+				unsigned int *code)
+{
+	if (len < 2) {
+		snprintf(why, sizeof(why),
+			 "status option (13) of %zu bytes, shorter than its code",
+			 len);
+		return why;
+	}
+	*code = get_be16(p);
+	return NULL;
+}
+
+/*
+ * The options of an IA or IA address, p holding rem bytes: each status
+ * into *status (the last non-zero one), each IA address to parse_iaaddr
+ * when info is given (an IA; an address holds no addresses).
+ */
+static const char *parse_iaaddr(const unsigned char *p, size_t len,
+				struct dhcp6_info *info);
+
+static const char *parse_ia_options(const unsigned char *p, size_t rem,
+				    const char *what, unsigned int *status,
+				    struct dhcp6_info *info)
+{
+	while (rem > 0) {
+		unsigned int code, olen, st = 0;
+		const char *err = NULL;
+
+		if (rem < 4) {
+			snprintf(why, sizeof(why),
+				 "%s: option header beyond its end", what);
+			return why;
+		}
+		code = get_be16(p);
+		olen = get_be16(p + 2);
+		/* rem >= 4 here, so rem - 4 cannot underflow */
+		if (olen > rem - 4) {
+			snprintf(why, sizeof(why),
+				 "%s: option %u of %u bytes beyond its end",
+				 what, code, olen);
+			return why;
+		}
+		if (code == OPT_IAADDR && info)
+			err = parse_iaaddr(p + 4, olen, info);
+		else if (code == OPT_STATUS)
+			err = parse_status(p + 4, olen, &st);
+		if (err)
+			return err;
+		if (st)
+			*status = st;
+		p += 4 + olen;
+		rem -= 4 + (size_t)olen;
+	}
+	return NULL;
+}
+
 /* RFC 1035 3.1 names, uncompressed (RFC 8415 10): the first one only. */
 static const char *parse_search(const unsigned char *p, size_t rem,
 				char *out)
@@ -98,31 +256,39 @@ static const char *parse_search(const unsigned char *p, size_t rem,
 	return NULL;
 }
 
-/* An IA Address (RFC 8415 21.6): the first valid one is kept. */
+/*
+ * An IA Address (RFC 8415 21.6): the first valid one is kept, unless its
+ * own status is not success (then its code is the IA's).
+ */
 static const char *parse_iaaddr(const unsigned char *p, size_t len,
 				struct dhcp6_info *info)
 {
 	unsigned long pref, valid;
+	unsigned int status = 0;
+	const char *err;
 
 	if (len < 24) {
 		snprintf(why, sizeof(why),
 			 "IA address option shorter than 24 bytes (%zu)", len);
 		return why;
 	}
+	err = parse_ia_options(p + 24, len - 24, "IA address", &status, NULL);
+	if (err)
+		return err;
+	if (status) {
+		info->ia_status = status;
+		return NULL;
+	}
 	pref = get_be32(p + 16);
 	valid = get_be32(p + 20);
 	/* 21.6: a preferred lifetime beyond the valid one is discarded */
 	if (info->has_addr || !valid || pref > valid)
 		return NULL;
-	if (!is_unicast(p)) {
-		char a[INET6_ADDRSTRLEN];
-
-		format_ipv6(p, a);
-		snprintf(why, sizeof(why),
-			 "IA address %s is not a unicast address", a);
-		return why;
-	}
+	err = check_lease_addr(p);
+	if (err)
+		return err;
 	memcpy(info->addr, p, 16);
+	info->preferred = pref;
 	info->valid = valid;
 	info->has_addr = 1;
 	return NULL;
@@ -130,42 +296,32 @@ static const char *parse_iaaddr(const unsigned char *p, size_t len,
 
 /*
  * IA_NA (RFC 8415 21.4): IAID, T1, T2, then options. Another IAID's IA
- * is not ours and skipped; an IA status (NoAddrsAvail) is kept.
+ * is not ours and skipped, and so is every IA when the client asked for
+ * no address (IAID 0: stateless). A non-zero status in the IA or its
+ * address (NoAddrsAvail...) is kept and means no address from it.
  */
 static const char *parse_ia_na(const unsigned char *p, size_t rem,
 			       const struct dhcp6_client *me,
 			       struct dhcp6_info *info)
 {
+	unsigned int status = 0;
+	const char *err;
+
 	if (rem < 12) {
 		snprintf(why, sizeof(why),
 			 "IA_NA shorter than its 12-byte header (%zu)", rem);
 		return why;
 	}
-	if (get_be32(p) != me->iaid)
+	if (!me->iaid || get_be32(p) != me->iaid)
 		return NULL;
-	p += 12;
-	rem -= 12;
-	while (rem > 0) {
-		unsigned int code, olen;
-		const char *err = NULL;
-
-		if (rem < 4)
-			return "IA_NA: option header beyond the IA";
-		code = get_be16(p);
-		olen = get_be16(p + 2);
-		/* rem >= 4 here, so rem - 4 cannot underflow */
-		if (olen > rem - 4)
-			return "IA_NA: option beyond the IA";
-		if (code == OPT_IAADDR)
-			err = parse_iaaddr(p + 4, olen, info);
-		else if (code == OPT_STATUS && olen >= 2)
-			info->ia_status = get_be16(p + 4);
-		else if (code == OPT_STATUS)
-			err = "IA_NA: status option shorter than its code";
-		if (err)
-			return err;
-		p += 4 + olen;
-		rem -= 4 + (size_t)olen;
+	err = parse_ia_options(p + 12, rem - 12, "IA_NA", &status, info);
+	if (err)
+		return err;
+	if (status)
+		info->ia_status = status;
+	if (info->ia_status) {
+		info->has_addr = 0;
+		memset(info->addr, 0, sizeof(info->addr));
 	}
 	return NULL;
 }
@@ -185,6 +341,11 @@ static const char *parse_ids(unsigned int code, const unsigned char *p,
 			 MAX_DUID);
 		return why;
 	}
+	if (info->server_id_len)
+		return "two server identifier options (2)";
+	if (me->server_id_len && (len != me->server_id_len ||
+				  memcmp(p, me->server_id, len)))
+		return "not ours: another server's identifier than the Advertise's";
 	memcpy(info->server_id, p, len);
 	info->server_id_len = len;
 	return NULL;
@@ -195,7 +356,8 @@ static const char *parse_option(unsigned int code, const unsigned char *p,
 				const struct dhcp6_client *me,
 				struct dhcp6_info *info)
 {
-	size_t i;
+	unsigned int st;
+	const char *err;
 
 	switch (code) {
 	case OPT_CLIENTID:
@@ -204,36 +366,23 @@ static const char *parse_option(unsigned int code, const unsigned char *p,
 	case OPT_IA_NA:
 		return parse_ia_na(p, len, me, info);
 	case OPT_DNS:
-		if (len % 16)
-			return "name server option: length not a multiple of 16";
-		for (i = 0; i < len && info->ndns < MAX_DNS; i += 16)
-			format_ipv6(p + i, info->dns[info->ndns++]);
-		return NULL;
+		return parse_dns(p, len, info);
 	case OPT_SEARCH:
 		return parse_search(p, len, info->search);
 	case OPT_BOOTURL:
-		if (len > MAX_URL)
-			return "boot-file URL longer than 1024 bytes";
-		for (i = 0; i < len; i++)
-			if (p[i] <= ' ' || p[i] > '~')
-				return "boot-file URL: a byte that is not printable ASCII";
-		memcpy(info->url, p, len);
-		info->url[len] = '\0';
-		return NULL;
+		return parse_url(p, len, info);
 	case OPT_STATUS:
 		/* status code 0 is success (RFC 8415 21.13) */
-		if (len < 2)
-			return "status option shorter than its code";
+		err = parse_status(p, len, &st);
+		if (err || !st)
+			return err;
 		/* an Advertise may say "no addresses" here (RFC 3315 17.2.2) */
-		if (type == DHCP6_ADVERTISE && get_be16(p) == STATUS_NOADDRS) {
+		if (type == DHCP6_ADVERTISE && st == STATUS_NOADDRS) {
 			info->ia_status = STATUS_NOADDRS;
 			return NULL;
 		}
-		if (!get_be16(p))
-			return NULL;
 		snprintf(why, sizeof(why),
-			 "the server answered with error status %u",
-			 get_be16(p));
+			 "the server answered with error status %u", st);
 		return why;
 	}
 	return NULL;
@@ -242,9 +391,11 @@ static const char *parse_option(unsigned int code, const unsigned char *p,
 /*
  * NULL when b is a message of TYPE for transaction xid and client me,
  * with info filled in; else what is wrong ("not ours: ..." for another
- * type, transaction or client). With me->duid_len and an IA wanted
- * (stateful: Advertise, or a Reply to a Request) the client and server
- * identifiers are required (RFC 8415 16.3, 16.10).
+ * type, transaction, client or server). The client identifier the
+ * client always sends must come back (RFC 8415 16.3, 16.10); the
+ * server's is required when an IA is wanted (an Advertise, or a Reply to
+ * a Request). A stateless Reply (IAID 0) may lack it, as QEMU's server
+ * (libslirp) sends none; it never yields an address.
  */
 const char *dhcp6_parse(const unsigned char *b, size_t len, unsigned int type,
 			unsigned long xid, const struct dhcp6_client *me,
@@ -278,7 +429,7 @@ const char *dhcp6_parse(const unsigned char *b, size_t len, unsigned int type,
 		p += 4 + olen;
 		rem -= 4 + (size_t)olen;
 	}
-	if (me->iaid && !seen_client)
+	if ((me->iaid || me->duid_len) && !seen_client)
 		return "not ours: no client identifier";
 	if (me->iaid && !info->server_id_len)
 		return "no server identifier";

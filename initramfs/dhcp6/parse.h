@@ -34,6 +34,9 @@ struct dhcp6_client {
 	unsigned char duid[MAX_DUID];
 	size_t duid_len;
 	unsigned long iaid;
+	/* the chosen Advertise's server, which a Reply must name; 0 = any */
+	unsigned char server_id[MAX_DUID];
+	size_t server_id_len;
 };
 
 struct dhcp6_info {
@@ -44,11 +47,12 @@ struct dhcp6_info {
 	/* IA_NA (RFC 8415 21.4, 21.6): the first address, if any */
 	int has_addr;
 	unsigned char addr[16];
-	unsigned long valid;
+	unsigned long preferred, valid;
 	/* the server's DUID, which a Request names (18.2.2) */
 	unsigned char server_id[MAX_DUID];
 	size_t server_id_len;
-	/* status (21.13) of the IA when it holds no address; 0 = none */
+	/* a non-zero status (21.13) of the IA or its address, which then
+	 * yields none; 0 = none */
 	unsigned int ia_status;
 };
 

@@ -2,14 +2,19 @@
 # nbdroot-dhcp6's parsers on canned messages. The stateless Reply (-r
 # XID): QEMU's (name server, boot-file URL) and a search list are
 # printed; another transaction, an option beyond the message, a name
-# server list that is not whole addresses, a URL with a byte outside
-# printable ASCII and an error status are refused with a reason. The
+# server list that is not whole addresses, a URL with a byte that is not
+# a URI character and an error status are refused with a reason. The
 # stateful Advertise and Reply (-r advertise:XID, reply:XID): the IA_NA
 # address of our IAID is printed; another client's or IAID's, a missing
 # client or server identifier, a short IA and a multicast address are
 # not taken. Router advertisements (-R): flags, RDNSS and DNSSL printed;
 # a zero or overlong option length, a bad RDNSS length and a short
-# message refused. The exchanges run in tests/qemu/63, 67 and 68.
+# message refused. Crafted hostile answers (tests/unit/dhcp6-craft.py):
+# no address from a stateless Reply or an IA or IA address with a
+# non-zero status; a Reply from another server than the Advertise's, two
+# server ids, a link-local or IPv4-mapped lease, a non-unicast name
+# server and a URL with a backslash, quote or space refused and named.
+# The exchanges run in tests/qemu/63, 67 and 68.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 bin=initramfs/dhcp6/nbdroot-dhcp6
@@ -42,9 +47,11 @@ check() {
 	fi
 }
 
-# expect RC TEXT "OPTIONS": a stateless Reply (-r 123456)
+# expect RC TEXT "OPTIONS": a stateless Reply (-r 123456) to client
+# 52:54:00:12:34:56 (its DUID-LL first)
+cid0="opt(1, b'\x00\x03\x00\x01RT\x00\x124V')"
 expect() {
-	msg "$3" | check "$1" "$2" "options $3" -r 123456
+	msg "$cid0 + $3" | check "$1" "$2" "options $3" -r 123456
 }
 
 slirp="opt(1, b'\x00\x03\x00\x01RT\x00\x124V') + opt(23, a6('fec0::3')) + opt(59, b'tftp://[fec0::2]/boot')"
@@ -56,9 +63,9 @@ expect 0 "bootfile-url nbd://[2001:db8::1]:10809/root" "opt(59, b'nbd://[2001:db
 expect 0 "" "b''"
 expect 1 "option beyond the message" "opt(23, a6('fec0::3'))[:-1]"
 expect 1 "option header beyond the message" "b'\x00\x17'"
-expect 1 "length not a multiple of 16" "opt(23, a6('fec0::3')[:15])"
-expect 1 "not printable ASCII" "opt(59, b'nbd://h/a b')"
-expect 1 "not printable ASCII" "opt(59, b\"nbd://h/x'\n\")"
+expect 1 "(23) of 15 bytes, not a multiple of 16" "opt(23, a6('fec0::3')[:15])"
+expect 1 "boot-file URL (option 59): byte 0x20 at 9 is not a URI character" "opt(59, b'nbd://h/a b')"
+expect 1 "boot-file URL (option 59): byte 0x27 at 9" "opt(59, b\"nbd://h/x'\n\")"
 expect 1 "longer than 1024" "opt(59, b'nbd://h/' + b'x' * 1100)"
 expect 1 "not a host name" "opt(24, b'\x03l;b\x00')"
 expect 1 "label beyond the option" "opt(24, b'\x09lab\x00')"
@@ -88,7 +95,7 @@ for k in advertise reply; do
 	expect_kind $k 1 "no server identifier" "$cid + $ia"
 	expect_kind $k 1 "server identifier of 0 bytes" "$cid + opt(2, b'') + $ia"
 	expect_kind $k 1 "IA_NA shorter than its 12-byte header (8)" "$cid + $sid + opt(3, b'\x00' * 8)"
-	expect_kind $k 1 "IA_NA: option beyond the IA" "$cid + $sid + opt(3, struct.pack('>III', 1, 0, 0) + opt(5, a6('2001:db8::1'))[:-2])"
+	expect_kind $k 1 "IA_NA: option 5 of 16 bytes beyond its end" "$cid + $sid + opt(3, struct.pack('>III', 1, 0, 0) + opt(5, a6('2001:db8::1'))[:-2])"
 	expect_kind $k 1 "shorter than 24 bytes (16)" "$cid + $sid + opt(3, struct.pack('>III', 1, 0, 0) + opt(5, a6('2001:db8::1')))"
 	expect_kind $k 1 "ff02::1 is not a unicast address" "$cid + $sid + opt(3, struct.pack('>III', 1, 0, 0) + opt(5, a6('ff02::1') + struct.pack('>II', 1, 2)))"
 done
@@ -142,4 +149,47 @@ out=$(printf '\207\000\000\000' | "$bin" -R 2>&1)
 [ $? = 1 ] && grep -q "not ours" <<<"$out" && echo "ok: $out" || fail "neighbour solicitation as RA: $out"
 "$bin" >/dev/null 2>&1
 [ $? = 2 ] && echo "ok: no link is a usage error (exit 2)" || fail "no link: not exit 2"
+
+# Crafted hostile answers (tests/unit/dhcp6-craft.py). crafted NAME RC
+# TEXT [ABSENT] ARGS...: nbdroot-dhcp6 ARGS on the message NAME exits RC,
+# its output holding TEXT and not ABSENT.
+craft=$(mktemp -d)
+trap 'rm -rf "$craft"' EXIT
+python3 tests/unit/dhcp6-craft.py "$craft" || fail "dhcp6-craft.py"
+crafted() {
+	local name=$1 rc=$2 text=$3 absent=$4 out
+	shift 4
+	out=$("$bin" "$@" <"$craft/$name" 2>&1)
+	if [ -n "$absent" ] && grep -qF -- "$absent" <<<"$out"; then
+		fail "$name: \"$absent\" in: $out"
+		return
+	fi
+	check "$rc" "$text" "$name" "$@" <"$craft/$name"
+}
+sid_hex=0001$(printf 'S%.0s' $(seq 12) | od -An -tx1 | tr -d ' \n')
+# a URL with a backslash, quote, space or backquote: refused, named
+for u in url-inject url-meta url-quote url-space; do
+	crafted $u 1 "boot-file URL (option 59): byte 0x" "" -r reply:123456
+done
+# a stateless Reply never yields an address and needs our client id
+crafted stateless-ia0 0 "" "address" -r 123456
+crafted stateless-noids 1 "not ours: no client identifier" "" -r 123456
+crafted stateless-otherclient 1 "another client's identifier" "" -r 123456
+# the Reply's server must be the Advertise's; two server ids refused
+crafted linklocal-addr 1 "another server's identifier" "" -r reply:123456:0001aa
+crafted ia-status-plus-addr 0 "ia-status 2" "address" -r reply:123456:$sid_hex
+crafted two-serverids 1 "two server identifier options (2)" "" -r reply:123456
+# a status in the IA or its address: no address, the code named
+crafted ia-status-unspecfail 0 "ia-status 1" "address" -r reply:123456
+crafted iaaddr-status 0 "ia-status 2" "address" -r reply:123456
+crafted adv-ia-noaddrs 0 "ia-status 2" "address" -r advertise:123456
+# no link-local or IPv4-mapped lease; name servers unicast, the
+# link-local ones dropped
+crafted linklocal-addr 1 "IA address fe80::1 is link-local (fe80::/10)" "" -r reply:123456
+crafted v4mapped-addr 1 "IA address ::ffff:a00:1 is an IPv4-mapped address" "" -r reply:123456
+crafted dns-bogus 1 "name server option (23): ff02::1 is not a unicast address" "" -r reply:123456
+crafted dns-linklocal 0 "dns 2001:db8::53" "fe80" -r 123456
+# the lease's lifetimes are printed
+msg "$cid + $sid + $ia" | check 0 "lifetime preferred 300 valid 600" "lifetimes" -r reply:123456
+
 [ "$failures" -eq 0 ]
