@@ -456,7 +456,11 @@ static const char *parse_prefix(const unsigned char *p, size_t len,
 	return NULL;
 }
 
-/* RDNSS (RFC 8106 5.1): a lifetime 0 withdraws the servers. */
+/*
+ * RDNSS (RFC 8106 5.1): a lifetime 0 withdraws the servers. Link-local
+ * ones are dropped: resolv.conf would need them with %LINK, which the
+ * init does not write.
+ */
 static const char *parse_rdnss(const unsigned char *p, size_t len,
 			       struct ra_info *ra)
 {
@@ -470,7 +474,7 @@ static const char *parse_rdnss(const unsigned char *p, size_t len,
 	if (!get_be32(p + 4))
 		return NULL;
 	for (i = 8; i < len && ra->ndns < MAX_DNS; i += 16)
-		if (is_unicast(p + i))
+		if (is_unicast(p + i) && !is_link_local(p + i))
 			format_ipv6(p + i, ra->dns[ra->ndns++]);
 	return NULL;
 }

@@ -21,9 +21,13 @@
 say() {
 	_level=$1
 	shift
-	echo "<$_level>nbdroot: $*" >/dev/kmsg 2>/dev/null || echo "nbdroot: $*"
+	# printf, not echo: dash's echo turns a server's \n or \0047 into
+	# a newline or quote
+	printf '<%s>nbdroot: %s\n' "$_level" "$*" >/dev/kmsg 2>/dev/null ||
+		printf 'nbdroot: %s\n' "$*"
 	read -r _cl _rest </proc/sys/kernel/printk 2>/dev/null
-	[ "$_level" -gt 3 ] || [ "${_cl:-7}" -gt "$_level" ] || echo "nbdroot: $*"
+	[ "$_level" -gt 3 ] || [ "${_cl:-7}" -gt "$_level" ] ||
+		printf 'nbdroot: %s\n' "$*"
 }
 fail() { say 3 "$@"; }
 info() { say 5 "$@"; }
@@ -164,7 +168,7 @@ net_conf() {
 		while IFS='=' read -r _k _v; do
 			[ "$_k" = "$1" ] || continue
 			_v=${_v#\'}
-			echo "${_v%\'}"
+			printf '%s\n' "${_v%\'}"
 			return 0
 		done <"$_f"
 	done
@@ -598,9 +602,10 @@ save_state() {
 		echo "NBDROOT_DEVICE='$NBDDEV'"
 		echo "NBDROOT_ROOTDEV='$ROOTDEV'"
 		echo "NBDROOT_PARTITION='$nr_part'"
-		echo "NBDROOT_HOST='$root_host'"
+		printf "NBDROOT_HOST='%s'\n" "$root_host"
 		echo "NBDROOT_PORT='$nr_port'"
-		echo "NBDROOT_NAME='$(echo "$nr_name" | sed "s/'/'\\\\''/g")'"
+		printf "NBDROOT_NAME='%s'\n" \
+			"$(printf '%s\n' "$nr_name" | sed "s/'/'\\\\''/g")"
 		echo "NBDROOT_MODE='$_mode'"
 		# the copy in RAM has no client behind it
 		echo "NBDROOT_PERSIST='$([ "$_mode" = toram ] && echo no || echo yes)'"

@@ -296,7 +296,7 @@ EOT
 	net_v6_resolv
 	[ "$_rc" -eq 0 ] && return 0
 	_err=$(cat /run/nbdroot/dhcp6.err)
-	echo "DHCPv6: ${_err#nbdroot-dhcp6: }"
+	printf 'DHCPv6: %s\n' "${_err#nbdroot-dhcp6: }"
 	return 1
 }
 
@@ -307,15 +307,15 @@ net_v6_resolv() {
 	_seen=' '
 	{
 		_s=${net6_search:-$net6_dnssl}
-		[ -z "$_s" ] || echo "search $_s"
+		[ -z "$_s" ] || printf 'search %s\n' "$_s"
 		for _ns in $net6_dns $net6_rdnss; do
 			case $_seen in *" $_ns "*) continue ;; esac
 			_seen="$_seen$_ns "
-			echo "nameserver $_ns"
+			printf 'nameserver %s\n' "$_ns"
 		done
-		[ -z "$net6_dns" ] || echo "# from DHCPv6:$net6_dns"
+		[ -z "$net6_dns" ] || printf '# from DHCPv6:%s\n' "$net6_dns"
 		[ -z "$net6_rdnss" ] ||
-			echo "# from a router advertisement (RDNSS):$net6_rdnss"
+			printf '# from a router advertisement (RDNSS):%s\n' "$net6_rdnss"
 	} >/etc/resolv.conf
 }
 

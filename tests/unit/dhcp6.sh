@@ -191,5 +191,7 @@ crafted dns-bogus 1 "name server option (23): ff02::1 is not a unicast address" 
 crafted dns-linklocal 0 "dns 2001:db8::53" "fe80" -r 123456
 # the lease's lifetimes are printed
 msg "$cid + $sid + $ia" | check 0 "lifetime preferred 300 valid 600" "lifetimes" -r reply:123456
+# a link-local RDNSS server is dropped (resolv.conf would need %LINK)
+crafted ra-rdnss-ll 0 "rdnss 2001:db8::53" "fe80" -R
 
 [ "$failures" -eq 0 ]
