@@ -7,7 +7,11 @@
 # autoconfiguration with stateless DHCPv6: -a takes no address and gets
 # the name server by an Information-Request; nor when the managed
 # router's one address is another client's (the Solicit gets none, the
-# Information-Request follows). Needs root (skips else).
+# Information-Request follows). A scripted server (dhcp6-server.py)
+# where dnsmasq cannot: an Advertise without an address does not end the
+# wait for one with an address; answers from a global source are not
+# taken for an address. Without /dev/urandom no transaction id: refused.
+# Needs root (skips else).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 bin=$PWD/initramfs/dhcp6/nbdroot-dhcp6
@@ -100,4 +104,38 @@ grep -q "DHCPSOLICIT(vs)" "$work/full.log" &&
 	grep -q "DHCPINFORMATION-REQUEST(vs)" "$work/full.log" &&
 	echo "ok: full: a Solicit, then the Information-Request" ||
 	fail "full: dnsmasq saw no Solicit and Information-Request: $(grep DHCP "$work/full.log" | tail -n 3)"
+
+# scripted NAME MODE: dnsmasq stopped, dhcp6-server.py MODE on vs, then
+# -a -t 3 on vc (no router: DHCPv6 is asked for an address)
+scripted() {
+	[ -z "$dm" ] || { kill "$dm"; wait "$dm"; }
+	python3 "$(dirname "$bin")/../../tests/unit/dhcp6-server.py" "$2" \
+		>"$work/$1.log" 2>&1 &
+	dm=$!
+	for _ in $(seq 50); do
+		grep -q ready "$work/$1.log" && break
+		sleep 0.1
+	done
+	"$bin" -i vc -t 3 -a >"$work/$1.got" 2>"$work/$1.err"
+}
+scripted late late
+grep -qx "address 2001:db8:69::77/128" "$work/late.got" &&
+	[ "$(grep -c 'type 1 ' "$work/late.log")" -ge 2 ] &&
+	echo "ok: late: an Advertise without an address, then one with: address 2001:db8:69::77" ||
+	fail "late: $(tr '\n' '|' <"$work/late.got") $(cat "$work/late.err") server: $(tr '\n' '|' <"$work/late.log")"
+scripted global global
+if grep -q "^address" "$work/global.got" || ! grep -q "type 1 " "$work/global.log"; then
+	fail "global: an address from a global source, or no Solicit: $(tr '\n' '|' <"$work/global.got") server: $(tr '\n' '|' <"$work/global.log")"
+else
+	echo "ok: global: the answers from 2001:db8:69::1 gave no address ($(grep -c 'type 1 ' "$work/global.log") Solicits)"
+fi
+
+# no transaction id without /dev/urandom: nothing sent
+mount --bind /dev/null /dev/urandom
+out=$("$bin" -i vc -t 1 -a 2>&1)
+rc=$?
+umount /dev/urandom
+[ "$rc" = 1 ] && grep -q "no transaction id: cannot read /dev/urandom" <<<"$out" &&
+	echo "ok: no /dev/urandom: exit 1: $out" ||
+	fail "no /dev/urandom: exit $rc: $out"
 [ "$failures" -eq 0 ]
