@@ -434,6 +434,18 @@ static void print_ra(const struct ra_info *ra)
 	fflush(stdout);
 }
 
+/* -R: the on-link prefixes kept, "prefix PREFIX/LEN" */
+static void print_prefixes(const struct ra_info *ra)
+{
+	char a[INET6_ADDRSTRLEN];
+	int i;
+
+	for (i = 0; i < ra->nprefix; i++) {
+		format_ipv6(ra->prefix[i], a);
+		printf("prefix %s/%u\n", a, ra->prefix_len[i]);
+	}
+}
+
 static void print_info(const struct dhcp6_info *info,
 		       const struct ra_info *ra)
 {
@@ -589,6 +601,7 @@ static int parse_stdin(const char *what)
 		printf("flags%s%s\n", ra.managed ? " managed" : "",
 		       ra.other ? " other" : "");
 		print_ra(&ra);
+		print_prefixes(&ra);
 		return 0;
 	}
 	memset(&ra, 0, sizeof(ra));
@@ -614,8 +627,12 @@ static int run(const char *link, int secs, int want_addr)
 	s = open_nd_socket(link, index, &why);
 	if (s < 0)
 		goto out_err;
-	have_ra = !solicit_router(s, index, secs < RA_WAIT ? secs : RA_WAIT, &ra);
+	why = solicit_router(s, index, secs < RA_WAIT ? secs : RA_WAIT, &ra);
 	close(s);
+	have_ra = !why;
+	/* a refused advertisement is named; the rest goes on without it */
+	if (why && strncmp(why, "no ", 3))
+		fprintf(stderr, "nbdroot-dhcp6: %s: router: %s\n", link, why);
 	if (!have_ra)
 		memset(&ra, 0, sizeof(ra));
 	print_ra(&ra);

@@ -448,8 +448,12 @@ static const char *parse_prefix(const unsigned char *p, size_t len,
 		snprintf(why, sizeof(why), "prefix length %u beyond 128", p[2]);
 		return why;
 	}
-	/* L flag (4.6.2) and a valid lifetime: on-link */
-	if (!(p[3] & 0x80) || !get_be32(p + 4) || ra->nprefix >= 4)
+	/*
+	 * L flag (4.6.2) and a valid lifetime: on-link. A length 0 (every
+	 * address) or a link-local prefix (4.6.2: ignored) sizes nothing.
+	 */
+	if (!(p[3] & 0x80) || !get_be32(p + 4) || ra->nprefix >= 4 ||
+	    !p[2] || is_link_local(p + 16))
 		return NULL;
 	memcpy(ra->prefix[ra->nprefix], p + 16, 16);
 	ra->prefix_len[ra->nprefix++] = p[2];

@@ -10,7 +10,8 @@
 # Information-Request follows). A scripted server (dhcp6-server.py)
 # where dnsmasq cannot: an Advertise without an address does not end the
 # wait for one with an address; answers from a global source are not
-# taken for an address. Without /dev/urandom no transaction id: refused.
+# taken for an address; a refused router advertisement is named on
+# stderr. Without /dev/urandom no transaction id: refused.
 # Needs root (skips else).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -113,7 +114,7 @@ scripted() {
 		>"$work/$1.log" 2>&1 &
 	dm=$!
 	for _ in $(seq 50); do
-		grep -q ready "$work/$1.log" && break
+		grep -q ready "$work/$1.log" 2>/dev/null && break
 		sleep 0.1
 	done
 	"$bin" -i vc -t 3 -a >"$work/$1.got" 2>"$work/$1.err"
@@ -129,6 +130,14 @@ if grep -q "^address" "$work/global.got" || ! grep -q "type 1 " "$work/global.lo
 else
 	echo "ok: global: the answers from 2001:db8:69::1 gave no address ($(grep -c 'type 1 ' "$work/global.log") Solicits)"
 fi
+
+# a refused router advertisement is named on stderr; DHCPv6 goes on
+scripted badra badra
+grep -q "bad RA" "$work/badra.log" &&
+	grep -q "vc: router: an answer was refused: router advertisement: option of length 0" "$work/badra.err" &&
+	grep -qx "address 2001:db8:69::77/128" "$work/badra.got" &&
+	echo "ok: badra: $(head -n 1 "$work/badra.err"), then the address" ||
+	fail "badra: $(cat "$work/badra.err") $(tr '\n' '|' <"$work/badra.got") server: $(tr '\n' '|' <"$work/badra.log")"
 
 # no transaction id without /dev/urandom: nothing sent
 mount --bind /dev/null /dev/urandom

@@ -13,7 +13,8 @@
 # no address from a stateless Reply or an IA or IA address with a
 # non-zero status; a Reply from another server than the Advertise's, two
 # server ids, a link-local or IPv4-mapped lease, a non-unicast name
-# server and a URL with a backslash, quote or space refused and named.
+# server and a URL with a backslash, quote or space refused and named;
+# link-local RDNSS servers, link-local and length 0 prefixes ignored.
 # The exchanges run in tests/qemu/63, 67 and 68.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
@@ -193,5 +194,13 @@ crafted dns-linklocal 0 "dns 2001:db8::53" "fe80" -r 123456
 msg "$cid + $sid + $ia" | check 0 "lifetime preferred 300 valid 600" "lifetimes" -r reply:123456
 # a link-local RDNSS server is dropped (resolv.conf would need %LINK)
 crafted ra-rdnss-ll 0 "rdnss 2001:db8::53" "fe80" -R
+# on-link prefixes: one of length 0 or a link-local one sizes nothing
+crafted ra-prefix0 0 "flags managed" "prefix" -R
+pio() { echo "nd(3, bytes([$1, 0xc0]) + struct.pack('>III', 86400, 14400, 0) + a6('$2'))"; }
+ra 0x80 "$(pio 64 2001:db8:67::) + $(pio 64 fe80::) + $(pio 0 ::)" |
+	check 0 "prefix 2001:db8:67::/64" "prefixes" -R
+out=$(ra 0x80 "$(pio 64 fe80::) + $(pio 0 ::)" | "$bin" -R 2>&1)
+grep -q prefix <<<"$out" && fail "a link-local or length 0 prefix kept: $out" ||
+	echo "ok: a link-local and a length 0 prefix are ignored"
 
 [ "$failures" -eq 0 ]
