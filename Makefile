@@ -91,9 +91,10 @@ client/nbd-client: $(call objs,$(KLCC_OBJ),$(CLIENT_SRC) $(COMMON_SRC))
 	$(KLCC) -static $(KLCFLAGS) -o $@ $^ $(BEARSSL_A)
 	strip $@
 
-# Stateless DHCPv6 for the init (ip=dhcp6): static klibc, as the client.
-initramfs/dhcp6/nbdroot-dhcp6: initramfs/dhcp6/dhcp6.c common/byteorder.h
-	$(KLCC) -static $(KLCFLAGS) -o $@ $<
+# DHCPv6 and router advertisements for the init (ip=dhcp6, auto6):
+# static klibc, as the client.
+initramfs/dhcp6/nbdroot-dhcp6: initramfs/dhcp6/dhcp6.c initramfs/dhcp6/parse.c initramfs/dhcp6/parse.h common/byteorder.h
+	$(KLCC) -static $(KLCFLAGS) -o $@ $(filter %.c,$^)
 	strip $@
 
 # Test sources see every component's headers; the components only their own.
@@ -187,6 +188,20 @@ fuzz-client: $(BUILD)/fuzz/fuzz-client
 	$(BUILD)/fuzz/fuzz-client -max_total_time=$(FUZZ_SECONDS) -timeout=20 \
 		-max_len=65536 -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/ \
 		$(BUILD)/fuzz/corpus-client tests/fuzz/corpus-client
+
+# libFuzzer over nbdroot-dhcp6's parsers (DHCPv6 replies, router
+# advertisements: what the boot link sends the initrd).
+.PHONY: fuzz-dhcp6
+$(BUILD)/fuzz/fuzz-dhcp6: tests/fuzz/fuzz-dhcp6.c initramfs/dhcp6/parse.c initramfs/dhcp6/parse.h common/byteorder.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(WARN) -std=gnu11 -Icommon -Iinitramfs/dhcp6 \
+		-o $@ $< initramfs/dhcp6/parse.c
+
+fuzz-dhcp6: $(BUILD)/fuzz/fuzz-dhcp6
+	@mkdir -p $(BUILD)/fuzz/corpus-dhcp6
+	$(BUILD)/fuzz/fuzz-dhcp6 -max_total_time=$(FUZZ_SECONDS) -timeout=20 \
+		-max_len=1501 -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/ \
+		$(BUILD)/fuzz/corpus-dhcp6 tests/fuzz/corpus-dhcp6
 
 # libFuzzer over what a TLS 1.3 server sends client/tls (the harness
 # seals its input with the client's keys to reach past the encryption).

@@ -21,9 +21,13 @@
 say() {
 	_level=$1
 	shift
-	echo "<$_level>nbdroot: $*" >/dev/kmsg 2>/dev/null || echo "nbdroot: $*"
+	# printf, not echo: dash's echo turns a server's \n or \0047 into
+	# a newline or quote
+	printf '<%s>nbdroot: %s\n' "$_level" "$*" >/dev/kmsg 2>/dev/null ||
+		printf 'nbdroot: %s\n' "$*"
 	read -r _cl _rest </proc/sys/kernel/printk 2>/dev/null
-	[ "$_level" -gt 3 ] || [ "${_cl:-7}" -gt "$_level" ] || echo "nbdroot: $*"
+	[ "$_level" -gt 3 ] || [ "${_cl:-7}" -gt "$_level" ] ||
+		printf 'nbdroot: %s\n' "$*"
 }
 fail() { say 3 "$@"; }
 info() { say 5 "$@"; }
@@ -164,7 +168,7 @@ net_conf() {
 		while IFS='=' read -r _k _v; do
 			[ "$_k" = "$1" ] || continue
 			_v=${_v#\'}
-			echo "${_v%\'}"
+			printf '%s\n' "${_v%\'}"
 			return 0
 		done <"$_f"
 	done
@@ -246,20 +250,18 @@ network_up() {
 		net_static6 "$nr_ip_addr" "$nr_ip_mask" "$nr_ip_gw" \
 			"$nr_ip_host" "$_dev" "$nr_ip_dns0" "$nr_ip_dns1" \
 			"$nr_ip_server" ;;
-	auto6 | dhcp6)
+	dhcp6)
+		# no reply: undescribed, so that the retry asks again
+		net_dhcp6 "$_t" "$_dev" || {
+			rm -f /run/net-*.conf
+			return 1
+		} ;;
+	auto6)
 		# shellcheck disable=SC2086 # no device: all links
 		net_auto6 "$_t" $_dev || return 1
-		# stateless DHCPv6: ip=dhcp6 needs its answer; auto6 asks
-		# briefly when a server name needs name servers
-		if [ "$nr_net" = dhcp6 ]; then
-			# no reply: undescribed, so that the retry asks again
-			net_v6_configured "$_t" 1 || {
-				rm -f /run/net-*.conf
-				return 1
-			}
-		elif root_has_name; then
-			net_v6_configured 2 ''
-		fi ;;
+		# the router's and stateless DHCPv6's name servers, asked
+		# briefly when a server name needs them
+		! root_has_name || net_v6_configured 2 '' ;;
 	*)
 		_fam=4
 		[ "$nr_net" != auto ] || _fam=$(root_families)
@@ -600,9 +602,10 @@ save_state() {
 		echo "NBDROOT_DEVICE='$NBDDEV'"
 		echo "NBDROOT_ROOTDEV='$ROOTDEV'"
 		echo "NBDROOT_PARTITION='$nr_part'"
-		echo "NBDROOT_HOST='$root_host'"
+		printf "NBDROOT_HOST='%s'\n" "$root_host"
 		echo "NBDROOT_PORT='$nr_port'"
-		echo "NBDROOT_NAME='$(echo "$nr_name" | sed "s/'/'\\\\''/g")'"
+		printf "NBDROOT_NAME='%s'\n" \
+			"$(printf '%s\n' "$nr_name" | sed "s/'/'\\\\''/g")"
 		echo "NBDROOT_MODE='$_mode'"
 		# the copy in RAM has no client behind it
 		echo "NBDROOT_PERSIST='$([ "$_mode" = toram ] && echo no || echo yes)'"

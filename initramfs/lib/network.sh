@@ -270,50 +270,112 @@ net_v6_describe() {
 		hostname=${7:-} siaddr=${8:-} rootpath=${9:-} "$DHCP_EVENT" "$1"
 }
 
-# net_v6_info LINK SECONDS: stateless DHCPv6 (nbdroot-dhcp6) on LINK: its
-# name servers (and first search domain) into /etc/resolv.conf and
-# net6_dns, its boot-file URL into net6_url; 1 with the reason when no
-# server answered within SECONDS.
+# net_v6_info LINK SECONDS [-a]: nbdroot-dhcp6 on LINK: the router's name
+# servers and search domain (RDNSS, DNSSL) in net6_rdnss and net6_dnssl,
+# DHCPv6's in net6_dns and net6_search, its boot-file URL in net6_url and
+# with -a its address (ADDRESS/LEN) in net6_addr; the name servers go to
+# /etc/resolv.conf. 1 with the reason when no DHCPv6 server answered
+# within SECONDS (the router's values are kept).
 net_v6_info() {
-	net6_dns='' net6_url='' net6_search=''
-	_out=$(nbdroot-dhcp6 -i "$1" -t "$2" 2>&1) || {
-		echo "DHCPv6: ${_out#nbdroot-dhcp6: }"
-		return 1
-	}
+	net6_dns='' net6_url='' net6_search='' net6_rdnss='' net6_dnssl=''
+	net6_addr=''
+	_out=$(nbdroot-dhcp6 -i "$1" -t "$2" ${3:+"$3"} 2>/run/nbdroot/dhcp6.err)
+	_rc=$?
 	while read -r _k _v; do
 		case $_k in
+		address)	net6_addr=$_v ;;
 		dns)		net6_dns="$net6_dns $_v" ;;
+		rdnss)		net6_rdnss="$net6_rdnss $_v" ;;
 		search)		net6_search=$_v ;;
+		dnssl)		net6_dnssl=$_v ;;
 		bootfile-url)	net6_url=$_v ;;
 		esac
 	done <<EOT
 $_out
 EOT
-	[ -n "$net6_dns" ] || return 0
-	: >/etc/resolv.conf
-	[ -z "$net6_search" ] || echo "search $net6_search" >>/etc/resolv.conf
-	for _ns in $net6_dns; do
-		echo "nameserver $_ns" >>/etc/resolv.conf
-	done
+	net_v6_resolv
+	[ "$_rc" -eq 0 ] && return 0
+	_err=$(cat /run/nbdroot/dhcp6.err)
+	printf 'DHCPv6: %s\n' "${_err#nbdroot-dhcp6: }"
+	return 1
 }
 
-# net_v6_configured SECONDS REQUIRED: after autoconfiguration, stateless
-# DHCPv6 on the link that won; REQUIRED (ip=dhcp6) fails without a reply,
-# else (a name to resolve) a silent network just has no name servers.
+# net_v6_resolv: net_v6_info's name servers into /etc/resolv.conf,
+# DHCPv6's first, each once, and a comment naming where each came from.
+net_v6_resolv() {
+	[ -n "$net6_dns$net6_rdnss" ] || return 0
+	_seen=' '
+	{
+		_s=${net6_search:-$net6_dnssl}
+		[ -z "$_s" ] || printf 'search %s\n' "$_s"
+		for _ns in $net6_dns $net6_rdnss; do
+			case $_seen in *" $_ns "*) continue ;; esac
+			_seen="$_seen$_ns "
+			printf 'nameserver %s\n' "$_ns"
+		done
+		[ -z "$net6_dns" ] || printf '# from DHCPv6:%s\n' "$net6_dns"
+		[ -z "$net6_rdnss" ] ||
+			printf '# from a router advertisement (RDNSS):%s\n' "$net6_rdnss"
+	} >/etc/resolv.conf
+}
+
+# net_v6_configured SECONDS REQUIRED: after autoconfiguration, the
+# router's name servers and stateless DHCPv6 on the link that won;
+# REQUIRED fails without a DHCPv6 reply, else (a name to resolve) a
+# silent network just has no name servers (or the router's).
 net_v6_configured() {
 	_l6=$(net_conf DEVICE)
 	_req=$2
 	if ! net_v6_info "$_l6" "$1" >/run/nbdroot/dhcp6.out; then
 		[ -z "$_req" ] || { cat /run/nbdroot/dhcp6.out; return 1; }
-		return 0
+		[ -n "$net6_rdnss" ] || return 0
 	fi
 	# shellcheck disable=SC2086 # the name servers are words
-	set -- $net6_dns
+	set -- $net6_dns $net6_rdnss
 	_ev=auto6
 	[ -z "$_req" ] || _ev=dhcp6
 	net_v6_describe "$_ev" "$_l6" \
 		"$(net_conf IPV6ADDR)/$(net_conf IPV6PREFIXLEN)" \
 		"$(net_conf IPV6GATEWAY)" "${1:-}" "${2:-}" "" "" "$net6_url"
+}
+
+# net_dhcp6 SECONDS [LINK]: ip=dhcp6 on LINK (else the first link): the
+# router's advertisement, then DHCPv6 (nbdroot-dhcp6 -a): an address when
+# the router says "managed", set once it passed duplicate address
+# detection; else (or when no server offers one) stateless
+# autoconfiguration's address, with DHCPv6's name servers and boot-file
+# URL either way.
+net_dhcp6() {
+	_secs=$1
+	_l6=${2:-$(net_links | head -n 1)}
+	if [ -z "$_l6" ]; then
+		echo "no network interface found"
+		return 1
+	fi
+	net_v6_start "$_l6" auto || return 1
+	ip link set "$_l6" up 2>/dev/null
+	if ! net_v6_info "$_l6" "$_secs" -a >/run/nbdroot/dhcp6.out; then
+		cat /run/nbdroot/dhcp6.out
+		return 1
+	fi
+	if [ -n "$net6_addr" ]; then
+		if ! _err=$(ip -6 addr add "$net6_addr" dev "$_l6" 2>&1); then
+			case $_err in
+			*xists*) ;;
+			*)	echo "DHCPv6: cannot set $net6_addr on $_l6: $_err"
+				return 1 ;;
+			esac
+		fi
+		net_v6_wait "$_l6" "${net6_addr%/*}" 10 DHCPv6 || return 1
+		_a=$net6_addr
+	else
+		net_auto6 "$_secs" "$_l6" || return 1
+		_a="$(net_conf IPV6ADDR)/$(net_conf IPV6PREFIXLEN)"
+	fi
+	# shellcheck disable=SC2086 # the name servers are words
+	set -- $net6_dns $net6_rdnss
+	net_v6_describe dhcp6 "$_l6" "$_a" "" "${1:-}" "${2:-}" "" "" \
+		"$net6_url"
 }
 
 # net_v6_settled EVENT LINK...: true, with LINK described, as soon as one
@@ -398,10 +460,11 @@ net_static6() {
 		"$_host" "$8"
 }
 
-# net_v6_wait LINK ADDRESS SECONDS: until ADDRESS on LINK has passed
-# duplicate address detection (RFC 4862 5.4: about a second); an address
-# another machine holds is named.
+# net_v6_wait LINK ADDRESS SECONDS [WHAT]: until ADDRESS on LINK has
+# passed duplicate address detection (RFC 4862 5.4: about a second); an
+# address another machine holds is named, as WHAT's (default ip=).
 net_v6_wait() {
+	_what=${4:-ip=}
 	_i=0
 	_full=$(net_v6_full "$2")
 	while [ "$_i" -lt $(($3 * 10)) ]; do
@@ -409,13 +472,13 @@ net_v6_wait() {
 		case $_st in
 		ok)	return 0 ;;
 		dadfailed)
-			echo "ip=: $2 on $1 is already used by another machine (duplicate address detection failed)"
+			echo "$_what: $2 on $1 is already used by another machine (duplicate address detection failed)"
 			return 1 ;;
 		esac
 		sleep 0.1
 		_i=$((_i + 1))
 	done
-	echo "ip=: $2 on $1 still tentative (duplicate address detection) after ${3}s"
+	echo "$_what: $2 on $1 still tentative (duplicate address detection) after ${3}s"
 	return 1
 }
 

@@ -238,6 +238,54 @@ ipv6_only_lab() {
 	start_server ours "$img"
 }
 
+# in_netns "$@": runs this test again in a network and mount namespace
+# of its own (sysfs remounted, so that it shows the namespace's links),
+# where tap_lab may set up a link and servers; 77 without root or
+# dnsmasq.
+in_netns() {
+	[ -z "${NBDROOT_NETNS:-}" ] || { mount -t sysfs sysfs /sys; return 0; }
+	[ "$(id -u)" = 0 ] || { echo "skip: a network namespace with a tap needs root"; exit 77; }
+	command -v dnsmasq >/dev/null || { echo "skip: no dnsmasq (scripts/deps)"; exit 77; }
+	build_test_root
+	rm -rf "$work"
+	NBDROOT_NETNS=1 exec unshare -n -m "$0" "$@"
+}
+
+# tap_lab PREFIX: inside in_netns, a tap link nbdtap holding PREFIX::1/64
+# for the VM (VM_NETDEV) and our server on PREFIX::1 with the test root
+# as export "root" (image $img). Nothing leaves the namespace.
+tap_lab() {
+	local prefix=$1
+	ip link set lo up &&
+		ip tuntap add dev nbdtap mode tap &&
+		ip link set nbdtap up &&
+		ip -6 addr add "$prefix::1/64" dev nbdtap nodad ||
+		fail "cannot set up the tap link nbdtap"
+	SERVER_ADDR=$prefix::1
+	VM_NETDEV=tap,id=net0,ifname=nbdtap,script=no,downscript=no
+	img=$(test_image root)
+	start_named_server root "$img"
+}
+
+# start_dnsmasq OPTIONS...: dnsmasq on tap_lab's link with router
+# advertisements and these options (DHCPv6 ranges; DNS only with
+# DNSMASQ_PORT=53), logging to $work/dnsmasq.log.
+start_dnsmasq() {
+	setsid dnsmasq -k --conf-file=/dev/null --interface=nbdtap \
+		--bind-dynamic --no-resolv --no-hosts --user=root \
+		--port="${DNSMASQ_PORT:-0}" \
+		--pid-file="$work/dnsmasq.pid" --dhcp-leasefile="$work/leases" \
+		--log-facility="$work/dnsmasq.log" --log-dhcp --enable-ra "$@" \
+		>"$work/dnsmasq.out" 2>&1 </dev/null 9>&- &
+	server_pids+=("$!")
+	for _ in $(seq 50); do
+		grep -q "router advertisement enabled" "$work/dnsmasq.log" 2>/dev/null &&
+			return 0
+		sleep 0.1
+	done
+	fail "dnsmasq did not start: $(tail -n 3 "$work/dnsmasq.out" "$work/dnsmasq.log" 2>&1)"
+}
+
 # initrd_cat FILE: an initrd's archives, uncompressed (zstd, mkinitrd's
 # default, or xz). Chosen by the magic number, not by a failed try: a
 # reader that stops early (grep -q) makes the decompressor fail too.
@@ -347,7 +395,7 @@ boot_vm() {
 		-kernel "$KERNEL" -initrd "$INITRD" \
 		-append "console=ttyS0 panic=1 $append" \
 		${VM_NET_BEFORE:-} \
-		-netdev "user,id=net0${VM_NET_OPTS:+,$VM_NET_OPTS}" \
+		-netdev "${VM_NETDEV:-user,id=net0${VM_NET_OPTS:+,$VM_NET_OPTS}}" \
 		-device "${VM_NIC:-virtio-net-pci},netdev=net0${VM_MAC:+,mac=$VM_MAC}"
 }
 

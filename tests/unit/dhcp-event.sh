@@ -4,6 +4,10 @@
 # applet): a lease is described in net-IF.conf; a lease whose address
 # cannot be set is not, and the reason, with the address and ip's error,
 # is left for the init and written to the kernel log (a file here).
+# A server's value with backslashes (\0047, \n) is kept as it is, where
+# dash's echo would make quotes and newlines of them: in net-IF.conf, as
+# net_conf (attach.sh) reads it back (in a mount namespace with its own
+# /run), and in the error left for the init.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 work=$(mktemp -d "${TMPDIR:-/tmp}/nbdroot-dhcp-event.XXXXXX")
@@ -70,6 +74,33 @@ for sh in dash bash; do
 		ok "$sh: an IPv6 address is described in net-eth9.conf"
 	else
 		fail "$sh: IPv6 description: $(cat "$run/stderr" "$run/net-eth9.conf" 2>&1)"
+	fi
+	# a hostile server's value: backslashes kept, nothing injected
+	run=$work/$sh-bs
+	bad='nbd://h/x\0047;touch${IFS}PWNED;\0047\nIPV6GATEWAY=\0047fe80::bad'
+	event "$sh" "$run" rootpath="$bad"
+	got=$(ROOT_CONF=$run/net-eth9.conf $sh -c '. "$ROOT_CONF"; printf %s "$ROOTPATH"')
+	if [ "$got" = "$bad" ] && [ "$(grep -c '^IPV6GATEWAY=' "$run/net-eth9.conf")" = 1 ] &&
+	    grep -qx "IPV6GATEWAY=''" "$run/net-eth9.conf"; then
+		ok "$sh: a ROOTPATH with backslashes is kept as it is"
+	else
+		fail "$sh: ROOTPATH \"$bad\" read back as \"$got\": $(cat "$run/net-eth9.conf")"
+	fi
+	if command -v unshare >/dev/null && [ "$(id -u)" = 0 ]; then
+		got=$(unshare -m $sh -c 'mount -t tmpfs tmpfs /run &&
+			cp "$1" /run/net-eth9.conf && . initramfs/lib/attach.sh &&
+			net_conf ROOTPATH' sh "$run/net-eth9.conf" 2>&1)
+		[ "$got" = "$bad" ] && ok "$sh: net_conf reads the ROOTPATH back as it is" ||
+			fail "$sh: net_conf ROOTPATH: \"$got\", not \"$bad\""
+	fi
+	run=$work/$sh-bserr
+	event "$sh" "$run" IP_FAILS=1 ip='10.9.9.9\n\0047'
+	want="eth9: cannot set the leased address 10.9.9.9\n\0047/24: RTNETLINK answers: Invalid argument"
+	if [ "$(cat "$run/nbdroot/dhcp-error-eth9" 2>&1)" = "$want" ] &&
+	    grep -qxF "<3>nbdroot: dhcp: $want" "$run/kmsg"; then
+		ok "$sh: an error naming a value with backslashes keeps them"
+	else
+		fail "$sh: error with backslashes: \"$(cat "$run/nbdroot/dhcp-error-eth9" "$run/kmsg" 2>&1)\""
 	fi
 done
 [ "$checks" -gt 0 ] || fail "no checks ran"

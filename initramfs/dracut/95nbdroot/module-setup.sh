@@ -78,7 +78,8 @@ install() {
 	busybox=$(command -v busybox) ||
 		nbdroot_fatal "busybox is needed for its DHCP client, udhcpc (apt-get install busybox)"
 	inst "$nbdroot_client" /usr/sbin/nbd-client
-	# ip=dhcp6's name servers and boot-file URL
+	# ip=dhcp6 (DHCPv6 address, name servers, boot-file URL) and the
+	# router's name servers for ip=auto6
 	[ ! -x "${nbdroot_dhcp6:-}" ] || inst "$nbdroot_dhcp6" /usr/sbin/nbdroot-dhcp6
 	# udhcpc only: dracut's own tools stay first in PATH
 	inst "$busybox" /usr/lib/nbdroot/busybox
