@@ -287,11 +287,12 @@ start_dnsmasq() {
 }
 
 # initrd_cat FILE: an initrd's archives, uncompressed (zstd, mkinitrd's
-# default, or xz). Chosen by the magic number, not by a failed try: a
+# default, lz4 or xz). Chosen by the magic number, not by a failed try: a
 # reader that stops early (grep -q) makes the decompressor fail too.
 initrd_cat() {
 	case $(head -c 4 "$1" | od -An -tx1 | tr -d ' \n') in
 	28b52ffd) zstd -dcq "$1" ;;
+	02214c18) lz4 -dcq "$1" ;;
 	*) xz -dc "$1" ;;
 	esac
 }

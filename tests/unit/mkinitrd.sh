@@ -217,6 +217,23 @@ else
 		grep -q "has no tls module" "$work/notls.out"
 fi
 
+# lz4: the kernel reads only the legacy frame; the archive inside is the
+# same as without compression
+if SOURCE_DATE_EPOCH=1700000000 initramfs/mkinitrd --compress lz4 --moddir "$tree" \
+	--out "$work/lz4.img" >"$work/lz4.out" 2>&1; then
+	expect "lz4 writes the legacy frame the kernel reads: $(head -c 4 "$work/lz4.img" | od -An -tx1)" \
+		test "$(head -c 4 "$work/lz4.img" | od -An -tx1 | tr -d ' ')" = 02214c18
+	expect "lz4 holds the archive --compress none writes" \
+		eval 'lz4 -dcq "$work/lz4.img" | cmp -s - "$work/default.img"'
+else
+	fail "--compress lz4: $(cat "$work/lz4.out")"
+fi
+if initramfs/mkinitrd --compress lz5 --moddir "$tree" --out "$work/lz5.img" >"$work/lz5.out" 2>&1; then
+	fail "--compress lz5 gave an initrd"
+else
+	expect "an unknown compressor is named: $(cat "$work/lz5.out")" grep -q '"lz5" is not' "$work/lz5.out"
+fi
+
 # the real thing, twice, compressed as shipped
 if [ -r "/lib/modules/$(find /lib/modules -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -V | tail -n 1)/modules.dep" ]; then
 	# from a private copy of the inputs (others may rebuild the client
