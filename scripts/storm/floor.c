@@ -56,7 +56,7 @@ static void floor_step(struct run *r, struct client *c, uint64_t t0,
 			c->state = CL_FAILED;
 			return;
 		}
-		r->lat_us[r->nlat++] = now_us() - t;
+		note_latency(r, r->t->reqs[c->next].type, now_us() - t);
 		r->max_busy = 1;
 		c->next++;
 		now = now_us() - t0;

@@ -152,6 +152,15 @@ static int cmp_u64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+void note_latency(struct run *r, enum req_type type, uint64_t us)
+{
+	uint32_t v = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+
+	r->lat_us[r->nlat++] = v;
+	if (type == REQ_READ)
+		r->rlat_us[r->nrlat++] = v;
+}
+
 static double pct_ms(const uint32_t *v, uint64_t n, double p)
 {
 	return n ? v[(uint64_t)(p * (n - 1))] / 1000.0 : 0;
@@ -181,9 +190,11 @@ static void report(struct run *r, long long ovf, long long syn, double cpu)
 	qsort(fin, done, sizeof(*fin), cmp_u64);
 	qsort(con, done, sizeof(*con), cmp_u64);
 	qsort(r->lat_us, r->nlat, sizeof(*r->lat_us), cmp_u32);
+	qsort(r->rlat_us, r->nrlat, sizeof(*r->rlat_us), cmp_u32);
 	printf("n=%u done=%u failed=%u stuck=%u requests=%" PRIu64
 	       " trace_requests=%u max_outstanding=%u mismatches=%" PRIu64
 	       " slowest=%.3f median=%.3f p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f"
+	       " read_p50_ms=%.3f read_p99_ms=%.3f read_p999_ms=%.3f"
 	       " connect_med_ms=%.1f connect_max_ms=%.1f"
 	       " listen_overflows=%lld syncookies=%lld server_cpu=%.2f\n",
 	       r->n, done, failed, stuck, r->nlat, r->t->n, r->max_busy,
@@ -191,6 +202,9 @@ static void report(struct run *r, long long ovf, long long syn, double cpu)
 	       done ? fin[done - 1] / 1e6 : 0, done ? fin[done / 2] / 1e6 : 0,
 	       pct_ms(r->lat_us, r->nlat, 0.5), pct_ms(r->lat_us, r->nlat, 0.99),
 	       pct_ms(r->lat_us, r->nlat, 0.999),
+	       pct_ms(r->rlat_us, r->nrlat, 0.5),
+	       pct_ms(r->rlat_us, r->nrlat, 0.99),
+	       pct_ms(r->rlat_us, r->nrlat, 0.999),
 	       done ? con[done / 2] / 1e3 : 0, done ? con[done - 1] / 1e3 : 0,
 	       ovf, syn, cpu);
 	if (r->mismatches)
@@ -339,7 +353,8 @@ static int setup(struct opts *o, struct trace *t)
 	}
 	r->cl = calloc(r->n, sizeof(*r->cl));
 	r->lat_us = calloc((uint64_t)r->n * t->n, sizeof(*r->lat_us));
-	if (!r->cl || !r->lat_us) {
+	r->rlat_us = calloc((uint64_t)r->n * t->n, sizeof(*r->rlat_us));
+	if (!r->cl || !r->lat_us || !r->rlat_us) {
 		fprintf(stderr, "storm: %u clients: out of memory\n", r->n);
 		return -1;
 	}

@@ -85,7 +85,7 @@ static int completed(void *opaque, int *error)
 	struct client *c = f->c;
 	struct run *r = f->r;
 
-	r->lat_us[r->nlat++] = now_us() - f->issued_us;
+	note_latency(r, f->q->type, now_us() - f->issued_us);
 	c->busy--;
 	if (*error && c->state == CL_RUN) {
 		snprintf(c->why, sizeof(c->why), "request at offset %llu: %s",

@@ -42,6 +42,8 @@ struct run {
 	struct client *cl;
 	uint32_t *lat_us;	/* one latency per completed request */
 	uint64_t nlat;
+	uint32_t *rlat_us;	/* the reads' alone: what a boot waits on */
+	uint64_t nrlat;
 	uint32_t max_busy;	/* most requests one client had outstanding */
 	uint64_t mismatches;	/* reads that differ from the image */
 	uint64_t first_mismatch;
@@ -53,6 +55,8 @@ uint64_t due_us(const struct run *r, uint32_t i);
 /* Fills buf with the image's bytes at offset (zeros past its end). */
 int image_read(const struct run *r, void *buf, uint32_t len, uint64_t off);
 void note_read(struct run *r, const void *buf, uint32_t len, uint64_t off);
+/* One completed request of this type that took us microseconds. */
+void note_latency(struct run *r, enum req_type type, uint64_t us);
 
 /* Replays against a server; returns when all are done or at the deadline. */
 int replay_net(struct run *r, uint64_t t0);

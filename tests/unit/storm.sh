@@ -3,7 +3,8 @@
 # writes (FUA too) and flushes with up to 4 in flight against our server;
 # every request completes, every read matches the image, the image is
 # unchanged (writes carry its own bytes), and each client came from its
-# own source address. A server with other data makes the driver report
+# own source address; the read percentiles count the reads alone. A
+# server with other data makes the driver report
 # mismatches and fail; clients of a server that never greets are stuck at
 # the deadline, refused ones failed. The floor mode replays the shipped Debian boot
 # trace; a malformed trace is refused naming its line. Host only.
@@ -57,6 +58,32 @@ for i in 2 3 4 5 6; do
 		fail "no 401-request connection from 127.0.0.$i in the server log"
 done
 echo "ok: 5 clients, 2000 requests, every read matched the image, from 127.0.0.2-6"
+
+# field KEY LINE: the value of KEY=VALUE in a result line
+field() { _v=" $2 "; _v=${_v#* "$1"=}; echo "${_v%% *}"; }
+# The read percentiles count reads alone: equal to all requests' with
+# reads only, zero with none.
+for kind in R W; do
+	awk -v ty="$kind" 'BEGIN {
+		print "nbdroot-trace 1"; print "c 1 0"
+		for (i = 0; i < 60; i++)
+			printf "r 1 %d %s - %d 8192 %d 1\n", i * 1000, ty, i * 8192, i * 1000 + 200
+	}' >"$TMP/$kind.trace"
+done
+start_server "$TMP/disk.img"
+out=$(timeout 60 "$STORM" -n 2 -t 30 -i "$TMP/disk.img" "$TMP/R.trace" 127.0.0.1 "$PORT") ||
+	fail "storm, reads only: exit $?: $out"
+for q in p50 p99 p999; do
+	[ "$(field "read_${q}_ms" "$out")" = "$(field "${q}_ms" "$out")" ] ||
+		fail "reads only: read_${q}_ms differs from ${q}_ms in: $out"
+done
+out=$(timeout 60 "$STORM" -n 2 -t 30 -i "$TMP/disk.img" "$TMP/W.trace" 127.0.0.1 "$PORT") ||
+	fail "storm, writes only: exit $?: $out"
+[ "$(field read_p99_ms "$out")" = 0.000 ] && [ "$(field p99_ms "$out")" != 0.000 ] ||
+	fail "writes only: want read_p99_ms=0.000 and p99_ms above it in: $out"
+stop_server
+cmp "$TMP/disk.img" "$TMP/orig.img" || fail "the write replay changed the image"
+echo "ok: read latency percentiles count the reads alone"
 
 # The negative control: the server's copy differs in its first 16 MiB.
 cp "$TMP/orig.img" "$TMP/other.img"
