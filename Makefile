@@ -79,7 +79,8 @@ UNIT_BIN   += $(BUILD)/unit/test-client-tls13-klibc
 
 .PHONY: all initrd check unit unit-asan qemu-tests demo deps clean shellcheck fuzz fuzz-tls fuzz-client
 
-all: client/nbd-client server/nbd-server initramfs/dhcp6/nbdroot-dhcp6
+all: client/nbd-client server/nbd-server initramfs/dhcp6/nbdroot-dhcp6 \
+	initramfs/modload/nbdroot-modload
 
 # the server's STARTTLS (server/tls.c) is GnuTLS
 SERVER_LDLIBS := -lgnutls
@@ -95,6 +96,11 @@ client/nbd-client: $(call objs,$(KLCC_OBJ),$(CLIENT_SRC) $(COMMON_SRC))
 # static klibc, as the client.
 initramfs/dhcp6/nbdroot-dhcp6: initramfs/dhcp6/dhcp6.c initramfs/dhcp6/parse.c initramfs/dhcp6/parse.h common/byteorder.h
 	$(KLCC) -static $(KLCFLAGS) -o $@ $(filter %.c,$^)
+	strip $@
+
+# The init's modules in one exec per pass, not one insmod each: static klibc.
+initramfs/modload/nbdroot-modload: initramfs/modload/modload.c
+	$(KLCC) -static $(KLCFLAGS) -o $@ $<
 	strip $@
 
 # Test sources see every component's headers; the components only their own.
@@ -221,7 +227,7 @@ fuzz-client-tls: $(BUILD)/fuzz/fuzz-client-tls
 # EXTRA=DIR (files over the initrd's root), HOOKS=DIR (STAGE/NAME
 # executables), TLS_PSK=FILE (the key, and kTLS's modules); see
 # initramfs/mkinitrd --help.
-initrd: client/nbd-client initramfs/dhcp6/nbdroot-dhcp6
+initrd: client/nbd-client initramfs/dhcp6/nbdroot-dhcp6 initramfs/modload/nbdroot-modload
 	initramfs/mkinitrd --kver "$(KVER)" --out "$(OUT)" \
 		$(if $(MODULES),--modules "$(MODULES)") \
 		$(if $(EXTRA),--extra "$(EXTRA)") $(if $(HOOKS),--hooks "$(HOOKS)") \
@@ -348,6 +354,8 @@ install: all
 	# only the initrd runs it (ip=dhcp6): not a command of its own
 	install -d $(NBDROOTLIB)/initramfs/dhcp6
 	install -m 755 initramfs/dhcp6/nbdroot-dhcp6 $(NBDROOTLIB)/initramfs/dhcp6/
+	install -d $(NBDROOTLIB)/initramfs/modload
+	install -m 755 initramfs/modload/nbdroot-modload $(NBDROOTLIB)/initramfs/modload/
 	ln -sf ../lib/nbdroot/initramfs/mkinitrd $(DESTDIR)$(PREFIX)/sbin/nbdroot-mkinitrd
 	ln -sf ../lib/nbdroot/scripts/mkpxe $(DESTDIR)$(PREFIX)/sbin/nbdroot-mkpxe
 	ln -sf ../lib/nbdroot/scripts/mkrootfs $(DESTDIR)$(PREFIX)/sbin/nbdroot-mkrootfs
@@ -396,4 +404,4 @@ shellcheck:
 	shellcheck -x -S warning -s bash initramfs/dracut/*/module-setup.sh
 
 clean:
-	rm -rf $(BUILD) client/nbd-client server/nbd-server
+	rm -rf $(BUILD) client/nbd-client server/nbd-server initramfs/modload/nbdroot-modload

@@ -137,7 +137,8 @@ retry() {
 
 # Module options a modprobe.d would give: nbd must have partitions for
 # root=/dev/nbd0pN and devices for swap (the defaults today; said here so
-# a kernel with other defaults still boots).
+# a kernel with other defaults still boots). The kernel command line's
+# nbd.PARAM=VALUE comes after them and wins (nbdroot-modload, modprobe).
 module_args() {
 	case $1 in
 	nbd) echo "nbds_max=16 max_part=16" ;;

@@ -9,7 +9,9 @@
 # nbdroot.ondemand ("NAME PATH..."); the devices' modalias files in sysfs
 # are matched against them. Loading a driver makes its devices' children
 # appear (virtio_pci: the virtio devices virtio_net drives), so the match
-# is redone while new devices appear.
+# is redone while new devices appear. nbdroot-modload loads each pass's
+# modules in one exec, with module_args's options and the kernel command
+# line's NAME.PARAM=VALUE.
 #
 # The caller provides module_args, info() and fail().
 
@@ -78,17 +80,21 @@ mod_select() {
 		"$MOD_DIR/nbdroot.order"
 }
 
-# mod_insmod PATH: one module from nbdroot.order, with its options.
-mod_insmod() {
-	_name=${1##*/}
-	# shellcheck disable=SC2046 # the options are words
-	_err=$(insmod "$MOD_DIR/$1" $(module_args "${_name%.ko}") 2>&1) || {
-		# "No such device": hardware this machine lacks
-		case $_err in
-		*exists* | *'No such device'*) ;;
-		*) fail "modules: $1: $_err" ;;
-		esac
-	}
+# mod_load PATH...: these modules of nbdroot.order, in this order, in
+# one exec; one loaded already, or for hardware this machine lacks, is
+# skipped by the tool. The tool stops at a module that fails ("PATH:
+# reason"): that is reported, and the ones after it still load.
+mod_load() {
+	while [ "$#" -gt 0 ]; do
+		_err=$(nbdroot-modload -d "$MOD_DIR" \
+			-o "nbd $(module_args nbd)" "$@" 2>&1) && return 0
+		_err=${_err#nbdroot-modload: }
+		fail "modules: $_err"
+		while [ "$#" -gt 0 ] && [ "$1" != "${_err%%: *}" ]; do
+			shift
+		done
+		[ "$#" -eq 0 ] || shift
+	done
 }
 
 # mod_need NAME: a module mkinitrd left for when it is needed (a squashfs
@@ -100,9 +106,7 @@ mod_need() {
 	while read -r _n _paths; do
 		[ "$_n" = "$1" ] || continue
 		# shellcheck disable=SC2086 # the paths are words
-		for _p in $_paths; do
-			mod_insmod "$_p"
-		done
+		mod_load $_paths
 		return 0
 	done <"$MOD_DIR/nbdroot.ondemand"
 }
@@ -115,9 +119,8 @@ load_modules() {
 	[ -r "$MOD_DIR/nbdroot.order" ] || return 0
 	if [ ! -r "$MOD_DIR/nbdroot.alias" ] ||
 	    [ ! -r "$MOD_DIR/nbdroot.ondemand" ]; then
-		while read -r _ko; do
-			mod_insmod "$_ko"
-		done <"$MOD_DIR/nbdroot.order"
+		# shellcheck disable=SC2046 # module paths hold no blanks
+		mod_load $(cat "$MOD_DIR/nbdroot.order")
 		return 0
 	fi
 	_tried=' ' _drivers='' _devs='' _pass=0
@@ -128,18 +131,21 @@ load_modules() {
 		[ "$_pass" -eq 0 ] || [ "$_now" != "$_devs" ] || break
 		_devs=$_now _pass=$((_pass + 1))
 		mod_select "$_devs" >"$MOD_SEL"
+		_load=
 		while read -r _what _a _b; do
 			case $_what in
 			load)
 				case $_tried in *" $_a "*) continue ;; esac
 				_tried="$_tried$_a "
-				mod_insmod "$_a" ;;
+				_load="$_load $_a" ;;
 			driver)
 				case " $_drivers " in *" $_a "*) ;;
 				*) _drivers="${_drivers:+$_drivers }$_a" ;;
 				esac ;;
 			esac
 		done <"$MOD_SEL"
+		# shellcheck disable=SC2086 # module paths hold no blanks
+		mod_load $_load
 	done
 	info "modules: drivers for this machine's devices: ${_drivers:-none}"
 	while read -r _what _a _b; do

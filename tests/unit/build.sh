@@ -17,8 +17,9 @@ fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 ok() { echo "ok: $*"; }
 
 cp -R Makefile common server client tests "$work/" || exit 1
-mkdir -p "$work/initramfs" && cp -R initramfs/dhcp6 "$work/initramfs/" || exit 1
-rm -f "$work/initramfs/dhcp6/nbdroot-dhcp6"
+mkdir -p "$work/initramfs" &&
+	cp -R initramfs/dhcp6 initramfs/modload "$work/initramfs/" || exit 1
+rm -f "$work/initramfs/dhcp6/nbdroot-dhcp6" "$work/initramfs/modload/nbdroot-modload"
 rm -f "$work/server/nbd-server" "$work/client/nbd-client"
 cd "$work" || exit 1
 tests="build/unit/test-wire build/unit/test-server-transmit"

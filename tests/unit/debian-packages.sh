@@ -71,7 +71,7 @@ kver=$(ls -1 /lib/modules | sort -V | tail -n 1)
 # zstd, mkinitrd's default
 zstd -dcq "$work/initrd.img" >"$work/initrd.cpio"
 # two archives: the device nodes, then the files
-for f in nbd-client nbdroot-dhcp6; do
+for f in nbd-client nbdroot-dhcp6 nbdroot-modload; do
 	{ cpio -t; cpio -t; } <"$work/initrd.cpio" 2>/dev/null | grep -qx "sbin/$f" ||
 		fail "the installed mkinitrd's initrd has no sbin/$f"
 done

@@ -4,11 +4,15 @@
 # and virtio_net PCI or virtio aliases (and a driver with a USB alias,
 # which must load on every boot); mkinitrd's nbdroot.alias and
 # nbdroot.ondemand; then, under busybox sh and dash, load_modules against
-# a fake sysfs with insmod stubbed: an e1000 machine loads e1000 and no
-# other NIC driver, a virtio machine loads virtio_pci, then virtio_net
-# once the stub's "probe" has added the virtio device, and a PCI network
-# controller no driver matches is named with its modalias. squashfs and
-# overlay load only when mod_need asks for them.
+# a fake sysfs with nbdroot-modload stubbed by its own dry run (-n): an
+# e1000 machine loads e1000 and no other NIC driver, a virtio machine
+# loads virtio_pci, then virtio_net once the stub's "probe" has added the
+# virtio device, and a PCI network controller no driver matches is named
+# with its modalias. squashfs and overlay load only when mod_need asks
+# for them. Each selection pass and each mod_need is one nbdroot-modload;
+# nbd gets module_args's options, then the kernel command line's; the
+# tool's refusal reaches fail, and the modules after the refused one
+# still load.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 work=$(mktemp -d "${TMPDIR:-/tmp}/nbdroot-init-modules.XXXXXX")
@@ -24,6 +28,8 @@ for t in busybox dash cpio; do
 	command -v "$t" >/dev/null || { echo "FAIL: $t not installed (run scripts/deps)"; exit 1; }
 done
 [ -x client/nbd-client ] || { echo "FAIL: client/nbd-client not built (run make)"; exit 1; }
+modload=$PWD/initramfs/modload/nbdroot-modload
+[ -x "$modload" ] || { echo "FAIL: $modload not built (run make)"; exit 1; }
 
 kv=9.9.9-fake
 tree=$work/tree/lib/modules/$kv
@@ -83,31 +89,43 @@ pci() {
 }
 bridge=pci:v00008086d00001237sv00001AF4sd00001100bc06sc00i00
 # busybox sh with busybox's applets (our initrd), dash with the host's;
-# insmod is a shell function (busybox sh would run its own applet before
-# a stub on PATH) that logs its module and, for virtio_pci, adds the
+# nbdroot-modload on PATH is the real tool's dry run (it loads nothing),
+# which logs each call and its modules and, for virtio_pci, adds the
 # virtio device its probe would add
-mkdir -p "$work/bb"
+mkdir -p "$work/bb" "$work/stub"
 for a in sh awk cat tr rm; do
 	ln -sf "$(command -v busybox)" "$work/bb/$a"
 done
+cat >"$work/stub/nbdroot-modload" <<EOF
+#!/bin/sh
+out=\$("$modload" -n "\$@") || exit 1
+echo call >>"\$NBDROOT_RUN/calls"
+printf '%s\\n' "\$out" >>"\$NBDROOT_RUN/modload.out"
+printf '%s\\n' "\$out" | while read -r _ p _; do
+	echo "\${p##*/}" >>"\$NBDROOT_RUN/insmod.log"
+done
+case \$out in *virtio_pci.ko*) ;; *) exit 0 ;; esac
+mkdir -p "\$NBDROOT_SYS/bus/virtio/devices/virtio0"
+echo virtio:d00000001v00001AF4 >"\$NBDROOT_SYS/bus/virtio/devices/virtio0/modalias"
+EOF
+chmod +x "$work/stub/nbdroot-modload"
+echo "quiet nbd.nbds_max=4 root=/dev/nbd0" >"$work/cmdline"
 
 # boot SHELL PATH NAME [AFTER]: load_modules against $work/NAME.sys, then
-# the commands AFTER; the modules insmod got, in order (nbdroot.order's,
-# pass by pass), then the messages
+# the commands AFTER; the modules nbdroot-modload got, in order
+# (nbdroot.order's, pass by pass), then the messages; $work/NAME.run/calls
+# has a line per nbdroot-modload, modload.out its dry runs' lines
 boot() {
 	local run=$work/$3.run
+	rm -rf "$run"
 	mkdir -p "$run"
 	: >"$run/insmod.log"
-	PATH=$2 NBDROOT_SYS=$work/$3.sys NBDROOT_MODDIR=$mods \
+	: >"$run/calls"
+	PATH=$work/stub:$2 NBDROOT_SYS=$work/$3.sys NBDROOT_MODDIR=$mods \
+		NBDROOT_CMDLINE=${CMDLINE:-$work/cmdline} \
 		NBDROOT_RUN=$run $1 -c '. initramfs/lib/attach.sh
 		. initramfs/lib/modules.sh
 		say() { shift; echo "nbdroot: $*"; }
-		insmod() {
-			echo "${1##*/}" >>"$NBDROOT_RUN/insmod.log"
-			[ "${1##*/}" = virtio_pci.ko ] || return 0
-			mkdir -p "$NBDROOT_SYS/bus/virtio/devices/virtio0"
-			echo virtio:d00000001v00001AF4 >"$NBDROOT_SYS/bus/virtio/devices/virtio0/modalias"
-		}
 		load_modules
 		'"${4:-}" >"$run/out" 2>&1
 	tr '\n' ' ' <"$run/insmod.log"
@@ -123,12 +141,22 @@ for name in "busybox sh" dash; do
 	expect "$name: an e1000 machine loads e1000 and no other NIC driver" \
 		"$(boot "$sh" "$path" e1000)" \
 		"nbd.ko crc16.ko ext4.ko e1000.ko mii.ko r8152.ko | nbdroot: modules: drivers for this machine's devices: e1000;"
+	expect "$name: one pass, one nbdroot-modload" \
+		"$(wc -l <"$work/e1000.run/calls")" 1
+	expect "$name: nbd gets module_args's options, then the command line's nbd.nbds_max=4" \
+		"$(grep /nbd.ko "$work/e1000.run/modload.out")" \
+		"load kernel/drivers/block/nbd.ko nbds_max=16 max_part=16 nbds_max=4"
+	expect "$name: no options for a module the command line does not name" \
+		"$(grep /ext4.ko "$work/e1000.run/modload.out")" \
+		"load kernel/fs/ext4/ext4.ko"
 	pci "$work/virtio.sys" 0000:00:00.0 "$bridge"
 	pci "$work/virtio.sys" 0000:00:02.0 pci:v000010ECd00008139sv00001AF4sd00001100bc02sc00i00
 	pci "$work/virtio.sys" 0000:00:03.0 pci:v00001AF4d00001000sv00001AF4sd00000001bc02sc00i00
 	expect "$name: a virtio machine loads virtio_pci, then virtio_net; the rtl8139 is named" \
 		"$(boot "$sh" "$path" virtio)" \
 		"nbd.ko crc16.ko ext4.ko mii.ko virtio.ko virtio_pci.ko r8152.ko virtio_net.ko | nbdroot: modules: drivers for this machine's devices: virtio_pci virtio_net;nbdroot: modules: no driver in this initrd for network controller 0000:00:02.0 (pci:v000010ECd00008139sv00001AF4sd00001100bc02sc00i00);"
+	expect "$name: two passes (virtio_pci's device appeared), two nbdroot-modload" \
+		"$(wc -l <"$work/virtio.run/calls")" 2
 	mkdir -p "$work/none.sys"
 	expect "$name: no PCI bus: only what every boot loads" \
 		"$(boot "$sh" "$path" none)" \
@@ -136,6 +164,12 @@ for name in "busybox sh" dash; do
 	expect "$name: squashfs and overlay load when needed, with what they pull in; ext4 (loaded at boot) not again" \
 		"$(boot "$sh" "$path" none 'mod_need squashfs; mod_need overlay; mod_need ext4; mod_need nosuch')" \
 		"nbd.ko crc16.ko ext4.ko mii.ko r8152.ko xxhash.ko squashfs.ko overlay.ko | nbdroot: modules: drivers for this machine's devices: none;"
+	expect "$name: one nbdroot-modload for the boot's pass, one per mod_need that loads" \
+		"$(wc -l <"$work/none.run/calls")" 3
+	echo 'nbd.x=a"b' >"$work/badcmdline"
+	expect "$name: the tool's refusal reaches fail with its message; the modules after it still load" \
+		"$(CMDLINE=$work/badcmdline boot "$sh" "$path" none)" \
+		"crc16.ko ext4.ko mii.ko r8152.ko | nbdroot: modules: kernel/drivers/block/nbd.ko: kernel command line: nbd.x=a\"b: a quote inside a word is not supported;nbdroot: modules: drivers for this machine's devices: none;"
 done
 
 echo "init-modules: $checks ok, $failures failed"
