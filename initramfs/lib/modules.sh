@@ -85,9 +85,11 @@ mod_select() {
 # skipped by the tool. The tool stops at a module that fails ("PATH:
 # reason"): that is reported, and the ones after it still load.
 mod_load() {
+	# nbd's options, asked once per boot: each $(...) is a fork
+	[ -n "${_mod_nbd_opts:-}" ] || _mod_nbd_opts=$(module_args nbd)
 	while [ "$#" -gt 0 ]; do
 		_err=$(nbdroot-modload -d "$MOD_DIR" \
-			-o "nbd $(module_args nbd)" "$@" 2>&1) && return 0
+			-o "nbd $_mod_nbd_opts" "$@" 2>&1) && return 0
 		_err=${_err#nbdroot-modload: }
 		fail "modules: $_err"
 		while [ "$#" -gt 0 ] && [ "$1" != "${_err%%: *}" ]; do
