@@ -404,4 +404,5 @@ shellcheck:
 	shellcheck -x -S warning -s bash initramfs/dracut/*/module-setup.sh
 
 clean:
-	rm -rf $(BUILD) client/nbd-client server/nbd-server initramfs/modload/nbdroot-modload
+	rm -rf $(BUILD) client/nbd-client server/nbd-server initramfs/dhcp6/nbdroot-dhcp6 \
+		initramfs/modload/nbdroot-modload
