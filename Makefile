@@ -84,8 +84,12 @@ all: client/nbd-client server/nbd-server initramfs/dhcp6/nbdroot-dhcp6 \
 
 # the server's STARTTLS (server/tls.c) is GnuTLS
 SERVER_LDLIBS := -lgnutls
+# Symbols bound once, in the master: lazily bound, every forked child
+# looked each one up again on first use (and wrote its own copy of the
+# table); read-only after that, as hardening wants.
+SERVER_LDFLAGS := -Wl,-z,relro,-z,now
 server/nbd-server: $(call objs,$(OBJ),$(SERVER_SRC) $(COMMON_SRC))
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(SERVER_LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) $(SERVER_LDFLAGS) -o $@ $^ $(SERVER_LDLIBS)
 
 # The client runs in the initrd before any library exists: static klibc.
 client/nbd-client: $(call objs,$(KLCC_OBJ),$(CLIENT_SRC) $(COMMON_SRC))
