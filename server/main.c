@@ -262,6 +262,14 @@ static bool same(const char *a, const char *b)
 	return a == b || (a && b && strcmp(a, b) == 0);
 }
 
+static void swap_str(char **a, char **b)
+{
+	char *t = *a;
+
+	*a = *b;
+	*b = t;
+}
+
 static void reload(struct daemon *d, struct config **cfg,
 		   const struct options *o)
 {
@@ -275,6 +283,13 @@ static void reload(struct daemon *d, struct config **cfg,
 	    !same(n->port, (*cfg)->port) || !same(n->user, (*cfg)->user) ||
 	    !same(n->group, (*cfg)->group))
 		srv_log("SIGHUP: listenaddr, port, user and group take effect on restart only");
+	/*
+	 * Who the children become stays what it was at startup: a user added
+	 * to a server that started as root without one would otherwise make
+	 * its children skip the drop (privdrop_per_child) and serve as root.
+	 */
+	swap_str(&n->user, &(*cfg)->user);
+	swap_str(&n->group, &(*cfg)->group);
 	config_free(*cfg);
 	*cfg = n;
 	d->cfg = n;

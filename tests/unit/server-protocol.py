@@ -854,6 +854,33 @@ def default_user():
         assert ids(srv.p.pid)["Uid:"] == {"0"}, ids(srv.p.pid)
         c.req(CMD_DISC, 3, 0, 0)
         c.close()
+        # A reload that names a user does not take effect before a
+        # restart: the next child still drops to nobody (it once kept
+        # root, the per-child drop being skipped for a configured user).
+        with open(cfg, "w") as f:
+            f.write("[generic]\nuser = daemon\n[x]\nexportname = %s\n"
+                    "authfile = %s\n" % (path, auth))
+        srv.p.send_signal(signal.SIGHUP)
+        wait_for_log(srv, "take effect on restart only")
+        wait_for_log(srv, "configuration reloaded")
+        c = Client(srv.port).greet()
+        c.go(b"x")
+        c.req(CMD_READ, 4, 4096, 8)
+        assert c.reply(4, 8) == (0, b"nobody!!"), "READ after the reload"
+        kids = []
+        for _ in range(50):
+            kids = subprocess.run(["pgrep", "-P", str(srv.p.pid)],
+                                  capture_output=True,
+                                  text=True).stdout.split()
+            if len(kids) == 1:
+                break
+            time.sleep(0.1)
+        assert len(kids) == 1, "children after the reload %r" % kids
+        assert ids(kids[0]) == {"Uid:": {"65534"}, "Gid:": {"65534"},
+                                "Groups:": set()}, \
+            "after a reload naming a user: %r" % ids(kids[0])
+        c.req(CMD_DISC, 5, 0, 0)
+        c.close()
         srv.stop()
         with open(path, "rb") as f:
             assert f.read()[4096:4104] == b"nobody!!", "write not on disk"
