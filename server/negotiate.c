@@ -240,8 +240,55 @@ static int opt_list(struct conn *c, const struct opt *o)
 	return send_ack(c, o->option);
 }
 
-static int send_info(struct conn *c, uint32_t option, uint16_t type,
-		     const void *body, size_t len)
+/*
+ * The replies to INFO and GO, gathered to go out in one write: one
+ * segment and one wakeup of the client instead of one per reply, which a
+ * storm of clients negotiating at once pays for on the server's core.
+ * The buffer holds the usual replies; a long name or description goes
+ * out on its own, after what was gathered before it.
+ */
+struct info_batch {
+	struct conn *c;
+	uint32_t option;
+	size_t len;
+	unsigned char b[512];
+};
+
+static int batch_flush(struct info_batch *q)
+{
+	if (q->len &&
+	    xp_write_full(&q->c->xp, q->b, q->len, q->c->deadline) < 0)
+		return conn_fail(q->c, "sending the %s replies: %s",
+				 nbd_opt_name(q->option), strerror(errno));
+	q->len = 0;
+	return 0;
+}
+
+/* Appends one reply, or sends what is gathered and then it. 0 or -1. */
+static int batch_reply(struct info_batch *q, uint32_t type,
+		       const void *data, uint32_t len)
+{
+	struct nbd_opt_reply_hdr rep = {
+		.option = q->option, .type = type, .length = len,
+	};
+
+	if (NBD_OPT_REPLY_HDR_SIZE + (size_t)len > sizeof(q->b) - q->len) {
+		if (batch_flush(q) < 0)
+			return -1;
+		if (NBD_OPT_REPLY_HDR_SIZE + (size_t)len > sizeof(q->b))
+			return send_reply(q->c, q->option, type, data, len);
+	}
+	nbd_opt_reply_hdr_encode(q->b + q->len, &rep);
+	q->len += NBD_OPT_REPLY_HDR_SIZE;
+	if (len)
+		memcpy(q->b + q->len, data, len);
+	q->len += len;
+	return 0;
+}
+
+/* An NBD_REP_INFO: u16 type, then the body (at most NBD_MAX_NAME). */
+static int batch_info(struct info_batch *q, uint16_t type, const void *body,
+		      size_t len)
 {
 	unsigned char buf[2 + NBD_MAX_NAME];
 
@@ -249,7 +296,7 @@ static int send_info(struct conn *c, uint32_t option, uint16_t type,
 		len = NBD_MAX_NAME;
 	put_be16(buf, type);
 	memcpy(buf + 2, body, len);
-	return send_reply(c, option, NBD_REP_INFO, buf, (uint32_t)(2 + len));
+	return batch_reply(q, NBD_REP_INFO, buf, (uint32_t)(2 + len));
 }
 
 /* Replies for INFO and GO once the export is open (proto.md "NBD_REP_INFO"). */
@@ -257,27 +304,29 @@ static int send_infos(struct conn *c, uint32_t option, bool want_name,
 		      bool want_desc)
 {
 	const struct export *e = c->exp;
+	struct info_batch q = { .c = c, .option = option };
 	unsigned char body[12];
 
 	put_be64(body, c->be.size);
 	put_be16(body + 8, c->tflags);
-	if (send_info(c, option, NBD_INFO_EXPORT, body, 10) < 0)
+	if (batch_info(&q, NBD_INFO_EXPORT, body, 10) < 0)
 		return -1;
 	/* With generations, the canonical NAME@ID a reconnect asks for. */
-	if (want_name && send_info(c, option, NBD_INFO_NAME, c->exp_name,
-				   strlen(c->exp_name)) < 0)
+	if (want_name && batch_info(&q, NBD_INFO_NAME, c->exp_name,
+				    strlen(c->exp_name)) < 0)
 		return -1;
 	if (want_desc && e->description &&
-	    send_info(c, option, NBD_INFO_DESCRIPTION, e->description,
-		      strlen(e->description)) < 0)
+	    batch_info(&q, NBD_INFO_DESCRIPTION, e->description,
+		       strlen(e->description)) < 0)
 		return -1;
 	/* Sent unrequested too: minimum 1 constrains nobody. */
 	put_be32(body, SRV_BLOCK_MIN);
 	put_be32(body + 4, SRV_BLOCK_PREF);
 	put_be32(body + 8, SRV_BLOCK_MAX);
-	if (send_info(c, option, NBD_INFO_BLOCK_SIZE, body, 12) < 0)
+	if (batch_info(&q, NBD_INFO_BLOCK_SIZE, body, 12) < 0 ||
+	    batch_reply(&q, NBD_REP_ACK, NULL, 0) < 0)
 		return -1;
-	return send_reply(c, option, NBD_REP_ACK, NULL, 0);
+	return batch_flush(&q);
 }
 
 /*

@@ -5,6 +5,8 @@
  * option, every error path, and that the stream stays in sync after each
  * error (the option after it is still answered).
  */
+#include <sys/socket.h>
+
 #include "server-stream.h"
 
 #define IMG_SIZE (1u << 20)
@@ -387,6 +389,97 @@ static void test_go(void)
 	free(out.b);
 }
 
+/*
+ * in served with the output on a SOCK_SEQPACKET pair, where each write
+ * stays one record: how many writes the server made (at most max), the
+ * sizes in lens and the bytes, in order, in out.
+ */
+static int writes_of(const struct stream *in, struct stream *out,
+		     size_t *lens, int max)
+{
+	int ifd = memfd_create("in", 0), sv[2], n = 0;
+	static unsigned char buf[65536];
+	struct conn c;
+	ssize_t r;
+
+	if (ifd < 0 || write(ifd, in->b, in->n) != (ssize_t)in->n ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) < 0)
+		abort();
+	lseek(ifd, 0, SEEK_SET);
+	conn_init(&c, ifd, sv[0], cfg);
+	conn_serve(&c);
+	conn_close(&c);
+	close(sv[0]);
+	out->n = 0;
+	while (n < max && (r = recv(sv[1], buf, sizeof(buf), 0)) > 0) {
+		lens[n++] = (size_t)r;
+		st_put(out, buf, (size_t)r);
+	}
+	close(ifd);
+	close(sv[1]);
+	return n;
+}
+
+/*
+ * The replies to GO leave in one write (one segment, one wakeup of the
+ * client); a description too long for the gathering buffer goes out on
+ * its own, between what was gathered before it and after it, in order.
+ */
+static void test_go_replies_together(void)
+{
+	static const uint16_t types[] = { NBD_INFO_NAME, NBD_INFO_DESCRIPTION };
+	struct stream in = { 0 }, out = { 0 };
+	struct export *ro = cfg->exports;
+	const unsigned char *d;
+	char *saved, *lng;
+	size_t lens[8];
+	uint32_t len;
+	struct cur c;
+	int n;
+
+	while (ro && strcmp(ro->name, "ro") != 0)
+		ro = ro->next;
+	if (!ro || !ro->description)
+		abort();
+	saved = ro->description;
+	st_hello(&in, 3);
+	st_info(&in, NBD_OPT_GO, "ro", 2, types, 2);
+	st_req(&in, 0, NBD_CMD_DISC, 1, 0, 0);
+	n = writes_of(&in, &out, lens, 8);
+	CHECK_EQ(n, 2);
+	CHECK_EQ(lens[0], NBD_GREETING_SIZE);
+	CHECK_EQ(lens[1], 4 * NBD_OPT_REPLY_HDR_SIZE + 12 + 4 +
+			  2 + strlen(saved) + 14 + NBD_OPT_REPLY_HDR_SIZE);
+
+	lng = malloc(3000);
+	memset(lng, 'd', 3000);
+	lng[2999] = '\0';
+	ro->description = lng;
+	n = writes_of(&in, &out, lens, 8);
+	CHECK_EQ(n, 4);
+	CHECK_EQ(lens[1], 2 * NBD_OPT_REPLY_HDR_SIZE + 12 + 4);
+	CHECK_EQ(lens[2], NBD_OPT_REPLY_HDR_SIZE + 2 + 2999);
+	CHECK_EQ(lens[3], 2 * NBD_OPT_REPLY_HDR_SIZE + 14);
+	c = (struct cur){ out.b, out.n };
+	CHECK(cur_greeting(&c));
+	CHECK_EQ(cur_rep(&c, NBD_OPT_GO, &d, &len), NBD_REP_INFO);
+	CHECK_EQ(get_be16(d), NBD_INFO_EXPORT);
+	CHECK_EQ(cur_rep(&c, NBD_OPT_GO, &d, &len), NBD_REP_INFO);
+	CHECK_EQ(get_be16(d), NBD_INFO_NAME);
+	CHECK_EQ(cur_rep(&c, NBD_OPT_GO, &d, &len), NBD_REP_INFO);
+	CHECK_EQ(get_be16(d), NBD_INFO_DESCRIPTION);
+	CHECK_EQ(len, 2 + 2999);
+	CHECK(d && d[2] == 'd' && d[2 + 2998] == 'd');
+	CHECK_EQ(cur_rep(&c, NBD_OPT_GO, &d, &len), NBD_REP_INFO);
+	CHECK_EQ(get_be16(d), NBD_INFO_BLOCK_SIZE);
+	CHECK_EQ(cur_rep(&c, NBD_OPT_GO, &d, &len), NBD_REP_ACK);
+	CHECK_EQ(c.rem, 0);
+	ro->description = saved;
+	free(lng);
+	free(in.b);
+	free(out.b);
+}
+
 static void put_meta(struct stream *s, uint32_t opt, const char *query)
 {
 	struct stream d = { 0 };
@@ -539,6 +632,7 @@ int main(int argc, char **argv)
 	RUN(test_bad_magic_and_eof);
 	RUN(test_export_name);
 	RUN(test_go);
+	RUN(test_go_replies_together);
 	RUN(test_meta_context);
 	RUN(test_failed_set_clears);
 	RUN(test_option_cap);
