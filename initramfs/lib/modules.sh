@@ -113,12 +113,39 @@ mod_need() {
 	done <"$MOD_DIR/nbdroot.ondemand"
 }
 
+# mod_bound DEVICE: whether a driver has bound PCI DEVICE already (one
+# built into the kernel).
+mod_bound() {
+	[ -e "$MOD_SYS/bus/pci/devices/$1/driver" ]
+}
+
+# mod_unbound_nics: names each PCI network controller (class 02) no driver
+# has bound, when the initrd holds no module at all: its driver is then
+# not built into this kernel either. Builtins only: no fork.
+mod_unbound_nics() {
+	for _d in "$MOD_SYS"/bus/pci/devices/*; do
+		[ -r "$_d/class" ] && ! mod_bound "${_d##*/}" || continue
+		read -r _c <"$_d/class"
+		case $_c in 0x02*) ;; *) continue ;; esac
+		read -r _m <"$_d/modalias" 2>/dev/null || _m=unknown
+		fail "modules: no driver in this kernel for network controller ${_d##*/} ($_m), and this initrd holds no modules"
+	done
+}
+
 # load_modules: every module of nbdroot.order this machine needs; says
 # which bus drivers its devices took, and names a network controller that
-# none of them drives. An initrd without nbdroot.alias (built before
-# it) loads every module, as it was built to.
+# none of them drives (and no driver built into the kernel has bound). An
+# initrd without nbdroot.alias (built before it) loads every module, as
+# it was built to; one without modules (mkinitrd --modules none, for a
+# kernel with its drivers built in) only looks for a controller without
+# a driver.
 load_modules() {
 	[ -r "$MOD_DIR/nbdroot.order" ] || return 0
+	if [ ! -s "$MOD_DIR/nbdroot.order" ]; then
+		info "modules: none in this initrd (the kernel's own drivers)"
+		mod_unbound_nics
+		return 0
+	fi
 	if [ ! -r "$MOD_DIR/nbdroot.alias" ] ||
 	    [ ! -r "$MOD_DIR/nbdroot.ondemand" ]; then
 		# shellcheck disable=SC2046 # module paths hold no blanks
@@ -151,7 +178,7 @@ load_modules() {
 	done
 	info "modules: drivers for this machine's devices: ${_drivers:-none}"
 	while read -r _what _a _b; do
-		[ "$_what" != nodriver ] ||
+		[ "$_what" != nodriver ] || mod_bound "$_a" ||
 			fail "modules: no driver in this initrd for network controller $_a ($_b)"
 	done <"$MOD_SEL"
 	rm -f "$MOD_SEL"

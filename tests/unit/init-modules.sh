@@ -12,7 +12,10 @@
 # for them. Each selection pass and each mod_need is one nbdroot-modload;
 # nbd gets module_args's options, then the kernel command line's; the
 # tool's refusal reaches fail, and the modules after the refused one
-# still load.
+# still load. A controller that a driver built into the kernel has bound
+# is not named; an initrd from mkinitrd --modules none runs no
+# nbdroot-modload and forks nothing, naming only a controller no driver
+# has bound.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 work=$(mktemp -d "${TMPDIR:-/tmp}/nbdroot-init-modules.XXXXXX")
@@ -72,6 +75,16 @@ SOURCE_DATE_EPOCH=1700000000 initramfs/mkinitrd --compress none --moddir "$tree"
 mkdir -p "$work/root"
 (cd "$work/root" && { cpio -id --quiet; cpio -id --quiet; } <"$work/initrd.img") 2>/dev/null
 mods=$work/root/lib/modules/$kv
+# what mkinitrd --modules none writes, for a kernel with its drivers built in
+SOURCE_DATE_EPOCH=1700000000 initramfs/mkinitrd --compress none --kver "$kv" \
+	--moddir "$work/no-modules/$kv" --modules none \
+	--out "$work/initrd-none.img" >"$work/mkinitrd-none.out" 2>&1 ||
+	{ echo "FAIL: mkinitrd --modules none: $(cat "$work/mkinitrd-none.out")"; exit 1; }
+mkdir -p "$work/root-none"
+(cd "$work/root-none" && { cpio -id --quiet; cpio -id --quiet; } <"$work/initrd-none.img") 2>/dev/null
+nomods=$work/root-none/lib/modules/$kv
+[ -e "$nomods/nbdroot.order" ] && [ ! -s "$nomods/nbdroot.order" ] ||
+	{ echo "FAIL: mkinitrd --modules none: no empty $nomods/nbdroot.order"; exit 1; }
 expect "nbdroot.ondemand: each bus driver with what only it pulls in" \
 	"$(sort "$mods/nbdroot.ondemand" | tr '\n' ';')" \
 	"e1000 kernel/drivers/net/ethernet/intel/e1000/e1000.ko;overlay kernel/fs/overlayfs/overlay.ko;r8169 kernel/drivers/net/ethernet/realtek/r8169.ko;squashfs kernel/lib/xxhash.ko kernel/fs/squashfs/squashfs.ko;virtio_net kernel/drivers/virtio/virtio.ko kernel/drivers/net/virtio_net.ko;virtio_pci kernel/drivers/virtio/virtio.ko kernel/drivers/virtio/virtio_pci.ko;"
@@ -92,7 +105,7 @@ bridge=pci:v00008086d00001237sv00001AF4sd00001100bc06sc00i00
 # nbdroot-modload on PATH is the real tool's dry run (it loads nothing),
 # which logs each call and its modules and, for virtio_pci, adds the
 # virtio device its probe would add
-mkdir -p "$work/bb" "$work/stub"
+mkdir -p "$work/bb" "$work/stub" "$work/bare"
 for a in sh awk cat tr rm; do
 	ln -sf "$(command -v busybox)" "$work/bb/$a"
 done
@@ -121,7 +134,7 @@ boot() {
 	mkdir -p "$run"
 	: >"$run/insmod.log"
 	: >"$run/calls"
-	PATH=$work/stub:$2 NBDROOT_SYS=$work/$3.sys NBDROOT_MODDIR=$mods \
+	PATH=$work/stub:$2 NBDROOT_SYS=$work/$3.sys NBDROOT_MODDIR=${MODS:-$mods} \
 		NBDROOT_CMDLINE=${CMDLINE:-$work/cmdline} \
 		NBDROOT_RUN=$run $1 -c '. initramfs/lib/attach.sh
 		. initramfs/lib/modules.sh
@@ -166,6 +179,29 @@ for name in "busybox sh" dash; do
 		"nbd.ko crc16.ko ext4.ko mii.ko r8152.ko xxhash.ko squashfs.ko overlay.ko | nbdroot: modules: drivers for this machine's devices: none;"
 	expect "$name: one nbdroot-modload for the boot's pass, one per mod_need that loads" \
 		"$(wc -l <"$work/none.run/calls")" 3
+	# a driver built into the kernel has bound the rtl8139: not named
+	mkdir -p "$work/virtio.sys/bus/pci/drivers/8139too"
+	ln -s "$work/virtio.sys/bus/pci/drivers/8139too" "$work/virtio.sys/bus/pci/devices/0000:00:02.0/driver"
+	rm -rf "$work/virtio.sys/bus/virtio"	# as before virtio_pci's probe
+	expect "$name: a network controller a built-in driver has bound is not named" \
+		"$(boot "$sh" "$path" virtio)" \
+		"nbd.ko crc16.ko ext4.ko mii.ko virtio.ko virtio_pci.ko r8152.ko virtio_net.ko | nbdroot: modules: drivers for this machine's devices: virtio_pci virtio_net;"
+	# mkinitrd --modules none (a kernel with its drivers built in): no
+	# module, no nbdroot-modload, and no fork at all (PATH has nothing
+	# but the stub), only a controller no driver has bound is named
+	pci "$work/builtin.sys" 0000:00:02.0 pci:v000010ECd00008139sv00001AF4sd00001100bc02sc00i00
+	pci "$work/builtin.sys" 0000:00:03.0 pci:v00001AF4d00001000sv00001AF4sd00000001bc02sc00i00
+	pci "$work/builtin.sys" 0000:00:04.0 pci:v00008086d00002922sv00001AF4sd00001100bc01sc06i01
+	echo 0x020000 >"$work/builtin.sys/bus/pci/devices/0000:00:02.0/class"
+	echo 0x020000 >"$work/builtin.sys/bus/pci/devices/0000:00:03.0/class"
+	echo 0x010601 >"$work/builtin.sys/bus/pci/devices/0000:00:04.0/class"
+	mkdir -p "$work/builtin.sys/bus/pci/drivers/virtio-pci"
+	ln -s "$work/builtin.sys/bus/pci/drivers/virtio-pci" "$work/builtin.sys/bus/pci/devices/0000:00:03.0/driver"
+	expect "$name: an initrd without modules loads nothing and names the controller no driver took" \
+		"$(MODS=$nomods boot "$(command -v "$sh")" "$work/bare" builtin)" \
+		"| nbdroot: modules: none in this initrd (the kernel's own drivers);nbdroot: modules: no driver in this kernel for network controller 0000:00:02.0 (pci:v000010ECd00008139sv00001AF4sd00001100bc02sc00i00), and this initrd holds no modules;"
+	expect "$name: an initrd without modules runs no nbdroot-modload" \
+		"$(wc -l <"$work/builtin.run/calls")" 0
 	echo 'nbd.x=a"b' >"$work/badcmdline"
 	expect "$name: the tool's refusal reaches fail with its message; the modules after it still load" \
 		"$(CMDLINE=$work/badcmdline boot "$sh" "$path" none)" \

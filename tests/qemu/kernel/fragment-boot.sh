@@ -26,3 +26,11 @@ start_server ours "$img"
 KERNEL=$kdir/bzImage INITRD=$work/initrd.img \
 	boot_vm fragment "root=nbd:10.0.2.2:$SERVER_PORT nbdroot.retry=30 nbdtest=root-rw"
 expect_marker fragment
+# nothing to load: the init says so, and names no network controller
+# (the built-in virtio-net driver has bound it)
+grep -aq "nbdroot: modules: none in this initrd" "$work/fragment.log" ||
+	fail "no 'modules: none in this initrd' on the console"
+if grep -a "no driver" "$work/fragment.log"; then
+	fail "a network controller a built-in driver has bound was named"
+fi
+echo "ok: no module loaded, no controller named"
