@@ -59,7 +59,9 @@ stage_done() {
 
 # attach_parse: the boot line into the nr_* variables, or a message.
 attach_parse() {
-	nbdroot_parse_cmdline "$(cat /proc/cmdline)" && return 0
+	# read, not $(cat ...): a fork on every boot's path
+	read -r _cmdline </proc/cmdline
+	nbdroot_parse_cmdline "$_cmdline" && return 0
 	fail "cmdline: $nr_error"
 	return 1
 }
@@ -68,8 +70,10 @@ attach_parse() {
 attach_setup() {
 	NBDDEV=/dev/nbd$nr_dev
 	ROOTDEV=$NBDDEV
-	retry_deadline=$(($(uptime_s) + nr_retry))
-	mkdir -p /run/nbdroot
+	# uptime_s without its $(...): a fork on every boot's path
+	read -r _up _idle </proc/uptime
+	retry_deadline=$((${_up%%.*} + nr_retry))
+	[ -d /run/nbdroot ] || mkdir -p /run/nbdroot
 }
 
 # Out of retries: a rescue shell if asked for (leaving it retries the

@@ -81,7 +81,7 @@ net_dhcp() {
 		return 1
 	fi
 	_fifo=/run/nbdroot/udhcpc.exits
-	rm -f "$_fifo"
+	[ ! -e "$_fifo" ] || rm -f "$_fifo"
 	mkfifo "$_fifo" || { echo "cannot make $_fifo"; return 1; }
 	# read-write, here and in the clients' subshells: no open waits for
 	# the other side, and a client that exits late writes to no one
