@@ -165,7 +165,27 @@ static uint32_t be32(const unsigned char *p)
 	       (uint32_t)p[2] << 8 | p[3];
 }
 
-/* NBD_REP_ACK to GO (type 1), the reply that ends it */
+/*
+ * Whether the record holds NBD_REP_ACK to GO (type 1), the reply that
+ * ends it: the server sends GO's replies together, so the ACK is the
+ * last of the option replies the record holds, each a 20-byte header
+ * and its length of data.
+ */
+static int holds_go_ack(const unsigned char *p, size_t len)
+{
+	size_t off = 0, n;
+
+	while (len - off >= 20 && be64(p + off) == REPLY_MAGIC) {
+		if (be32(p + off + 8) == OPT_GO && be32(p + off + 12) == 1)
+			return 1;
+		n = be32(p + off + 16);
+		if (n > len - off - 20)
+			break;
+		off += 20 + n;
+	}
+	return 0;
+}
+
 ssize_t gnutls_record_send(gnutls_session_t s, const void *data, size_t len)
 {
 	ssize_t (*real)(gnutls_session_t, const void *, size_t) =
@@ -173,8 +193,7 @@ ssize_t gnutls_record_send(gnutls_session_t s, const void *data, size_t len)
 		dlsym(RTLD_NEXT, "gnutls_record_send");
 	const unsigned char *p = data;
 
-	if (len >= 20 && be64(p) == REPLY_MAGIC && be32(p + 8) == OPT_GO &&
-	    be32(p + 12) == 1) {
+	if (holds_go_ack(p, len)) {
 		if (!strcmp(mode(), "after-go"))
 			go_done = s;
 		if (!strcmp(mode(), "read-at"))
