@@ -3,10 +3,7 @@
 # dash and bash with a fake ip(8) (busybox sh would run its own ip
 # applet): a lease is described in net-IF.conf; a lease whose address
 # cannot be set is not, and the reason, with the address and ip's error,
-# is left for the init and written to the kernel log (a file here). The
-# boot's first lease only sets the address (the init brought the link
-# up; no address of ours to flush); a lease or a deconfig on a link the
-# script described before flushes it first.
+# is left for the init and written to the kernel log (a file here).
 # A server's value with backslashes (\0047, \n) is kept as it is, where
 # dash's echo would make quotes and newlines of them: in net-IF.conf, as
 # net_conf (attach.sh) reads it back (in a mount namespace with its own
@@ -19,12 +16,10 @@ failures=0 checks=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 ok() { echo "ok: $*"; checks=$((checks + 1)); }
 
-# ip that fails "addr add" when IP_FAILS is set, as the kernel refuses;
-# each call is logged in NBDROOT_RUN/ip.log
+# ip that fails "addr add" when IP_FAILS is set, as the kernel refuses
 mkdir -p "$work/bin"
 cat >"$work/bin/ip" <<'IP'
 #!/bin/sh
-echo "$*" >>"$NBDROOT_RUN/ip.log"
 if [ -n "${IP_FAILS:-}" ] && [ "$1 $2" = "addr add" ]; then
 	echo "RTNETLINK answers: Invalid argument" >&2
 	exit 2
@@ -51,38 +46,6 @@ for sh in dash bash; do
 	else
 		fail "$sh: no net-eth9.conf for a lease: $(cat "$run/stderr" "$run/net-eth9.conf" 2>&1)"
 	fi
-	# the boot's first lease: the init brought the link up and it holds
-	# no address of ours, so nothing is flushed or brought up
-	if [ "$(tr '\n' ';' <"$run/ip.log")" = "addr add 10.9.9.9/24 dev eth9;" ]; then
-		ok "$sh: a first lease sets the address alone"
-	else
-		fail "$sh: a first lease ran ip: $(tr '\n' ';' <"$run/ip.log")"
-	fi
-	# a later lease on the described link: the old address goes first
-	: >"$run/ip.log"
-	event "$sh" "$run" ip=10.9.9.8 router=10.9.9.1
-	if [ "$(tr '\n' ';' <"$run/ip.log")" = "-4 addr flush dev eth9;addr add 10.9.9.8/24 dev eth9;link set eth9 up;route add default via 10.9.9.1 dev eth9;" ] &&
-	    grep -qx "IPV4ADDR='10.9.9.8'" "$run/net-eth9.conf"; then
-		ok "$sh: a lease on a described link flushes the old address first"
-	else
-		fail "$sh: second lease ran ip: $(tr '\n' ';' <"$run/ip.log")"
-	fi
-	# deconfig (udhcpc starting): nothing to undo on a link never
-	# described; a described one loses its IPv4 addresses
-	for d in fresh described; do
-		drun=$work/$sh-deconfig-$d
-		mkdir -p "$drun"
-		: >"$drun/ip.log"
-		[ "$d" = fresh ] || cp "$run/net-eth9.conf" "$drun/"
-		env PATH="$work/bin:$PATH" NBDROOT_RUN="$drun" interface=eth9 \
-			$sh initramfs/lib/dhcp-event deconfig 2>"$drun/stderr"
-		got=$(tr '\n' ';' <"$drun/ip.log")
-		case $d:$got in
-		"fresh:" | "described:-4 addr flush dev eth9;link set eth9 up;")
-			ok "$sh: deconfig on a $d link: ip ${got:-not run}" ;;
-		*) fail "$sh: deconfig on a $d link ran ip: $got" ;;
-		esac
-	done
 	run=$work/$sh-fails
 	event "$sh" "$run" IP_FAILS=1
 	rc=$?
