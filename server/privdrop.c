@@ -9,7 +9,6 @@
 #include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -23,22 +22,16 @@ struct ids {
 };
 
 /*
- * What privdrop_check found, and for which names, so that a child forked
- * later becomes the user without reading the user and group databases
- * again: each child's getpwnam went through NSS anew, about a tenth of a
- * millisecond of every connect in a storm of clients. Names that differ
- * (a reload naming another user) are looked up again.
+ * What privdrop_check found, so that a child forked later becomes the
+ * user without reading the user and group databases again: each child's
+ * getpwnam went through NSS anew, about a tenth of a millisecond of every
+ * connect in a storm of clients. The names cannot change after it: a
+ * reload keeps the user and group the server started with (main.c).
  */
 static struct {
 	bool valid;
-	char *user, *group;
 	struct ids ids;
 } found;
-
-static bool same_name(const char *a, const char *b)
-{
-	return a == b || (a && b && strcmp(a, b) == 0);
-}
 
 static int lookup_group(const char *group, gid_t *gid, char *why,
 			size_t whylen)
@@ -59,8 +52,7 @@ static int lookup(const char *user, const char *group, struct ids *ids,
 {
 	struct passwd *pw;
 
-	if (found.valid && same_name(found.user, user) &&
-	    same_name(found.group, group)) {
+	if (found.valid) {
 		*ids = found.ids;
 		return 0;
 	}
@@ -78,18 +70,6 @@ static int lookup(const char *user, const char *group, struct ids *ids,
 	if (group && lookup_group(group, &ids->gid, why, whylen) < 0)
 		return -1;
 	return 0;
-}
-
-/* Keeps what was found for user and group; forgets it if out of memory. */
-static void remember(const char *user, const char *group,
-		     const struct ids *ids)
-{
-	free(found.user);
-	free(found.group);
-	found.user = user ? strdup(user) : NULL;
-	found.group = group ? strdup(group) : NULL;
-	found.ids = *ids;
-	found.valid = (!user || found.user) && (!group || found.group);
 }
 
 /*
@@ -129,7 +109,8 @@ int privdrop_check(const char *user, const char *group, char *why,
 	found.valid = false;
 	if (lookup(user, group, &ids, why, whylen) < 0)
 		return -1;
-	remember(user, group, &ids);
+	found.ids = ids;
+	found.valid = true;
 	return 0;
 }
 
