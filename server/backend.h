@@ -26,6 +26,8 @@ struct backend {
 	 * our own TRIM and WRITE_ZEROES, which make holes, forget it.
 	 */
 	uint64_t data_lo, data_hi;
+	/* Large WRITEs not yet handed to writeback: their span and bytes. */
+	uint64_t wb_lo, wb_hi, wb_bytes;
 };
 
 /* export.c; addr is the client's address, NULL when it has none */

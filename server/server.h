@@ -50,7 +50,8 @@
 #define SRV_DEFAULT_USER	"nobody"	/* root without "user": children */
 #define SRV_IBUF_SIZE		(516u << 10)	/* requests read ahead */
 #define SRV_OBUF_SIZE		(260u << 10)	/* replies sent together */
-#define SRV_WRITEBACK_MIN	(128u << 10)	/* WRITEs this large: written back now */
+#define SRV_WRITEBACK_MIN	(128u << 10)	/* WRITEs this large count... */
+#define SRV_WRITEBACK_BATCH	(8u << 20)	/* ...and start writeback per 8 MiB */
 
 /* The one meta context we serve (proto.md "Metadata querying") */
 #define SRV_META_ALLOCATION	"base:allocation"

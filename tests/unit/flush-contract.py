@@ -8,7 +8,10 @@ which logs file writes, sync calls (as they return) and replies (as they
 are sent) in one ordered log; this script drives a client and replays the
 log. Then one sync is made to fail: the client must get EIO, and so must
 every later FLUSH and FUA write on that connection (the kernel reports a
-writeback error to fsync once, then forgets it).
+writeback error to fsync once, then forgets it). Last, large WRITEs must
+start writeback in 8 MiB batches (one call per WRITE stalled a storm of
+200 clients rewriting the same blocks), and a FLUSH starts the count
+again.
 
 Usage: flush-contract.py SERVER SHIM
 """
@@ -42,10 +45,10 @@ def server(conf, log, fail_flag=None):
     return p, port
 
 
-def config(cow):
+def config(cow, size=SIZE):
     base = os.path.join(TMP, "disk.img")
     with open(base, "wb") as f:
-        f.truncate(SIZE)
+        f.truncate(size)
     conf = os.path.join(TMP, "nbd.conf")
     with open(conf, "w") as f:
         f.write("[disk]\nexportname = %s\n" % base)
@@ -207,10 +210,56 @@ def failed_sync_stays_failed():
     p.wait(10)
 
 
+def writebacks(log):
+    """The shim's writeback events: [(offset, length)]."""
+    with open(log) as f:
+        return [(int(w[6]), int(w[8])) for w in map(str.split, f)
+                if w[2] == "writeback"]
+
+
+def write_behind():
+    """
+    128 KiB WRITEs start writeback once 8 MiB of them gathered, over the
+    span they cover; smaller WRITEs never do; a FLUSH wrote everything,
+    so the count starts again after it.
+    """
+    big, mib = 128 << 10, 1 << 20
+    log = os.path.join(TMP, "shim-writeback.log")
+    p, port = server(config(False, 32 * mib), log)
+    rng = random.Random(5)
+    c = nw.Conn(port, b"disk")
+    cookie = 0
+
+    def write(off, n):
+        nonlocal cookie
+        cookie += 1
+        err, _ = c.request(nw.CMD_WRITE, cookie, off, n, 0, rng.randbytes(n))
+        assert err == 0, "write at %d: error %d" % (off, err)
+
+    for i in range(100):		# 12.5 MiB: one batch at 8 MiB
+        write(i * big, big)
+    err, _ = c.request(nw.CMD_FLUSH, 999)
+    assert err == 0, "FLUSH: error %d" % err
+    for i in range(40):		# 5 MiB: with the 4.5 before the FLUSH, 9.5
+        write(16 * mib + i * big, big)
+    for i in range(200):		# 12.5 MiB of 64 KiB writes
+        write(i * 65536, 65536)
+    c.close()
+    p.terminate()
+    p.wait(10)
+    got = writebacks(log)
+    print("writeback: %d calls for 140 WRITEs of 128 KiB and 200 of "
+          "64 KiB: %s" % (len(got), got[:4]))
+    if got != [(0, 8 * mib)]:
+        raise AssertionError("expected one writeback of [0, 8 MiB), got "
+                             "%d: %s" % (len(got), got[:8]))
+
+
 try:
     contract(False)
     contract(True)
     failed_sync_stays_failed()
+    write_behind()
 except (AssertionError, EOFError, OSError) as e:
     print("FAIL:", e)
     with open(os.path.join(TMP, "server.log")) as f:
@@ -222,4 +271,5 @@ finally:
             proc.kill()
             proc.wait()
     shutil.rmtree(TMP)
-print("ok: the flush contract holds, and a failed sync stays failed")
+print("ok: the flush contract holds, a failed sync stays failed, and "
+      "large writes start writeback per 8 MiB")

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The flush contract: every FLUSH and FUA reply leaves after a successful
 # sync of each file the connection wrote, and a failed sync answers EIO and
-# stays failed. Sync calls and replies are logged by an LD_PRELOAD shim
+# stays failed, and large WRITEs start writeback per 8 MiB. Sync calls,
+# writeback and replies are logged by an LD_PRELOAD shim
 # (tests/unit/sync-shim.c, built here); cases in flush-contract.py.
 cd "$(dirname "$0")/../.." || exit 1
 [ -x server/nbd-server ] || { echo "server/nbd-server not built"; exit 1; }

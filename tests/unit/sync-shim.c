@@ -14,6 +14,7 @@
  *
  * Lines: "SEQ PID write fd FD PATH", "SEQ PID sync fd FD HOW rc RC PATH",
  * "SEQ PID syncfs fd FD rc RC", "SEQ PID msync rc RC",
+ * "SEQ PID writeback fd FD off OFF len LEN rc RC PATH" (writeback started),
  * "SEQ PID reply fd FD cookie C error E". The log is opened O_APPEND and
  * each line is one write(2), so line order is the order of the events
  * across the server's processes; SEQ counts per process.
@@ -291,17 +292,25 @@ int fdatasync(int fd)
 	return sync_result(fd, "fdatasync", real(fd));
 }
 
-/* Only WAIT_AFTER waits for the data; WRITE alone merely starts it. */
+/*
+ * Only WAIT_AFTER waits for the data; WRITE alone merely starts it, and
+ * is logged as writeback, not as a sync.
+ */
 int sync_file_range(int fd, off_t off, off_t len, unsigned int flags)
 {
 	static int (*real)(int, off_t, off_t, unsigned int);
+	char path[PATH_MAX];
 	int r;
 
 	if (!real)
 		real = next("sync_file_range");
 	r = real(fd, off, len, flags);
-	if (!(flags & SYNC_FILE_RANGE_WAIT_AFTER))
+	if (!(flags & SYNC_FILE_RANGE_WAIT_AFTER)) {
+		emit("writeback fd %d off %lld len %lld rc %d %s", fd,
+		     (long long)off, (long long)len, r,
+		     fd_path(fd, path, sizeof(path)));
 		return r;
+	}
 	return sync_result(fd, "sync_file_range", r);
 }
 
