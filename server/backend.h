@@ -85,6 +85,7 @@ int backend_sync(struct backend *b);
 int backend_read(struct backend *b, void *buf, size_t len, uint64_t off);
 int backend_write(struct backend *b, const void *buf, size_t len,
 		  uint64_t off);
+void backend_wrote(struct backend *b, uint64_t off, uint64_t len);
 int backend_trim(struct backend *b, uint64_t off, uint64_t len, bool fua);
 int backend_write_zeroes(struct backend *b, uint64_t off, uint64_t len,
 			 uint16_t flags);

@@ -251,6 +251,7 @@ int export_close(struct backend *b)
 	b->cow = NULL;
 	b->fd = -1;
 	b->data_lo = b->data_hi = 0;
+	b->wb_lo = b->wb_hi = b->wb_bytes = 0;
 	b->sync_failed = false;
 	return r;
 }

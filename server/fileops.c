@@ -19,8 +19,8 @@ int backend_sync(struct backend *b)
 {
 	int r = b->cow ? cow_sync(b->cow) : fdatasync(b->fd);
 
+	/* the sync wrote everything: large WRITEs gather anew */
 	b->wb_bytes = 0;
-
 	if (r < 0)
 		b->sync_failed = true;
 	if (!b->sync_failed)
@@ -44,15 +44,34 @@ int backend_read(struct backend *b, void *buf, size_t len, uint64_t off)
  * slowest request of a storm: 200 children rewriting the same blocks
  * each queued behind the others' writeback. Small writes are left to
  * the page cache, where rewrites of one block cost nothing.
+ *
+ * A WRITE that would stretch the span past twice the batch starts a new
+ * one: writeback over a span that wide would take the small writes and
+ * other clients' pages with it. The old span's pages are left to the
+ * kernel's flusher and the FLUSH.
  */
-static void start_writeback(struct backend *b, uint64_t off, size_t len)
+static bool wb_too_wide(const struct backend *b, uint64_t off, uint64_t len)
 {
-	if (len < SRV_WRITEBACK_MIN)
+	uint64_t lo = off < b->wb_lo ? off : b->wb_lo,
+		 hi = off + len > b->wb_hi ? off + len : b->wb_hi;
+
+	return hi - lo > 2 * (uint64_t)SRV_WRITEBACK_BATCH;
+}
+
+void backend_wrote(struct backend *b, uint64_t off, uint64_t len)
+{
+	if (b->cow || len < SRV_WRITEBACK_MIN)
 		return;
-	if (b->wb_bytes == 0 || off < b->wb_lo)
+	if (b->wb_bytes == 0 || wb_too_wide(b, off, len)) {
 		b->wb_lo = off;
-	if (b->wb_bytes == 0 || off + len > b->wb_hi)
 		b->wb_hi = off + len;
+		b->wb_bytes = 0;
+	} else {
+		if (off < b->wb_lo)
+			b->wb_lo = off;
+		if (off + len > b->wb_hi)
+			b->wb_hi = off + len;
+	}
 	b->wb_bytes += len;
 	if (b->wb_bytes < SRV_WRITEBACK_BATCH)
 		return;
@@ -66,10 +85,7 @@ int backend_write(struct backend *b, const void *buf, size_t len,
 {
 	if (b->cow)
 		return cow_pwrite(b->cow, buf, len, off) < 0 ? -1 : 0;
-	if (pwrite_full(b->fd, buf, len, off) < 0)
-		return -1;
-	start_writeback(b, off, len);
-	return 0;
+	return pwrite_full(b->fd, buf, len, off);
 }
 
 int backend_trim(struct backend *b, uint64_t off, uint64_t len, bool fua)

@@ -188,6 +188,9 @@ static int write_payload(struct conn *c, const struct nbd_request *rq,
 		off += have;
 		left -= have;
 	}
+	/* the whole WRITE, however its payload arrived */
+	if (!*err)
+		backend_wrote(&c->be, rq->offset, rq->length);
 	return 0;
 }
 

@@ -221,7 +221,8 @@ def write_behind():
     """
     128 KiB WRITEs start writeback once 8 MiB of them gathered, over the
     span they cover; smaller WRITEs never do; a FLUSH wrote everything,
-    so the count starts again after it.
+    so the count starts again after it; WRITEs further apart than twice
+    the batch start a new span rather than one that wide.
     """
     big, mib = 128 << 10, 1 << 20
     log = os.path.join(TMP, "shim-writeback.log")
@@ -244,12 +245,18 @@ def write_behind():
         write(16 * mib + i * big, big)
     for i in range(200):		# 12.5 MiB of 64 KiB writes
         write(i * 65536, 65536)
+    err, _ = c.request(nw.CMD_FLUSH, 998)
+    assert err == 0, "FLUSH: error %d" % err
+    for i in range(40):		# 10 MiB, two streams 24 MiB apart
+        write(i * big, big)
+        write(24 * mib + i * big, big)
     c.close()
     p.terminate()
     p.wait(10)
     got = writebacks(log)
-    print("writeback: %d calls for 140 WRITEs of 128 KiB and 200 of "
-          "64 KiB: %s" % (len(got), got[:4]))
+    print("writeback: %d calls for 220 WRITEs of 128 KiB (80 of them in "
+          "two streams 24 MiB apart) and 200 of 64 KiB: %s" %
+          (len(got), got[:4]))
     if got != [(0, 8 * mib)]:
         raise AssertionError("expected one writeback of [0, 8 MiB), got "
                              "%d: %s" % (len(got), got[:8]))

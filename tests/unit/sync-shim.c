@@ -300,15 +300,17 @@ int sync_file_range(int fd, off_t off, off_t len, unsigned int flags)
 {
 	static int (*real)(int, off_t, off_t, unsigned int);
 	char path[PATH_MAX];
-	int r;
+	int r, e;
 
 	if (!real)
 		real = next("sync_file_range");
 	r = real(fd, off, len, flags);
 	if (!(flags & SYNC_FILE_RANGE_WAIT_AFTER)) {
+		e = errno;
 		emit("writeback fd %d off %lld len %lld rc %d %s", fd,
 		     (long long)off, (long long)len, r,
 		     fd_path(fd, path, sizeof(path)));
+		errno = e;
 		return r;
 	}
 	return sync_result(fd, "sync_file_range", r);
