@@ -50,32 +50,27 @@ int backend_read(struct backend *b, void *buf, size_t len, uint64_t off)
  * other clients' pages with it. The old span's pages are left to the
  * kernel's flusher and the FLUSH.
  */
-static bool wb_too_wide(const struct backend *b, uint64_t off, uint64_t len)
-{
-	uint64_t lo = off < b->wb_lo ? off : b->wb_lo,
-		 hi = off + len > b->wb_hi ? off + len : b->wb_hi;
-
-	return hi - lo > 2 * (uint64_t)SRV_WRITEBACK_BATCH;
-}
-
 void backend_wrote(struct backend *b, uint64_t off, uint64_t len)
 {
+	uint64_t lo = off, hi = off + len;
+
 	if (b->cow || len < SRV_WRITEBACK_MIN)
 		return;
-	if (b->wb_bytes == 0 || wb_too_wide(b, off, len)) {
-		b->wb_lo = off;
-		b->wb_hi = off + len;
-		b->wb_bytes = 0;
-	} else {
-		if (off < b->wb_lo)
-			b->wb_lo = off;
-		if (off + len > b->wb_hi)
-			b->wb_hi = off + len;
+	if (b->wb_bytes > 0) {
+		lo = b->wb_lo < lo ? b->wb_lo : lo;
+		hi = b->wb_hi > hi ? b->wb_hi : hi;
+		if (hi - lo > 2 * (uint64_t)SRV_WRITEBACK_BATCH) {
+			lo = off;
+			hi = off + len;
+			b->wb_bytes = 0;
+		}
 	}
+	b->wb_lo = lo;
+	b->wb_hi = hi;
 	b->wb_bytes += len;
 	if (b->wb_bytes < SRV_WRITEBACK_BATCH)
 		return;
-	sync_file_range(b->fd, (off_t)b->wb_lo, (off_t)(b->wb_hi - b->wb_lo),
+	sync_file_range(b->fd, (off_t)lo, (off_t)(hi - lo),
 			SYNC_FILE_RANGE_WRITE);
 	b->wb_bytes = 0;
 }
