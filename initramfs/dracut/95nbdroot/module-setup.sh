@@ -91,6 +91,7 @@ install() {
 	inst_simple "$moddir/lib/fstype.sh" /lib/nbdroot/fstype.sh
 	inst_simple "$moddir/lib/network.sh" /lib/nbdroot/network.sh
 	inst_simple "$moddir/lib/attach.sh" /lib/nbdroot/attach.sh
+	inst_simple "$moddir/lib/quote.sh" /lib/nbdroot/quote.sh
 	inst_script "$moddir/lib/dhcp-event" /lib/nbdroot/dhcp-event
 	inst_script "$moddir/nbdroot-attach.sh" /usr/lib/nbdroot/attach
 	inst_simple "$moddir/nbdroot.service" "$systemdsystemunitdir/nbdroot.service"
