@@ -105,8 +105,9 @@ jitter() {
 	_jitter=$((_jitter % ($1 + 1)))
 }
 
-# Where a step's reason goes (a test may move it).
-STEP_OUT=/run/nbdroot/step.out
+# Where a step's reason goes (a test may move it): in the initramfs's own
+# /tmp, which goes with it, not in /run, which the root takes over.
+STEP_OUT=/tmp/nbdroot-step.out
 
 # retry STEP COMMAND...: runs COMMAND in this shell (so it may set
 # variables) until it succeeds or the boot's retry budget is spent, with
@@ -119,6 +120,8 @@ retry() {
 	_wait=1
 	while :; do
 		if "$@" >"$STEP_OUT"; then
+			# most steps say nothing when they succeed: no cat then
+			[ -s "$STEP_OUT" ] || return 0
 			_out=$(cat "$STEP_OUT")
 			[ -z "$_out" ] || info "$_step: $_out"
 			return 0
@@ -164,20 +167,29 @@ run_hooks() {
 	done
 }
 
-# Prints KEY's value from the /run/net-*.conf files (klibc's format; the
-# first link that has it) without sourcing them: they hold strings a
-# DHCP server chose.
-net_conf() {
+# net_get VAR KEY: sets VAR to KEY's value from the /run/net-*.conf
+# files (klibc's format; the first link that has it) without sourcing
+# them: they hold strings a DHCP server chose. VAR is empty, and the
+# status 1, when no file has KEY. Builtins only, no $(...): the boot's
+# path asks for several keys.
+net_get() {
 	for _f in /run/net-*.conf; do
 		[ -r "$_f" ] || continue
 		while IFS='=' read -r _k _v; do
-			[ "$_k" = "$1" ] || continue
+			[ "$_k" = "$2" ] || continue
 			_v=${_v#\'}
-			printf '%s\n' "${_v%\'}"
+			eval "$1=\${_v%\\'}"
 			return 0
 		done <"$_f"
 	done
+	eval "$1="
 	return 1
+}
+
+# net_conf KEY: the same, printed.
+net_conf() {
+	net_get _nc "$1" || return 1
+	printf '%s\n' "$_nc"
 }
 
 # Without ip=, which address families can reach the root's servers: 4
@@ -225,7 +237,9 @@ root_has_name() {
 # ip= (parsed into nr_net and nr_ip_*), BOOTIF= to pick the link, else
 # DHCP on every link at once; waits what is left of the retry budget.
 network_up() {
-	_t=$((retry_deadline - $(uptime_s)))
+	# uptime_s without its $(...): a fork on every boot's path
+	read -r _up _idle </proc/uptime
+	_t=$((retry_deadline - ${_up%%.*}))
 	[ "$_t" -gt 2 ] || _t=2
 	[ "$nr_net" != off ] || return 0
 	! net_configured || return 0
@@ -292,12 +306,13 @@ dhcp_root() {
 	return 1
 }
 
-# The server of a spec: its host list, or the DHCP server when empty;
-# else the reason, and 1.
+# server_of HOSTS: the server of a spec in sv_host: its host list, or the
+# DHCP server when empty; else the reason, and 1.
 server_of() {
-	[ -z "$1" ] || { echo "$1"; return 0; }
-	_s=$(net_conf ROOTSERVER)
-	[ -n "$_s" ] && [ "$_s" != 0.0.0.0 ] && { echo "$_s"; return 0; }
+	sv_host=$1
+	[ -z "$sv_host" ] || return 0
+	net_get sv_host ROOTSERVER
+	[ -z "$sv_host" ] || [ "$sv_host" = 0.0.0.0 ] || return 0
 	echo "no server named on the boot line, and DHCP named none"
 	return 1
 }
@@ -307,35 +322,35 @@ server_of() {
 # servers the client's -start, from the MAC (nbdroot(7): spreading), in
 # sp_client_start; else the reason, and 1.
 expand_spec() {
-	_mac=$(net_boot_mac "$nr_bootif" "$(net_conf DEVICE)")
-	_hn=$(net_conf HOSTNAME) || _hn=
+	net_get _ndev DEVICE
+	net_boot_mac "$nr_bootif" "$_ndev"
+	net_get _hn HOSTNAME
 	[ -n "$_hn" ] || _hn=$nr_ip_host
-	nbdroot_expand "$1" "$_mac" "$_hn" "$3" || { echo "$nr_error"; return 1; }
+	nbdroot_expand "$1" "$net_mac" "$_hn" "$3" || { echo "$nr_error"; return 1; }
 	sp_client_start=
 	nbdroot_count_hosts "$2"
-	if [ "$sp_count" -gt 1 ] && nbdroot_spread "$_mac" "$sp_count"; then
+	if [ "$sp_count" -gt 1 ] && nbdroot_spread "$net_mac" "$sp_count"; then
 		sp_client_start="-start $sp_start"
 	fi
 }
 
-# NBDOPTS from the boot line, as nbd-client options.
+# NBDOPTS from the boot line, as nbd-client options, in cl_opts.
 client_options() {
-	_opts=
+	cl_opts=
 	_ifs=$IFS
 	IFS=,
 	for _o in $nr_nbdopts; do
 		case $_o in
-		bs=*)		_opts="$_opts -b ${_o#bs=}" ;;
-		timeout=*)	_opts="$_opts -t ${_o#timeout=}" ;;
-		ro)		_opts="$_opts -R" ;;
+		bs=*)		cl_opts="$cl_opts -b ${_o#bs=}" ;;
+		timeout=*)	cl_opts="$cl_opts -t ${_o#timeout=}" ;;
+		ro)		cl_opts="$cl_opts -R" ;;
 		'')		;;
 		*)		info "root: ignoring unknown nbd option \"$_o\"" ;;
 		esac
 	done
 	IFS=$_ifs
-	[ -z "$nr_timeout" ] || _opts="$_opts -T $nr_timeout"
-	[ "$nr_conns" -le 1 ] || _opts="$_opts -C $nr_conns"
-	echo "$_opts"
+	[ -z "$nr_timeout" ] || cl_opts="$cl_opts -T $nr_timeout"
+	[ "$nr_conns" -le 1 ] || cl_opts="$cl_opts -C $nr_conns"
 }
 
 # The key file mkinitrd --tls-psk puts in the initrd (identity:hexkey).
@@ -378,12 +393,13 @@ tls_modules() {
 	done
 }
 
-# The client's TLS options: the initrd's key, for every export; the
-# client refuses plaintext once given a key. A boot line that names an
+# The client's TLS options, in tls_opts: the initrd's key, for every export;
+# the client refuses plaintext once given a key. A boot line that names an
 # identity for an initrd without a key is an error, not a plaintext boot.
 tls_options() {
+	tls_opts=
 	if tls_wanted; then
-		echo "-tls-psk $TLS_PSK${nr_tls_identity:+ -tls-identity $nr_tls_identity}"
+		tls_opts="-tls-psk $TLS_PSK${nr_tls_identity:+ -tls-identity $nr_tls_identity}"
 	elif [ "$nr_tls" != off ] && [ -n "$nr_tls_identity" ]; then
 		echo "nbdroot.tls.identity=$nr_tls_identity: this initrd holds no key ($TLS_PSK; mkinitrd --tls-psk)"
 		return 1
@@ -397,11 +413,11 @@ tls_options() {
 nbd_attach() {
 	_dev=$1 _h=$2 _p=$3 _n=$4
 	shift 4
-	_tls=$(tls_options) || { echo "$_tls"; return 1; }
+	tls_options || return 1
 	# to a file, not a pipe: a client that stays behind as a daemon
 	# would hold a pipe open and hang the reader
 	# shellcheck disable=SC2086 # the TLS options are words
-	nbd-client "$_h" "$_p" "$_dev" -N "$_n" "$@" $_tls \
+	nbd-client "$_h" "$_p" "$_dev" -N "$_n" "$@" $tls_opts \
 		</dev/null >/run/nbdroot/client.out 2>&1 && return 0
 	_out=$(cat /run/nbdroot/client.out)
 	echo "${_out#nbd-client: }"
@@ -410,7 +426,8 @@ nbd_attach() {
 
 # Sets root_host, the server list the root came from.
 attach_root() {
-	root_host=$(server_of "$nr_host") || { echo "$root_host"; return 1; }
+	server_of "$nr_host" || return 1
+	root_host=$sv_host
 	[ ! -e "/sys/block/nbd$nr_dev/pid" ] || return 0
 	_mode="-p -m"
 	# to RAM: detached after the copy, nothing to keep alive
@@ -420,9 +437,10 @@ attach_root() {
 	expand_spec "$nr_name" "$root_host" "root=$nr_root" || return 1
 	nr_name=$sp_expanded
 	stage_done connect
-	# shellcheck disable=SC2046,SC2086 # the options are words by design
+	client_options
+	# shellcheck disable=SC2086 # the options are words by design
 	nbd_attach "$NBDDEV" "$root_host" "$nr_port" "$nr_name" $_mode \
-		$sp_client_start $(client_options)
+		$sp_client_start $cl_opts
 }
 
 # Without udev nothing waits for the partition nodes: the client re-read
@@ -462,7 +480,8 @@ swap_one() {
 	_sdev=$1
 	! grep -q "^$_sdev " /proc/swaps || return 0
 	nbdroot_parse_nbd "$2" "nbdroot.swap=$2" || { echo "$nr_error"; return 1; }
-	_host=$(server_of "$sp_host") || { echo "$_host"; return 1; }
+	server_of "$sp_host" || return 1
+	_host=$sv_host
 	if [ ! -e "/sys/block/${_sdev#/dev/}/pid" ]; then
 		_sport=$sp_port
 		expand_spec "$sp_name" "$_host" "nbdroot.swap=$2" || return 1
@@ -503,8 +522,8 @@ copy_to_ram() {
 			{ echo "tmpfs on /run/nbdroot/ram: $_err"; return 1; }
 	fi
 	info "toram: copying $((_kib / 1024)) MiB from $ROOTDEV"
-	if ! dd if="$ROOTDEV" of=/run/nbdroot/ram/root.img bs=1M 2>/run/nbdroot/dd.err; then
-		echo "copy of $ROOTDEV failed: $(tail -n 1 /run/nbdroot/dd.err)"
+	if ! dd if="$ROOTDEV" of=/run/nbdroot/ram/root.img bs=1M 2>/tmp/nbdroot-dd.err; then
+		echo "copy of $ROOTDEV failed: $(tail -n 1 /tmp/nbdroot-dd.err)"
 		return 1
 	fi
 	_err=$(nbd-client -d "$NBDDEV" 2>&1) || { echo "detach $NBDDEV: $_err"; return 1; }
@@ -585,9 +604,13 @@ mount_overlay() {
 	[ "$nr_ro" != ro ] || mount -o remount,ro "$ROOTMNT"
 }
 
-# busybox here has no mountpoint(1)
+# busybox here has no mountpoint(1); builtins only (the boot's path
+# asks twice). /proc/mounts escapes blanks in a mount point as \040.
 is_mounted() {
-	grep -q "^[^ ]* $1 " /proc/mounts
+	while read -r _mdev _mdir _mrest; do
+		[ "$_mdir" != "$1" ] || return 0
+	done </proc/mounts
+	return 1
 }
 
 check_init() {
@@ -603,20 +626,25 @@ save_state() {
 	_mode=direct
 	[ -z "$nr_toram" ] || _mode=toram
 	[ -z "$nr_overlay" ] || _mode=overlay
+	# the copy in RAM has no client behind it
+	_persist=yes
+	[ "$_mode" != toram ] || _persist=no
+	# kv (quote.sh): builtins, no fork on the boot's path
 	{
-		echo "NBDROOT_DEVICE='$NBDDEV'"
-		echo "NBDROOT_ROOTDEV='$ROOTDEV'"
-		echo "NBDROOT_PARTITION='$nr_part'"
-		printf "NBDROOT_HOST='%s'\n" "$root_host"
-		echo "NBDROOT_PORT='$nr_port'"
-		printf "NBDROOT_NAME='%s'\n" \
-			"$(printf '%s\n' "$nr_name" | sed "s/'/'\\\\''/g")"
-		echo "NBDROOT_MODE='$_mode'"
-		# the copy in RAM has no client behind it
-		echo "NBDROOT_PERSIST='$([ "$_mode" = toram ] && echo no || echo yes)'"
+		kv NBDROOT_DEVICE "$NBDDEV"
+		kv NBDROOT_ROOTDEV "$ROOTDEV"
+		kv NBDROOT_PARTITION "$nr_part"
+		kv NBDROOT_HOST "$root_host"
+		kv NBDROOT_PORT "$nr_port"
+		kv NBDROOT_NAME "$nr_name"
+		kv NBDROOT_MODE "$_mode"
+		kv NBDROOT_PERSIST "$_persist"
 	} >/run/nbdroot/root.conf
-	[ ! -s /etc/resolv.conf ] || cp /etc/resolv.conf /run/nbdroot/resolv.conf
-	rm -f /run/nbdroot/step.out /run/nbdroot/dd.err
+	# a copy by builtins, not cp: a fork on every boot's path
+	[ ! -s /etc/resolv.conf ] ||
+		while IFS= read -r _l || [ -n "$_l" ]; do
+			printf '%s\n' "$_l"
+		done </etc/resolv.conf >/run/nbdroot/resolv.conf
 }
 
 # attach_and_mount: from the network to the mounted root, with the hooks
@@ -624,8 +652,13 @@ save_state() {
 attach_and_mount() {
 	run_hooks pre-network
 	retry network network_up
-	[ "$nr_net" = off ] ||
-		info "network: $(net_conf DEVICE) $(net_conf IPV4ADDR)$(net_conf IPV6ADDR) ($(net_conf PROTO))"
+	if [ "$nr_net" != off ]; then
+		net_get _ndev DEVICE
+		net_get _n4 IPV4ADDR
+		net_get _n6 IPV6ADDR
+		net_get _nproto PROTO
+		info "network: $_ndev $_n4$_n6 ($_nproto)"
+	fi
 	[ "$nr_root" != dhcp ] || retry root-path dhcp_root
 	ROOTDEV=$NBDDEV${nr_part:+p$nr_part}
 	run_hooks pre-attach

@@ -17,7 +17,12 @@
 
 # another root for the host unit tests only
 MOD_SYS=${NBDROOT_SYS:-/sys}
-MOD_DIR=${NBDROOT_MODDIR:-/lib/modules/$(uname -r)}
+MOD_DIR=${NBDROOT_MODDIR:-}
+if [ -z "$MOD_DIR" ]; then
+	# uname -r without its fork: this runs on every boot
+	read -r MOD_DIR </proc/sys/kernel/osrelease
+	MOD_DIR=/lib/modules/$MOD_DIR
+fi
 MOD_SEL=${NBDROOT_RUN:-/run/nbdroot}/modules.sel
 
 # The modalias files of the PCI and virtio devices, space separated (sysfs

@@ -13,21 +13,36 @@ DHCP_EVENT=/lib/nbdroot/dhcp-event
 NET_SYS=${NBDROOT_SYS:-/sys}
 NET_IF_INET6=${NBDROOT_IF_INET6:-/proc/net/if_inet6}
 
-# Ethernet-like links, in the kernel's order.
-net_links() {
+# net_find_links: the Ethernet-like links, in the kernel's order, in
+# net_found (space separated). Builtins only: the boot's path calls it.
+net_find_links() {
+	net_found=
 	for _l in /sys/class/net/*; do
 		[ -e "$_l" ] || continue
 		_n=${_l##*/}
 		[ "$_n" != lo ] || continue
-		[ "$(cat "$_l/type" 2>/dev/null)" = 1 ] || continue
-		echo "$_n"
+		_ty=
+		read -r _ty 2>/dev/null <"$_l/type"
+		[ "$_ty" = 1 ] || continue
+		net_found="$net_found${net_found:+ }$_n"
+	done
+}
+
+# The same, one per line.
+net_links() {
+	net_find_links
+	for _l in $net_found; do
+		echo "$_l"
 	done
 }
 
 # The link whose MAC address is $1 (BOOTIF=), if any.
 net_link_by_mac() {
-	for _l in $(net_links); do
-		if [ "$(cat "/sys/class/net/$_l/address" 2>/dev/null)" = "$1" ]; then
+	net_find_links
+	for _l in $net_found; do
+		_a=
+		read -r _a 2>/dev/null <"/sys/class/net/$_l/address"
+		if [ "$_a" = "$1" ]; then
 			echo "$_l"
 			return 0
 		fi
@@ -35,14 +50,14 @@ net_link_by_mac() {
 	return 1
 }
 
-# net_boot_mac BOOTIF DEVICE: the booting interface's MAC address: BOOTIF='s
-# when the boot line has one, else DEVICE's (the link that got the lease).
+# net_boot_mac BOOTIF DEVICE: the booting interface's MAC address in
+# net_mac: BOOTIF='s when the boot line has one, else DEVICE's (the link
+# that got the lease); empty when neither. Builtins only.
 net_boot_mac() {
-	if [ -n "$1" ]; then
-		echo "$1"
-	elif [ -n "$2" ]; then
-		cat "$NET_SYS/class/net/$2/address" 2>/dev/null
-	fi
+	net_mac=$1
+	[ -z "$net_mac" ] && [ -n "$2" ] || return 0
+	read -r net_mac 2>/dev/null <"$NET_SYS/class/net/$2/address"
+	return 0
 }
 
 # Waits up to $1 seconds for a driver to register a link (the link with
@@ -50,7 +65,7 @@ net_boot_mac() {
 net_wait_links() {
 	_i=0
 	while if [ -n "${2:-}" ]; then ! net_link_by_mac "$2" >/dev/null
-	    else [ -z "$(net_links)" ]; fi; do
+	    else net_find_links; [ -z "$net_found" ]; fi; do
 		[ "$_i" -lt $(($1 * 10)) ] || return 1
 		sleep 0.1
 		_i=$((_i + 1))
@@ -74,8 +89,11 @@ net_configured() {
 net_dhcp() {
 	_secs=$1
 	shift
-	# shellcheck disable=SC2046 # link names are words
-	[ $# -gt 0 ] || set -- $(net_links)
+	if [ $# -eq 0 ]; then
+		net_find_links
+		# shellcheck disable=SC2086 # link names are words
+		set -- $net_found
+	fi
 	if [ $# -eq 0 ]; then
 		echo "no network interface found"
 		return 1
@@ -398,8 +416,11 @@ net_v6_settled() {
 net_auto6() {
 	_secs=$1
 	shift
-	# shellcheck disable=SC2046 # link names are words
-	[ $# -gt 0 ] || set -- $(net_links)
+	if [ $# -eq 0 ]; then
+		net_find_links
+		# shellcheck disable=SC2086 # link names are words
+		set -- $net_found
+	fi
 	if [ $# -eq 0 ]; then
 		echo "no network interface found"
 		return 1

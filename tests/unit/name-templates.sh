@@ -22,14 +22,17 @@ expect() {
 
 # expand BOOTIF DEVICE HOSTNAME NAME: what the init attaches, or the error
 driver='. initramfs/lib/cmdline.sh; . initramfs/lib/network.sh
-mac=$(net_boot_mac "$1" "$2")
-if nbdroot_expand "$4" "$mac" "$3" root; then echo "$sp_expanded"
+net_boot_mac "$1" "$2"
+if nbdroot_expand "$4" "$net_mac" "$3" root; then echo "$sp_expanded"
 else echo "ERR $nr_error"; fi'
 # attach N BOOTIF IP-HOST NAME HOSTS: the name and -start the attach step
 # gives the client, with the lease on eth1 (HOSTNAME N: none when empty)
 attach='. initramfs/lib/cmdline.sh; . initramfs/lib/network.sh
 . initramfs/lib/attach.sh
-net_conf() { case $1 in DEVICE) echo eth1 ;; HOSTNAME) echo "$hn" ;; esac; }
+net_get() {
+	case $2 in DEVICE) eval "$1=eth1" ;; HOSTNAME) eval "$1=\$hn" ;; esac
+	eval "[ -n \"\$$1\" ]"
+}
 hn=$1 nr_bootif=$2 nr_ip_host=$3
 expand_spec "$4" "$5" root && echo "$sp_expanded $sp_client_start"'
 # spread N MAC...: the server each MAC starts at

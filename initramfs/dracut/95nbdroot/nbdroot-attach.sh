@@ -16,6 +16,8 @@ ROOTMNT=/sysroot
 . /lib/nbdroot/fstype.sh
 # shellcheck source=initramfs/lib/attach.sh
 . /lib/nbdroot/attach.sh
+# shellcheck source=initramfs/lib/quote.sh
+. /lib/nbdroot/quote.sh
 # a filesystem module this initrd lacks comes with dracut's option
 # shellcheck disable=SC2034 # read by attach.sh
 rebuild_hint="dracut --add-drivers "
