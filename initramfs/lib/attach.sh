@@ -2,9 +2,9 @@
 # shellcheck disable=SC2154 # nr_*: the boot line, parsed by cmdline.sh
 # The root of nbdroot(7), from the network up to the mounted filesystem:
 # the steps that nbdroot's own init and its dracut module share. The
-# caller sources cmdline.sh, network.sh and fstype.sh first, sets ROOTMNT (where the
-# root goes: /root, or dracut's /sysroot), then calls attach_parse,
-# attach_setup and attach_and_mount.
+# caller sources cmdline.sh, network.sh, fstype.sh and quote.sh (kv, for
+# root.conf) too, sets ROOTMNT (where the root goes: /root, or dracut's
+# /sysroot), then calls attach_parse, attach_setup and attach_and_mount.
 #
 # Each step runs under retry(): it prints its reason on stdout and
 # returns 1, and is retried until nbdroot.retry seconds have passed.

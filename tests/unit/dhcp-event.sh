@@ -4,6 +4,8 @@
 # applet): a lease is described in net-IF.conf; a lease whose address
 # cannot be set is not, and the reason, with the address and ip's error,
 # is left for the init and written to the kernel log (a file here).
+# The init raises each link before its udhcpc starts, so no event raises
+# it again; deconfig and a lease flush the link's IPv4 addresses first.
 # A server's value with backslashes (\0047, \n) is kept as it is, where
 # dash's echo would make quotes and newlines of them: in net-IF.conf, as
 # net_conf (attach.sh) reads it back (in a mount namespace with its own
@@ -16,10 +18,12 @@ failures=0 checks=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 ok() { echo "ok: $*"; checks=$((checks + 1)); }
 
-# ip that fails "addr add" when IP_FAILS is set, as the kernel refuses
+# ip that fails "addr add" when IP_FAILS is set, as the kernel refuses;
+# each call is logged in NBDROOT_RUN/ip.log
 mkdir -p "$work/bin"
 cat >"$work/bin/ip" <<'IP'
 #!/bin/sh
+echo "$*" >>"$NBDROOT_RUN/ip.log"
 if [ -n "${IP_FAILS:-}" ] && [ "$1 $2" = "addr add" ]; then
 	echo "RTNETLINK answers: Invalid argument" >&2
 	exit 2
@@ -46,6 +50,19 @@ for sh in dash bash; do
 	else
 		fail "$sh: no net-eth9.conf for a lease: $(cat "$run/stderr" "$run/net-eth9.conf" 2>&1)"
 	fi
+	# what each event runs: no "link set up" (an exec on every boot)
+	: >"$run/ip.log"
+	event "$sh" "$run" router=10.9.9.1
+	got=$(tr '\n' ';' <"$run/ip.log")
+	want="-4 addr flush dev eth9;addr add 10.9.9.9/24 dev eth9;route add default via 10.9.9.1 dev eth9;"
+	[ "$got" = "$want" ] && ok "$sh: a lease runs ip: $got" ||
+		fail "$sh: a lease ran ip: \"$got\", want \"$want\""
+	: >"$run/ip.log"
+	env PATH="$work/bin:$PATH" NBDROOT_RUN="$run" interface=eth9 \
+		$sh initramfs/lib/dhcp-event deconfig 2>>"$run/stderr"
+	got=$(tr '\n' ';' <"$run/ip.log")
+	[ "$got" = "-4 addr flush dev eth9;" ] && ok "$sh: deconfig runs ip: $got" ||
+		fail "$sh: deconfig ran ip: \"$got\", want \"-4 addr flush dev eth9;\""
 	run=$work/$sh-fails
 	event "$sh" "$run" IP_FAILS=1
 	rc=$?
