@@ -32,15 +32,17 @@ say() {
 fail() { say 3 "$@"; }
 info() { say 5 "$@"; }
 
+# uptime_s: the uptime in whole seconds, in up_s. Builtins only, and a
+# variable, not output: a $(...) would cost a fork on every boot's path.
 uptime_s() {
 	read -r _up _idle </proc/uptime
-	echo "${_up%%.*}"
+	up_s=${_up%%.*}
 }
 
-# The same in milliseconds (the kernel prints hundredths).
+# The same in milliseconds, in up_ms (the kernel prints hundredths).
 uptime_ms() {
 	read -r _up _idle </proc/uptime
-	echo "$((${_up%%.*} * 1000 + 1${_up#*.} * 10 - 1000))"
+	up_ms=$((${_up%%.*} * 1000 + 1${_up#*.} * 10 - 1000))
 }
 
 # stage_done STAGE [UPTIME]: "nbdroot: time: STAGE SECONDS", the uptime
@@ -70,9 +72,8 @@ attach_parse() {
 attach_setup() {
 	NBDDEV=/dev/nbd$nr_dev
 	ROOTDEV=$NBDDEV
-	# uptime_s without its $(...): a fork on every boot's path
-	read -r _up _idle </proc/uptime
-	retry_deadline=$((${_up%%.*} + nr_retry))
+	uptime_s
+	retry_deadline=$((up_s + nr_retry))
 	[ -d /run/nbdroot ] || mkdir -p /run/nbdroot
 }
 
@@ -84,7 +85,8 @@ give_up() {
 	if [ -n "$nr_shell" ]; then
 		echo "nbdroot: rescue shell; exit it to retry \"$1\""
 		setsid cttyhack sh || sh
-		retry_deadline=$(($(uptime_s) + nr_retry))
+		uptime_s
+		retry_deadline=$((up_s + nr_retry))
 		return 0
 	fi
 	# the console shows the reason before the panic: stty sets the
@@ -128,7 +130,8 @@ retry() {
 		fi
 		_out=$(cat "$STEP_OUT")
 		fail "$_step: ${_out:-failed}"
-		_left=$((retry_deadline * 1000 - $(uptime_ms)))
+		uptime_ms
+		_left=$((retry_deadline * 1000 - up_ms))
 		if [ "$_left" -le 0 ]; then
 			give_up "$_step"
 			_wait=1
@@ -237,9 +240,8 @@ root_has_name() {
 # ip= (parsed into nr_net and nr_ip_*), BOOTIF= to pick the link, else
 # DHCP on every link at once; waits what is left of the retry budget.
 network_up() {
-	# uptime_s without its $(...): a fork on every boot's path
-	read -r _up _idle </proc/uptime
-	_t=$((retry_deadline - ${_up%%.*}))
+	uptime_s
+	_t=$((retry_deadline - up_s))
 	[ "$_t" -gt 2 ] || _t=2
 	[ "$nr_net" != off ] || return 0
 	! net_configured || return 0

@@ -29,8 +29,8 @@ waits() {
 			echo "$((_s * 1000 + 1$_f - 1000)) $((_wait * 1000))"
 			clock=$((clock + _s * 1000 + 1$_f - 1000))
 		}
-		uptime_s() { echo $((clock / 1000)); }
-		uptime_ms() { echo "$clock"; }
+		uptime_s() { up_s=$((clock / 1000)); }
+		uptime_ms() { up_ms=$clock; }
 		say() { :; }
 		give_up() { echo "gave up at $clock"; exit 0; }
 		nr_retry=30
