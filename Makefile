@@ -80,7 +80,7 @@ UNIT_BIN   += $(BUILD)/unit/test-client-tls13-klibc
 .PHONY: all initrd check unit unit-asan qemu-tests demo deps clean shellcheck fuzz fuzz-tls fuzz-client
 
 all: client/nbd-client server/nbd-server initramfs/dhcp6/nbdroot-dhcp6 \
-	initramfs/modload/nbdroot-modload
+	initramfs/modload/nbdroot-modload initramfs/mounts/nbdroot-early initramfs/mounts/nbdroot-switch
 
 # the server's STARTTLS (server/tls.c) is GnuTLS
 SERVER_LDLIBS := -lgnutls
@@ -104,6 +104,17 @@ initramfs/dhcp6/nbdroot-dhcp6: initramfs/dhcp6/dhcp6.c initramfs/dhcp6/parse.c i
 
 # The init's modules in one exec per pass, not one insmod each: static klibc.
 initramfs/modload/nbdroot-modload: initramfs/modload/modload.c
+	$(KLCC) -static $(KLCFLAGS) -o $@ $<
+	strip $@
+
+# The mounts the shell init would exec busybox for, static klibc: the
+# initrd's /init (before /proc exists, then the shell init) and the moves
+# into the real root before run-init.
+initramfs/mounts/nbdroot-early: initramfs/mounts/early.c initramfs/mounts/say.h
+	$(KLCC) -static $(KLCFLAGS) -o $@ $<
+	strip $@
+
+initramfs/mounts/nbdroot-switch: initramfs/mounts/switch.c initramfs/mounts/say.h
 	$(KLCC) -static $(KLCFLAGS) -o $@ $<
 	strip $@
 
@@ -231,7 +242,8 @@ fuzz-client-tls: $(BUILD)/fuzz/fuzz-client-tls
 # EXTRA=DIR (files over the initrd's root), HOOKS=DIR (STAGE/NAME
 # executables), TLS_PSK=FILE (the key, and kTLS's modules); see
 # initramfs/mkinitrd --help.
-initrd: client/nbd-client initramfs/dhcp6/nbdroot-dhcp6 initramfs/modload/nbdroot-modload
+initrd: client/nbd-client initramfs/dhcp6/nbdroot-dhcp6 initramfs/modload/nbdroot-modload \
+	initramfs/mounts/nbdroot-early initramfs/mounts/nbdroot-switch
 	initramfs/mkinitrd --kver "$(KVER)" --out "$(OUT)" \
 		$(if $(MODULES),--modules "$(MODULES)") \
 		$(if $(EXTRA),--extra "$(EXTRA)") $(if $(HOOKS),--hooks "$(HOOKS)") \
@@ -360,6 +372,8 @@ install: all
 	install -m 755 initramfs/dhcp6/nbdroot-dhcp6 $(NBDROOTLIB)/initramfs/dhcp6/
 	install -d $(NBDROOTLIB)/initramfs/modload
 	install -m 755 initramfs/modload/nbdroot-modload $(NBDROOTLIB)/initramfs/modload/
+	install -d $(NBDROOTLIB)/initramfs/mounts
+	install -m 755 initramfs/mounts/nbdroot-early initramfs/mounts/nbdroot-switch $(NBDROOTLIB)/initramfs/mounts/
 	ln -sf ../lib/nbdroot/initramfs/mkinitrd $(DESTDIR)$(PREFIX)/sbin/nbdroot-mkinitrd
 	ln -sf ../lib/nbdroot/scripts/mkpxe $(DESTDIR)$(PREFIX)/sbin/nbdroot-mkpxe
 	ln -sf ../lib/nbdroot/scripts/mkrootfs $(DESTDIR)$(PREFIX)/sbin/nbdroot-mkrootfs
@@ -409,4 +423,4 @@ shellcheck:
 
 clean:
 	rm -rf $(BUILD) client/nbd-client server/nbd-server initramfs/dhcp6/nbdroot-dhcp6 \
-		initramfs/modload/nbdroot-modload
+		initramfs/modload/nbdroot-modload initramfs/mounts/nbdroot-early initramfs/mounts/nbdroot-switch

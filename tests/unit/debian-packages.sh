@@ -71,9 +71,10 @@ kver=$(ls -1 /lib/modules | sort -V | tail -n 1)
 # zstd, mkinitrd's default
 zstd -dcq "$work/initrd.img" >"$work/initrd.cpio"
 # two archives: the device nodes, then the files
-for f in nbd-client nbdroot-dhcp6 nbdroot-modload; do
-	{ cpio -t; cpio -t; } <"$work/initrd.cpio" 2>/dev/null | grep -qx "sbin/$f" ||
-		fail "the installed mkinitrd's initrd has no sbin/$f"
+for f in sbin/nbd-client sbin/nbdroot-dhcp6 sbin/nbdroot-modload \
+    sbin/nbdroot-switch init lib/nbdroot/init; do
+	{ cpio -t; cpio -t; } <"$work/initrd.cpio" 2>/dev/null | grep -qx "$f" ||
+		fail "the installed mkinitrd's initrd has no $f"
 done
 "$x/usr/sbin/nbdroot-mkinitrd" --kver "$kver" >/dev/null 2>"$work/err" &&
 	fail "installed mkinitrd without --out wrote somewhere"

@@ -155,6 +155,12 @@ echo kernel/drivers/block/nbd.ko >"$builtin/modules.builtin"
 if build builtin --moddir "$builtin"; then
 	expect "a kernel with everything built in: an initrd without modules" \
 		eval '[ ! -s "$work/builtin.d/lib/modules/9.9.9-fake/nbdroot.order" ] && [ -x "$work/builtin.d/init" ]' 
+	expect "/init is nbdroot-early, which runs the shell init lib/nbdroot/init" \
+		eval 'cmp -s initramfs/mounts/nbdroot-early "$work/builtin.d/init" &&
+		cmp -s initramfs/init "$work/builtin.d/lib/nbdroot/init" &&
+		grep -q "/lib/nbdroot/init" "$work/builtin.d/init"'
+	expect "the hand-over is nbdroot-switch" \
+		cmp -s initramfs/mounts/nbdroot-switch "$work/builtin.d/sbin/nbdroot-switch"
 else
 	fail "built-in kernel: $(cat "$work/builtin.out")"
 fi

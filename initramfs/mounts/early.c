@@ -1,0 +1,156 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nbdroot-early: the initrd's /init, for the few steps before the shell
+ * init (lib/nbdroot/init) can run its commands cheaply. Until /proc is
+ * mounted, busybox cannot run an applet without a whole exec of itself
+ * (about 30 ms under QEMU TCG), so the mounts before it are done here,
+ * in one small static process:
+ *
+ *   devtmpfs on /dev, /dev/console as stdin, stdout and stderr when the
+ *   kernel found none in the archive, proc on /proc, sysfs on /sys,
+ *   tmpfs on /run, /run/nbdroot, and printk_devkmsg on (our messages
+ *   must not be rate-limited away)
+ *
+ * then it execs "/bin/sh /lib/nbdroot/init" with the kernel's arguments,
+ * adding NBDROOT_EARLY_UPTIME=SECONDS (when the kernel handed over, for
+ * the boot-time breakdown). A step that fails is said on the console
+ * ("nbdroot: early: mount proc on /proc: No such device") and the shell
+ * init still runs: it mounts what is missing itself, and its own checks
+ * name what then fails. Only a failed exec of the shell is fatal (the
+ * kernel panics when PID 1 exits).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include "say.h"
+
+#define PROG		"nbdroot-early"
+#define SHELL		"/bin/sh"
+#define SCRIPT		"/lib/nbdroot/init"
+#define UPTIME_VAR	"NBDROOT_EARLY_UPTIME="
+/* "NBDROOT_EARLY_UPTIME=" and "4294967295.99" with room to spare */
+#define UPTIME_MAX	64
+#define ARGS_MAX	256
+
+static void say(const char *what, const char *where, int err)
+{
+	char line[256];
+	int n;
+
+	n = snprintf(line, sizeof(line), "nbdroot: early: %s %s: %s\n", what,
+		     where, strerror(err));
+	say_line(line, n, sizeof(line));
+}
+
+/* mount(2), said on failure; EBUSY (mounted already) is no failure. */
+static void mount_one(const char *fs, const char *dir, unsigned long flags,
+		      const char *opts)
+{
+	char what[64];
+
+	if (mount(fs, dir, fs, flags, opts) == 0 || errno == EBUSY)
+		return;
+	snprintf(what, sizeof(what), "mount %s on", fs);
+	say(what, dir, errno);
+}
+
+/*
+ * The kernel opens /dev/console for PID 1 only when the archive holds
+ * it; otherwise stdin, stdout and stderr are closed until devtmpfs is
+ * mounted.
+ */
+static void console(void)
+{
+	int fd;
+
+	if (fcntl(STDOUT_FILENO, F_GETFD) >= 0)
+		return;
+	fd = open("/dev/console", O_RDWR | O_NOCTTY);
+	if (fd < 0)
+		return;
+	dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO);
+	if (fd > STDERR_FILENO)
+		close(fd);
+}
+
+/*
+ * "NBDROOT_EARLY_UPTIME=" and /proc/uptime's first word ("12.34") into
+ * buf; an empty value when it cannot be read.
+ */
+static void uptime(char *buf, size_t len)
+{
+	size_t pre = strlen(UPTIME_VAR), i;
+	ssize_t n = -1;
+	int fd;
+
+	memcpy(buf, UPTIME_VAR, pre + 1);
+	fd = open("/proc/uptime", O_RDONLY);
+	if (fd >= 0) {
+		n = read(fd, buf + pre, len - pre - 1);
+		close(fd);
+	}
+	if (n <= 0)
+		n = 0;
+	for (i = pre; i < pre + (size_t)n; i++)
+		if (buf[i] != '.' && (buf[i] < '0' || buf[i] > '9'))
+			break;
+	buf[i] = '\0';
+}
+
+static void write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY);
+
+	if (fd < 0)
+		return;
+	if (write(fd, text, strlen(text)) < 0)
+		say("write", path, errno);
+	close(fd);
+}
+
+static void early_mounts(void)
+{
+	mount_one("devtmpfs", "/dev", MS_NOSUID, "mode=0755");
+	console();
+	mount_one("proc", "/proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+}
+
+static void later_mounts(void)
+{
+	mount_one("sysfs", "/sys", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	mount_one("tmpfs", "/run", MS_NOSUID | MS_NODEV, "mode=0755");
+	if (mkdir("/run/nbdroot", 0755) < 0 && errno != EEXIST)
+		say("mkdir", "/run/nbdroot", errno);
+	write_file("/proc/sys/kernel/printk_devkmsg", "on\n");
+}
+
+int main(int argc, char **argv, char **envp)
+{
+	static char up[UPTIME_MAX];
+	static char *args[ARGS_MAX + 3], *env[ARGS_MAX + 2];
+	int i, n = 0;
+
+	early_mounts();
+	uptime(up, sizeof(up));
+	later_mounts();
+	args[n++] = (char *)SHELL;
+	args[n++] = (char *)SCRIPT;
+	for (i = 1; i < argc && n < ARGS_MAX + 2; i++)
+		args[n++] = argv[i];
+	args[n] = NULL;
+	for (n = 0; envp[n] && n < ARGS_MAX; n++)
+		env[n] = envp[n];
+	env[n++] = up;
+	env[n] = NULL;
+	execve(SHELL, args, env);
+	say("exec", SHELL, errno);
+	return 1;
+}
