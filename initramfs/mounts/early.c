@@ -13,12 +13,14 @@
  *
  * then it execs "/bin/sh /lib/nbdroot/init" with the kernel's arguments,
  * adding NBDROOT_EARLY_UPTIME=SECONDS (when the kernel handed over, for
- * the boot-time breakdown). A step that fails is said on the console
- * ("nbdroot: early: mount proc on /proc: No such device") and the shell
- * init still runs: it mounts what is missing itself, and its own checks
- * name what then fails. Only a failed exec of the shell is fatal (the
+ * the boot-time breakdown; empty when /proc could not be read): the shell
+ * init knows by it that this ran. A step that fails is said on the
+ * console ("nbdroot: early: mount proc on /proc: No such device") and
+ * the shell init still runs: it mounts what is missing itself, and its
+ * own checks name what then fails. Only a failed exec of the shell is fatal (the
  * kernel panics when PID 1 exits).
  */
+#include <alloca.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -36,7 +38,6 @@
 #define UPTIME_VAR	"NBDROOT_EARLY_UPTIME="
 /* "NBDROOT_EARLY_UPTIME=" and "4294967295.99" with room to spare */
 #define UPTIME_MAX	64
-#define ARGS_MAX	256
 
 static void say(const char *what, const char *where, int err)
 {
@@ -48,16 +49,20 @@ static void say(const char *what, const char *where, int err)
 	say_line(line, n, sizeof(line));
 }
 
-/* mount(2), said on failure; EBUSY (mounted already) is no failure. */
-static void mount_one(const char *fs, const char *dir, unsigned long flags,
-		      const char *opts)
+/*
+ * mount(2), said on failure; EBUSY (mounted already) is no failure.
+ * 0, or -1 when it is not mounted.
+ */
+static int mount_one(const char *fs, const char *dir, unsigned long flags,
+		     const char *opts)
 {
 	char what[64];
 
 	if (mount(fs, dir, fs, flags, opts) == 0 || errno == EBUSY)
-		return;
+		return 0;
 	snprintf(what, sizeof(what), "mount %s on", fs);
 	say(what, dir, errno);
+	return -1;
 }
 
 /*
@@ -105,6 +110,10 @@ static void uptime(char *buf, size_t len)
 	buf[i] = '\0';
 }
 
+/*
+ * Best effort, unsaid: printk.devkmsg= on the kernel command line locks
+ * the setting (EINVAL), and the user chose it.
+ */
 static void write_file(const char *path, const char *text)
 {
 	int fd = open(path, O_WRONLY);
@@ -112,7 +121,7 @@ static void write_file(const char *path, const char *text)
 	if (fd < 0)
 		return;
 	if (write(fd, text, strlen(text)) < 0)
-		say("write", path, errno);
+		errno = 0;
 	close(fd);
 }
 
@@ -126,28 +135,40 @@ static void early_mounts(void)
 static void later_mounts(void)
 {
 	mount_one("sysfs", "/sys", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
-	mount_one("tmpfs", "/run", MS_NOSUID | MS_NODEV, "mode=0755");
-	if (mkdir("/run/nbdroot", 0755) < 0 && errno != EEXIST)
+	/* no /run/nbdroot on the initramfs itself: the shell mounts /run then */
+	if (mount_one("tmpfs", "/run", MS_NOSUID | MS_NODEV, "mode=0755") == 0 &&
+	    mkdir("/run/nbdroot", 0755) < 0 && errno != EEXIST)
 		say("mkdir", "/run/nbdroot", errno);
 	write_file("/proc/sys/kernel/printk_devkmsg", "on\n");
+}
+
+/* Whether env is VAR= or VAR=VALUE (one the kernel command line set). */
+static int is_var(const char *env, const char *var)
+{
+	return strncmp(env, var, strlen(var)) == 0;
 }
 
 int main(int argc, char **argv, char **envp)
 {
 	static char up[UPTIME_MAX];
-	static char *args[ARGS_MAX + 3], *env[ARGS_MAX + 2];
-	int i, n = 0;
+	char **args, **env;
+	int i, n = 0, nenv = 0;
 
 	early_mounts();
 	uptime(up, sizeof(up));
 	later_mounts();
+	while (envp[nenv])
+		nenv++;
+	args = alloca((size_t)(argc + 2) * sizeof(*args));
+	env = alloca((size_t)(nenv + 2) * sizeof(*env));
 	args[n++] = (char *)SHELL;
 	args[n++] = (char *)SCRIPT;
-	for (i = 1; i < argc && n < ARGS_MAX + 2; i++)
+	for (i = 1; i < argc; i++)
 		args[n++] = argv[i];
 	args[n] = NULL;
-	for (n = 0; envp[n] && n < ARGS_MAX; n++)
-		env[n] = envp[n];
+	for (n = 0, i = 0; i < nenv; i++)
+		if (!is_var(envp[i], UPTIME_VAR))
+			env[n++] = envp[i];
 	env[n++] = up;
 	env[n] = NULL;
 	execve(SHELL, args, env);

@@ -24,7 +24,6 @@
 #include "say.h"
 
 #define RUN_INIT	"/sbin/run-init"
-#define ARGS_MAX	256
 
 static void say(const char *what, const char *from, const char *to, int err)
 {
@@ -56,11 +55,9 @@ static void move_into(const char *root, const char *dir)
 int main(int argc, char **argv, char **envp)
 {
 	static const char *const dirs[] = { "/dev", "/proc", "/sys", "/run" };
-	static char *args[ARGS_MAX + 2];
 	size_t i;
-	int n;
 
-	if (argc < 3 || argc > ARGS_MAX) {
+	if (argc < 3) {
 		if (write(STDERR_FILENO,
 			  "usage: nbdroot-switch ROOT INIT [ARG...]\n", 41) < 0)
 			return 2;
@@ -68,11 +65,9 @@ int main(int argc, char **argv, char **envp)
 	}
 	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
 		move_into(argv[1], dirs[i]);
-	args[0] = (char *)"run-init";
-	for (n = 1; n < argc; n++)
-		args[n] = argv[n];
-	args[n] = NULL;
-	execve(RUN_INIT, args, envp);
+	/* run-init ROOT INIT ARG...: our own arguments, renamed */
+	argv[0] = (char *)"run-init";
+	execve(RUN_INIT, argv, envp);
 	say("exec", RUN_INIT, NULL, errno);
 	return 1;
 }

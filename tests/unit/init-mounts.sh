@@ -42,9 +42,11 @@ expect_not() {
 	if grep -qE -- "$3" "$2"; then fail "$1: /$3/ in:"; sed 's/^/    /' "$2"; else ok "$1"; fi
 }
 
-# initrd ROOT [no-proc]: an initrd-like tree; the shell init prints what
-# it was given and what is mounted, then hands over with nbdroot-switch
-# to a fake run-init that prints the mounts the root got.
+# initrd ROOT [no-proc]: an initrd-like tree; the shell init runs the
+# real init's early_mounts (from initramfs/init), prints what it was
+# given and what is mounted, then hands over with nbdroot-switch to a
+# fake run-init that prints the mounts and NBDROOT_ variables the root
+# got.
 initrd() {
 	local r=$1 d
 	for d in bin sbin dev sys run tmp lib/nbdroot root/dev root/proc \
@@ -56,10 +58,16 @@ initrd() {
 	ln -s busybox "$r/bin/sh"
 	cp "$early" "$r/init"
 	cp "$switch" "$r/sbin/nbdroot-switch"
+	sed -n '/^early_mounts_done() {/,/^}/p; /^early_mounts() {/,/^}/p' \
+		initramfs/init >"$r/lib/nbdroot/early.sh"
 	cat >"$r/lib/nbdroot/init" <<'EOF'
 #!/bin/sh
 export PATH=/bin:/sbin
-echo "uptime=${NBDROOT_EARLY_UPTIME-unset}"
+ROOTMNT=/root
+env | busybox grep -c '^NBDROOT_EARLY_UPTIME=' | busybox sed 's/^/given=/'
+. /lib/nbdroot/early.sh
+early_mounts
+echo "uptime=$init_uptime early=${init_early:-}"
 i=0
 for a in "$@"; do i=$((i + 1)); echo "arg$i=[$a]"; done
 [ -r /proc/mounts ] && busybox awk '{ print "mount", $2, $3, $4 }' /proc/mounts
@@ -71,6 +79,7 @@ EOF
 #!/bin/sh
 echo "run-init $*"
 busybox awk '{ print "after", $2, $3 }' /root/proc/mounts 2>/dev/null
+env | busybox sed -n 's/^NBDROOT_/leaked NBDROOT_/p'
 EOF
 	chmod 755 "$r/lib/nbdroot/init" "$r/sbin/run-init"
 }
@@ -84,9 +93,17 @@ boot() {
 
 r=$work/ok
 initrd "$r"
-boot "$r" "$work/ok.out" one "two words" ''
+# one set on the kernel command line is not the one the init reads
+NBDROOT_EARLY_UPTIME=999 boot "$r" "$work/ok.out" one "two words" ''
 echo "exit $?" >>"$work/ok.out"
-expect "the shell init ran with NBDROOT_EARLY_UPTIME" "$work/ok.out" '^uptime=[0-9]+\.[0-9]+$'
+expect "the shell init got one NBDROOT_EARLY_UPTIME" "$work/ok.out" '^given=1$'
+expect "the init's early_mounts took nbdroot-early's uptime" "$work/ok.out" '^uptime=[0-9]+\.[0-9]+ early=nbdroot-early$'
+expect_not "not the command line's" "$work/ok.out" '^uptime=999'
+expect_not "NBDROOT_EARLY_UPTIME does not reach the real root" "$work/ok.out" '^leaked '
+for m in /dev /proc /sys /run; do
+	n=$(grep -c "^mount $m " "$work/ok.out")
+	if [ "$n" = 1 ]; then ok "$m mounted once"; else fail "$m mounted $n times"; fi
+done
 expect "the kernel's arguments as they were" "$work/ok.out" '^arg2=\[two words\]$'
 expect "an empty argument kept" "$work/ok.out" '^arg3=\[\]$'
 expect "devtmpfs on /dev, nosuid, mode 0755" "$work/ok.out" '^mount /dev devtmpfs .*nosuid.*mode=755'
@@ -94,7 +111,10 @@ expect "proc on /proc, nosuid,nodev,noexec" "$work/ok.out" '^mount /proc proc rw
 expect "sysfs on /sys, nosuid,nodev,noexec" "$work/ok.out" '^mount /sys sysfs rw,nosuid,nodev,noexec'
 expect "tmpfs on /run, nosuid,nodev, mode 0755" "$work/ok.out" '^mount /run tmpfs rw,nosuid,nodev.*mode=755'
 expect "/run/nbdroot made" "$work/ok.out" '^made /run/nbdroot$'
-expect "printk_devkmsg on" "$work/ok.out" '^devkmsg=on$'
+# printk.devkmsg= on the host's command line locks it: nothing to see
+if echo "$devkmsg" 2>/dev/null >/proc/sys/kernel/printk_devkmsg; then
+	expect "printk_devkmsg on" "$work/ok.out" '^devkmsg=on$'
+fi
 expect_not "no step failed" "$work/ok.out" 'nbdroot: (early|switch):'
 expect "run-init ROOT INIT ARGS" "$work/ok.out" '^run-init /root /sbin/init one two words $'
 for m in /root/dev /root/proc /root/sys /root/run; do
@@ -106,7 +126,9 @@ r=$work/noproc
 initrd "$r" no-proc
 boot "$r" "$work/noproc.out" x
 expect "without /proc: said" "$work/noproc.out" '^nbdroot: early: mount proc on /proc: No such file or directory$'
-expect "without /proc: the shell init still ran, without an uptime" "$work/noproc.out" '^uptime=$'
+expect "without /proc: the shell init still ran, without an uptime" "$work/noproc.out" '^uptime= early=nbdroot-early$'
+expect_not "without /proc: NBDROOT_EARLY_UPTIME does not reach the real root" "$work/noproc.out" '^leaked '
+expect "without /proc: /sys and /run still mounted" "$work/noproc.out" '^made /run/nbdroot$'
 expect "without /proc: the arguments still passed" "$work/noproc.out" '^arg1=\[x\]$'
 
 # a root without /run: the initrd's /run is not moved (run-init would
