@@ -73,7 +73,10 @@ done
 ifconfig lo 127.0.0.1 up
 ifconfig eth0 10.0.2.15 netmask 255.255.255.0 up
 truncate -s 16M /disk.img
-/nbd-server -n 0.0.0.0@10809 -C /cfg 2>/server.log &
+# the log exists before the loop reads it: the background shell opens it
+# only when it runs, and an empty count ends the loop at once
+: >/server.log
+/nbd-server -n 0.0.0.0@10809 -C /cfg 2>>/server.log &
 echo "NBDROOT-STEP serving"
 i=0
 while [ "$(grep -c disconnected /server.log)" -lt 2 ] && [ $i -lt 240 ]; do
