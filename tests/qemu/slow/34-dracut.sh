@@ -33,12 +33,12 @@ echo "ok: without --omit nbd, dracut stops and says to add it"
 build_dracut_initrd "$out"
 img=$(test_image root)
 start_named_server lab "$img"
-INITRD=$out VM_MEM=512 VM_TIMEOUT=240 boot_vm dracut "root=nbd:10.0.2.2:$SERVER_PORT nbdroot.retry=30 nbdtest=root-rw"
+INITRD=$out VM_MEM=512 VM_TIMEOUT=240 boot_vm dracut "root=nbd:10.0.2.2:$SERVER_PORT nbdroot.retry=30 nbdtest=root-rw:dracut"
 expect_console dracut "nbdroot: attached /dev/nbd0 from 10.0.2.2:$SERVER_PORT"
 expect_marker dracut
 # initramfs-tools' syntax, where root= names the device: our mount of it
 # must win over the one systemd's fstab generator makes of root=
-INITRD=$out VM_MEM=512 VM_TIMEOUT=240 boot_vm debian-syntax "nbdroot=10.0.2.2:$SERVER_PORT/lab root=/dev/nbd0 nbdroot.retry=30 nbdtest=root-rw"
+INITRD=$out VM_MEM=512 VM_TIMEOUT=240 boot_vm debian-syntax "nbdroot=10.0.2.2:$SERVER_PORT/lab root=/dev/nbd0 nbdroot.retry=30 nbdtest=root-rw:dracut"
 expect_console debian-syntax "nbdroot: attached /dev/nbd0 from 10.0.2.2:$SERVER_PORT \"lab\""
 expect_marker debian-syntax
 # nbdroot.swap=: /dev/nbd1 from an empty export, made swap and in use
