@@ -17,8 +17,8 @@
  * init knows by it that this ran. A step that fails is said on the
  * console ("nbdroot: early: mount proc on /proc: No such device") and
  * the shell init still runs: it mounts what is missing itself, and its
- * own checks name what then fails. Only a failed exec of the shell is fatal (the
- * kernel panics when PID 1 exits).
+ * own checks name what then fails. Only a failed exec of the shell is
+ * fatal (the kernel panics when PID 1 exits).
  */
 #include <alloca.h>
 #include <errno.h>
@@ -32,7 +32,6 @@
 
 #include "say.h"
 
-#define PROG		"nbdroot-early"
 #define SHELL		"/bin/sh"
 #define SCRIPT		"/lib/nbdroot/init"
 #define UPTIME_VAR	"NBDROOT_EARLY_UPTIME="

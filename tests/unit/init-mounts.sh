@@ -58,7 +58,7 @@ initrd() {
 	ln -s busybox "$r/bin/sh"
 	cp "$early" "$r/init"
 	cp "$switch" "$r/sbin/nbdroot-switch"
-	sed -n '/^early_mounts_done() {/,/^}/p; /^early_mounts() {/,/^}/p' \
+	sed -n '/^mount_missing() {/,/^}/p; /^early_mounts() {/,/^}/p' \
 		initramfs/init >"$r/lib/nbdroot/early.sh"
 	cat >"$r/lib/nbdroot/init" <<'EOF'
 #!/bin/sh
