@@ -67,7 +67,9 @@ SERVER_SRC := $(wildcard server/*.c)
 CLIENT_SRC := $(wildcard client/*.c client/tls/*.c)
 HEADERS    := $(wildcard common/*.h server/*.h client/*.h client/tls/*.h)
 
-# Everything but main.c is a library the unit tests link against.
+# Everything but main.c is a library the unit tests link against;
+# nbdroot-modload's alias matching too ("// unit: modload").
+MODLOAD_LIB := initramfs/modload/select.c
 SERVER_LIB := $(filter-out server/main.c,$(SERVER_SRC)) $(COMMON_SRC)
 CLIENT_LIB := $(filter-out client/main.c,$(CLIENT_SRC)) $(COMMON_SRC)
 
@@ -102,9 +104,11 @@ initramfs/dhcp6/nbdroot-dhcp6: initramfs/dhcp6/dhcp6.c initramfs/dhcp6/parse.c i
 	$(KLCC) -static $(KLCFLAGS) -o $@ $(filter %.c,$^)
 	strip $@
 
-# The init's modules in one exec per pass, not one insmod each: static klibc.
-initramfs/modload/nbdroot-modload: initramfs/modload/modload.c
-	$(KLCC) -static $(KLCFLAGS) -o $@ $<
+# The init's modules in one exec, not one insmod each, with the matching
+# of devices to drivers: static klibc.
+initramfs/modload/nbdroot-modload: initramfs/modload/modload.c \
+		initramfs/modload/select.c initramfs/modload/select.h
+	$(KLCC) -static $(KLCFLAGS) -o $@ $(filter %.c,$^)
 	strip $@
 
 # The mounts the shell init would exec busybox for, static klibc: the
@@ -146,13 +150,14 @@ $(BUILD)/unit/test-client-tls13-klibc: tests/unit/test-client-tls13.c $(wildcard
 
 unit_libs = $(if $(shell grep -l '^// unit:.*server' $(1)),$(filter-out $(COMMON_SRC),$(SERVER_LIB))) \
 	    $(if $(shell grep -l '^// unit:.*client' $(1)),$(filter-out $(COMMON_SRC),$(CLIENT_LIB))) \
+	    $(if $(shell grep -l '^// unit:.*modload' $(1)),$(MODLOAD_LIB)) \
 	    $(COMMON_SRC)
 # the client's TLS core links BearSSL
 unit_ldlibs = $(if $(shell grep -l '^// unit:.*client' $(1)),-lbearssl) \
 	      $(if $(shell grep -l '^// unit:.*server' $(1)),$(SERVER_LDLIBS))
 unit_objs = $(call objs,$(1),$(2) $(call unit_libs,$(2)))
 # found through the pattern rules below, yet kept for the next build
-UNIT_DEPS := $(COMMON_SRC) $(SERVER_SRC) $(CLIENT_SRC) $(UNIT_SRC)
+UNIT_DEPS := $(COMMON_SRC) $(SERVER_SRC) $(CLIENT_SRC) $(MODLOAD_LIB) $(UNIT_SRC)
 .SECONDARY: $(call objs,$(OBJ),$(UNIT_DEPS)) $(call objs,$(ASAN_OBJ),$(UNIT_DEPS))
 
 .SECONDEXPANSION:

@@ -18,6 +18,15 @@
  * hardware this machine lacks (ENODEV) is skipped; any other failure
  * stops at once. -n prints "load PATH OPTIONS" for each and loads
  * nothing. Exit 0 done, 1 failure (said on stderr), 2 usage.
+ *
+ *   nbdroot-modload -a [-n] [-d MODDIR] [-s SYSFS] [-o "NAME OPTIONS"]...
+ *
+ * loads what this machine needs of MODDIR's nbdroot.order, matching the
+ * aliases of nbdroot.alias against the PCI and virtio devices of SYSFS
+ * (default /sys); select.h says how. It says "driver NAME" for each
+ * driver a device took and "nodriver DEVICE MODALIAS" for a network
+ * controller none did, on stdout; a module that fails is said on stderr
+ * and the others still load (exit 1 at the end).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,6 +35,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/utsname.h>
+
+#include "select.h"
 
 #define PROG		"nbdroot-modload"
 /* COMMAND_LINE_SIZE (2048 on x86, at most 4096), and the newline of /proc */
@@ -245,9 +256,21 @@ static const char *read_cmdline(const char *file, char *buf, size_t size,
 static int usage(void)
 {
 	fprintf(stderr, "usage: " PROG " [-n] [-d MODDIR] "
-		"[-o \"NAME OPTIONS\"]... PATH...\n");
+		"[-o \"NAME OPTIONS\"]... PATH...\n"
+		"       " PROG " -a [-n] [-d MODDIR] [-s SYSFS] "
+		"[-o \"NAME OPTIONS\"]...\n");
 	return 2;
 }
+
+/* what every module's load needs */
+struct loader {
+	int dirfd;
+	int dry;
+	const struct defaults *def;
+	int ndef;
+	const char *cmdline;
+	size_t cmdline_len;
+};
 
 /* One module; prints why it failed. Returns 0, or 1 to stop. */
 static int load(int dirfd, const char *path, const struct params *p, int dry)
@@ -273,87 +296,138 @@ static int load(int dirfd, const char *path, const struct params *p, int dry)
 	return rc;
 }
 
+/* PATH with its options (load_fn of select.h). */
+static int load_path(const char *path, void *ctx)
+{
+	static struct params params;
+	const struct loader *ld = ctx;
+	const char *name, *err;
+	struct arg bad;
+	size_t name_len;
+
+	name = module_name(path, &name_len);
+	bad.word = NULL;
+	err = build_params(&params, name, name_len, ld->def, ld->ndef,
+			   ld->cmdline, ld->cmdline_len, &bad);
+	if (err && bad.word) {
+		fprintf(stderr, PROG ": %s: kernel command line: %.*s: %s\n",
+			path, (int)bad.word_len, bad.word, err);
+		return 1;
+	}
+	if (err) {
+		fprintf(stderr, PROG ": %s: %s (more than %d bytes)\n",
+			path, err, PARAMS_MAX - 1);
+		return 1;
+	}
+	return load(ld->dirfd, path, &params, ld->dry);
+}
+
+/* -a: what this machine needs, by select.h. Exit status. */
+static int load_machine(struct loader *ld, const char *moddir,
+			const char *sys)
+{
+	static struct lists lists;
+	const char *err, *file;
+	int rc;
+
+	err = lists_read(ld->dirfd, &lists, &file);
+	if (err) {
+		fprintf(stderr, PROG ": %s/%s: %s\n", moddir, file, err);
+		return 1;
+	}
+	rc = select_and_load(&lists, sys, load_path, ld, &err);
+	if (rc < 0) {
+		fprintf(stderr, PROG ": %s: %s\n", sys, err);
+		return 1;
+	}
+	return rc;
+}
+
+/* -o "NAME OPTIONS" into def; 0, or 2 for bad usage (said). */
+static int add_defaults(struct defaults *def, int *ndef, const char *arg)
+{
+	const char *sp = strchr(arg, ' ');
+
+	if (*ndef == DEFAULTS_MAX) {
+		fprintf(stderr, PROG ": -o: at most %d\n", DEFAULTS_MAX);
+		return 2;
+	}
+	if (!sp || sp == arg) {
+		fprintf(stderr, PROG ": -o \"%s\": not NAME OPTIONS\n", arg);
+		return 2;
+	}
+	def[*ndef].name = arg;
+	def[*ndef].name_len = sp - arg;
+	def[(*ndef)++].opts = sp + 1;
+	return 0;
+}
+
+/* /lib/modules/RELEASE, or NULL (said). */
+static const char *default_moddir(void)
+{
+	static char buf[128];
+	struct utsname u;
+
+	if (uname(&u) || snprintf(buf, sizeof(buf), "/lib/modules/%s",
+				  u.release) >= (int)sizeof(buf)) {
+		fprintf(stderr, PROG ": no kernel release from uname\n");
+		return NULL;
+	}
+	return buf;
+}
+
 int main(int argc, char **argv)
 {
 	static char cmdline[CMDLINE_MAX + 2];
-	static struct params params;
-	static char moddir_buf[128];
 	struct defaults def[DEFAULTS_MAX];
-	const char *moddir = NULL, *file, *err, *sp;
-	struct arg bad;
-	struct utsname u;
-	size_t cmdline_len, name_len;
-	int ndef = 0, dry = 0, dirfd, c, i;
+	const char *moddir = NULL, *sys = "/sys", *file, *err;
+	struct loader ld = { .def = def };
+	int machine = 0, c, i;
 
-	while ((c = getopt(argc, argv, "nd:o:")) != -1) {
+	while ((c = getopt(argc, argv, "and:o:s:")) != -1) {
 		switch (c) {
+		case 'a':
+			machine = 1;
+			break;
 		case 'n':
-			dry = 1;
+			ld.dry = 1;
 			break;
 		case 'd':
 			moddir = optarg;
 			break;
+		case 's':
+			sys = optarg;
+			break;
 		case 'o':
-			if (ndef == DEFAULTS_MAX) {
-				fprintf(stderr, PROG ": -o: at most %d\n",
-					DEFAULTS_MAX);
+			if (add_defaults(def, &ld.ndef, optarg))
 				return 2;
-			}
-			sp = strchr(optarg, ' ');
-			if (!sp || sp == optarg) {
-				fprintf(stderr, PROG ": -o \"%s\": not NAME OPTIONS\n",
-					optarg);
-				return 2;
-			}
-			def[ndef].name = optarg;
-			def[ndef].name_len = sp - optarg;
-			def[ndef++].opts = sp + 1;
 			break;
 		default:
 			return usage();
 		}
 	}
-	if (optind == argc)
+	if (machine != (optind == argc))
 		return usage();
-	if (!moddir) {
-		if (uname(&u) || snprintf(moddir_buf, sizeof(moddir_buf),
-		    "/lib/modules/%s", u.release) >= (int)sizeof(moddir_buf)) {
-			fprintf(stderr, PROG ": no kernel release from uname\n");
-			return 1;
-		}
-		moddir = moddir_buf;
-	}
+	if (!moddir && !(moddir = default_moddir()))
+		return 1;
 	file = getenv("NBDROOT_CMDLINE");
 	if (!file)
 		file = "/proc/cmdline";
-	err = read_cmdline(file, cmdline, sizeof(cmdline), &cmdline_len);
+	err = read_cmdline(file, cmdline, sizeof(cmdline), &ld.cmdline_len);
 	if (err) {
 		fprintf(stderr, PROG ": %s: %s\n", file, err);
 		return 1;
 	}
-	dirfd = open(moddir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0) {
+	ld.cmdline = cmdline;
+	ld.dirfd = open(moddir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (ld.dirfd < 0) {
 		fprintf(stderr, PROG ": %s: %s\n", moddir, strerror(errno));
 		return 1;
 	}
-	for (i = optind; i < argc; i++) {
-		const char *name = module_name(argv[i], &name_len);
-
-		bad.word = NULL;
-		err = build_params(&params, name, name_len, def, ndef,
-				   cmdline, cmdline_len, &bad);
-		if (err && bad.word) {
-			fprintf(stderr, PROG ": %s: kernel command line: %.*s: %s\n",
-				argv[i], (int)bad.word_len, bad.word, err);
+	if (machine)
+		return load_machine(&ld, moddir, sys);
+	for (i = optind; i < argc; i++)
+		if (load_path(argv[i], &ld))
 			return 1;
-		}
-		if (err) {
-			fprintf(stderr, PROG ": %s: %s (more than %d bytes)\n",
-				argv[i], err, PARAMS_MAX - 1);
-			return 1;
-		}
-		if (load(dirfd, argv[i], &params, dry))
-			return 1;
-	}
 	return 0;
 }

@@ -3,7 +3,10 @@
 # gets (-o's, then the kernel command line's NAME.PARAM=VALUE in order,
 # '-' and '_' the same), quoted values, words after "--", and its
 # refusals (an overlong command line or option string, a quote inside a
-# word, a missing module file, a missing module directory, bad usage).
+# word, a missing module file, a missing module directory, bad usage);
+# then -a against a fake module directory and sysfs: the drivers the
+# devices' modaliases match, what loads for them, a network controller
+# no driver takes, a failing module, malformed and missing lists.
 # It never loads anything: a real finit_module on the host would load a
 # module into this machine's kernel.
 set -u
@@ -113,7 +116,79 @@ exit 2"
 expect "no module is a usage error" \
 	"$(dry "" -o "$defaults")" \
 	"usage: nbdroot-modload [-n] [-d MODDIR] [-o \"NAME OPTIONS\"]... PATH...
+       nbdroot-modload -a [-n] [-d MODDIR] [-s SYSFS] [-o \"NAME OPTIONS\"]...
 exit 2"
+expect "-a with module paths is a usage error" \
+	"$(dry "" -a "$nbd" | head -n 1)" \
+	"usage: nbdroot-modload [-n] [-d MODDIR] [-o \"NAME OPTIONS\"]... PATH..."
+
+# -a: what this machine needs. nbd and ext4 load on every boot;
+# virtio_net and e1000 only for a device their aliases match (their
+# nbdroot.ondemand lines), with what they pull in (mii for e1000).
+mkdir -p "$m/kernel/drivers/net/ethernet"
+echo "not a module" >"$m/kernel/drivers/net/mii.ko"
+echo "not a module" >"$m/kernel/drivers/net/ethernet/e1000.ko"
+e1000=kernel/drivers/net/ethernet/e1000.ko mii=kernel/drivers/net/mii.ko
+printf '%s\n' "$nbd" "$ext4" "$vnet" "$mii" "$e1000" >"$m/nbdroot.order"
+printf '%s\n' "virtio_net virtio:d00000001v*" \
+	"e1000 pci:v00008086d0000100[EF]sv*sd*bc*sc*i*" >"$m/nbdroot.alias"
+printf '%s\n' "virtio_net $vnet" "e1000 $mii $e1000" >"$m/nbdroot.ondemand"
+sys=$work/sys
+dev() {	# dev BUS NAME MODALIAS
+	mkdir -p "$sys/bus/$1/devices/$2"
+	echo "$3" >"$sys/bus/$1/devices/$2/modalias"
+}
+# machine: dry -a against $sys
+machine() {
+	printf '%s\n' "$1" >"$work/cmdline"
+	shift
+	NBDROOT_CMDLINE=$work/cmdline "$tool" -a -n -d "$m" -s "$sys" "$@" 2>&1
+	echo "exit $?"
+}
+mkdir -p "$sys"
+expect "-a, no PCI or virtio bus: what every boot loads, no driver" \
+	"$(machine "" -o "$defaults")" \
+	"load $nbd nbds_max=16 max_part=16
+load $ext4
+exit 0"
+dev pci 0000:00:00.0 pci:v00008086d00001237sv00001AF4sd00001100bc06sc00i00
+dev pci 0000:00:02.0 pci:v00008086d0000100Fsv00001AF4sd00001100bc02sc00i00
+dev pci 0000:00:04.0 pci:v000010ECd00008139sv00001AF4sd00001100bc02sc00i00
+dev pci 0000:00:05.0 pci:v00008086d00001100sv00001AF4sd00001100bc02sc00i00
+mkdir -p "$sys/bus/pci/devices/0000:00:05.0/driver"	# a built-in driver took it
+dev virtio virtio0 virtio:d00000001v00001AF4
+expect "-a: each driver a device matched, once, in nbdroot.order's order with what it pulls in; the controller no driver took is named" \
+	"$(machine "e1000.debug=1")" \
+	"driver virtio_net
+driver e1000
+load $nbd
+load $ext4
+load $vnet
+load $mii
+load $e1000 debug=1
+nodriver 0000:00:04.0 pci:v000010ECd00008139sv00001AF4sd00001100bc02sc00i00
+exit 0"
+rm "$m/kernel/drivers/net/mii.ko"
+expect "-a: a module that fails is named, and the ones after it still load" \
+	"$(machine "" | grep -Ev '^(no)?driver ')" \
+	"load $nbd
+load $ext4
+load $vnet
+nbdroot-modload: $mii: No such file or directory
+load $e1000
+exit 1"
+echo "not a module" >"$m/kernel/drivers/net/mii.ko"
+echo "e1000" >>"$m/nbdroot.alias"
+expect "-a: an alias line that is not NAME GLOB is refused, naming the file" \
+	"$(machine "")" \
+	"nbdroot-modload: $m/nbdroot.alias: a line is not NAME GLOB
+exit 1"
+rm "$m/nbdroot.alias"
+expect "-a: a missing list is named" \
+	"$(machine "")" \
+	"nbdroot-modload: $m/nbdroot.alias: No such file or directory
+exit 1"
+
 size=$(stat -c %s "$tool")
 if [ "$size" -le 30720 ]; then ok "static and small: $size bytes"
 else fail "$tool is $size bytes (over 30 KB)"; fi
