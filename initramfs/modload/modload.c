@@ -272,7 +272,7 @@ struct loader {
 	size_t cmdline_len;
 };
 
-/* One module; prints why it failed. Returns 0, or 1 to stop. */
+/* One module; prints why it failed. Returns 0, or 1 for a failure. */
 static int load(int dirfd, const char *path, const struct params *p, int dry)
 {
 	int fd, rc = 0;
@@ -322,6 +322,19 @@ static int load_path(const char *path, void *ctx)
 	return load(ld->dirfd, path, &params, ld->dry);
 }
 
+/*
+ * Every module of nbdroot.order, when the machine's could not be
+ * selected: a boot with a driver too many beats one without its root.
+ */
+static int load_all(struct loader *ld, const struct list *order)
+{
+	int i;
+
+	for (i = 0; i < order->nline; i++)
+		load_path(order->line[i].word[0], ld);
+	return 1;
+}
+
 /* -a: what this machine needs, by select.h. Exit status. */
 static int load_machine(struct loader *ld, const char *moddir,
 			const char *sys)
@@ -331,14 +344,20 @@ static int load_machine(struct loader *ld, const char *moddir,
 	int rc;
 
 	err = lists_read(ld->dirfd, &lists, &file);
+	if (err && lists.order.line) {
+		fprintf(stderr, PROG ": %s/%s: %s: loading every module\n",
+			moddir, file, err);
+		return load_all(ld, &lists.order);
+	}
 	if (err) {
 		fprintf(stderr, PROG ": %s/%s: %s\n", moddir, file, err);
 		return 1;
 	}
 	rc = select_and_load(&lists, sys, load_path, ld, &err);
 	if (rc < 0) {
-		fprintf(stderr, PROG ": %s: %s\n", sys, err);
-		return 1;
+		fprintf(stderr, PROG ": %s: %s: loading every module\n",
+			sys, err);
+		return load_all(ld, &lists.order);
 	}
 	return rc;
 }
@@ -380,7 +399,7 @@ int main(int argc, char **argv)
 {
 	static char cmdline[CMDLINE_MAX + 2];
 	struct defaults def[DEFAULTS_MAX];
-	const char *moddir = NULL, *sys = "/sys", *file, *err;
+	const char *moddir = NULL, *sys = NULL, *file, *err;
 	struct loader ld = { .def = def };
 	int machine = 0, c, i;
 
@@ -406,8 +425,10 @@ int main(int argc, char **argv)
 			return usage();
 		}
 	}
-	if (machine != (optind == argc))
+	if (machine != (optind == argc) || (!machine && sys))
 		return usage();
+	if (!sys)
+		sys = "/sys";
 	if (!moddir && !(moddir = default_moddir()))
 		return 1;
 	file = getenv("NBDROOT_CMDLINE");

@@ -18,10 +18,14 @@
 #include "select.h"
 
 #define PASSES_MAX	4
+#define STR(x)		#x
+#define XSTR(x)		STR(x)
 
+/* grows as a scan finds devices, up to DEVICES_MAX */
 struct devices {
-	struct device dev[DEVICES_MAX];
+	struct device *dev;
 	int n;
+	int cap;
 };
 
 static int blank(char c)
@@ -34,15 +38,19 @@ static const char *list_load(int dirfd, const char *name, struct list *l)
 {
 	struct stat st;
 	ssize_t n;
-	int fd;
+	int fd, e;
 
 	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return strerror(errno);
-	if (fstat(fd, &st) || st.st_size > LIST_MAX) {
+	if (fstat(fd, &st)) {
+		e = errno;
 		close(fd);
-		return st.st_size > LIST_MAX ? "larger than 1 MiB" :
-			strerror(errno);
+		return strerror(e);
+	}
+	if (st.st_size > LIST_MAX) {
+		close(fd);
+		return "larger than " XSTR(LIST_MAX) " bytes";
 	}
 	l->buf = malloc(st.st_size + 1);
 	l->len = 0;
@@ -143,14 +151,35 @@ const char *lists_read(int dirfd, struct lists *l, const char **file)
 	return NULL;
 }
 
+static void list_free(struct list *l)
+{
+	int i;
+
+	for (i = 0; l->line && i < l->nline; i++)
+		free(l->line[i].word);
+	free(l->line);
+	free(l->buf);
+	memset(l, 0, sizeof(*l));
+}
+
+void lists_free(struct lists *l)
+{
+	list_free(&l->order);
+	list_free(&l->alias);
+	list_free(&l->ondemand);
+}
+
 /* One character of a class at pat[*i], '\' quoting; -1 at the end. */
 static int class_char(const char *pat, size_t pat_len, size_t *i)
 {
-	if (*i < pat_len && pat[*i] == '\\')
-		(*i)++;
-	if (*i >= pat_len)
+	size_t k = *i;
+
+	if (k < pat_len && pat[k] == '\\')
+		k++;
+	if (k >= pat_len)
 		return -1;
-	return (unsigned char)pat[(*i)++];
+	*i = k + 1;
+	return (unsigned char)pat[k];
 }
 
 /*
@@ -161,31 +190,35 @@ static int class_char(const char *pat, size_t pat_len, size_t *i)
 static int glob_class(const char *pat, size_t pat_len, char c, size_t *used)
 {
 	size_t i = 1, first;
-	int neg = 0, in = 0, lo, hi;
-	unsigned char uc = c;
+	int neg = 0, found = 0, lo, hi;
+	int uc = (unsigned char)c;
 
-	if (i < pat_len && (pat[i] == '!' || pat[i] == '^'))
-		neg = 1, i++;
+	if (i < pat_len && (pat[i] == '!' || pat[i] == '^')) {
+		neg = 1;
+		i++;
+	}
+	first = i;
 	/* a ']' first in the class is itself */
-	for (first = i; i < pat_len && (pat[i] != ']' || i == first);) {
+	while (i < pat_len && (pat[i] != ']' || i == first)) {
 		lo = class_char(pat, pat_len, &i);
 		if (lo < 0)
 			return -1;
 		hi = lo;
-		if (i < pat_len && pat[i] == '-' && (i + 1 == pat_len ||
-						     pat[i + 1] != ']')) {
+		if (i < pat_len && pat[i] == '-' &&
+		    (i + 1 == pat_len || pat[i + 1] != ']')) {
 			i++;
 			hi = class_char(pat, pat_len, &i);
 			/* a range the pattern ends in: fnmatch matches nothing */
 			if (hi < 0)
 				return -2;
 		}
-		in |= lo <= uc && uc <= hi;
+		if (lo <= uc && uc <= hi)
+			found = 1;
 	}
 	if (i >= pat_len)
 		return -1;
 	*used = i + 1;
-	return in != neg;
+	return neg ? !found : found;
 }
 
 /*
@@ -243,7 +276,7 @@ int glob_match(const char *pat, size_t pat_len, const char *s, size_t s_len)
 	return p == pat_len;
 }
 
-/* A device's modalias (its first line); 0, or -1 if it has none. */
+/* A device's modalias, its newline taken off; 0, or -1 if it has none. */
 static int device_read(const char *dir, const char *name, struct device *d)
 {
 	char path[512];
@@ -269,6 +302,24 @@ static int device_read(const char *dir, const char *name, struct device *d)
 	return 0;
 }
 
+/* Room for more devices; 0, or -1 at DEVICES_MAX or out of memory. */
+static int devices_grow(struct devices *ds)
+{
+	int cap = ds->cap ? ds->cap * 2 : 64;
+	struct device *dev;
+
+	if (ds->cap == DEVICES_MAX)
+		return -1;
+	if (cap > DEVICES_MAX)
+		cap = DEVICES_MAX;
+	dev = realloc(ds->dev, cap * sizeof(*dev));
+	if (!dev)
+		return -1;
+	ds->dev = dev;
+	ds->cap = cap;
+	return 0;
+}
+
 /* The devices of SYS/bus/BUS/devices into ds; NULL or what failed. */
 static const char *bus_scan(const char *sys, const char *bus,
 			    struct devices *ds)
@@ -286,9 +337,11 @@ static const char *bus_scan(const char *sys, const char *bus,
 	while ((e = readdir(d))) {
 		if (e->d_name[0] == '.')
 			continue;
-		if (ds->n == DEVICES_MAX) {
+		if (ds->n == ds->cap && devices_grow(ds)) {
 			closedir(d);
-			return "more than 512 PCI and virtio devices";
+			return ds->cap == DEVICES_MAX ?
+				"more than " XSTR(DEVICES_MAX) " PCI and virtio devices" :
+				"out of memory";
 		}
 		if (device_read(dir, e->d_name, &ds->dev[ds->n]))
 			continue;
@@ -423,7 +476,8 @@ static void say_nodriver(const char *sys, const struct devices *ds)
 int select_and_load(const struct lists *l, const char *sys, load_fn load,
 		    void *ctx, const char **err)
 {
-	static struct devices now, before;
+	struct devices scans[2] = { { 0 }, { 0 } }, swap;
+	struct devices *now = &scans[0], *before = &scans[1];
 	char *want, *tried;
 	int pass, i, rc = 0;
 
@@ -431,11 +485,11 @@ int select_and_load(const struct lists *l, const char *sys, load_fn load,
 	tried = calloc(l->order.nline + 1, 1);
 	*err = want && tried ? NULL : "out of memory";
 	for (pass = 0; !*err && pass < PASSES_MAX; pass++) {
-		*err = devices_scan(sys, &now);
+		*err = devices_scan(sys, now);
 		/* a pass that adds no device cannot select anything new */
-		if (*err || (pass && devices_same(&now, &before)))
+		if (*err || (pass && devices_same(now, before)))
 			break;
-		match_drivers(&l->alias, &now, want);
+		match_drivers(&l->alias, now, want);
 		for (i = 0; i < l->order.nline; i++) {
 			const char *path = l->order.line[i].word[0];
 
@@ -444,10 +498,14 @@ int select_and_load(const struct lists *l, const char *sys, load_fn load,
 			tried[i] = 1;
 			rc |= load(path, ctx);
 		}
-		memcpy(&before, &now, sizeof(now));
+		swap = *before;
+		*before = *now;
+		*now = swap;
 	}
 	if (!*err)
-		say_nodriver(sys, &before);
+		say_nodriver(sys, before);
+	free(scans[0].dev);
+	free(scans[1].dev);
 	free(want);
 	free(tried);
 	return *err ? -1 : rc;

@@ -44,17 +44,24 @@ struct device {
 	int claimed;		/* an alias of the initrd matched it */
 };
 
-/* Upper bounds, generous for one machine's PCI and virtio devices. */
-#define DEVICES_MAX	512
-#define LIST_MAX	(1 << 20)	/* bytes in one list file */
+/* Upper bounds: a machine's PCI and virtio devices (SR-IOV functions
+ * included), and the bytes of one list file. */
+#define DEVICES_MAX	65536
+#define LIST_MAX	1048576
 
-/* The three lists in dirfd; NULL, or what is wrong (*file names it). */
+/*
+ * The three lists in dirfd; NULL, or what is wrong (*file names it).
+ * lists_free frees what it read, all of it or part.
+ */
 const char *lists_read(int dirfd, struct lists *l, const char **file);
+void lists_free(struct lists *l);
 
 /*
  * glob_match: whether the modalias glob PAT (fnmatch(3) without flags:
  * '*', '?', "[...]" with '!' or '^' and ranges, '\' quoting) matches
- * all of S. Explicit lengths; neither needs a NUL.
+ * all of S. Explicit lengths; neither needs a NUL. Not named classes
+ * ("[[:digit:]]" is a set of characters here): no modalias glob has one.
+ * A '[' that no ']' closes is itself.
  */
 int glob_match(const char *pat, size_t pat_len, const char *s, size_t s_len);
 
@@ -68,7 +75,8 @@ int glob_match(const char *pat, size_t pat_len, const char *s, size_t s_len);
  * passes "nodriver DEVICE MODALIAS" for each PCI network controller
  * (class 02) that no alias matched and no driver has bound (one built
  * into the kernel). Returns 0, 1 if a module failed, or -1 with what
- * is wrong in *err (sysfs unreadable, too many devices).
+ * is wrong in *err (too many devices, out of memory): the caller then
+ * loads every module, as an initrd without the lists does.
  */
 int select_and_load(const struct lists *l, const char *sys, load_fn load,
 		    void *ctx, const char **err);

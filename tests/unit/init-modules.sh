@@ -113,6 +113,8 @@ for a in sh awk cat tr rm; do
 done
 cat >"$work/stub/nbdroot-modload" <<'STUB'
 #!/bin/sh
+# as a shell says a command it cannot run
+[ -z "${STUB_MISSING:-}" ] || { echo "sh: nbdroot-modload: not found" >&2; exit 127; }
 "$MODLOAD" -n "$@" >"$NBDROOT_RUN/dry.out"
 rc=$?
 echo call >>"$NBDROOT_RUN/calls"
@@ -138,7 +140,7 @@ boot() {
 	mkdir -p "$run"
 	: >"$run/insmod.log"
 	: >"$run/calls"
-	PATH=$work/stub:$2 MODLOAD=$modload NBDROOT_SYS=$work/$3.sys NBDROOT_MODDIR=${MODS:-$mods} \
+	PATH=$work/stub:$2 MODLOAD=$modload STUB_MISSING=${STUB_MISSING:-} NBDROOT_SYS=$work/$3.sys NBDROOT_MODDIR=${MODS:-$mods} \
 		NBDROOT_CMDLINE=${CMDLINE:-$work/cmdline} \
 		NBDROOT_RUN=$run $1 -c '. initramfs/lib/attach.sh
 		. initramfs/lib/modules.sh
@@ -213,6 +215,9 @@ for name in "busybox sh" dash; do
 	expect "$name: the tool's refusal reaches fail with its message; the modules after it still load" \
 		"$(CMDLINE=$work/badcmdline boot "$sh" "$path" none)" \
 		"crc16.ko ext4.ko mii.ko r8152.ko | nbdroot: modules: kernel/drivers/block/nbd.ko: kernel command line: nbd.x=a\"b: a quote inside a word is not supported;nbdroot: modules: drivers for this machine's devices: none;"
+	expect "$name: a tool that cannot run is named with its exit status and message" \
+		"$(STUB_MISSING=1 boot "$sh" "$path" none)" \
+		"| nbdroot: modules: nbdroot-modload exited with 127: sh: nbdroot-modload: not found;nbdroot: modules: drivers for this machine's devices: none;"
 done
 
 echo "init-modules: $checks ok, $failures failed"

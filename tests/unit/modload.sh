@@ -6,7 +6,8 @@
 # word, a missing module file, a missing module directory, bad usage);
 # then -a against a fake module directory and sysfs: the drivers the
 # devices' modaliases match, what loads for them, a network controller
-# no driver takes, a failing module, malformed and missing lists.
+# no driver takes, a failing module, malformed and missing lists (every
+# module then loads: a driver too many, not a boot without its root).
 # It never loads anything: a real finit_module on the host would load a
 # module into this machine's kernel.
 set -u
@@ -179,15 +180,29 @@ load $e1000
 exit 1"
 echo "not a module" >"$m/kernel/drivers/net/mii.ko"
 echo "e1000" >>"$m/nbdroot.alias"
-expect "-a: an alias line that is not NAME GLOB is refused, naming the file" \
-	"$(machine "")" \
-	"nbdroot-modload: $m/nbdroot.alias: a line is not NAME GLOB
+every="load $nbd
+load $ext4
+load $vnet
+load $mii
+load $e1000
 exit 1"
+expect "-a: an alias line that is not NAME GLOB is named, and every module loads" \
+	"$(machine "")" \
+	"nbdroot-modload: $m/nbdroot.alias: a line is not NAME GLOB: loading every module
+$every"
 rm "$m/nbdroot.alias"
-expect "-a: a missing list is named" \
+expect "-a: a missing list is named, and every module loads" \
 	"$(machine "")" \
-	"nbdroot-modload: $m/nbdroot.alias: No such file or directory
+	"nbdroot-modload: $m/nbdroot.alias: No such file or directory: loading every module
+$every"
+rm "$m/nbdroot.order"
+expect "-a: without nbdroot.order, nothing loads" \
+	"$(machine "")" \
+	"nbdroot-modload: $m/nbdroot.order: No such file or directory
 exit 1"
+expect "-s without -a is a usage error" \
+	"$(dry "" -s "$sys" "$nbd" | tail -n 1)" \
+	"exit 2"
 
 size=$(stat -c %s "$tool")
 if [ "$size" -le 30720 ]; then ok "static and small: $size bytes"
