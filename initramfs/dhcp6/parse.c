@@ -227,6 +227,29 @@ static const char *parse_ia_options(const unsigned char *p, size_t rem,
 	return NULL;
 }
 
+static int letter_digit(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		(c >= '0' && c <= '9');
+}
+
+/*
+ * A host name's label (RFC 1123 2.1, RFC 952): letters, digits and '-',
+ * beginning and ending with a letter or digit. So no name starts with
+ * '-', which a tool that gets it as a word would take for an option.
+ */
+static int host_label(const unsigned char *p, size_t len)
+{
+	size_t i;
+
+	if (!letter_digit(p[0]) || !letter_digit(p[len - 1]))
+		return 0;
+	for (i = 1; i + 1 < len; i++)
+		if (!letter_digit(p[i]) && p[i] != '-')
+			return 0;
+	return 1;
+}
+
 /* RFC 1035 3.1 names, uncompressed (RFC 8415 10): the first one only. */
 static const char *parse_search(const unsigned char *p, size_t rem,
 				char *out)
@@ -241,16 +264,14 @@ static const char *parse_search(const unsigned char *p, size_t rem,
 			break;
 		if (len > 63 || len > rem || n + len + 1 > MAX_SEARCH)
 			return "domain search list: label beyond the option";
+		if (!host_label(p, len))
+			return "domain search list: not a host name";
 		if (n)
 			out[n++] = '.';
-		for (; len > 0; len--, rem--) {
-			unsigned char c = *p++;
-
-			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			      (c >= '0' && c <= '9') || c == '-'))
-				return "domain search list: not a host name";
-			out[n++] = (char)c;
-		}
+		memcpy(out + n, p, len);
+		n += len;
+		p += len;
+		rem -= len;
 	}
 	out[n] = '\0';
 	return NULL;

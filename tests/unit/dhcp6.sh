@@ -69,6 +69,10 @@ expect 1 "boot-file URL (option 59): byte 0x20 at 9 is not a URI character" "opt
 expect 1 "boot-file URL (option 59): byte 0x27 at 9" "opt(59, b\"nbd://h/x'\n\")"
 expect 1 "longer than 1024" "opt(59, b'nbd://h/' + b'x' * 1100)"
 expect 1 "not a host name" "opt(24, b'\x03l;b\x00')"
+expect 1 "not a host name" "opt(24, b'\x03-rf\x00')"
+expect 1 "not a host name" "opt(24, b'\x03lab\x04lab-\x00')"
+expect 1 "not a host name" "opt(24, b'\x01-\x00')"
+expect 0 "search a.b-c.0" "opt(24, b'\x01a\x03b-c\x010\x00')"
 expect 1 "label beyond the option" "opt(24, b'\x09lab\x00')"
 expect 1 "error status" "opt(13, b'\x00\x02no')"
 out=$(printf '\007\000\000\001' | "$bin" -r 123456 2>&1)
@@ -136,6 +140,7 @@ expect_ra 0 "flags managed" 0x80 "$pi"
 expect_ra 0 "flags other" 0x40 "b''"
 expect_ra 0 "rdnss 2001:db8:68::2" 0 "$rdnss"
 expect_ra 0 "dnssl lab.example" 0 "nd(31, b'\0\0' + struct.pack('>I', 600) + b'\x03lab\x07example\0')"
+expect_ra 1 "domain search list: not a host name" 0 "nd(31, b'\0\0' + struct.pack('>I', 600) + b'\x02-x\0\0\0\0\0')"
 out=$(ra 0 "nd(25, b'\0\0' + struct.pack('>I', 0) + a6('2001:db8:68::1'))" | "$bin" -R 2>&1)
 grep -q rdnss <<<"$out" && fail "RDNSS with lifetime 0 taken: $out" || echo "ok: RDNSS with lifetime 0 is not taken"
 expect_ra 1 "option of length 0" 0 "b'\x19\x00' + b'\0' * 22"
@@ -172,6 +177,8 @@ sid_hex=0001$(printf 'S%.0s' $(seq 12) | od -An -tx1 | tr -d ' \n')
 for u in url-inject url-meta url-quote url-space; do
 	crafted $u 1 "boot-file URL (option 59): byte 0x" "" -r reply:123456
 done
+# a search name that starts with '-' (a word a tool takes for an option)
+crafted search-dashes 1 "domain search list: not a host name" "search -" -r 123456
 # a stateless Reply never yields an address and needs our client id
 crafted stateless-ia0 0 "" "address" -r 123456
 crafted stateless-noids 1 "not ours: no client identifier" "" -r 123456
