@@ -12,6 +12,26 @@
 
 #include "parse.h"
 
+/* Whether a taken search name is a host name: no label begins or ends
+ * with '-', none is empty. */
+static int host_name(const char *name)
+{
+	const char *label = name, *end;
+
+	if (!*name)
+		return 1;
+	for (;;) {
+		end = strchr(label, '.');
+		if (!end)
+			end = label + strlen(label);
+		if (end == label || label[0] == '-' || end[-1] == '-')
+			return 0;
+		if (!*end)
+			return 1;
+		label = end + 1;
+	}
+}
+
 static void use_info(const struct dhcp6_info *info, const struct ra_info *ra)
 {
 	char a[INET6_ADDRSTRLEN];
@@ -25,8 +45,8 @@ static void use_info(const struct dhcp6_info *info, const struct ra_info *ra)
 	for (i = 0; i < info->ndns; i++)
 		if (strlen(info->dns[i]) >= INET6_ADDRSTRLEN)
 			__builtin_trap();
-	if (strlen(info->search) > MAX_SEARCH || strlen(info->url) > MAX_URL ||
-	    info->server_id_len > MAX_DUID)
+	if (strlen(info->search) > MAX_SEARCH || !host_name(info->search) ||
+	    strlen(info->url) > MAX_URL || info->server_id_len > MAX_DUID)
 		__builtin_trap();
 }
 
@@ -44,11 +64,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(me.duid + 4, mac, 6);
 	switch (data[0] % 4) {
 	case 3:
-		if (!ra_parse(data + 1, size - 1, &ra))
-			for (int i = 0; i < ra.ndns; i++)
-				if (strlen(ra.dns[i]) >= INET6_ADDRSTRLEN ||
-				    strlen(ra.search) > MAX_SEARCH)
-					__builtin_trap();
+		if (ra_parse(data + 1, size - 1, &ra))
+			return 0;
+		for (int i = 0; i < ra.ndns; i++)
+			if (strlen(ra.dns[i]) >= INET6_ADDRSTRLEN)
+				__builtin_trap();
+		if (strlen(ra.search) > MAX_SEARCH || !host_name(ra.search))
+			__builtin_trap();
 		return 0;
 	case 2:
 		type = DHCP6_REPLY;

@@ -141,6 +141,8 @@ expect_ra 0 "flags other" 0x40 "b''"
 expect_ra 0 "rdnss 2001:db8:68::2" 0 "$rdnss"
 expect_ra 0 "dnssl lab.example" 0 "nd(31, b'\0\0' + struct.pack('>I', 600) + b'\x03lab\x07example\0')"
 expect_ra 1 "domain search list: not a host name" 0 "nd(31, b'\0\0' + struct.pack('>I', 600) + b'\x02-x\0\0\0\0\0')"
+expect_ra 1 "domain search list: not a host name" 0 "nd(31, b'\0\0' + struct.pack('>I', 600) + b'\x02x-\0\0\0\0\0')"
+expect 1 "not a host name" "opt(24, b'\x02a;\x00')"
 out=$(ra 0 "nd(25, b'\0\0' + struct.pack('>I', 0) + a6('2001:db8:68::1'))" | "$bin" -R 2>&1)
 grep -q rdnss <<<"$out" && fail "RDNSS with lifetime 0 taken: $out" || echo "ok: RDNSS with lifetime 0 is not taken"
 expect_ra 1 "option of length 0" 0 "b'\x19\x00' + b'\0' * 22"
@@ -179,6 +181,12 @@ for u in url-inject url-meta url-quote url-space; do
 done
 # a search name that starts with '-' (a word a tool takes for an option)
 crafted search-dashes 1 "domain search list: not a host name" "search -" -r 123456
+# a label over 63 bytes, one the option cuts, names over 253 bytes: refused
+crafted search-long-label 1 "domain search list: label beyond the option" "search a" -r 123456
+crafted search-unterminated 1 "domain search list: label beyond the option" "search lab" -r 123456
+crafted search-toolong 1 "domain search list: label beyond the option" "search a" -r 123456
+# an empty first name ends the list: nothing taken, the rest ignored
+crafted search-empty-first 0 "" "search lab" -r 123456
 # a stateless Reply never yields an address and needs our client id
 crafted stateless-ia0 0 "" "address" -r 123456
 crafted stateless-noids 1 "not ours: no client identifier" "" -r 123456
