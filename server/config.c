@@ -232,6 +232,18 @@ static int parse_range(struct parse *ps, const char *key, const char *val,
 	return 0;
 }
 
+/* prefork: 0 (children forked per client) to SRV_MAX_PREFORK. */
+static int parse_prefork(struct parse *ps, const char *key, const char *val,
+			 unsigned *out)
+{
+	if (parse_unsigned(ps, key, val, out) < 0)
+		return -1;
+	if (*out > SRV_MAX_PREFORK)
+		return perr(ps, "%s: %u is more than %u", key, *out,
+			    SRV_MAX_PREFORK);
+	return 0;
+}
+
 /* cowtimeout: from a second to 30 days. */
 static int parse_cowtimeout(struct parse *ps, const char *key,
 			    const char *val, unsigned *out)
@@ -481,6 +493,8 @@ static int generic_key(struct parse *ps, const char *key, const char *val)
 		return parse_bool(ps, key, val, &cfg->allowlist);
 	if (!strcmp(key, "maxconnections"))
 		return parse_unsigned(ps, key, val, &cfg->maxconn);
+	if (!strcmp(key, "prefork"))
+		return parse_prefork(ps, key, val, &cfg->prefork);
 	if (!strcmp(key, "handshaketimeout"))
 		return parse_seconds(ps, key, val, &cfg->handshake_secs);
 	if (!strcmp(key, "keepaliveidle"))

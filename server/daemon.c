@@ -208,7 +208,7 @@ static unsigned or_default(unsigned v, unsigned dflt)
  * same time when our data stays unacknowledged, where keepalive does
  * not probe.
  */
-static void tune_socket(const struct config *cfg, int fd)
+void daemon_tune_socket(const struct config *cfg, int fd)
 {
 	int one = 1;
 	int idle = (int)or_default(cfg->keepidle, SRV_KEEPIDLE);
@@ -232,6 +232,7 @@ static void reap(struct daemon *d)
 
 	while ((pid = waitpid(-1, NULL, WNOHANG)) > 0) {
 		slots_release(pid);
+		pool_forget(d, pid);
 		for (i = 0; i < d->nrefusers; i++) {
 			if (d->refusers[i] == pid) {
 				d->refusers[i] = d->refusers[--d->nrefusers];
@@ -251,7 +252,7 @@ static void reap(struct daemon *d)
  * The child keeps SIGTERM blocked (inherited from daemon_run) except while
  * it waits for a client's next message: see io_wait_mask().
  */
-static void child(struct daemon *d, int fd, const sigset_t *orig)
+void daemon_child(struct daemon *d, int fd, const sigset_t *orig)
 {
 	int i;
 
@@ -311,7 +312,7 @@ static void refuse(struct daemon *d, int fd, const sigset_t *orig)
 	_exit(0);
 }
 
-static int track(struct daemon *d, pid_t pid)
+int daemon_track(struct daemon *d, pid_t pid)
 {
 	pid_t *p;
 
@@ -343,7 +344,7 @@ static void accept_one(struct daemon *d, int lfd, const sigset_t *orig)
 		}
 		return;
 	}
-	tune_socket(d->cfg, fd);
+	daemon_tune_socket(d->cfg, fd);
 	if (max && d->npids >= max) {
 		refuse(d, fd, orig);
 		close(fd);
@@ -357,10 +358,10 @@ static void accept_one(struct daemon *d, int lfd, const sigset_t *orig)
 	}
 	pid = fork();
 	if (pid == 0)
-		child(d, fd, orig);
+		daemon_child(d, fd, orig);
 	if (pid < 0)
 		srv_log("fork: %s", strerror(errno));
-	else if (track(d, pid) < 0)
+	else if (daemon_track(d, pid) < 0)
 		srv_log("out of memory tracking child %d", (int)pid);
 	close(fd);
 }
@@ -403,16 +404,41 @@ static void stop_children(struct daemon *d)
 		reap(d);
 }
 
+/*
+ * What the master waits on: the listening sockets, unless idle children
+ * of the pool wait on them, and the pool's report pipe. The count.
+ */
+static int wait_set(const struct daemon *d, struct pollfd *pfd)
+{
+	int i, n = 0;
+
+	if (!pool_active(d) || d->pool.nidle == 0)
+		for (i = 0; i < d->l.nfds; i++)
+			pfd[n++] = (struct pollfd){ .fd = d->l.fds[i],
+						    .events = POLLIN };
+	if (pool_active(d))
+		pfd[n++] = (struct pollfd){ .fd = pool_report_fd(d),
+					    .events = POLLIN };
+	return n;
+}
+
+static void open_pool(struct daemon *d)
+{
+	if (pool_open(d) < 0)
+		srv_log("prefork: %s: children are forked per client instead",
+			strerror(errno));
+}
+
 /* Accepts until SIGHUP (DAEMON_RELOAD) or SIGTERM (DAEMON_STOP). */
 int daemon_run(struct daemon *d)
 {
 	unsigned sweep = cow_sweep_secs(d->cfg),
 		 gsweep = generation_sweep_secs(d->cfg);
 	struct timespec ts;
-	struct pollfd pfd[16];
+	struct pollfd pfd[17];
 	sigset_t block, orig;
 	int64_t next_sweep = 0;
-	int i, r;
+	int i, n, r;
 
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
@@ -424,23 +450,30 @@ int daemon_run(struct daemon *d)
 	if (gsweep && (!sweep || gsweep < sweep))
 		sweep = gsweep;
 	ts = (struct timespec){ .tv_sec = sweep };
-	for (i = 0; i < d->l.nfds; i++)
-		pfd[i] = (struct pollfd){ .fd = d->l.fds[i], .events = POLLIN };
+	open_pool(d);
 	while (!srv_stopping && !got_hup) {
 		reap(d);
+		if (pool_active(d)) {
+			pool_read_reports(d);
+			pool_fill(d, &orig);
+		}
 		/* Copy-on-write data of clients gone for cowtimeout. */
 		if (sweep && now_ms() >= next_sweep) {
 			cow_sweep(d->cfg);
 			next_sweep = now_ms() + sweep * 1000;
 		}
 		generation_tick(d->cfg, gsweep != 0);
-		r = ppoll(pfd, (nfds_t)d->l.nfds, sweep ? &ts : NULL, &orig);
-		for (i = 0; r > 0 && i < d->l.nfds; i++) {
-			if (pfd[i].revents & POLLIN)
+		n = wait_set(d, pfd);
+		r = ppoll(pfd, (nfds_t)n, sweep ? &ts : NULL, &orig);
+		for (i = 0; r > 0 && i < n; i++) {
+			if ((pfd[i].revents & POLLIN) &&
+			    pfd[i].fd != pool_report_fd(d))
 				accept_one(d, pfd[i].fd, &orig);
 			sigprocmask(SIG_BLOCK, &block, NULL);
 		}
 	}
+	/* idle children exit; those serving clients go on (or are stopped) */
+	pool_close(d);
 	if (got_hup) {
 		got_hup = 0;
 		sigprocmask(SIG_SETMASK, &orig, NULL);

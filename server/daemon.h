@@ -3,12 +3,23 @@
 #ifndef NBDROOT_DAEMON_H
 #define NBDROOT_DAEMON_H
 
+#include <signal.h>
+
 #include "conn.h"
 
 enum { DAEMON_STOP, DAEMON_RELOAD };
 
+/* pool.c: children forked before their clients ([generic] prefork) */
+struct pool {
+	pid_t *idle;		/* waiting for a client; NULL: no pool */
+	size_t nidle;
+	int report[2];		/* pids of children that took a client */
+	int hold[2];		/* idle children exit when [1] closes */
+};
+
 struct daemon {
 	struct listener l;
+	struct pool pool;
 	const struct config *cfg;	/* for new connections */
 	bool nofork;			/* -d: serve in the master, one by one */
 	pid_t *pids;			/* live children */
@@ -24,6 +35,18 @@ void srv_signals(void);
 int conn_serve(struct conn *c);
 int serve_client(int in, int out, const struct config *cfg);
 int daemon_run(struct daemon *d);
+int daemon_track(struct daemon *d, pid_t pid);
+void daemon_tune_socket(const struct config *cfg, int fd);
+void daemon_child(struct daemon *d, int fd, const sigset_t *orig)
+	__attribute__((noreturn));
+
+int pool_open(struct daemon *d);
+bool pool_active(const struct daemon *d);
+void pool_fill(struct daemon *d, const sigset_t *orig);
+void pool_forget(struct daemon *d, pid_t pid);
+int pool_report_fd(const struct daemon *d);
+void pool_read_reports(struct daemon *d);
+void pool_close(struct daemon *d);
 
 /* pidfile.c: -1 with errno on failure */
 int pidfile_open(const char *path);

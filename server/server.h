@@ -38,6 +38,7 @@
 #define SRV_STOP_SECS		10		/* SIGTERM: children to finish */
 #define SRV_REFUSE_SECS		3		/* wait for an option to refuse */
 #define SRV_MAX_REFUSERS	8		/* children refusing at once */
+#define SRV_MAX_PREFORK		4096		/* [generic] prefork */
 #define SRV_BLOCK_MIN		1
 #define SRV_BLOCK_PREF		4096
 #define SRV_BLOCK_MAX		NBD_MAX_PAYLOAD
@@ -97,6 +98,7 @@ struct config {
 	char *group;
 	char *default_name;	/* [generic] default */
 	unsigned maxconn;	/* 0: no limit */
+	unsigned prefork;	/* children waiting for clients; 0: none */
 	unsigned handshake_secs; /* 0: SRV_HANDSHAKE_SECS */
 	unsigned keepidle;	/* 0: SRV_KEEPIDLE */
 	unsigned keepintvl;	/* 0: SRV_KEEPINTVL */

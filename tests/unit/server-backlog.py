@@ -14,7 +14,8 @@ hang, not a timing assertion). How many were greeted within WINDOW
 seconds, when the last one was, and the kernel's listen-overflow and
 SYN-cookie counters (nstat, system-wide) are printed, not asserted.
 
-Usage: server-backlog.py SERVER_BINARY [N]
+Usage: [PREFORK=n] server-backlog.py SERVER_BINARY [N]
+(PREFORK: the same with n children forked before the storm.)
 """
 import os
 import random
@@ -39,6 +40,8 @@ COUNTERS = ["TcpExtListenOverflows", "TcpExtListenDrops",
 
 SERVER = os.path.abspath(sys.argv[1])
 N = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
+# PREFORK=n in the environment: the server keeps n children waiting
+PREFORK = int(os.environ.get("PREFORK", "0"))
 
 
 def raise_nofile():
@@ -77,8 +80,16 @@ def start_server(tmp, image):
         port = random.randrange(20000, 60000)
         if listening(port):
             continue
-        p = subprocess.Popen([SERVER, "-n", "127.0.0.1@%d" % port, image],
-                             stderr=open(log, "w"))
+        args = [SERVER, "-n", "127.0.0.1@%d" % port, image]
+        if PREFORK:
+            # the same export as the command line's, with children
+            # forked before the storm (nbd-server(5) prefork)
+            conf = os.path.join(tmp, "prefork.conf")
+            with open(conf, "w") as f:
+                f.write("[generic]\nprefork = %d\nallowlist = true\n"
+                        "[storm]\nexportname = %s\n" % (PREFORK, image))
+            args = [SERVER, "-n", "127.0.0.1@%d" % port, "-C", conf]
+        p = subprocess.Popen(args, stderr=open(log, "w"))
         for _ in range(50):
             if listening(port) or p.poll() is not None:
                 break
