@@ -232,7 +232,7 @@ static void reap(struct daemon *d)
 
 	while ((pid = waitpid(-1, NULL, WNOHANG)) > 0) {
 		slots_release(pid);
-		pool_forget(d, pid);
+		pool_reaped(d, pid);
 		for (i = 0; i < d->nrefusers; i++) {
 			if (d->refusers[i] == pid) {
 				d->refusers[i] = d->refusers[--d->nrefusers];
@@ -258,6 +258,7 @@ void daemon_child(struct daemon *d, int fd, const sigset_t *orig)
 
 	for (i = 0; i < d->l.nfds; i++)
 		close(d->l.fds[i]);
+	pool_child_close(d);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGCHLD, SIG_DFL);
 	io_wait_mask(orig);
@@ -294,6 +295,7 @@ static void refuse(struct daemon *d, int fd, const sigset_t *orig)
 	}
 	for (i = 0; i < d->l.nfds; i++)
 		close(d->l.fds[i]);
+	pool_child_close(d);
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGCHLD, SIG_DFL);
 	io_wait_mask(orig);
@@ -345,7 +347,7 @@ static void accept_one(struct daemon *d, int lfd, const sigset_t *orig)
 		return;
 	}
 	daemon_tune_socket(d->cfg, fd);
-	if (max && d->npids >= max) {
+	if (max && pool_busy(d) >= max) {
 		refuse(d, fd, orig);
 		close(fd);
 		return;

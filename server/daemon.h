@@ -13,8 +13,13 @@ enum { DAEMON_STOP, DAEMON_RELOAD };
 struct pool {
 	pid_t *idle;		/* waiting for a client; NULL: no pool */
 	size_t nidle;
+	pid_t *leaving;		/* idle children of a closed pool, unreaped */
+	size_t nleaving;
 	int report[2];		/* pids of children that took a client */
 	int hold[2];		/* idle children exit when [1] closes */
+	unsigned deaths;	/* idle children that died, this second */
+	int64_t window_end;	/* of that second (now_ms) */
+	bool said_paused, said_fork;	/* logged once, not per wakeup */
 };
 
 struct daemon {
@@ -42,8 +47,10 @@ void daemon_child(struct daemon *d, int fd, const sigset_t *orig)
 
 int pool_open(struct daemon *d);
 bool pool_active(const struct daemon *d);
+void pool_child_close(struct daemon *d);
+size_t pool_busy(const struct daemon *d);
 void pool_fill(struct daemon *d, const sigset_t *orig);
-void pool_forget(struct daemon *d, pid_t pid);
+void pool_reaped(struct daemon *d, pid_t pid);
 int pool_report_fd(const struct daemon *d);
 void pool_read_reports(struct daemon *d);
 void pool_close(struct daemon *d);

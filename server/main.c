@@ -318,7 +318,8 @@ static int drop_master(const struct config *cfg, bool nofork)
 
 static int run_daemon(struct config *cfg, const struct options *o)
 {
-	struct daemon d = { .cfg = cfg, .nofork = o->nofork };
+	struct daemon d = { .cfg = cfg, .nofork = o->nofork,
+			    .pool = { .report = { -1, -1 }, .hold = { -1, -1 } } };
 	int pidfd = -1, r = 1;
 
 	if (open_listener(&d, o) < 0)
@@ -346,6 +347,7 @@ static int run_daemon(struct config *cfg, const struct options *o)
 	while (daemon_run(&d) == DAEMON_RELOAD)
 		reload(&d, &cfg, o);
 	free(d.pids);
+	free(d.pool.leaving);
 	config_free(cfg);
 	r = 0;
 out_pidfile:

@@ -7,66 +7,75 @@
  * for nothing but their negotiations (at N = 200 under a storm: the
  * slowest connect 28 to 33 ms against 54 to 60 forking after accept).
  *
- * An idle child waits in ppoll() on the listening sockets, which are
- * non-blocking so that a child woken for a connection another took
- * goes back to waiting, and on the read end of a "hold" pipe whose
- * write end only the master has: when the master closes it (SIGHUP's
- * new configuration, SIGTERM), every idle child exits. A child that
- * takes a connection writes its pid to the "report" pipe (one write of
- * a pid_t, atomic under PIPE_BUF) and the master forks a new one. The
- * pool never holds more children than maxconnections leaves room for,
- * so a connection an idle child takes is within the limit; when the
- * pool is empty, the master accepts as it does without a pool (and
- * refuses over maxconnections). The master still reads nothing from a
- * client.
+ * An idle child waits in epoll on the listening sockets (EPOLLEXCLUSIVE:
+ * a connection wakes one waiter, not all N; the sockets are non-blocking
+ * so that one woken for a connection another took waits again) and on
+ * the read end of a "hold" pipe whose write end only the master keeps
+ * (every other child closes both pipes): when the master closes it
+ * (SIGHUP's new configuration, SIGTERM), every idle child exits. A child
+ * that takes a connection writes its pid to the "report" pipe (one write
+ * of a pid_t, atomic under PIPE_BUF) and the master forks a new one; one
+ * that cannot report (the master closed the pipe for a reload) serves
+ * its client all the same. The pool never holds more children than
+ * maxconnections leaves room for, so a connection an idle child takes
+ * is within the limit; when the pool is empty, the master accepts as it
+ * does without a pool (and refuses over maxconnections). The master
+ * still reads nothing from a client.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "daemon.h"
 
-static void close_pair(int p[2])
+static void close_fd(int *fd)
 {
-	if (p[0] >= 0)
-		close(p[0]);
-	if (p[1] >= 0)
-		close(p[1]);
-	p[0] = p[1] = -1;
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
 }
 
-/* 0, or -1 with errno: the pipes and non-blocking listening sockets. */
+static int set_nonblock(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+
+	return fl < 0 ? -1 : fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+}
+
+/*
+ * 0, or -1 with errno: the pipes, and non-blocking listening sockets
+ * (they stay so: the master's accept takes EAGAIN as "another took it").
+ */
 int pool_open(struct daemon *d)
 {
 	struct pool *p = &d->pool;
-	int i, fl;
+	int i;
 
 	p->report[0] = p->report[1] = p->hold[0] = p->hold[1] = -1;
 	p->nidle = 0;
+	if (d->nofork && d->cfg->prefork)
+		srv_log("prefork: not with -d, which serves one client at a time in the server itself");
 	if (d->nofork || !d->cfg->prefork)
 		return 0;
 	p->idle = calloc(d->cfg->prefork, sizeof(*p->idle));
 	if (!p->idle)
 		return -1;
-	if (pipe2(p->report, O_CLOEXEC | O_NONBLOCK) < 0 ||
-	    pipe2(p->hold, O_CLOEXEC) < 0)
+	if (pipe2(p->report, O_CLOEXEC) < 0 || pipe2(p->hold, O_CLOEXEC) < 0 ||
+	    set_nonblock(p->report[0]) < 0)
 		goto out_close;
-	for (i = 0; i < d->l.nfds; i++) {
-		fl = fcntl(d->l.fds[i], F_GETFL);
-		if (fl < 0 || fcntl(d->l.fds[i], F_SETFL, fl | O_NONBLOCK) < 0)
+	for (i = 0; i < d->l.nfds; i++)
+		if (set_nonblock(d->l.fds[i]) < 0)
 			goto out_close;
-	}
 	return 0;
 
 out_close:
-	close_pair(p->report);
-	close_pair(p->hold);
+	pool_child_close(d);
 	free(p->idle);
 	p->idle = NULL;
 	return -1;
@@ -78,58 +87,131 @@ bool pool_active(const struct daemon *d)
 	return d->pool.idle != NULL;
 }
 
-/* Waits for a connection; never returns to the master's code. */
-static void idle_child(struct daemon *d, const sigset_t *orig)
+/* In every child: the pool's pipes are the master's and idle children's. */
+void pool_child_close(struct daemon *d)
+{
+	close_fd(&d->pool.report[0]);
+	close_fd(&d->pool.report[1]);
+	close_fd(&d->pool.hold[0]);
+	close_fd(&d->pool.hold[1]);
+}
+
+/* The idle child's epoll set: listening sockets, hold pipe. -1 or fd. */
+static int idle_epoll(const struct daemon *d)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE };
+	int ep, i;
+
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0)
+		return -1;
+	for (i = 0; i < d->l.nfds; i++) {
+		ev.data.fd = d->l.fds[i];
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, d->l.fds[i], &ev) < 0)
+			goto out_close;
+	}
+	/* not exclusive: its closing must wake every idle child */
+	ev = (struct epoll_event){ .events = EPOLLIN,
+				   .data.fd = d->pool.hold[0] };
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, d->pool.hold[0], &ev) < 0)
+		goto out_close;
+	return ep;
+out_close:
+	close(ep);
+	return -1;
+}
+
+/* Waits for a connection: the accepted socket. Exits when told to. */
+static int idle_wait(const struct daemon *d, int ep, const sigset_t *orig)
 {
 	static const struct timespec backoff = { .tv_nsec = 100000000 };
-	struct pollfd pfd[17];
-	int hold = d->pool.hold[0], report = d->pool.report[1];
-	pid_t me = getpid();
-	int i, n = d->l.nfds, fd;
+	struct epoll_event ev[17];
+	int n, i, fd;
 
-	close(d->pool.report[0]);
-	close(d->pool.hold[1]);
-	signal(SIGHUP, SIG_IGN);
-	for (i = 0; i < n; i++)
-		pfd[i] = (struct pollfd){ .fd = d->l.fds[i], .events = POLLIN };
-	pfd[n] = (struct pollfd){ .fd = hold, .events = POLLIN };
 	for (;;) {
 		/* SIGTERM (on_stop) may end the wait: then it ends the child */
-		if (ppoll(pfd, (nfds_t)n + 1, NULL, orig) < 0 &&
-		    errno != EINTR)
+		n = epoll_pwait(ep, ev, 17, -1, orig);
+		if (n < 0 && errno != EINTR)
 			_exit(1);
-		if (srv_stopping || pfd[n].revents)
+		if (srv_stopping)
 			_exit(0);
 		for (i = 0; i < n; i++) {
-			if (!(pfd[i].revents & POLLIN))
-				continue;
-			fd = accept4(pfd[i].fd, NULL, NULL, SOCK_CLOEXEC);
+			if (ev[i].data.fd == d->pool.hold[0])
+				_exit(0);
+			fd = accept4(ev[i].data.fd, NULL, NULL, SOCK_CLOEXEC);
 			if (fd >= 0)
-				goto took;
+				return fd;
 			if (errno == EMFILE || errno == ENFILE ||
 			    errno == ENOBUFS || errno == ENOMEM)
 				nanosleep(&backoff, NULL);
 		}
 	}
-took:
-	/* the master forks the next one; a short write cannot happen */
-	if (write(report, &me, sizeof(me)) != sizeof(me))
+}
+
+/* A child of the pool: waits, takes one client, serves it. */
+static __attribute__((noreturn)) void idle_child(struct daemon *d,
+						 const sigset_t *orig)
+{
+	pid_t me = getpid();
+	int ep, fd;
+
+	close_fd(&d->pool.report[0]);
+	close_fd(&d->pool.hold[1]);
+	signal(SIGHUP, SIG_IGN);
+	ep = idle_epoll(d);
+	if (ep < 0)
 		_exit(1);
-	close(report);
-	close(hold);
+	fd = idle_wait(d, ep, orig);
+	close(ep);
+	/*
+	 * The master forks the next one. A report that cannot be written
+	 * (the master closed the pipe for a reload) changes nothing for
+	 * this client: the master forgets the pid when it reaps it.
+	 */
+	if (write(d->pool.report[1], &me, sizeof(me)) != sizeof(me))
+		srv_log("prefork: child %d could not report its client: %s",
+			(int)me, strerror(errno));
 	daemon_tune_socket(d->cfg, fd);
 	daemon_child(d, fd, orig);
+}
+
+/* Children that serve clients (not idle, not leaving an old pool). */
+size_t pool_busy(const struct daemon *d)
+{
+	return d->npids - d->pool.nidle - d->pool.nleaving;
 }
 
 /* How many idle children now: prefork, within maxconnections. */
 static size_t pool_want(const struct daemon *d)
 {
-	size_t busy = d->npids - d->pool.nidle, want = d->cfg->prefork;
+	size_t busy = pool_busy(d), want = d->cfg->prefork;
 	unsigned max = d->cfg->maxconn;
 
 	if (max && busy + want > max)
 		want = busy < max ? max - busy : 0;
 	return want;
+}
+
+/*
+ * Whether refilling waits: idle children that die without a client
+ * (killed, or failing at once) more than the pool's size within a
+ * second pause it for that second, so nothing forks in a loop.
+ */
+static bool fill_paused(struct pool *p, unsigned prefork)
+{
+	int64_t now = now_ms();
+
+	if (now >= p->window_end) {
+		p->window_end = now + 1000;
+		p->deaths = 0;
+	}
+	if (p->deaths <= prefork)
+		return false;
+	if (!p->said_paused)
+		srv_log("prefork: %u waiting children died without a client within a second: forking per client until the next second",
+			p->deaths);
+	p->said_paused = true;
+	return true;
 }
 
 /* Forks idle children up to pool_want(). */
@@ -138,14 +220,20 @@ void pool_fill(struct daemon *d, const sigset_t *orig)
 	struct pool *p = &d->pool;
 	pid_t pid;
 
-	while (pool_active(d) && p->nidle < pool_want(d)) {
+	if (!pool_active(d) || fill_paused(p, d->cfg->prefork))
+		return;
+	p->said_paused = false;
+	while (p->nidle < pool_want(d)) {
 		pid = fork();
 		if (pid == 0)
 			idle_child(d, orig);
 		if (pid < 0) {
-			srv_log("prefork: fork: %s", strerror(errno));
+			if (!p->said_fork)
+				srv_log("prefork: fork: %s", strerror(errno));
+			p->said_fork = true;
 			return;
 		}
+		p->said_fork = false;
 		if (daemon_track(d, pid) < 0) {
 			srv_log("out of memory tracking child %d", (int)pid);
 			kill(pid, SIGKILL);
@@ -155,18 +243,34 @@ void pool_fill(struct daemon *d, const sigset_t *orig)
 	}
 }
 
-/* PID is no longer idle: it took a client, or it is gone. */
-void pool_forget(struct daemon *d, pid_t pid)
+static bool remove_pid(pid_t *set, size_t *n, pid_t pid)
 {
-	struct pool *p = &d->pool;
 	size_t i;
 
-	for (i = 0; i < p->nidle; i++) {
-		if (p->idle[i] == pid) {
-			p->idle[i] = p->idle[--p->nidle];
-			return;
+	for (i = 0; i < *n; i++) {
+		if (set[i] == pid) {
+			set[i] = set[--*n];
+			return true;
 		}
 	}
+	return false;
+}
+
+/* PID took a client: no longer idle. */
+static void pool_took(struct daemon *d, pid_t pid)
+{
+	remove_pid(d->pool.idle, &d->pool.nidle, pid);
+}
+
+/* PID is gone (reaped): an idle one died without a client. */
+void pool_reaped(struct daemon *d, pid_t pid)
+{
+	struct pool *p = &d->pool;
+
+	if (p->idle && remove_pid(p->idle, &p->nidle, pid))
+		p->deaths++;
+	else if (p->leaving)
+		remove_pid(p->leaving, &p->nleaving, pid);
 }
 
 /* The report pipe's fd for the master's poll; -1 without a pool. */
@@ -184,29 +288,30 @@ void pool_read_reports(struct daemon *d)
 
 	while ((n = read(d->pool.report[0], pids, sizeof(pids))) > 0)
 		for (i = 0; i < (size_t)n / sizeof(pid_t); i++)
-			pool_forget(d, pids[i]);
+			pool_took(d, pids[i]);
 }
 
 /*
- * Every idle child exits (it sees the hold pipe close); the listening
- * sockets block again. The children serving clients are left to the
- * caller.
+ * Every idle child exits (it sees the hold pipe close); until each is
+ * reaped it counts as leaving, not as serving a client. The children
+ * serving clients are left to the caller.
  */
 void pool_close(struct daemon *d)
 {
 	struct pool *p = &d->pool;
-	int i, fl;
+	pid_t *l;
 
 	if (!pool_active(d))
 		return;
-	close_pair(p->hold);
-	close_pair(p->report);
+	pool_read_reports(d);
+	pool_child_close(d);
+	l = realloc(p->leaving, (p->nleaving + p->nidle) * sizeof(*l));
+	if (l) {
+		memcpy(l + p->nleaving, p->idle, p->nidle * sizeof(*l));
+		p->leaving = l;
+		p->nleaving += p->nidle;
+	}
 	free(p->idle);
 	p->idle = NULL;
 	p->nidle = 0;
-	for (i = 0; i < d->l.nfds; i++) {
-		fl = fcntl(d->l.fds[i], F_GETFL);
-		if (fl >= 0)
-			fcntl(d->l.fds[i], F_SETFL, fl & ~O_NONBLOCK);
-	}
 }

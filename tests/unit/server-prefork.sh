@@ -5,8 +5,10 @@
 # pids) and a section the reload added is served; with maxconnections 2
 # the pool holds 2, two clients holding connections leave it empty and a
 # third is refused with the reason, then it fills again; SIGTERM ends
-# the master and its idle children; a prefork over the limit is refused
-# naming the value.
+# the master and its idle children; SIGHUP ends the idle children at
+# once while a refuser the master forked still talks to a client; a
+# reload to prefork 0 serves by forking per client and one back
+# refills; a prefork over the limit is refused naming the value.
 cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=tests/unit/server-lib
 . tests/unit/server-lib
@@ -18,6 +20,26 @@ chmod 644 "$TMP/disk.img" || fail "chmod disk.img"
 # children PID: the children of PID, sorted, one line
 children() {
 	pgrep -P "$1" | sort -n | tr '\n' ' '
+}
+
+# idle: the master's children that hold no client connection (ss -p)
+idle() {
+	ss -Htnp state established "sport = :$PORT" 2>/dev/null |
+		grep -o 'pid=[0-9]*' | sed 's/pid=//' | sort -u >"$TMP/busy"
+	pgrep -P "$SERVER_PID" | sort -n | while read -r c; do
+		grep -qx "$c" "$TMP/busy" || echo "$c"
+	done | tr '\n' ' '
+}
+
+# wait_idle N: up to 5 s until N children of the master hold no client
+wait_idle() {
+	i=0 want=$1
+	# shellcheck disable=SC2046 # pids are words
+	while set -- $(idle) && [ $# -ne "$want" ]; do
+		[ $i -lt 50 ] || return 1
+		sleep 0.1
+		i=$((i + 1))
+	done
 }
 
 # wait_children N: up to 5 s until the master has N children
@@ -109,6 +131,7 @@ until [ -e "$TMP/held" ]; do
 	i=$((i + 1))
 done
 wait_children 2 || fail "two held: $(pgrep -P "$SERVER_PID" | wc -l) children, not 2 (the pool must be empty)"
+[ -z "$(idle)" ] || fail "two held: idle children '$(idle)' over maxconnections 2"
 nbdinfo --size "${URI}x" >"$TMP/third" 2>&1 && fail "a third client was served over maxconnections 2"
 i=0
 until grep -q "refused: too many connections (maxconnections 2)" "$TMP/server.log"; do
@@ -121,6 +144,57 @@ wait "$held"
 wait_children 2 || fail "after the two: $(pgrep -P "$SERVER_PID" | wc -l) children, not 2"
 [ "$(nbdinfo --size "${URI}x" 2>&1)" = 4194304 ] || fail "after the two: not served"
 echo "ok: after they leave the pool holds 2 again and serves"
+stop_server || fail "SIGTERM: exit status $rc"
+
+# A child the master forks (here a refuser, over maxconnections) must not
+# keep the pool's hold pipe open: on SIGHUP the idle children exit at
+# once, not when it ends. Then a reload to prefork 0 forks per client
+# (the listening sockets stay non-blocking) and one back to 1 refills.
+conf 1 2
+start_server -C "$TMP/c.conf"
+wait_idle 1 || fail "prefork 1: idle '$(idle)'"
+python3 -c '
+import os, socket, sys, time
+port, tmp = int(sys.argv[1]), sys.argv[2]
+s = []
+for i in range(3):
+    c = socket.create_connection(("127.0.0.1", port))
+    assert len(c.recv(18)) == 18
+    s.append(c)
+    time.sleep(0.3)
+s[0].close()		# one slot free again: the pool refills
+open(tmp + "/three", "w").close()
+end = time.monotonic() + 30	# bounded, should the test fail first
+while not os.path.exists(tmp + "/done") and time.monotonic() < end:
+    time.sleep(0.1)' "$PORT" "$TMP" &
+holder=$!
+i=0
+until [ -e "$TMP/three" ]; do
+	[ $i -lt 50 ] || fail "three clients could not connect"
+	sleep 0.1
+	i=$((i + 1))
+done
+wait_idle 1 || fail "one slot free: idle '$(idle)'"
+old=$(idle)
+kill -HUP "$SERVER_PID"
+sleep 1
+for p in $old; do
+	! kill -0 "$p" 2>/dev/null || fail "SIGHUP: idle child $p still waits (a refuser holds the pool's pipe?)"
+done
+echo "ok: SIGHUP while a refuser talks to a client: the idle child ($old) exits at once"
+touch "$TMP/done"
+wait "$holder"
+conf 0 2
+kill -HUP "$SERVER_PID"
+sleep 0.5
+wait_idle 0 || fail "prefork 0 after SIGHUP: idle '$(idle)'"
+[ "$(nbdinfo --size "${URI}x" 2>&1)" = 4194304 ] || fail "prefork 0 after SIGHUP: not served"
+echo "ok: reloaded to prefork 0: no child waits, a client is served by a child forked for it"
+conf 1 2
+kill -HUP "$SERVER_PID"
+wait_idle 1 || fail "prefork 1 after SIGHUP: idle '$(idle)'"
+[ "$(nbdinfo --size "${URI}x" 2>&1)" = 4194304 ] || fail "prefork 1 after SIGHUP: not served"
+echo "ok: reloaded back to prefork 1: one waits again and serves"
 stop_server || fail "SIGTERM: exit status $rc"
 
 conf 5000
