@@ -5,8 +5,9 @@
 #   with the initrd's options, makes /run/nbdroot, and runs "/bin/sh
 #   /lib/nbdroot/init" with the kernel's arguments as they were (blanks
 #   and all) and NBDROOT_EARLY_UPTIME set to /proc/uptime's first word;
-# - with /proc missing it says so ("nbdroot: early: mount proc on /proc")
-#   and the shell init still runs, without an uptime;
+# - with /proc missing it says so ("nbdroot: early: mount proc on /proc"),
+#   on the console and in the kernel log, and the shell init still runs,
+#   without an uptime;
 # - nbdroot-switch moves /dev, /proc, /sys and /run onto the root's
 #   directories (only those it has) and execs /sbin/run-init with ROOT,
 #   INIT and the arguments; a root without /run keeps the initrd's /run;
@@ -122,10 +123,34 @@ for m in /root/dev /root/proc /root/sys /root/run; do
 done
 expect_not "nothing left at the old places" "$work/ok.out" '^after /(dev|proc|sys|run) '
 
+# kmsg [SEQ]: the kernel log's records after sequence number SEQ as
+# "SEQ PRIORITY MESSAGE" lines (all of them without SEQ); the host's log
+# is what the chroot's devtmpfs /dev/kmsg writes to
+kmsg() {
+	python3 - "${1:--1}" <<'PY'
+import os, sys
+after = int(sys.argv[1])
+fd = os.open("/dev/kmsg", os.O_RDONLY | os.O_NONBLOCK)
+while True:
+    try:
+        rec = os.read(fd, 8192).decode("utf-8", "replace")
+    except BlockingIOError:
+        break
+    except BrokenPipeError:	# overwritten while read: go on
+        continue
+    head, _, msg = rec.partition(";")
+    f = head.split(",")
+    if int(f[1]) > after:
+        print(f[1], int(f[0]) & 7, msg.split("\n")[0])
+PY
+}
+seq=$(kmsg | tail -n 1 | cut -d' ' -f1)
 r=$work/noproc
 initrd "$r" no-proc
 boot "$r" "$work/noproc.out" x
 expect "without /proc: said" "$work/noproc.out" '^nbdroot: early: mount proc on /proc: No such file or directory$'
+kmsg "${seq:-0}" >"$work/noproc.kmsg"
+expect "without /proc: said in the kernel log, as an error" "$work/noproc.kmsg" '^[0-9]+ 3 nbdroot: early: mount proc on /proc: No such file or directory$'
 expect "without /proc: the shell init still ran, without an uptime" "$work/noproc.out" '^uptime= early=nbdroot-early$'
 expect_not "without /proc: NBDROOT_EARLY_UPTIME does not reach the real root" "$work/noproc.out" '^leaked '
 expect "without /proc: /sys and /run still mounted" "$work/noproc.out" '^made /run/nbdroot$'
