@@ -49,6 +49,7 @@ static void floor_step(struct run *r, struct client *c, uint64_t t0,
 	}
 	while (c->state == CL_RUN && c->next < r->t->n &&
 	       now >= c->ready_us + due_us(r, c->next)) {
+		note_issue(r, c, now);
 		t = now_us();
 		if (floor_one(r, &r->t->reqs[c->next], buf) < 0) {
 			snprintf(c->why, sizeof(c->why), "request %u: %s",
@@ -56,7 +57,9 @@ static void floor_step(struct run *r, struct client *c, uint64_t t0,
 			c->state = CL_FAILED;
 			return;
 		}
-		note_latency(r, r->t->reqs[c->next].type, now_us() - t);
+		t = now_us() - t;
+		note_latency(r, r->t->reqs[c->next].type, t);
+		note_done(r, c, &r->t->reqs[c->next], t);
 		r->max_busy = 1;
 		c->next++;
 		now = now_us() - t0;

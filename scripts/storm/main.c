@@ -22,8 +22,9 @@
 static const char usage[] =
 "usage: storm [-n CLIENTS] [-s SPREAD] [-t DEADLINE] [-x SPEED] [-e EXPORT]\n"
 "             [-a FIRST-SOURCE-ADDR] [-i IMAGE [-v]] [-p SERVER-PID]\n"
-"             TRACE HOST PORT\n"
-"       storm -f -i IMAGE [-n CLIENTS] [-s SPREAD] [-t DEADLINE] [-x SPEED] TRACE\n";
+"             [-c CLIENTS-FILE] TRACE HOST PORT\n"
+"       storm -f -i IMAGE [-n CLIENTS] [-s SPREAD] [-t DEADLINE] [-x SPEED]\n"
+"             [-c CLIENTS-FILE] TRACE\n";
 
 uint64_t now_us(void)
 {
@@ -161,6 +162,57 @@ void note_latency(struct run *r, enum req_type type, uint64_t us)
 		r->rlat_us[r->nrlat++] = v;
 }
 
+void note_issue(const struct run *r, struct client *c, uint64_t now)
+{
+	uint64_t due = c->ready_us + due_us(r, c->next);
+
+	if (now > due && now - due > c->late_us)
+		c->late_us = now - due;
+}
+
+void note_done(const struct run *r, struct client *c,
+	       const struct trace_req *q, uint64_t us)
+{
+	if (q == &r->t->reqs[r->t->n - 1])
+		c->last_us = us;
+}
+
+static const char *state_name(enum client_state s)
+{
+	return s == CL_DONE ? "done" : s == CL_FAILED ? "failed" : "stuck";
+}
+
+/*
+ * -c FILE: one line per client, "CLIENT STATE CONNECT_MS FINISH_S
+ * LATE_MS LAST_MS" ("-" for what a client that did not finish lacks).
+ * 0, or -1 when FILE cannot be written (said).
+ */
+static int write_clients(const struct run *r, const char *path)
+{
+	FILE *f = fopen(path, "w");
+	const struct client *c;
+	unsigned int i;
+
+	if (!f) {
+		fprintf(stderr, "storm: %s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < r->n; i++) {
+		c = &r->cl[i];
+		if (c->state == CL_DONE)
+			fprintf(f, "%u done %.3f %.6f %.3f %.3f\n", i,
+				(c->ready_us - c->start_us) / 1e3,
+				(c->done_us - c->start_us) / 1e6,
+				c->late_us / 1e3, c->last_us / 1e3);
+		else
+			fprintf(f, "%u %s - - - -\n", i, state_name(c->state));
+	}
+	if (fclose(f) == 0)
+		return 0;
+	fprintf(stderr, "storm: %s: %s\n", path, strerror(errno));
+	return -1;
+}
+
 static double pct_ms(const uint32_t *v, uint64_t n, double p)
 {
 	return n ? v[(uint64_t)(p * (n - 1))] / 1000.0 : 0;
@@ -219,6 +271,7 @@ struct opts {
 	int floor;
 	long server_pid;
 	const char *image;
+	const char *clients;	/* -c: per-client lines go here */
 };
 
 static int parse_num(const char *s, double lo, double hi, double *out)
@@ -277,7 +330,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	double v;
 	int ch;
 
-	while ((ch = getopt(argc, argv, "n:s:t:x:e:a:i:vp:f")) != -1) {
+	while ((ch = getopt(argc, argv, "n:s:t:x:e:a:i:vp:fc:")) != -1) {
 		if (ch == '?') {
 			fputs(usage, stderr);
 			return -1;
@@ -290,6 +343,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			o->r.verify = 1;
 		else if (ch == 'f')
 			o->floor = 1;
+		else if (ch == 'c')
+			o->clients = optarg;
 		bad = parse_opt(ch, optarg, o);
 		if (bad) {
 			fprintf(stderr, "storm: -%c: want %s, got \"%s\"\n",
@@ -398,6 +453,8 @@ int main(int argc, char **argv)
 	}
 	report(&o.r, tcpext("ListenOverflows") - ovf,
 	       tcpext("SyncookiesSent") - syn, cpu);
+	if (o.clients && write_clients(&o.r, o.clients) < 0)
+		return 1;
 	for (i = 0; i < o.r.n; i++)
 		if (o.r.cl[i].state != CL_DONE)
 			return 1;

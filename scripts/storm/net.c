@@ -84,8 +84,10 @@ static int completed(void *opaque, int *error)
 	struct inflight *f = opaque;
 	struct client *c = f->c;
 	struct run *r = f->r;
+	uint64_t took = now_us() - f->issued_us;
 
-	note_latency(r, f->q->type, now_us() - f->issued_us);
+	note_latency(r, f->q->type, took);
+	note_done(r, c, f->q, took);
 	c->busy--;
 	if (*error && c->state == CL_RUN) {
 		snprintf(c->why, sizeof(c->why), "request at offset %llu: %s",
@@ -175,6 +177,7 @@ static void advance(struct run *r, struct client *c, unsigned int i,
 		if (now < c->ready_us + due_us(r, c->next) ||
 		    c->busy >= q->inflight)
 			break;
+		note_issue(r, c, now);
 		issue(r, c);
 	}
 	if (c->state == CL_RUN && c->next == r->t->n && c->busy == 0) {

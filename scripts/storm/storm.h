@@ -24,6 +24,8 @@ struct client {
 	uint64_t done_us;	/* last reply */
 	uint32_t next;		/* next request of the trace to issue */
 	uint32_t busy;		/* requests outstanding */
+	uint64_t late_us;	/* the most a request was issued after its time */
+	uint64_t last_us;	/* the trace's last request took this long */
 	char why[160];		/* what failed */
 };
 
@@ -57,6 +59,11 @@ int image_read(const struct run *r, void *buf, uint32_t len, uint64_t off);
 void note_read(struct run *r, const void *buf, uint32_t len, uint64_t off);
 /* One completed request of this type that took us microseconds. */
 void note_latency(struct run *r, enum req_type type, uint64_t us);
+/* c issues request c->next now (run clock): how late it is. */
+void note_issue(const struct run *r, struct client *c, uint64_t now);
+/* c's request q completed in us: the last one's time is kept. */
+void note_done(const struct run *r, struct client *c,
+	       const struct trace_req *q, uint64_t us);
 
 /* Replays against a server; returns when all are done or at the deadline. */
 int replay_net(struct run *r, uint64_t t0);

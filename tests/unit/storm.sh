@@ -6,7 +6,7 @@
 # own source address; the read percentiles count the reads alone. A
 # server with other data makes the driver report
 # mismatches and fail; clients of a server that never greets are stuck at
-# the deadline, refused ones failed. The floor mode replays the shipped Debian boot
+# the deadline, refused ones failed; -c writes each client's line. The floor mode replays the shipped Debian boot
 # trace; a malformed trace is refused naming its line. Host only.
 cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=tests/unit/server-lib
@@ -45,13 +45,22 @@ m=${out#*max_outstanding=}
 [ "${m%% *}" -ge 1 ] && [ "${m%% *}" -le 4 ] ||
 	fail "max_outstanding ${m%% *} outside the trace's 1..4"
 cmp "$TMP/disk.img" "$TMP/orig.img" || fail "the replay changed the image"
-# starts spread over half a second: all still finish
+# starts spread over half a second: all still finish; -c writes a line
+# per client whose finish is past the trace's last request (its issue
+# time in s, counted from the client's connect)
 out=$(timeout 60 "$STORM" -n 3 -s 0.5 -t 30 -i "$TMP/disk.img" -v \
-	"$TMP/t.trace" 127.0.0.1 "$PORT") || fail "storm -s 0.5 exit $?: $out"
+	-c "$TMP/clients" "$TMP/t.trace" 127.0.0.1 "$PORT") ||
+	fail "storm -s 0.5 exit $?: $out"
 case " $out " in
 *" done=3 failed=0 stuck=0 requests=1200 "*" mismatches=0 "*) ;;
 *) fail "storm -s 0.5: want done=3 requests=1200 mismatches=0 in: $out" ;;
 esac
+last=$(awk '$1 == "r" && $3 > m { m = $3 } END { print m / 1e6 }' "$TMP/t.trace")
+awk -v last="$last" '
+	NF == 6 && $1 == NR - 1 && $2 == "done" && $3 >= 0 && $4 + 0 >= last &&
+	    $5 >= 0 && $6 >= 0 { ok++ }
+	END { exit ok == 3 && NR == 3 ? 0 : 1 }' "$TMP/clients" ||
+	fail "storm -c: want 3 lines \"CLIENT done CONNECT_MS FINISH_S LATE_MS LAST_MS\" finishing after ${last}s, got: $(cat "$TMP/clients")"
 stop_server
 for i in 2 3 4 5 6; do
 	grep -q "127\.0\.0\.$i:[0-9]* export '': 401 requests, disconnected" "$TMP/server.log" ||
@@ -115,13 +124,16 @@ time.sleep(10)
 ' >"$TMP/mute.port" &
 mute=$!
 for _ in $(seq 50); do [ -s "$TMP/mute.port" ] && break; sleep 0.1; done
-out=$(timeout 30 "$STORM" -n 3 -t 1 "$TMP/t.trace" 127.0.0.1 "$(cat "$TMP/mute.port")" 2>&1) &&
+out=$(timeout 30 "$STORM" -n 3 -t 1 -c "$TMP/mute.clients" "$TMP/t.trace" \
+	127.0.0.1 "$(cat "$TMP/mute.port")" 2>&1) &&
 	fail "storm passed against a server that never greets: $out"
 kill "$mute" 2>/dev/null
 case " $out " in
 *" done=0 failed=0 stuck=3 "*) ;;
 *) fail "mute server: want done=0 failed=0 stuck=3 in: $out" ;;
 esac
+[ "$(grep -c '^[0-2] stuck - - - -$' "$TMP/mute.clients")" = 3 ] ||
+	fail "storm -c: want 3 stuck clients, got: $(cat "$TMP/mute.clients")"
 out=$(timeout 30 "$STORM" -n 2 -t 5 "$TMP/t.trace" 127.0.0.1 "$(cat "$TMP/mute.port")" 2>&1) &&
 	fail "storm passed with nobody listening: $out"
 case "$out" in
