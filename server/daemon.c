@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <syslog.h>
@@ -174,8 +175,26 @@ static int drop_before_client(struct conn *c)
 	return 0;
 }
 
-/* Serves one client on in/out and logs how it went. 0 or -1. */
-int serve_client(int in, int out, const struct config *cfg)
+/*
+ * The client is gone and this process only cleans up and exits: it
+ * yields the core to the children still serving. When a room's boots
+ * end together, 200 children exiting (closing, logging, tearing down
+ * their memory) on the server's core delayed the last requests of the
+ * clients still finishing: at N = 200 they took 10 to 17 ms on average
+ * against 0.6 to 1.2 with this (scripts/storm -c, interleaved rounds).
+ */
+static void yield_to_clients(void)
+{
+	if (setpriority(PRIO_PROCESS, 0, SRV_DONE_NICE) < 0) {
+		/* raising one's own nice value is always allowed */
+	}
+}
+
+/*
+ * Serves one client on in/out and logs how it went. 0 or -1.
+ * exits_after: the process ends with this client (a forked child, inetd).
+ */
+int serve_client(int in, int out, const struct config *cfg, bool exits_after)
 {
 	char line[600];
 	struct conn c;
@@ -184,6 +203,8 @@ int serve_client(int in, int out, const struct config *cfg)
 	conn_init(&c, in, out, cfg);
 	if (!privdrop_per_child(cfg) || drop_before_client(&c) == 0)
 		r = conn_serve(&c);
+	if (exits_after)
+		yield_to_clients();
 	if (conn_finish(&c) < 0)
 		r = -1;
 	conn_log_line(&c, line, sizeof(line));
@@ -262,7 +283,7 @@ void daemon_child(struct daemon *d, int fd, const sigset_t *orig)
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGCHLD, SIG_DFL);
 	io_wait_mask(orig);
-	_exit(serve_client(fd, fd, d->cfg) < 0 ? 1 : 0);
+	_exit(serve_client(fd, fd, d->cfg, true) < 0 ? 1 : 0);
 }
 
 /*
@@ -354,7 +375,7 @@ static void accept_one(struct daemon *d, int lfd, const sigset_t *orig)
 	}
 	if (d->nofork) {
 		io_wait_mask(orig);
-		serve_client(fd, fd, d->cfg);
+		serve_client(fd, fd, d->cfg, false);
 		close(fd);
 		return;
 	}

@@ -38,7 +38,7 @@ void srv_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void srv_log_to_syslog(void);
 void srv_signals(void);
 int conn_serve(struct conn *c);
-int serve_client(int in, int out, const struct config *cfg);
+int serve_client(int in, int out, const struct config *cfg, bool exits_after);
 int daemon_run(struct daemon *d);
 int daemon_track(struct daemon *d, pid_t pid);
 void daemon_tune_socket(const struct config *cfg, int fd);

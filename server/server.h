@@ -39,6 +39,7 @@
 #define SRV_REFUSE_SECS		3		/* wait for an option to refuse */
 #define SRV_MAX_REFUSERS	8		/* children refusing at once */
 #define SRV_MAX_PREFORK		4096		/* [generic] prefork */
+#define SRV_DONE_NICE		19		/* a child whose client is gone */
 #define SRV_BLOCK_MIN		1
 #define SRV_BLOCK_PREF		4096
 #define SRV_BLOCK_MAX		NBD_MAX_PAYLOAD
