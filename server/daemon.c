@@ -185,9 +185,8 @@ static int drop_before_client(struct conn *c)
  */
 static void yield_to_clients(void)
 {
-	if (setpriority(PRIO_PROCESS, 0, SRV_DONE_NICE) < 0) {
-		/* raising one's own nice value is always allowed */
-	}
+	/* raising one's own nice value is always allowed: nothing to check */
+	setpriority(PRIO_PROCESS, 0, SRV_DONE_NICE);
 }
 
 /*

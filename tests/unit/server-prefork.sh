@@ -31,26 +31,30 @@ idle() {
 	done | tr '\n' ' '
 }
 
-# wait_idle N: up to 5 s until N children of the master hold no client
-wait_idle() {
-	i=0 want=$1
+# idle_are N: exactly N children of the master hold no client
+idle_are() {
 	# shellcheck disable=SC2046 # pids are words
-	while set -- $(idle) && [ $# -ne "$want" ]; do
-		[ $i -lt 50 ] || return 1
+	set -- "$1" $(idle)
+	[ $# -eq $(($1 + 1)) ]
+}
+
+# within TENTHS CMD...: up to TENTHS tenths of a second until CMD succeeds
+within() {
+	_n=$1 _i=0
+	shift
+	until "$@"; do
+		[ $_i -lt "$_n" ] || return 1
 		sleep 0.1
-		i=$((i + 1))
+		_i=$((_i + 1))
 	done
 }
 
-# wait_children N: up to 5 s until the master has N children
-wait_children() {
-	i=0
-	while [ "$(pgrep -P "$SERVER_PID" | wc -l)" -ne "$1" ]; do
-		[ $i -lt 50 ] || return 1
-		sleep 0.1
-		i=$((i + 1))
-	done
-}
+has_children() { [ "$(pgrep -P "$SERVER_PID" | wc -l)" -eq "$1" ]; }
+
+# wait_children N, wait_idle N: up to 5 s until the master has N
+# children, N of them idle
+wait_children() { within 50 has_children "$1"; }
+wait_idle() { within 50 idle_are "$1"; }
 
 conf() {	# conf PREFORK [MAXCONN] [EXTRA SECTION NAME]
 	{
@@ -124,21 +128,12 @@ for c in s:
 open(sys.argv[2], "w").close()
 time.sleep(4)' "$PORT" "$TMP/held" &
 held=$!
-i=0
-until [ -e "$TMP/held" ]; do
-	[ $i -lt 50 ] || fail "two clients could not connect and hold"
-	sleep 0.1
-	i=$((i + 1))
-done
+within 50 test -e "$TMP/held" || fail "two clients could not connect and hold"
 wait_children 2 || fail "two held: $(pgrep -P "$SERVER_PID" | wc -l) children, not 2 (the pool must be empty)"
 [ -z "$(idle)" ] || fail "two held: idle children '$(idle)' over maxconnections 2"
 nbdinfo --size "${URI}x" >"$TMP/third" 2>&1 && fail "a third client was served over maxconnections 2"
-i=0
-until grep -q "refused: too many connections (maxconnections 2)" "$TMP/server.log"; do
-	[ $i -lt 30 ] || fail "the third client: no refusal in the log"
-	sleep 0.1
-	i=$((i + 1))
-done
+within 30 grep -q "refused: too many connections (maxconnections 2)" "$TMP/server.log" ||
+	fail "the third client: no refusal in the log"
 echo "ok: two clients hold both connections; a third is refused: too many connections (maxconnections 2)"
 wait "$held"
 wait_children 2 || fail "after the two: $(pgrep -P "$SERVER_PID" | wc -l) children, not 2"
@@ -168,12 +163,7 @@ end = time.monotonic() + 30	# bounded, should the test fail first
 while not os.path.exists(tmp + "/done") and time.monotonic() < end:
     time.sleep(0.1)' "$PORT" "$TMP" &
 holder=$!
-i=0
-until [ -e "$TMP/three" ]; do
-	[ $i -lt 50 ] || fail "three clients could not connect"
-	sleep 0.1
-	i=$((i + 1))
-done
+within 50 test -e "$TMP/three" || fail "three clients could not connect"
 wait_idle 1 || fail "one slot free: idle '$(idle)'"
 old=$(idle)
 kill -HUP "$SERVER_PID"
