@@ -22,7 +22,7 @@
 static const char usage[] =
 "usage: storm [-n CLIENTS] [-s SPREAD] [-t DEADLINE] [-x SPEED] [-e EXPORT]\n"
 "             [-a FIRST-SOURCE-ADDR] [-i IMAGE [-v]] [-p SERVER-PID]\n"
-"             [-c CLIENTS-FILE] TRACE HOST PORT\n"
+"             [-c CLIENTS-FILE] [-P] TRACE HOST PORT\n"
 "       storm -f -i IMAGE [-n CLIENTS] [-s SPREAD] [-t DEADLINE] [-x SPEED]\n"
 "             [-c CLIENTS-FILE] TRACE\n";
 
@@ -330,7 +330,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 	double v;
 	int ch;
 
-	while ((ch = getopt(argc, argv, "n:s:t:x:e:a:i:vp:fc:")) != -1) {
+	while ((ch = getopt(argc, argv, "n:s:t:x:e:a:i:vp:fc:P")) != -1) {
 		if (ch == '?') {
 			fputs(usage, stderr);
 			return -1;
@@ -345,6 +345,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			o->floor = 1;
 		else if (ch == 'c')
 			o->clients = optarg;
+		else if (ch == 'P')
+			o->r.port_each = 1;
 		bad = parse_opt(ch, optarg, o);
 		if (bad) {
 			fprintf(stderr, "storm: -%c: want %s, got \"%s\"\n",
@@ -364,6 +366,11 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 			return -1;
 		}
 		o->r.port = v;
+	}
+	if (o->r.port_each && o->r.port + o->r.n - 1 > 65535) {
+		fprintf(stderr, "storm: -P: %u clients from port %u reach past 65535\n",
+			o->r.n, o->r.port);
+		return -1;
 	}
 	return 0;
 }

@@ -41,7 +41,7 @@ static int open_socket(struct run *r, struct client *c, unsigned int i)
 	int one = 1;
 
 	src.sin_addr.s_addr = htonl(r->src_base + i);
-	dst.sin_port = htons(r->port);
+	dst.sin_port = htons(r->port + (r->port_each ? i : 0));
 	if (inet_pton(AF_INET, r->host, &dst.sin_addr) != 1)
 		return fail(c, "connect", "server is not an IPv4 address");
 	c->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

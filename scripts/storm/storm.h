@@ -38,6 +38,7 @@ struct run {
 	uint32_t src_base;	/* first source address, host order */
 	const char *host;	/* server, numeric IPv4 */
 	unsigned int port;
+	int port_each;		/* -P: client i connects to port + i */
 	const char *export_name;
 	int img_fd;		/* the image: write payloads, read checks, floor */
 	int verify;		/* compare every read with the image */

@@ -6,7 +6,8 @@
 # own source address; the read percentiles count the reads alone. A
 # server with other data makes the driver report
 # mismatches and fail; clients of a server that never greets are stuck at
-# the deadline, refused ones failed; -c writes each client's line. The floor mode replays the shipped Debian boot
+# the deadline, refused ones failed; -c writes each client's line; -P
+# sends client i to port + i. The floor mode replays the shipped Debian boot
 # trace; a malformed trace is refused naming its line. Host only.
 cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=tests/unit/server-lib
@@ -67,6 +68,47 @@ for i in 2 3 4 5 6; do
 		fail "no 401-request connection from 127.0.0.$i in the server log"
 done
 echo "ok: 5 clients, 2000 requests, every read matched the image, from 127.0.0.2-6"
+
+# -P: client i connects to PORT + i (a peer run as one instance per
+# client): two servers on two ports in a row, one client each.
+for try in 1 2 3 4 5; do
+	start_server "$TMP/disk.img"
+	mv "$TMP/server.log" "$TMP/first.log"
+	"$SERVER" -n "127.0.0.1@$((PORT + 1))" "$TMP/disk.img" >/dev/null 2>"$TMP/second.log" &
+	SECOND_PID=$!
+	i=0
+	while [ $i -lt 50 ] && ! listening $((PORT + 1)) &&
+	    kill -0 "$SECOND_PID" 2>/dev/null; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	listening $((PORT + 1)) && break
+	kill "$SECOND_PID" 2>/dev/null
+	wait "$SECOND_PID" 2>/dev/null
+	stop_server
+	[ "$try" = 5 ] && fail "no second free port next to a first after 5 tries"
+done
+out=$(timeout 60 "$STORM" -n 2 -P -t 30 -i "$TMP/disk.img" -v \
+	"$TMP/t.trace" 127.0.0.1 "$PORT") || fail "storm -P exit $?: $out"
+case " $out " in
+*" done=2 failed=0 stuck=0 requests=800 "*" mismatches=0 "*) ;;
+*) fail "storm -P: want done=2 requests=800 mismatches=0 in: $out" ;;
+esac
+stop_server
+kill "$SECOND_PID"
+wait "$SECOND_PID"
+for pair in "first 2 3" "second 3 2"; do
+	set -- $pair
+	grep -q "127\.0\.0\.$2:[0-9]* export '': 401 requests, disconnected" "$TMP/$1.log" ||
+		fail "storm -P: no connection from 127.0.0.$2 in the $1 server's log"
+	grep -q "127\.0\.0\.$3:" "$TMP/$1.log" &&
+		fail "storm -P: 127.0.0.$3 reached the $1 server: $(cat "$TMP/$1.log")"
+done
+"$STORM" -n 3 -P "$TMP/t.trace" 127.0.0.1 65534 2>"$TMP/err" &&
+	fail "storm -P with 3 clients from port 65534 was accepted"
+grep -q "3 clients from port 65534 reach past 65535" "$TMP/err" ||
+	fail "storm -P past port 65535: want it named, got: $(cat "$TMP/err")"
+echo "ok: -P, client i to port + i: one client on each of two servers"
 
 # field KEY LINE: the value of KEY=VALUE in a result line
 field() { _v=" $2 "; _v=${_v#* "$1"=}; echo "${_v%% *}"; }
