@@ -76,6 +76,7 @@ for try in 1 2 3 4 5; do
 	mv "$TMP/server.log" "$TMP/first.log"
 	"$SERVER" -n "127.0.0.1@$((PORT + 1))" "$TMP/disk.img" >/dev/null 2>"$TMP/second.log" &
 	SECOND_PID=$!
+	OTHER_PIDS=$SECOND_PID
 	i=0
 	while [ $i -lt 50 ] && ! listening $((PORT + 1)) &&
 	    kill -0 "$SECOND_PID" 2>/dev/null; do
@@ -85,6 +86,7 @@ for try in 1 2 3 4 5; do
 	listening $((PORT + 1)) && break
 	kill "$SECOND_PID" 2>/dev/null
 	wait "$SECOND_PID" 2>/dev/null
+	OTHER_PIDS=
 	stop_server
 	[ "$try" = 5 ] && fail "no second free port next to a first after 5 tries"
 done
@@ -97,6 +99,7 @@ esac
 stop_server
 kill "$SECOND_PID"
 wait "$SECOND_PID"
+OTHER_PIDS=
 for pair in "first 2 3" "second 3 2"; do
 	set -- $pair
 	grep -q "127\.0\.0\.$2:[0-9]* export '': 401 requests, disconnected" "$TMP/$1.log" ||
