@@ -84,9 +84,7 @@ for try in 1 2 3 4 5; do
 		i=$((i + 1))
 	done
 	listening $((PORT + 1)) && break
-	kill "$SECOND_PID" 2>/dev/null
-	wait "$SECOND_PID" 2>/dev/null
-	OTHER_PIDS=
+	stop_others
 	stop_server
 	[ "$try" = 5 ] && fail "no second free port next to a first after 5 tries"
 done
@@ -97,9 +95,7 @@ case " $out " in
 *) fail "storm -P: want done=2 requests=800 mismatches=0 in: $out" ;;
 esac
 stop_server
-kill "$SECOND_PID"
-wait "$SECOND_PID"
-OTHER_PIDS=
+stop_others
 for pair in "first 2 3" "second 3 2"; do
 	set -- $pair
 	grep -q "127\.0\.0\.$2:[0-9]* export '': 401 requests, disconnected" "$TMP/$1.log" ||
