@@ -444,6 +444,25 @@ static int wait_set(const struct daemon *d, struct pollfd *pfd)
 	return n;
 }
 
+/*
+ * ppoll's timeout into ts: the sweep's period (seconds, 0: none), or
+ * FILL_MS when the pool's refill wants to run sooner (-1: it does not).
+ * NULL: no timeout.
+ */
+static const struct timespec *wait_timeout(unsigned sweep, int64_t fill_ms,
+					   struct timespec *ts)
+{
+	if (fill_ms >= 0 && (!sweep || fill_ms < (int64_t)sweep * 1000)) {
+		*ts = (struct timespec){ .tv_sec = fill_ms / 1000,
+					 .tv_nsec = fill_ms % 1000 * 1000000 };
+		return ts;
+	}
+	if (!sweep)
+		return NULL;
+	*ts = (struct timespec){ .tv_sec = sweep };
+	return ts;
+}
+
 static void open_pool(struct daemon *d)
 {
 	if (pool_open(d) < 0)
@@ -459,7 +478,7 @@ int daemon_run(struct daemon *d)
 	struct timespec ts;
 	struct pollfd pfd[17];
 	sigset_t block, orig;
-	int64_t next_sweep = 0;
+	int64_t next_sweep = 0, fill_ms;
 	int i, n, r;
 
 	sigemptyset(&block);
@@ -471,13 +490,13 @@ int daemon_run(struct daemon *d)
 	sigprocmask(SIG_BLOCK, &block, &orig);
 	if (gsweep && (!sweep || gsweep < sweep))
 		sweep = gsweep;
-	ts = (struct timespec){ .tv_sec = sweep };
 	open_pool(d);
 	while (!srv_stopping && !got_hup) {
 		reap(d);
+		fill_ms = -1;
 		if (pool_active(d)) {
 			pool_read_reports(d);
-			pool_fill(d, &orig);
+			fill_ms = pool_fill(d, &orig);
 		}
 		/* Copy-on-write data of clients gone for cowtimeout. */
 		if (sweep && now_ms() >= next_sweep) {
@@ -486,7 +505,8 @@ int daemon_run(struct daemon *d)
 		}
 		generation_tick(d->cfg, gsweep != 0);
 		n = wait_set(d, pfd);
-		r = ppoll(pfd, (nfds_t)n, sweep ? &ts : NULL, &orig);
+		r = ppoll(pfd, (nfds_t)n, wait_timeout(sweep, fill_ms, &ts),
+			  &orig);
 		for (i = 0; r > 0 && i < n; i++) {
 			if ((pfd[i].revents & POLLIN) &&
 			    pfd[i].fd != pool_report_fd(d))

@@ -19,6 +19,8 @@ struct pool {
 	int hold[2];		/* idle children exit when [1] closes */
 	unsigned deaths;	/* idle children that died, this second */
 	int64_t window_end;	/* of that second (now_ms) */
+	int64_t last_take;	/* now_ms of the latest report */
+	int64_t defer_since;	/* refill waiting since (now_ms), 0: not */
 	bool said_paused, said_fork;	/* logged once, not per wakeup */
 };
 
@@ -49,7 +51,7 @@ int pool_open(struct daemon *d);
 bool pool_active(const struct daemon *d);
 void pool_child_close(struct daemon *d);
 size_t pool_busy(const struct daemon *d);
-void pool_fill(struct daemon *d, const sigset_t *orig);
+int64_t pool_fill(struct daemon *d, const sigset_t *orig);
 void pool_reaped(struct daemon *d, pid_t pid);
 int pool_report_fd(const struct daemon *d);
 void pool_read_reports(struct daemon *d);

@@ -16,7 +16,13 @@
  * that takes a connection writes its pid to the "report" pipe (one write
  * of a pid_t, atomic under PIPE_BUF) and the master forks a new one; one
  * that cannot report (the master closed the pipe for a reload) serves
- * its client all the same. The pool never holds more children than
+ * its client all the same. The master refills after a lull: only when
+ * no child has taken a client for POOL_LULL_MS (or POOL_DEFER_MAX_MS
+ * after the first take it has not refilled for), so its forks do not
+ * take the core from the negotiations of the clients just taken (one
+ * fork is 1.8 ms on the core a lone client's child negotiates on); an
+ * empty pool meanwhile means the master accepts and forks per client,
+ * as without one. The pool never holds more children than
  * maxconnections leaves room for, so a connection an idle child takes
  * is within the limit; when the pool is empty, the master accepts as it
  * does without a pool (and refuses over maxconnections). The master
@@ -33,6 +39,9 @@
 #include <unistd.h>
 
 #include "daemon.h"
+
+#define POOL_LULL_MS		20	/* no take for this long: refill */
+#define POOL_DEFER_MAX_MS	250	/* refill at the latest after */
 
 static void close_fd(int *fd)
 {
@@ -59,6 +68,7 @@ int pool_open(struct daemon *d)
 
 	p->report[0] = p->report[1] = p->hold[0] = p->hold[1] = -1;
 	p->nidle = 0;
+	p->defer_since = 0;
 	if (d->nofork && d->cfg->prefork)
 		srv_log("prefork: not with -d, which serves one client at a time in the server itself");
 	if (d->nofork || !d->cfg->prefork)
@@ -214,14 +224,43 @@ static bool fill_paused(struct pool *p, unsigned prefork)
 	return true;
 }
 
-/* Forks idle children up to pool_want(). */
-void pool_fill(struct daemon *d, const sigset_t *orig)
+/* ms until the refill may run (a lull after the latest take), 0: now */
+static int64_t fill_delay(const struct pool *p)
+{
+	int64_t now = now_ms(), lull, cap;
+
+	if (!p->defer_since)
+		return 0;
+	lull = p->last_take + POOL_LULL_MS - now;
+	cap = p->defer_since + POOL_DEFER_MAX_MS - now;
+	if (lull <= 0 || cap <= 0)
+		return 0;
+	return lull < cap ? lull : cap;
+}
+
+/*
+ * Forks idle children up to pool_want(), after the lull fill_delay()
+ * waits for: -1 when it need not be called again before the next
+ * wakeup, or the ms after which it wants to be.
+ */
+int64_t pool_fill(struct daemon *d, const sigset_t *orig)
 {
 	struct pool *p = &d->pool;
+	int64_t delay;
 	pid_t pid;
 
-	if (!pool_active(d) || fill_paused(p, d->cfg->prefork))
-		return;
+	if (!pool_active(d))
+		return -1;
+	if (p->nidle >= pool_want(d)) {
+		p->defer_since = 0;
+		return -1;
+	}
+	delay = fill_delay(p);
+	if (delay > 0)
+		return delay;
+	p->defer_since = 0;
+	if (fill_paused(p, d->cfg->prefork))
+		return -1;
 	p->said_paused = false;
 	while (p->nidle < pool_want(d)) {
 		pid = fork();
@@ -231,16 +270,17 @@ void pool_fill(struct daemon *d, const sigset_t *orig)
 			if (!p->said_fork)
 				srv_log("prefork: fork: %s", strerror(errno));
 			p->said_fork = true;
-			return;
+			return -1;
 		}
 		p->said_fork = false;
 		if (daemon_track(d, pid) < 0) {
 			srv_log("out of memory tracking child %d", (int)pid);
 			kill(pid, SIGKILL);
-			return;
+			return -1;
 		}
 		p->idle[p->nidle++] = pid;
 	}
+	return -1;
 }
 
 static bool remove_pid(pid_t *set, size_t *n, pid_t pid)
@@ -282,13 +322,18 @@ int pool_report_fd(const struct daemon *d)
 /* The children that took a client since the last call. */
 void pool_read_reports(struct daemon *d)
 {
+	struct pool *p = &d->pool;
 	pid_t pids[64];
 	ssize_t n;
 	size_t i;
 
-	while ((n = read(d->pool.report[0], pids, sizeof(pids))) > 0)
+	while ((n = read(p->report[0], pids, sizeof(pids))) > 0) {
 		for (i = 0; i < (size_t)n / sizeof(pid_t); i++)
 			pool_took(d, pids[i]);
+		p->last_take = now_ms();
+		if (!p->defer_since)
+			p->defer_since = p->last_take;
+	}
 }
 
 /*
