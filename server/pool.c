@@ -20,11 +20,9 @@
  * no child has taken a client for POOL_LULL_MS (or POOL_DEFER_MAX_MS
  * after the first take it has not refilled for), so its forks do not
  * take the core from the negotiations of the clients just taken (one
- * fork is 1.8 ms on the core a lone client's child negotiates on); an
- * empty pool meanwhile means the master accepts and forks per client,
- * as without one. The pool never holds more children than
- * maxconnections leaves room for, so a connection an idle child takes
- * is within the limit; when the pool is empty, the master accepts as it
+ * fork is 1.8 ms on the core a lone client's child negotiates on). The
+ * pool never holds more children than maxconnections leaves room for,
+ * so a connection an idle child takes is within the limit; when the pool is empty, the master accepts as it
  * does without a pool (and refuses over maxconnections). The master
  * still reads nothing from a client.
  */
