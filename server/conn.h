@@ -30,6 +30,7 @@ struct conn {
 	char peer_addr[64];	/* address only: "%s" and authfile */
 	char peer[80];		/* address:port, for the log */
 	int64_t deadline;	/* CLOCK_MONOTONIC ms; 0 none */
+	size_t greeted;		/* greeting bytes sent at accept */
 
 	bool no_zeroes;
 	bool structured;
@@ -84,6 +85,7 @@ int peer_describe(const struct sockaddr *sa, char *addr, size_t addrlen,
 /* negotiate.c: 0 go to transmission, 1 clean end, -1 error in c->why */
 int negotiate(struct conn *c);
 int negotiate_refuse(struct conn *c, uint32_t type, const char *msg);
+size_t negotiate_greet_early(int fd);
 
 /* transmit.c: 0 clean end, -1 error in c->why */
 int transmit(struct conn *c);

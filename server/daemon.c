@@ -193,13 +193,15 @@ static void yield_to_clients(void)
  * Serves one client on in/out and logs how it went. 0 or -1.
  * exits_after: the process ends with this client (a forked child, inetd).
  */
-int serve_client(int in, int out, const struct config *cfg, bool exits_after)
+int serve_client(int in, int out, const struct config *cfg, bool exits_after,
+		 size_t greeted)
 {
 	char line[600];
 	struct conn c;
 	int r = -1;
 
 	conn_init(&c, in, out, cfg);
+	c.greeted = greeted;
 	if (!privdrop_per_child(cfg) || drop_before_client(&c) == 0)
 		r = conn_serve(&c);
 	if (exits_after)
@@ -272,7 +274,8 @@ static void reap(struct daemon *d)
  * The child keeps SIGTERM blocked (inherited from daemon_run) except while
  * it waits for a client's next message: see io_wait_mask().
  */
-void daemon_child(struct daemon *d, int fd, const sigset_t *orig)
+void daemon_child(struct daemon *d, int fd, size_t greeted,
+		  const sigset_t *orig)
 {
 	int i;
 
@@ -282,7 +285,7 @@ void daemon_child(struct daemon *d, int fd, const sigset_t *orig)
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGCHLD, SIG_DFL);
 	io_wait_mask(orig);
-	_exit(serve_client(fd, fd, d->cfg, true) < 0 ? 1 : 0);
+	_exit(serve_client(fd, fd, d->cfg, true, greeted) < 0 ? 1 : 0);
 }
 
 /*
@@ -353,6 +356,7 @@ static void accept_one(struct daemon *d, int lfd, const sigset_t *orig)
 {
 	static const struct timespec backoff = { .tv_nsec = 100000000 };
 	unsigned max = d->cfg->maxconn;
+	size_t greeted;
 	pid_t pid;
 	int fd;
 
@@ -372,15 +376,17 @@ static void accept_one(struct daemon *d, int lfd, const sigset_t *orig)
 		close(fd);
 		return;
 	}
+	/* after the limit: a refused client gets the greeting from refuse() */
+	greeted = negotiate_greet_early(fd);
 	if (d->nofork) {
 		io_wait_mask(orig);
-		serve_client(fd, fd, d->cfg, false);
+		serve_client(fd, fd, d->cfg, false, greeted);
 		close(fd);
 		return;
 	}
 	pid = fork();
 	if (pid == 0)
-		daemon_child(d, fd, orig);
+		daemon_child(d, fd, greeted, orig);
 	if (pid < 0)
 		srv_log("fork: %s", strerror(errno));
 	else if (daemon_track(d, pid) < 0)

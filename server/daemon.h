@@ -40,11 +40,13 @@ void srv_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void srv_log_to_syslog(void);
 void srv_signals(void);
 int conn_serve(struct conn *c);
-int serve_client(int in, int out, const struct config *cfg, bool exits_after);
+int serve_client(int in, int out, const struct config *cfg, bool exits_after,
+		 size_t greeted);
 int daemon_run(struct daemon *d);
 int daemon_track(struct daemon *d, pid_t pid);
 void daemon_tune_socket(const struct config *cfg, int fd);
-void daemon_child(struct daemon *d, int fd, const sigset_t *orig)
+void daemon_child(struct daemon *d, int fd, size_t greeted,
+		  const sigset_t *orig)
 	__attribute__((noreturn));
 
 int pool_open(struct daemon *d);

@@ -380,7 +380,7 @@ static int run_inetd(struct config *cfg)
 	 * pair (tests, fuzzing) keeps stdout for the replies.
 	 */
 	out = fstat(0, &st) == 0 && S_ISSOCK(st.st_mode) ? 0 : 1;
-	r = serve_client(0, out, cfg, true);
+	r = serve_client(0, out, cfg, true, 0);
 	config_free(cfg);
 	return r < 0 ? 1 : 0;
 }

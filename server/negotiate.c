@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
 
 #include "byteorder.h"
 #include "conn.h"
@@ -644,7 +645,35 @@ static void answer_next(struct conn *c, uint32_t type, const char *msg)
 	c->why[0] = '\0';
 }
 
-/* The greeting and the client's flags; c->buf is for option data. */
+/* The one greeting this server sends, whole or in two parts. */
+static void greeting_encode(unsigned char buf[NBD_GREETING_SIZE])
+{
+	nbd_greeting_encode(buf, NBD_FLAG_FIXED_NEWSTYLE | NBD_FLAG_NO_ZEROES);
+}
+
+/*
+ * The greeting is the same for every client, so it goes out as soon as the
+ * connection is accepted: the client's flags and first option travel
+ * while the child opens the exports and drops its privileges, instead of
+ * after (nothing is read before the drop). A child that then cannot open
+ * or drop closes after the greeting. Never blocks: returns the bytes
+ * sent, 0 to NBD_GREETING_SIZE, for conn.greeted; greet() sends the rest.
+ */
+size_t negotiate_greet_early(int fd)
+{
+	unsigned char buf[NBD_GREETING_SIZE];
+	ssize_t r;
+
+	greeting_encode(buf);
+	r = send(fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_NOSIGNAL);
+	return r > 0 ? (size_t)r : 0;
+}
+
+/*
+ * The greeting, or what negotiate_greet_early left of it (all of it for a
+ * refused client and in inetd mode), and the client's flags; c->buf is
+ * for option data.
+ */
 static int greet(struct conn *c)
 {
 	unsigned char buf[NBD_GREETING_SIZE];
@@ -655,8 +684,10 @@ static int greet(struct conn *c)
 	if (!c->buf)
 		return conn_fail(c, "no memory for option data");
 	c->bufsize = SRV_MAX_OPT_DATA;
-	nbd_greeting_encode(buf, NBD_FLAG_FIXED_NEWSTYLE | NBD_FLAG_NO_ZEROES);
-	if (xp_write_full(&c->xp, buf, sizeof(buf), c->deadline) < 0)
+	greeting_encode(buf);
+	if (c->greeted < sizeof(buf) &&
+	    xp_write_full(&c->xp, buf + c->greeted, sizeof(buf) - c->greeted,
+			  c->deadline) < 0)
 		return conn_fail(c, "sending greeting: %s", strerror(errno));
 	r = xp_read_full(&c->xp, buf, 4, c->deadline);
 	if (r < 0 && errno == EINTR && srv_stopping) {

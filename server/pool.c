@@ -161,6 +161,7 @@ static __attribute__((noreturn)) void idle_child(struct daemon *d,
 						 const sigset_t *orig)
 {
 	pid_t me = getpid();
+	size_t greeted;
 	int ep, fd;
 
 	close_fd(&d->pool.report[0]);
@@ -170,6 +171,7 @@ static __attribute__((noreturn)) void idle_child(struct daemon *d,
 	if (ep < 0)
 		_exit(1);
 	fd = idle_wait(d, ep, orig);
+	greeted = negotiate_greet_early(fd);
 	close(ep);
 	/*
 	 * The master forks the next one. A report that cannot be written
@@ -180,7 +182,7 @@ static __attribute__((noreturn)) void idle_child(struct daemon *d,
 		srv_log("prefork: child %d could not report its client: %s",
 			(int)me, strerror(errno));
 	daemon_tune_socket(d->cfg, fd);
-	daemon_child(d, fd, orig);
+	daemon_child(d, fd, greeted, orig);
 }
 
 /* Children that serve clients (not idle, not leaving an old pool). */

@@ -17,6 +17,7 @@ were skipped)
 import atexit
 import ctypes
 import os
+import platform
 import random
 import re
 import signal
@@ -42,6 +43,8 @@ CMD_READ, CMD_WRITE, CMD_DISC, CMD_FLUSH = 0, 1, 2, 3
 EPERM, EINVAL, ENOSPC = 1, 22, 28
 
 SYS_pidfd_getfd = 438
+# openat(2) by machine: /proc/PID/syscall gives the number
+SYS_OPENAT = {"x86_64": 257, "aarch64": 56}
 LIBC = ctypes.CDLL(None, use_errno=True)
 
 SERVER = os.path.abspath(sys.argv[1])
@@ -889,6 +892,153 @@ def default_user():
         os.chmod(TMP, 0o700)
 
 
+def greeting_once_on_every_path():
+    """The greeting goes out when the connection is accepted, before the
+    child opens the exports: from a pre-forked child, a child forked for
+    the client, and the master itself (-d). Each client gets it whole and
+    once (nothing follows it before the client's flags), then the export
+    with its data."""
+    path, data = make_image()
+    # -d serves in the master, which is nobody before any client comes
+    os.chmod(TMP, 0o755)
+    os.chmod(path, 0o666)
+    try:
+        for label, mode, prefork in (("prefork", "-n", 2), ("fork", "-n", 0),
+                                     ("nofork", "-d", 0)):
+            greeting_once(path, data, label, mode, prefork)
+    finally:
+        os.chmod(TMP, 0o700)
+
+
+def greeting_once(path, data, label, mode, prefork):
+    """Three clients of one server in MODE with PREFORK children, each
+    served by the process that path means: a child that waited before
+    it came (prefork), a new child (fork), the master (nofork)."""
+    cfg = os.path.join(TMP, "greet-%s.conf" % label)
+    with open(cfg, "w") as f:
+        f.write("[generic]\nprefork = %d\n[x]\nexportname = %s\n"
+                % (prefork, path))
+    srv = Server("-C", cfg, mode=mode)
+    try:
+        for _ in range(3):
+            waiting = wait_children(srv, prefork)
+            c = Client(srv.port)
+            magic, opt, hflags = struct.unpack(">QQH", c.recv(18))
+            assert (magic, opt, hflags) == (NBDMAGIC, IHAVEOPT, 3), \
+                "%s: bad greeting" % label
+            c.send(struct.pack(">I", 3))
+            try:
+                size, _ = c.go(b"x")
+            except AssertionError as e:
+                raise AssertionError("%s: %s; log: %s" % (label, e,
+                                                          srv.logtext()))
+            assert size == len(data), "%s: size %r" % (label, size)
+            pid = serving_pid(srv, c)
+            expect = {"prefork": pid in waiting,
+                      "fork": pid not in waiting and pid != srv.p.pid,
+                      "nofork": pid == srv.p.pid}[label]
+            assert expect, "%s: served by pid %r (master %d, waiting %r)" % (
+                label, pid, srv.p.pid, waiting)
+            c.req(CMD_READ, 1, 4096, 4096)
+            err, got = c.reply(1, 4096)
+            assert err == 0 and got == data[4096:8192], \
+                "%s: data not intact" % label
+            c.req(CMD_DISC, 2, 0, 0)
+            c.close()
+    finally:
+        srv.stop()
+
+
+def server_children(srv):
+    return {int(x) for x in subprocess.run(
+        ["pgrep", "-P", str(srv.p.pid)], capture_output=True,
+        text=True).stdout.split()}
+
+
+def wait_children(srv, n):
+    """Up to 5 s until the server has n idle children: their pids."""
+    for _ in range(50):
+        kids = server_children(srv)
+        if len(kids) >= n:
+            return kids
+        time.sleep(0.1)
+    raise AssertionError("%d of %d children waiting" % (len(kids), n))
+
+
+def serving_pid(srv, c):
+    """The server process holding the other end of client c (ss -p)."""
+    out = subprocess.run(
+        ["ss", "-Htnp", "state", "established",
+         "( sport = :%d and dport = :%d )" % (srv.port,
+                                              c.s.getsockname()[1])],
+        capture_output=True, text=True).stdout
+    m = re.search(r"pid=(\d+)", out)
+    return int(m.group(1)) if m else None
+
+
+def greeting_before_exports_open():
+    """The greeting does not wait for the exports to open: with a
+    read-only export on a FIFO, whose open blocks until a writer comes,
+    a client of a pre-forked child and one of a child forked for it get
+    the greeting while that child is still inside openat(2) (read from
+    /proc/PID/syscall); a writer then lets the open go on."""
+    openat = SYS_OPENAT.get(platform.machine())
+    if openat is None:
+        raise Skip("openat's number on %s not known" % platform.machine())
+    for prefork in (1, 0):
+        fifo = os.path.join(TMP, "slow-export-%d" % prefork)
+        os.mkfifo(fifo)
+        cfg = os.path.join(TMP, "fifo-%d.conf" % prefork)
+        with open(cfg, "w") as f:
+            f.write("[generic]\nprefork = %d\n[x]\nexportname = %s\n"
+                    "readonly = true\n" % (prefork, fifo))
+        srv = Server("-C", cfg)
+        try:
+            c = Client(srv.port)
+            try:
+                hello = c.recv(18)
+            except socket.timeout:
+                raise AssertionError("prefork %d: no greeting in 5 s while "
+                                     "the export opens" % prefork)
+            magic, opt, _ = struct.unpack(">QQH", hello)
+            assert (magic, opt) == (NBDMAGIC, IHAVEOPT), "bad greeting"
+            for _ in range(50):
+                calls = children_syscalls(srv)
+                if openat in calls:
+                    break
+                time.sleep(0.1)
+            assert openat in calls, \
+                "prefork %d: no child inside openat: %r" % (prefork, calls)
+            c.close()
+        finally:
+            release_fifo(fifo)
+            srv.stop()
+        print("  prefork %d: greeted while the child opens the export"
+              % prefork)
+
+
+def release_fifo(fifo):
+    """A writer comes and goes: a reader blocked in open(2) goes on."""
+    try:
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+    except OSError:  # ENXIO: nobody is opening it
+        pass
+
+
+def children_syscalls(srv):
+    """The system call number each child of the server is in."""
+    kids = subprocess.run(["pgrep", "-P", str(srv.p.pid)],
+                          capture_output=True, text=True).stdout.split()
+    calls = []
+    for pid in kids:
+        try:
+            with open("/proc/%s/syscall" % pid) as f:
+                calls.append(int(f.read().split()[0]))
+        except (OSError, ValueError, IndexError):
+            pass
+    return calls
+
+
 def select_cases(cases, args):
     """-l lists the cases, a name picks one; no argument: all of them."""
     names = [fn.__name__ for fn in cases]
@@ -912,7 +1062,8 @@ CASES = (bad_inputs, handshake_deadline_and_idle_clients,
          maxconnections, failed_go_frees_its_slot,
          authfile_and_per_client_files, inetd_mode,
          keepalive_tuned, listen_fds, privilege_drop, log_lines_whole,
-         sigterm_answers_what_it_read, default_user)
+         sigterm_answers_what_it_read, default_user,
+         greeting_once_on_every_path, greeting_before_exports_open)
 chosen = select_cases(CASES, sys.argv[2:])
 for fn in chosen:
     case(fn)
