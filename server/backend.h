@@ -52,6 +52,9 @@ bool cow_has_blocks(const struct cow *w);
 int cow_client_path(const struct export *e, const char *addr,
 		    const char *ext, char *out, size_t len);
 void cow_sweep(const struct config *cfg);
+void cow_spares_make(const struct config *cfg);
+int cow_spare_probe(const struct export *e);
+void cow_spares_drop(void);
 unsigned cow_sweep_secs(const struct config *cfg);
 
 /* generation.c: image generations kept for their clients */

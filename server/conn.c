@@ -285,6 +285,7 @@ int conn_preopen(struct conn *c)
 		if (!p->failed && e->gendir)
 			generation_preopen(&p->be, e, conn_addr(c));
 	}
+	cow_spares_drop();
 	return 0;
 }
 
@@ -376,6 +377,8 @@ int conn_open_export(struct conn *c, const struct export *e, bool probe)
 	}
 	if (r < 0)
 		return -1;
+	if (!probe)
+		cow_spares_drop();
 	c->exp = e;
 	c->tflags = export_flags(e, c->structured);
 	if (generation_note(&c->be))

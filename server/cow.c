@@ -34,6 +34,25 @@
 
 #include "backend.h"
 
+/*
+ * Spare files. A waiting pre-forked child (pool.c) makes, before any
+ * client comes, two unnamed files (O_TMPFILE) in the cowdir of each
+ * copy-on-write export; a client whose pair is new gets them linked in
+ * under its names. The inodes are allocated while the server is idle,
+ * not while a room connects at once, where 200 children creating 400
+ * files took the server's core for longer than all their negotiations
+ * (N = 200, one request each: the slowest connect 127 to 140 ms creating
+ * the pairs, 57 to 62 with the pairs already there). Spares are empty,
+ * as a file just created is; one never linked goes with its process.
+ */
+struct spare {
+	const struct export *e;
+	int fd[2];		/* .cow, .map; -1 once taken or not made */
+};
+
+static struct spare *spares;
+static size_t nspares;
+
 struct cow {
 	int base;		/* read-only */
 	int data;		/* the .cow file */
@@ -212,16 +231,63 @@ static int cow_key(char *out, size_t outlen, const char *addr,
 }
 
 /*
+ * Gives the unnamed file fd the name path. 0, or -1 with errno. A process
+ * with CAP_DAC_READ_SEARCH names it directly; any other one through
+ * /proc (where that, too, is refused, the caller creates the file).
+ */
+static int link_spare(int fd, const char *path)
+{
+	char proc[40];
+
+	if (linkat(fd, "", AT_FDCWD, path, AT_EMPTY_PATH) == 0)
+		return 0;
+	if (errno != ENOENT)
+		return -1;
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	return linkat(AT_FDCWD, proc, AT_FDCWD, path, AT_SYMLINK_FOLLOW);
+}
+
+/*
+ * Opens path read-write, never through a symbolic link (cowdir may be
+ * the dropped user's, the opener root), creating it if new: by naming
+ * *spare path when there is a spare (it is then used up: -1), else with
+ * O_CREAT. A named spare is opened again by its name, so that the
+ * connection's files do not show as deleted (lsof +L1). fd, or -1 with
+ * errno.
+ */
+static int open_create(const char *path, int *spare)
+{
+	const int flags = O_RDWR | O_CLOEXEC | O_NOFOLLOW;
+	int fd, linked;
+
+	if (!spare || *spare < 0)
+		return open(path, flags | O_CREAT, 0600);
+	fd = open(path, flags);
+	if (fd >= 0 || errno != ENOENT)
+		return fd;
+	linked = link_spare(*spare, path);
+	close(*spare);
+	*spare = -1;
+	/*
+	 * Named (then the sweeper may already have taken it: it is as old as
+	 * the spare, and open_locked looks again), or made meanwhile by
+	 * another connection of the client, or no link at all: as without.
+	 */
+	fd = linked == 0 ? open(path, flags) : -1;
+	return fd >= 0 ? fd : open(path, flags | O_CREAT, 0600);
+}
+
+/*
  * Opens (creating) the .cow file and takes the shared lock; a file the
  * sweeper unlinked between our open and our lock is opened again.
  */
-static int open_locked(const char *path)
+static int open_locked(const char *path, int *spare)
 {
 	struct stat a, b;
 	int fd, tries;
 
 	for (tries = 0; tries < 100; tries++) {
-		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		fd = open_create(path, spare);
 		if (fd < 0)
 			return -1;
 		if (flock(fd, LOCK_SH) < 0)
@@ -274,11 +340,30 @@ int cow_client_path(const struct export *e, const char *addr,
 }
 
 /*
+ * Gives fd the size len; with empty, what it holds is dropped first. An
+ * empty file is not truncated to 0: ext4 takes that for a file being
+ * rewritten and writes its blocks out when it is closed (auto_da_alloc).
+ */
+static int size_file(int fd, off_t len, bool empty)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return -1;
+	if (empty && st.st_size > 0) {
+		if (ftruncate(fd, 0) < 0)
+			return -1;
+		st.st_size = 0;
+	}
+	return st.st_size == len ? 0 : ftruncate(fd, len);
+}
+
+/*
  * Sets up the client's copy for a connection. A .cow file of another size
  * than the base (the base was replaced) starts empty again, map included.
  */
 static int cow_files(struct cow *w, const char *dir, const char *key,
-		     char *why, size_t whylen)
+		     int *spare, char *why, size_t whylen)
 {
 	char path[4096];
 	struct stat st;
@@ -286,21 +371,19 @@ static int cow_files(struct cow *w, const char *dir, const char *key,
 
 	if (cow_path(path, sizeof(path), dir, key, "cow", why, whylen) < 0)
 		return -1;
-	w->data = open_locked(path);
+	w->data = open_locked(path, spare ? &spare[0] : NULL);
 	if (w->data < 0 || fstat(w->data, &st) < 0)
 		goto out_err;
 	fresh = (uint64_t)st.st_size != w->size;
-	if (fresh && (ftruncate(w->data, 0) < 0 ||
-		      ftruncate(w->data, (off_t)w->size) < 0))
+	if (fresh && size_file(w->data, (off_t)w->size, true) < 0)
 		goto out_err;
 	if (cow_path(path, sizeof(path), dir, key, "map", why, whylen) < 0)
 		return -1;
-	w->mapfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	w->mapfd = open_create(path, spare ? &spare[1] : NULL);
 	if (w->mapfd < 0)
 		goto out_err;
 	w->maplen = map_bytes(w->size);
-	if ((fresh && ftruncate(w->mapfd, 0) < 0) ||
-	    ftruncate(w->mapfd, (off_t)w->maplen) < 0)
+	if (size_file(w->mapfd, (off_t)w->maplen, fresh) < 0)
 		goto out_err;
 	w->map = mmap(NULL, w->maplen, PROT_READ | PROT_WRITE, MAP_SHARED,
 		      w->mapfd, 0);
@@ -313,6 +396,79 @@ out_err:
 	snprintf(why, whylen, "copy-on-write %.200s: %s", path,
 		 strerror(errno));
 	return -1;
+}
+
+/* e's spare pair (fd[0] .cow, fd[1] .map), or NULL when it has none. */
+static int *spare_of(const struct export *e)
+{
+	size_t i;
+
+	for (i = 0; i < nspares; i++)
+		if (spares[i].e == e)
+			return spares[i].fd;
+	return NULL;
+}
+
+/*
+ * In a waiting pre-forked child: a spare pair in the cowdir of each
+ * copy-on-write export. Where one cannot be made (no cowdir yet, a file
+ * system without O_TMPFILE) that export's pairs are created as before.
+ * Not over TLS: its pairs are created after the privilege drop, by a
+ * user that could not open a spare made by root again (conn.c).
+ */
+void cow_spares_make(const struct config *cfg)
+{
+	const struct export *e;
+	size_t n = 0;
+	int i;
+
+	if (cfg->tls || spares)
+		return;
+	for (e = cfg->exports; e; e = e->next)
+		if (e->cow)
+			n++;
+	spares = n ? calloc(n, sizeof(*spares)) : NULL;
+	if (!spares)
+		return;
+	for (e = cfg->exports; e; e = e->next) {
+		if (!e->cow)
+			continue;
+		spares[nspares].e = e;
+		for (i = 0; i < 2; i++)
+			spares[nspares].fd[i] = open(e->cowdir,
+				O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+		nspares++;
+	}
+}
+
+/* Whether e's cowdir can hold spares: 0, or -1 with errno. */
+int cow_spare_probe(const struct export *e)
+{
+	int fd = open(e->cowdir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+/*
+ * Closes the spares not used: the client's pairs are open (conn.c, after
+ * conn_preopen, or after the first export opened for GO).
+ */
+void cow_spares_drop(void)
+{
+	size_t i;
+
+	for (i = 0; i < nspares; i++) {
+		if (spares[i].fd[0] >= 0)
+			close(spares[i].fd[0]);
+		if (spares[i].fd[1] >= 0)
+			close(spares[i].fd[1]);
+	}
+	free(spares);
+	spares = NULL;
+	nspares = 0;
 }
 
 /*
@@ -348,7 +504,7 @@ int cow_open(struct backend *b, const struct export *e, const char *base,
 		goto out_free;
 	}
 	w->size = (uint64_t)st.st_size;
-	if (cow_files(w, e->cowdir, key, why, whylen) < 0)
+	if (cow_files(w, e->cowdir, key, spare_of(e), why, whylen) < 0)
 		goto out_free;
 	b->cow = w;
 	b->fd = w->base;

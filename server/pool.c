@@ -56,6 +56,23 @@ static int set_nonblock(int fd)
 }
 
 /*
+ * Says once for each copy-on-write export whose cowdir cannot hold a
+ * waiting child's spare files (cow.c) that its new pairs are created as
+ * clients connect.
+ */
+static void check_spares(const struct config *cfg)
+{
+	const struct export *e;
+
+	if (cfg->tls)
+		return;
+	for (e = cfg->exports; e; e = e->next)
+		if (e->cow && cow_spare_probe(e) < 0)
+			srv_log("prefork: export [%s]: no spare files in cowdir %s (%s): a new client's pair is created as it connects",
+				e->name, e->cowdir, strerror(errno));
+}
+
+/*
  * 0, or -1 with errno: the pipes, and non-blocking listening sockets
  * (they stay so: the master's accept takes EAGAIN as "another took it").
  */
@@ -80,6 +97,7 @@ int pool_open(struct daemon *d)
 	for (i = 0; i < d->l.nfds; i++)
 		if (set_nonblock(d->l.fds[i]) < 0)
 			goto out_close;
+	check_spares(d->cfg);
 	return 0;
 
 out_close:
@@ -167,6 +185,7 @@ static __attribute__((noreturn)) void idle_child(struct daemon *d,
 	close_fd(&d->pool.report[0]);
 	close_fd(&d->pool.hold[1]);
 	signal(SIGHUP, SIG_IGN);
+	cow_spares_make(d->cfg);
 	ep = idle_epoll(d);
 	if (ep < 0)
 		_exit(1);

@@ -12,7 +12,12 @@ reads back its own; the base file's checksum never changes; a client that
 reconnects within cowtimeout reads back its writes, even while another
 client is still connected; once cowtimeout has passed after its last
 disconnect its files are deleted (and their blocks freed) and it sees the
-base again; FLUSH and FUA succeed. The export allows several connections
+base again; FLUSH and FUA succeed. With prefork, a new client's pair is
+the two unnamed spare files its waiting child made (same inodes), held
+by their names and with no spare left in the serving child; a map left
+without its .cow is cleared, not trusted; a symbolic link in place of a
+.cow file is refused and its target left alone. The export allows
+several connections
 (CAN_MULTI_CONN): two connections of one client writing the two halves of
 the same fresh blocks at once, pipelined, both land (neither's copy of a
 block from the base undoes the other's half).
@@ -189,6 +194,122 @@ def two_connections(port, big):
     print("ok: two connections of one client wrote the halves of %d fresh "
           "blocks at once; every block has both" % count)
 
+def spare_fds(pid, cowdir):
+    """The unnamed files (O_TMPFILE) in cowdir that pid holds: inodes."""
+    found = set()
+    fds = "/proc/%d/fd" % pid
+    for fd in os.listdir(fds):
+        try:
+            target = os.readlink(os.path.join(fds, fd))
+            if target.startswith(cowdir + "/#"):
+                found.add(os.stat(os.path.join(fds, fd)).st_ino)
+        except OSError:
+            continue
+    return found
+
+
+def waiting_spares(cowdir, children):
+    """Until `children` children each hold their two spares: all inodes."""
+    deadline = time.monotonic() + 10
+    while True:
+        pids = [int(p) for p in subprocess.run(
+            ["pgrep", "-P", str(server.pid)], capture_output=True,
+            text=True).stdout.split()]
+        held = [spare_fds(p, cowdir) for p in pids]
+        if len(held) >= children and all(len(h) == 2 for h in held):
+            return set().union(*held)
+        assert time.monotonic() < deadline, \
+            "waiting children hold spares %s" % held
+        time.sleep(0.1)
+
+
+def held_files(cowdir):
+    """The files in cowdir that the child serving a client holds."""
+    for line in subprocess.run(["pgrep", "-P", str(server.pid)],
+                               capture_output=True, text=True).stdout.split():
+        fds = "/proc/%s/fd" % line
+        targets = []
+        for fd in os.listdir(fds):
+            try:
+                targets.append(os.readlink(os.path.join(fds, fd)))
+            except OSError:
+                continue
+        mine = [t for t in targets if t.startswith(cowdir + "/")]
+        if any(not t.startswith(cowdir + "/#") for t in mine):
+            return mine
+    raise AssertionError("no child holds a pair in %s" % cowdir)
+
+
+def symlink_refused(port, cowdir):
+    """A .cow that is a symbolic link: GO fails, the target is intact."""
+    victim = os.path.join(TMP, "victim")
+    with open(victim, "wb") as f:
+        f.write(b"keep me")
+    os.symlink(victim, os.path.join(cowdir, "127.0.0.7,lab.cow"))
+    c = Client(port, "127.0.0.7")
+    try:
+        c.go(b"lab")
+        refused = None
+    except AssertionError as e:
+        refused = str(e)
+    c.s.close()
+    assert refused and "GO refused" in refused, \
+        "GO through a symbolic link: %s" % (refused or "accepted")
+    with open(victim, "rb") as f:
+        assert f.read() == b"keep me", "the link's target was changed"
+    print("ok: a symbolic link in place of a .cow file is refused, its "
+          "target untouched")
+
+
+def spares_become_pairs(base, data):
+    """prefork: the pair of a new client is its child's spare files."""
+    global server
+    cowdir = os.path.join(TMP, "cow-spares")
+    os.mkdir(cowdir)
+    cfg = os.path.join(TMP, "spares.conf")
+    with open(cfg, "w") as f:
+        f.write("[generic]\nprefork = 2\n[lab]\nexportname = %s\n"
+                "copyonwrite = true\ncowdir = %s\n" % (base, cowdir))
+    old, port = server, start_server(cfg)
+    spares = waiting_spares(cowdir, 2)
+    c = Client(port, "127.0.0.6")
+    c.go(b"lab")
+    mine = random.Random(12).randbytes(5000)
+    c.write(8192, mine, CMD_FLAG_FUA)
+    assert c.read(8192, 5000) == mine, "the client's write is not read back"
+    serving = held_files(cowdir)
+    c.bye()
+    names = sorted(os.path.basename(t) for t in serving)
+    assert names == ["127.0.0.6,lab.cow", "127.0.0.6,lab.map"], \
+        "the serving child holds %s" % names
+    pair = [os.stat(os.path.join(cowdir, "127.0.0.6,lab." + x))
+            for x in ("cow", "map")]
+    assert all(st.st_ino in spares for st in pair), \
+        "pair inodes %s are not among the spares %s" % (
+            [st.st_ino for st in pair], sorted(spares))
+    modes = [oct(st.st_mode & 0o777) for st in pair]
+    assert modes == ["0o600", "0o600"], "pair modes %s" % modes
+    print("ok: prefork: the new client's pair is its child's two spare "
+          "files (inodes %s)" % " ".join(str(st.st_ino) for st in pair))
+    # a map whose .cow is gone (deleted by hand) must not be believed
+    os.unlink(os.path.join(cowdir, "127.0.0.6,lab.cow"))
+    spares = waiting_spares(cowdir, 2)
+    c = Client(port, "127.0.0.6")
+    c.go(b"lab")
+    got = c.read(8192, 5000)
+    c.bye()
+    assert got == data[8192:13192], "a stale map was kept: %s" % (
+        "zeros" if got == bytes(5000) else "old writes" if got == mine
+        else "other bytes")
+    st = os.stat(os.path.join(cowdir, "127.0.0.6,lab.cow"))
+    assert st.st_ino in spares, "the new .cow is not a spare"
+    print("ok: prefork: a map left without its .cow is cleared; the base "
+          "is read")
+    symlink_refused(port, cowdir)
+    server.send_signal(signal.SIGTERM)
+    assert server.wait(10) == 0, "server exit status %s" % server.returncode
+    server = old
+
 
 def main():
     base = os.path.join(TMP, "base.img")
@@ -310,6 +431,7 @@ def main():
 
     server.send_signal(signal.SIGTERM)
     assert server.wait(10) == 0, "server exit status %s" % server.returncode
+    spares_become_pairs(base, data)
 
 
 try:
