@@ -398,6 +398,12 @@ out_err:
 	return -1;
 }
 
+/* An unnamed file in dir (a spare): fd, or -1 with errno. */
+static int open_spare(const char *dir)
+{
+	return open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+}
+
 /* e's spare pair (fd[0] .cow, fd[1] .map), or NULL when it has none. */
 static int *spare_of(const struct export *e)
 {
@@ -435,8 +441,7 @@ void cow_spares_make(const struct config *cfg)
 			continue;
 		spares[nspares].e = e;
 		for (i = 0; i < 2; i++)
-			spares[nspares].fd[i] = open(e->cowdir,
-				O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+			spares[nspares].fd[i] = open_spare(e->cowdir);
 		nspares++;
 	}
 }
@@ -444,7 +449,7 @@ void cow_spares_make(const struct config *cfg)
 /* Whether e's cowdir can hold spares: 0, or -1 with errno. */
 int cow_spare_probe(const struct export *e)
 {
-	int fd = open(e->cowdir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	int fd = open_spare(e->cowdir);
 
 	if (fd < 0)
 		return -1;
@@ -459,13 +464,12 @@ int cow_spare_probe(const struct export *e)
 void cow_spares_drop(void)
 {
 	size_t i;
+	int k;
 
-	for (i = 0; i < nspares; i++) {
-		if (spares[i].fd[0] >= 0)
-			close(spares[i].fd[0]);
-		if (spares[i].fd[1] >= 0)
-			close(spares[i].fd[1]);
-	}
+	for (i = 0; i < nspares; i++)
+		for (k = 0; k < 2; k++)
+			if (spares[i].fd[k] >= 0)
+				close(spares[i].fd[k]);
 	free(spares);
 	spares = NULL;
 	nspares = 0;
