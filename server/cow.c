@@ -18,7 +18,9 @@
  * other's blocks, and a write that must first own a block holds a lock on
  * the blocks' range of the .cow file (an open file description lock,
  * which each connection's own open of the file contends for): one
- * connection's copy from the base never lands on the other's write.
+ * connection's copy from the base never lands on the other's write. A
+ * connection sets the pair up under such a lock on the whole .cow file,
+ * so a second one waits until the first has, and finds the pair in use.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -117,21 +119,30 @@ static int own_block(struct cow *w, uint64_t b)
 	return 0;
 }
 
-/* F_WRLCK or F_UNLCK on blocks first..last of the .cow file; 0 or -1. */
-static int lock_blocks(struct cow *w, uint64_t first, uint64_t last,
-		       short type)
+/*
+ * F_WRLCK or F_UNLCK on len bytes of fd from start (0: to the end and
+ * beyond), an open file description lock, waiting for it; 0 or -1.
+ */
+static int lock_range(int fd, off_t start, off_t len, short type)
 {
 	struct flock fl = {
 		.l_type = type, .l_whence = SEEK_SET,
-		.l_start = (off_t)(first * SRV_COW_BLOCK),
-		.l_len = (off_t)((last - first + 1) * SRV_COW_BLOCK),
+		.l_start = start, .l_len = len,
 	};
 	int r;
 
 	do
-		r = fcntl(w->data, F_OFD_SETLKW, &fl);
+		r = fcntl(fd, F_OFD_SETLKW, &fl);
 	while (r < 0 && errno == EINTR);
 	return r;
+}
+
+/* F_WRLCK or F_UNLCK on blocks first..last of the .cow file; 0 or -1. */
+static int lock_blocks(struct cow *w, uint64_t first, uint64_t last,
+		       short type)
+{
+	return lock_range(w->data, (off_t)(first * SRV_COW_BLOCK),
+			  (off_t)((last - first + 1) * SRV_COW_BLOCK), type);
 }
 
 static bool owns_all(const struct cow *w, uint64_t first, uint64_t last)
@@ -358,44 +369,74 @@ static int size_file(int fd, off_t len, bool empty)
 	return st.st_size == len ? 0 : ftruncate(fd, len);
 }
 
-/*
- * Sets up the client's copy for a connection. A .cow file of another size
- * than the base (the base was replaced) starts empty again, map included.
- */
-static int cow_files(struct cow *w, const char *dir, const char *key,
-		     int *spare, char *why, size_t whylen)
+/* "copy-on-write PATH: why" for errno into why; -1. */
+static int file_error(const char *path, char *why, size_t whylen)
 {
-	char path[4096];
+	snprintf(why, whylen, "copy-on-write %.200s: %s", path,
+		 strerror(errno));
+	return -1;
+}
+
+/*
+ * cow_files' work under its lock, on the open .cow file (cowpath): opens
+ * the map (mappath; from *mapspare when there is one), empties the pair
+ * if it is fresh, sizes and maps the map. A fresh pair's map is emptied
+ * before its .cow file gets the base's size, which is what says the pair
+ * is set up: a setup cut short in between is done again, and old map bits
+ * never stand for blocks of an emptied .cow file.
+ */
+static int cow_setup(struct cow *w, const char *cowpath, const char *mappath,
+		     int *mapspare, char *why, size_t whylen)
+{
 	struct stat st;
 	bool fresh;
 
-	if (cow_path(path, sizeof(path), dir, key, "cow", why, whylen) < 0)
-		return -1;
-	w->data = open_locked(path, spare ? &spare[0] : NULL);
-	if (w->data < 0 || fstat(w->data, &st) < 0)
-		goto out_err;
+	if (fstat(w->data, &st) < 0)
+		return file_error(cowpath, why, whylen);
 	fresh = (uint64_t)st.st_size != w->size;
+	w->mapfd = open_create(mappath, mapspare);
+	if (w->mapfd < 0 || (fresh && size_file(w->mapfd, 0, true) < 0))
+		return file_error(mappath, why, whylen);
 	if (fresh && size_file(w->data, (off_t)w->size, true) < 0)
-		goto out_err;
-	if (cow_path(path, sizeof(path), dir, key, "map", why, whylen) < 0)
-		return -1;
-	w->mapfd = open_create(path, spare ? &spare[1] : NULL);
-	if (w->mapfd < 0)
-		goto out_err;
+		return file_error(cowpath, why, whylen);
 	w->maplen = map_bytes(w->size);
-	if (size_file(w->mapfd, (off_t)w->maplen, fresh) < 0)
-		goto out_err;
+	if (size_file(w->mapfd, (off_t)w->maplen, false) < 0)
+		return file_error(mappath, why, whylen);
 	w->map = mmap(NULL, w->maplen, PROT_READ | PROT_WRITE, MAP_SHARED,
 		      w->mapfd, 0);
 	if (w->map == MAP_FAILED) {
 		w->map = NULL;
-		goto out_err;
+		return file_error(mappath, why, whylen);
 	}
 	return 0;
-out_err:
-	snprintf(why, whylen, "copy-on-write %.200s: %s", path,
-		 strerror(errno));
-	return -1;
+}
+
+/*
+ * Sets up the client's copy for a connection. A .cow file of another size
+ * than the base (new, or the base was replaced) starts empty again, map
+ * included. The whole .cow file is locked from the look at its size to
+ * the map's mapping: a second connection of the client that came while
+ * the first set the pair up would otherwise take it for new too, and
+ * clear the map (and so lose the blocks) the first has begun to write.
+ */
+static int cow_files(struct cow *w, const char *dir, const char *key,
+		     int *spare, char *why, size_t whylen)
+{
+	char cowpath[4096], mappath[4096];
+	int r;
+
+	if (cow_path(cowpath, sizeof(cowpath), dir, key, "cow", why,
+		     whylen) < 0 ||
+	    cow_path(mappath, sizeof(mappath), dir, key, "map", why,
+		     whylen) < 0)
+		return -1;
+	w->data = open_locked(cowpath, spare ? &spare[0] : NULL);
+	if (w->data < 0 || lock_range(w->data, 0, 0, F_WRLCK) < 0)
+		return file_error(cowpath, why, whylen);
+	r = cow_setup(w, cowpath, mappath, spare ? &spare[1] : NULL, why,
+		      whylen);
+	lock_range(w->data, 0, 0, F_UNLCK);
+	return r;
 }
 
 /* An unnamed file in dir (a spare): fd, or -1 with errno. */

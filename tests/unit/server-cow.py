@@ -16,13 +16,15 @@ base again; FLUSH and FUA succeed. With prefork, a new client's pair is
 the two unnamed spare files its waiting child made (same inodes), held
 by their names and with no spare left in the serving child; a map left
 without its .cow is cleared, not trusted; a symbolic link in place of a
-.cow file is refused and its target left alone. The export allows
-several connections
-(CAN_MULTI_CONN): two connections of one client writing the two halves of
-the same fresh blocks at once, pipelined, both land (neither's copy of a
-block from the base undoes the other's half).
+.cow file is refused and its target left alone. A second connection of a
+client that comes while the first sets up the client's new pair (widened
+to seconds by the LD_PRELOAD shim cow-setup-delay.c) leaves the first's
+writes in place. The export allows several connections (CAN_MULTI_CONN):
+two connections of one client writing the two halves of the same fresh
+blocks at once, pipelined, both land (neither's copy of a block from the
+base undoes the other's half).
 
-Usage: server-cow.py SERVER_BINARY
+Usage: server-cow.py SERVER_BINARY COW_SETUP_DELAY_SO
 """
 import hashlib
 import os
@@ -50,6 +52,7 @@ BIG = 32 << 20			# the export two connections write at once
 TIMEOUT = 3			# cowtimeout in the test's configuration
 
 SERVER = os.path.abspath(sys.argv[1])
+SHIM = os.path.abspath(sys.argv[2])	# cow-setup-delay.c, built
 TMP = tempfile.mkdtemp(prefix="nbdroot-cow-")
 COWDIR = os.path.join(TMP, "cow")
 server = None
@@ -120,13 +123,13 @@ def cow_files():
     return sorted(os.listdir(COWDIR))
 
 
-def start_server(cfg):
+def start_server(cfg, env=None):
     global server
     for _ in range(10):
         port = random.randrange(20000, 60000)
         log = open(os.path.join(TMP, "server.log"), "w")
         server = subprocess.Popen([SERVER, "-n", "127.0.0.1@%d" % port,
-                                   "-C", cfg], stderr=log)
+                                   "-C", cfg], stderr=log, env=env)
         for _ in range(50):
             out = subprocess.run(["ss", "-Hltn", "sport = :%d" % port],
                                  capture_output=True, text=True).stdout
@@ -261,16 +264,32 @@ def symlink_refused(port, cowdir):
           "target untouched")
 
 
+def cow_server(tag, export, base, generic="", env=None):
+    """A server of the test's own, beside the suite's: one copy-on-write
+    export of base in cowdir TMP/cow-TAG, generic before it in the
+    configuration. (the suite's server, for stop_own; port; cowdir)"""
+    cowdir = os.path.join(TMP, "cow-" + tag)
+    os.mkdir(cowdir)
+    cfg = os.path.join(TMP, tag + ".conf")
+    with open(cfg, "w") as f:
+        f.write("%s[%s]\nexportname = %s\ncopyonwrite = true\n"
+                "cowdir = %s\n" % (generic, export, base, cowdir))
+    old = server
+    return old, start_server(cfg, env), cowdir
+
+
+def stop_own(old):
+    """Stops the test's own server (it must exit 0); old serves again."""
+    global server
+    server.send_signal(signal.SIGTERM)
+    assert server.wait(10) == 0, "server exit status %s" % server.returncode
+    server = old
+
+
 def spares_become_pairs(base, data):
     """prefork: the pair of a new client is its child's spare files."""
-    global server
-    cowdir = os.path.join(TMP, "cow-spares")
-    os.mkdir(cowdir)
-    cfg = os.path.join(TMP, "spares.conf")
-    with open(cfg, "w") as f:
-        f.write("[generic]\nprefork = 2\n[lab]\nexportname = %s\n"
-                "copyonwrite = true\ncowdir = %s\n" % (base, cowdir))
-    old, port = server, start_server(cfg)
+    old, port, cowdir = cow_server("spares", "lab", base,
+                                   "[generic]\nprefork = 2\n")
     spares = waiting_spares(cowdir, 2)
     c = Client(port, "127.0.0.6")
     c.go(b"lab")
@@ -306,9 +325,60 @@ def spares_become_pairs(base, data):
     print("ok: prefork: a map left without its .cow is cleared; the base "
           "is read")
     symlink_refused(port, cowdir)
-    server.send_signal(signal.SIGTERM)
-    assert server.wait(10) == 0, "server exit status %s" % server.returncode
-    server = old
+    stop_own(old)
+
+
+def second_during_setup(base, data, shim):
+    """A second connection of a client whose new pair the first is still
+    setting up (the shim stretches that to two seconds, and holds the
+    second connection back from its map for three more) must not take the
+    pair for new as well: it would clear the map under the first's
+    writes."""
+    delay = os.path.join(TMP, "delay")
+    os.mkdir(delay)
+    env = dict(os.environ, LD_PRELOAD=shim, NBDROOT_TEST_DELAY_DIR=delay)
+    old, port, _ = cow_server("race", "race", base, env=env)
+    mine = random.Random(13).randbytes(4096)
+    conns, errors = [None, None], []
+
+    def first():
+        try:
+            conns[0] = Client(port, "127.0.0.8")
+            conns[0].go(b"race")
+            conns[0].write(16384, mine, CMD_FLAG_FUA)
+        except (AssertionError, OSError) as e:
+            errors.append("first connection: %s" % e)
+
+    def second():
+        try:
+            # once the first connection's child is sizing the pair
+            deadline = time.monotonic() + 10
+            while not os.path.exists(os.path.join(delay, "first")):
+                assert time.monotonic() < deadline, "the shim never ran"
+                time.sleep(0.05)
+            conns[1] = Client(port, "127.0.0.8")
+            conns[1].go(b"race")
+        except (AssertionError, OSError) as e:
+            errors.append("second connection: %s" % e)
+    t = [threading.Thread(target=first), threading.Thread(target=second)]
+    for x in t:
+        x.start()
+    for x in t:
+        x.join()
+    assert not errors, errors
+    with open(os.path.join(delay, "first")) as f:
+        assert int(f.read()) != server.pid, "the shim did not run in a child"
+    assert os.path.exists(os.path.join(delay, "overlap")), \
+        "the second connection did not come while the first set up the pair"
+    got = [c.read(16384, 4096) for c in conns]
+    for c in conns:
+        c.bye()
+    assert got[0] == mine, "the first connection lost its write: %s" % (
+        "it reads the base" if got[0] == data[16384:20480] else "other bytes")
+    assert got[1] == mine, "the second connection does not see the write"
+    print("ok: a second connection that came while the first set up the "
+          "client's new pair kept the first's write")
+    stop_own(old)
 
 
 def main():
@@ -432,6 +502,7 @@ def main():
     server.send_signal(signal.SIGTERM)
     assert server.wait(10) == 0, "server exit status %s" % server.returncode
     spares_become_pairs(base, data)
+    second_during_setup(base, data, SHIM)
 
 
 try:
