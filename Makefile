@@ -107,8 +107,7 @@ initramfs/dhcp6/nbdroot-dhcp6: initramfs/dhcp6/dhcp6.c initramfs/dhcp6/parse.c i
 # The init's modules in one exec, not one insmod each, with the matching
 # of devices to drivers: static klibc.
 initramfs/modload/nbdroot-modload: initramfs/modload/modload.c \
-		initramfs/modload/select.c initramfs/modload/select.h \
-		initramfs/modload/xz.c initramfs/modload/xz.h
+		initramfs/modload/select.c initramfs/modload/select.h
 	$(KLCC) -static $(KLCFLAGS) -o $@ $(filter %.c,$^)
 	strip $@
 

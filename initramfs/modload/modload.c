@@ -7,20 +7,17 @@
  *   nbdroot-modload [-n] [-d MODDIR] [-o "NAME OPTIONS"]... PATH...
  *
  * loads each PATH (relative to MODDIR, default /lib/modules/RELEASE) in
- * order with finit_module(2); a PATH that is not there but PATH.xz is
- * (mkinitrd packs the NIC drivers for other machines) is unpacked by
- * unxz (xz.h) and loaded with init_module(2). A module NAME (PATH's
- * base name without ".ko"; '-' and '_' are the same) gets the OPTIONS
- * of its -o, then each NAME.PARAM[=VALUE] of the kernel command line in
- * its order, so a user's value comes last and the kernel keeps it. A
- * value with blanks is quoted on the command line as the kernel's own
- * parser allows (nbd.p="a b" or "nbd.p=a b") and passed on as p="a b";
- * words after "--" are init's, not the kernel's. NBDROOT_CMDLINE=FILE
- * replaces /proc/cmdline (host tests). A module already loaded (EEXIST)
- * or for hardware this machine lacks (ENODEV) is skipped; any other
- * failure stops at once. -n prints "load PATH OPTIONS" for each (PATH.xz for a
- * packed one, once it has unpacked) and loads nothing. Exit 0 done, 1
- * failure (said on stderr), 2 usage.
+ * order with finit_module(2). A module NAME (PATH's base name without
+ * ".ko"; '-' and '_' are the same) gets the OPTIONS of its -o, then each
+ * NAME.PARAM[=VALUE] of the kernel command line in its order, so a
+ * user's value comes last and the kernel keeps it. A value with blanks
+ * is quoted on the command line as the kernel's own parser allows
+ * (nbd.p="a b" or "nbd.p=a b") and passed on as p="a b"; words after
+ * "--" are init's, not the kernel's. NBDROOT_CMDLINE=FILE replaces
+ * /proc/cmdline (host tests). A module already loaded (EEXIST) or for
+ * hardware this machine lacks (ENODEV) is skipped; any other failure
+ * stops at once. -n prints "load PATH OPTIONS" for each and loads
+ * nothing. Exit 0 done, 1 failure (said on stderr), 2 usage.
  *
  *   nbdroot-modload -a [-n] [-d MODDIR] [-s SYSFS] [-o "NAME OPTIONS"]...
  *
@@ -40,7 +37,6 @@
 #include <sys/utsname.h>
 
 #include "select.h"
-#include "xz.h"
 
 #define PROG		"nbdroot-modload"
 /* COMMAND_LINE_SIZE (2048 on x86, at most 4096), and the newline of /proc */
@@ -51,9 +47,8 @@
 #define PARAMS_MAX	4096
 #define DEFAULTS_MAX	8
 
-/* klibc has the system calls (klibc/havesyscall.h) but no prototypes */
+/* klibc has the system call (klibc/havesyscall.h) but no prototype */
 int finit_module(int fd, const char *params, int flags);
-int init_module(void *image, unsigned long len, const char *params);
 
 struct defaults {
 	const char *name;	/* "nbd", up to the first blank of -o */
@@ -277,68 +272,12 @@ struct loader {
 	size_t cmdline_len;
 };
 
-/*
- * After the kernel's answer to one module: 0 for loaded, or one loaded
- * already (EEXIST) or for hardware this machine lacks (ENODEV); else 1,
- * said.
- */
-static int loaded(int r, const char *path, const struct params *p)
-{
-	if (r == 0 || errno == EEXIST || errno == ENODEV)
-		return 0;
-	fprintf(stderr, PROG ": %s: %s%s%s%s\n", path, strerror(errno),
-		p->len ? " (" : "", p->buf, p->len ? ")" : "");
-	return 1;
-}
-
-/*
- * PATH kept packed as PATH.xz (mkinitrd packs the NIC drivers for other
- * machines): unpacked into memory, then loaded. 0, or 1 for a failure
- * (said; a missing file as PATH, as the caller looked for it first).
- */
-static int load_packed(int dirfd, const char *path, const struct params *p,
-		       int dry)
-{
-	char xz[512], why[160];
-	size_t len;
-	void *image;
-	int fd, rc;
-
-	if (snprintf(xz, sizeof(xz), "%s.xz", path) >= (int)sizeof(xz)) {
-		fprintf(stderr, PROG ": %s: %s\n", path, strerror(ENOENT));
-		return 1;
-	}
-	fd = openat(dirfd, xz, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		fprintf(stderr, PROG ": %s: %s\n", errno == ENOENT ? path : xz,
-			strerror(errno));
-		return 1;
-	}
-	image = xz_unpack(fd, &len, why, sizeof(why));
-	close(fd);
-	if (!image) {
-		fprintf(stderr, PROG ": %s: %s\n", xz, why);
-		return 1;
-	}
-	if (dry) {
-		printf("load %s%s%s\n", xz, p->len ? " " : "", p->buf);
-		fflush(stdout);
-		rc = 0;
-	} else {
-		rc = loaded(init_module(image, len, p->buf), xz, p);
-	}
-	free(image);
-	return rc;
-}
-
 /* One module; prints why it failed. Returns 0, or 1 for a failure. */
 static int load(int dirfd, const char *path, const struct params *p, int dry)
 {
 	int fd, rc = 0;
 
 	fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT)
-		return load_packed(dirfd, path, p, dry);
 	if (fd < 0) {
 		fprintf(stderr, PROG ": %s: %s\n", path, strerror(errno));
 		return 1;
@@ -346,8 +285,12 @@ static int load(int dirfd, const char *path, const struct params *p, int dry)
 	if (dry) {
 		printf("load %s%s%s\n", path, p->len ? " " : "", p->buf);
 		fflush(stdout);	/* before a later error on stderr */
-	} else {
-		rc = loaded(finit_module(fd, p->buf, 0), path, p);
+	} else if (finit_module(fd, p->buf, 0) && errno != EEXIST &&
+		   errno != ENODEV) {
+		/* ENODEV: a driver for hardware this machine lacks */
+		fprintf(stderr, PROG ": %s: %s%s%s%s\n", path, strerror(errno),
+			p->len ? " (" : "", p->buf, p->len ? ")" : "");
+		rc = 1;
 	}
 	close(fd);
 	return rc;

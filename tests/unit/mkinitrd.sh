@@ -125,50 +125,6 @@ else
 	fail "default build: $(cat "$work/default.out")"
 fi
 
-# With the kernel's aliases the NIC drivers go in packed with xz (and
-# what only they pull in), virtio's whole, as the init's lists name them.
-ptree=$(fake_tree packed)
-# virtio_net shares mii with r8169 here: mii must stay whole
-echo kernel/drivers/net/virtio_net.ko: kernel/drivers/net/mii.ko >>"$ptree/modules.dep"
-printf 'fake virtio_net\n~Module signature appended~\n' \
-	>"$ptree/kernel/drivers/net/virtio_net.ko"
-cat >"$ptree/modules.alias" <<'ALIAS'
-alias pci:v00008086d0000100Esv*sd*bc*sc*i* e1000
-alias pci:v000010ECd00008168sv*sd*bc*sc*i* r8169
-alias virtio:d00000001v* virtio_net
-ALIAS
-if build packed --moddir "$ptree" --modules default,virtio_net; then
-	pk=$work/packed.d/lib/modules/9.9.9-fake
-	r8169=kernel/drivers/net/ethernet/realtek/r8169.ko
-	expect "NIC drivers packed: $(cd "$pk" && find . -name '*.xz' | sort | tr '\n' ' ')" \
-		eval '[ -e "$pk/$r8169.xz" ] && [ ! -e "$pk/$r8169" ] &&
-		[ -e "$pk/kernel/drivers/net/ethernet/intel/e1000/e1000.ko.xz" ]'
-	expect "a module virtio's driver pulls in too (mii) stays whole" \
-		eval '[ -e "$pk/kernel/drivers/net/mii.ko" ] && [ ! -e "$pk/kernel/drivers/net/mii.ko.xz" ]'
-	expect "a packed unsigned module lost its BTF before it was packed" eval \
-		'xz -dc "$pk/kernel/drivers/net/ethernet/intel/e1000/e1000.ko.xz" >"$work/e1000.ko" &&
-		! has_btf "$work/e1000.ko" && has_btf "$ptree/kernel/drivers/net/ethernet/intel/e1000/e1000.ko"'
-	expect "a packed signed module ($r8169.xz) unpacks byte for byte, with busybox's unxz" \
-		eval 'busybox unxz -c <"$pk/$r8169.xz" | cmp -s - "$ptree/$r8169"'
-	expect "virtio's driver, the filesystems and nbd stay whole" \
-		eval '[ -e "$pk/kernel/drivers/net/virtio_net.ko" ] &&
-		[ -e "$pk/kernel/fs/ext4/ext4.ko" ] && [ -e "$pk/kernel/drivers/block/nbd.ko" ] &&
-		[ -e "$pk/kernel/fs/overlayfs/overlay.ko" ] &&
-		[ -z "$(find "$pk" -name "*.xz" ! -path "*/drivers/net/*")" ]'
-	expect "the lists name the modules as before: $(order packed)" \
-		eval 'grep -qx "$r8169" "$pk/nbdroot.order" &&
-		grep -q "^r8169 .*$r8169\$" "$pk/nbdroot.ondemand"'
-else
-	fail "packed build: $(cat "$work/packed.out")"
-fi
-if build whole --moddir "$ptree" --modules default,virtio_net --whole-drivers; then
-	expect "--whole-drivers: nothing packed" eval \
-		'[ -z "$(find "$work/whole.d" -name "*.xz")" ] &&
-		[ -e "$work/whole.d/lib/modules/9.9.9-fake/kernel/drivers/net/ethernet/realtek/r8169.ko" ]'
-else
-	fail "--whole-drivers build: $(cat "$work/whole.out")"
-fi
-
 printf 'e1000\njbd2\next4\nsnd_hda_intel\n' >"$work/host-modules"
 if build host --moddir "$tree" --keep-btf --modules host --host-modules "$work/host-modules"; then
 	expect "--modules host keeps nbd and what the host uses: $(order host)" same_set host \
@@ -301,21 +257,6 @@ if [ -r "/lib/modules/$(find /lib/modules -mindepth 1 -maxdepth 1 -printf '%f\n'
 		ok "two builds of the real initrd are byte-identical ($(wc -c <"$work/a.img") bytes)"
 	else
 		fail "two builds differ: $(cmp "$work/a.img" "$work/b.img")"
-	fi
-	# the kernel's own modules: e1000e packed (unxz gives the signed
-	# module back), virtio_net whole
-	kver=$(find /lib/modules -mindepth 1 -maxdepth 1 -printf '%f\n' | sort -V | tail -n 1)
-	mkdir -p "$work/real.d"
-	(cd "$work/real.d" && zstd -dcq "$work/a.img" | { cpio -id --quiet; cpio -id --quiet; }) 2>/dev/null
-	rk=$work/real.d/lib/modules/$kver/kernel/drivers/net
-	e1000e=/lib/modules/$kver/kernel/drivers/net/ethernet/intel/e1000e/e1000e.ko
-	# (a signed module goes in byte for byte; an unsigned one loses BTF)
-	if [ -r "$e1000e" ] && [ "$(tail -c 28 "$e1000e")" = "~Module signature appended~" ]; then
-		expect "the real e1000e is packed and unpacks to the kernel's module" \
-			eval 'busybox unxz -c <"$rk/ethernet/intel/e1000e/e1000e.ko.xz" | cmp -s - "$e1000e"'
-	fi
-	if [ -r "/lib/modules/$kver/kernel/drivers/net/virtio_net.ko" ]; then
-		expect "the real virtio_net is whole" test -e "$rk/virtio_net.ko"
 	fi
 else
 	echo "skip: no installed kernel for the reproducibility check"

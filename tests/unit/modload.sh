@@ -3,13 +3,11 @@
 # gets (-o's, then the kernel command line's NAME.PARAM=VALUE in order,
 # '-' and '_' the same), quoted values, words after "--", and its
 # refusals (an overlong command line or option string, a quote inside a
-# word, a missing module file, a missing module directory, bad usage), a
-# module packed with xz (unpacked before it would load) and one that does
-# not unpack; then -a against a fake module directory and sysfs: the
-# drivers the devices' modaliases match, what loads for them, a network
-# controller no driver takes, a failing module, malformed and missing
-# lists (every module then loads: a driver too many, not a boot without
-# its root).
+# word, a missing module file, a missing module directory, bad usage);
+# then -a against a fake module directory and sysfs: the drivers the
+# devices' modaliases match, what loads for them, a network controller
+# no driver takes, a failing module, malformed and missing lists (every
+# module then loads: a driver too many, not a boot without its root).
 # It never loads anything: a real finit_module on the host would load a
 # module into this machine's kernel.
 set -u
@@ -79,25 +77,6 @@ expect "a compressed module's name stops at .ko" \
 	"$(dry "r8152.x=1" kernel/drivers/net/r8152.ko.xz)" \
 	"load kernel/drivers/net/r8152.ko.xz x=1
 exit 0"
-# packed: mkinitrd keeps NIC drivers for other machines as PATH.xz; the
-# dry run unpacks one (with unxz from PATH) before it says it would load
-mkdir -p "$m/kernel/drivers/net/ethernet"
-e1000e=kernel/drivers/net/ethernet/e1000e.ko
-echo "not a module: -n never loads it" | xz --check=crc32 >"$m/$e1000e.xz"
-echo "not xz" >"$m/kernel/drivers/net/ethernet/tg3.ko.xz"
-expect "a module there only packed (PATH.xz) is unpacked, then loaded with its options" \
-	"$(dry "e1000e.x=1" "$e1000e" "$nbd")" \
-	"load $e1000e.xz x=1
-load $nbd
-exit 0"
-expect "a packed module that does not unpack is named, and what unxz said" \
-	"$(dry "" kernel/drivers/net/ethernet/tg3.ko "$nbd" | grep -v '^unxz:')" \
-	"nbdroot-modload: kernel/drivers/net/ethernet/tg3.ko.xz: unxz: not a whole xz file
-exit 1"
-expect "without an unxz to run, a packed module says so" \
-	"$(PATH=/nonexistent dry "" "$e1000e")" \
-	"nbdroot-modload: $e1000e.xz: unxz: no unxz program (busybox's) on PATH
-exit 1"
 expect "a quote inside a word is refused, naming the word and the module" \
 	"$(dry 'nbd.a=x"y z"' -o "$defaults" "$ext4" "$nbd")" \
 	"load $ext4
