@@ -414,7 +414,7 @@ deb:
 	ls -l $(BUILD)/deb/*.deb
 
 # Warnings and errors fail; shellcheck's "info" notes do not.
-SHELL_SCRIPTS := $(filter-out scripts/demo-root scripts/storm scripts/%.c,$(wildcard scripts/*)) \
+SHELL_SCRIPTS := $(filter-out scripts/demo-root scripts/storm scripts/%.c scripts/%.md,$(wildcard scripts/*)) \
 	initramfs/mkinitrd tests/run tests/qemu/*.sh tests/qemu/slow/*.sh tests/qemu/kernel/*.sh \
 	tests/unit/*.sh
 shellcheck:
