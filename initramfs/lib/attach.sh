@@ -172,7 +172,8 @@ run_hooks() {
 
 # net_get VAR KEY: sets VAR to KEY's value from the /run/net-*.conf
 # files (klibc's format; the first link that has it) without sourcing
-# them: they hold strings a DHCP server chose. VAR is empty, and the
+# them: they hold strings a DHCP server chose (quoted as kv writes them,
+# one line each). VAR is empty, and the
 # status 1, when no file has KEY. Builtins only, no $(...): the boot's
 # path asks for several keys.
 net_get() {
@@ -181,7 +182,18 @@ net_get() {
 		while IFS='=' read -r _k _v; do
 			[ "$_k" = "$2" ] || continue
 			_v=${_v#\'}
-			eval "$1=\${_v%\\'}"
+			_v=${_v%\'}
+			# each ' of the value was written '\'' (kv, dhcp-event)
+			_r=
+			while :; do
+				case $_v in
+				*"'\\''"*)
+					_r="$_r${_v%%"'\\''"*}'"
+					_v=${_v#*"'\\''"} ;;
+				*)	break ;;
+				esac
+			done
+			eval "$1=\$_r\$_v"
 			return 0
 		done <"$_f"
 	done
