@@ -82,6 +82,7 @@ UNIT_BIN   += $(BUILD)/unit/test-client-tls13-klibc
 .PHONY: all initrd check unit unit-asan qemu-tests demo deps clean shellcheck fuzz fuzz-tls fuzz-client
 
 all: client/nbd-client server/nbd-server initramfs/dhcp6/nbdroot-dhcp6 \
+	initramfs/dhcp-event/nbdroot-dhcp-event \
 	initramfs/modload/nbdroot-modload initramfs/mounts/nbdroot-early initramfs/mounts/nbdroot-switch
 
 # the server's STARTTLS (server/tls.c) is GnuTLS
@@ -101,6 +102,15 @@ client/nbd-client: $(call objs,$(KLCC_OBJ),$(CLIENT_SRC) $(COMMON_SRC))
 # DHCPv6 and router advertisements for the init (ip=dhcp6, auto6):
 # static klibc, as the client.
 initramfs/dhcp6/nbdroot-dhcp6: initramfs/dhcp6/dhcp6.c initramfs/dhcp6/parse.c initramfs/dhcp6/parse.h common/byteorder.h
+	$(KLCC) -static $(KLCFLAGS) -o $@ $(filter %.c,$^)
+	strip $@
+
+# udhcpc's event program (the initrd's /lib/nbdroot/dhcp-event): the
+# lease configured over rtnetlink in one exec, static klibc.
+DHCP_EVENT_SRC := initramfs/dhcp-event/event.c initramfs/dhcp-event/conf.c \
+	initramfs/dhcp-event/rtnl.c
+initramfs/dhcp-event/nbdroot-dhcp-event: $(DHCP_EVENT_SRC) initramfs/dhcp-event/conf.h \
+		initramfs/dhcp-event/rtnl.h
 	$(KLCC) -static $(KLCFLAGS) -o $@ $(filter %.c,$^)
 	strip $@
 
@@ -229,6 +239,20 @@ fuzz-dhcp6: $(BUILD)/fuzz/fuzz-dhcp6
 		-max_len=1501 -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/ \
 		$(BUILD)/fuzz/corpus-dhcp6 tests/fuzz/corpus-dhcp6
 
+# libFuzzer over what nbdroot-dhcp-event writes from a DHCP server's
+# values (net-LINK.conf quoting, resolv.conf lines).
+.PHONY: fuzz-dhcp-event
+$(BUILD)/fuzz/fuzz-dhcp-event: tests/fuzz/fuzz-dhcp-event.c initramfs/dhcp-event/conf.c initramfs/dhcp-event/conf.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinitramfs/dhcp-event \
+		-o $@ $< initramfs/dhcp-event/conf.c
+
+fuzz-dhcp-event: $(BUILD)/fuzz/fuzz-dhcp-event
+	@mkdir -p $(BUILD)/fuzz/corpus-dhcp-event
+	$(BUILD)/fuzz/fuzz-dhcp-event -max_total_time=$(FUZZ_SECONDS) -timeout=20 \
+		-max_len=4096 -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/ \
+		$(BUILD)/fuzz/corpus-dhcp-event
+
 # libFuzzer over what a TLS 1.3 server sends client/tls (the harness
 # seals its input with the client's keys to reach past the encryption).
 .PHONY: fuzz-client-tls
@@ -248,6 +272,7 @@ fuzz-client-tls: $(BUILD)/fuzz/fuzz-client-tls
 # executables), TLS_PSK=FILE (the key, and kTLS's modules); see
 # initramfs/mkinitrd --help.
 initrd: client/nbd-client initramfs/dhcp6/nbdroot-dhcp6 initramfs/modload/nbdroot-modload \
+	initramfs/dhcp-event/nbdroot-dhcp-event \
 	initramfs/mounts/nbdroot-early initramfs/mounts/nbdroot-switch
 	initramfs/mkinitrd --kver "$(KVER)" --out "$(OUT)" \
 		$(if $(MODULES),--modules "$(MODULES)") \
@@ -360,21 +385,24 @@ install: all
 	install -m 755 initramfs/dracut/95nbdroot/*.sh $(DRACUTMOD)/
 	install -m 644 initramfs/dracut/95nbdroot/nbdroot.service $(DRACUTMOD)/
 	install -m 644 initramfs/lib/*.sh $(DRACUTMOD)/lib/
-	install -m 755 initramfs/lib/dhcp-event $(DRACUTMOD)/lib/
-	printf "nbdroot_client='%s'\nnbdroot_dhcp6='%s'\n" "$(PREFIX)/sbin/nbd-client" \
-		"$(PREFIX)/lib/nbdroot/initramfs/dhcp6/nbdroot-dhcp6" >$(DRACUTMOD)/nbdroot.paths
+	printf "nbdroot_client='%s'\nnbdroot_dhcp6='%s'\nnbdroot_dhcp_event='%s'\n" \
+		"$(PREFIX)/sbin/nbd-client" \
+		"$(PREFIX)/lib/nbdroot/initramfs/dhcp6/nbdroot-dhcp6" \
+		"$(PREFIX)/lib/nbdroot/initramfs/dhcp-event/nbdroot-dhcp-event" \
+		>$(DRACUTMOD)/nbdroot.paths
 	install -d $(NBDROOTLIB)/client $(NBDROOTLIB)/initramfs/lib \
 		$(NBDROOTLIB)/scripts $(DESTDIR)$(PREFIX)/share/man/man5 \
 		$(DESTDIR)$(PREFIX)/share/man/man8 $(DESTDIR)$(SYSTEMDUNITDIR) \
 		$(DESTDIR)$(SYSCONFDIR)/nbdroot
 	install -m 755 initramfs/init initramfs/mkinitrd $(NBDROOTLIB)/initramfs/
 	install -m 644 initramfs/lib/*.sh $(NBDROOTLIB)/initramfs/lib/
-	install -m 755 initramfs/lib/dhcp-event $(NBDROOTLIB)/initramfs/lib/
 	install -m 755 scripts/mkpxe scripts/mkrootfs scripts/kconfig-check $(NBDROOTLIB)/scripts/
 	ln -sf ../../../sbin/nbd-client $(NBDROOTLIB)/client/nbd-client
 	# only the initrd runs it (ip=dhcp6): not a command of its own
 	install -d $(NBDROOTLIB)/initramfs/dhcp6
 	install -m 755 initramfs/dhcp6/nbdroot-dhcp6 $(NBDROOTLIB)/initramfs/dhcp6/
+	install -d $(NBDROOTLIB)/initramfs/dhcp-event
+	install -m 755 initramfs/dhcp-event/nbdroot-dhcp-event $(NBDROOTLIB)/initramfs/dhcp-event/
 	install -d $(NBDROOTLIB)/initramfs/modload
 	install -m 755 initramfs/modload/nbdroot-modload $(NBDROOTLIB)/initramfs/modload/
 	install -d $(NBDROOTLIB)/initramfs/mounts
@@ -419,7 +447,7 @@ SHELL_SCRIPTS := $(filter-out scripts/demo-root scripts/storm scripts/%.c script
 	tests/unit/*.sh
 shellcheck:
 	shellcheck -x -S warning -s sh initramfs/init initramfs/lib/*.sh \
-		initramfs/lib/dhcp-event initramfs/kernel-hook \
+		initramfs/kernel-hook \
 		$(filter-out %/module-setup.sh,$(wildcard initramfs/dracut/*/*.sh)) \
 		scripts/demo-root/sbin/init tests/qemu/guest/sbin/init \
 		tests/qemu/guest/tests/* tests/qemu/hooks/*/*
@@ -428,4 +456,5 @@ shellcheck:
 
 clean:
 	rm -rf $(BUILD) client/nbd-client server/nbd-server initramfs/dhcp6/nbdroot-dhcp6 \
+		initramfs/dhcp-event/nbdroot-dhcp-event \
 		initramfs/modload/nbdroot-modload initramfs/mounts/nbdroot-early initramfs/mounts/nbdroot-switch

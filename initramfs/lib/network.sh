@@ -7,6 +7,8 @@
 # The caller provides info() and fail(); these functions print a reason
 # and return 1 on failure.
 
+# udhcpc's event program, and how the init describes a link it set up
+# itself (static, auto6...): initramfs/dhcp-event, in C
 DHCP_EVENT=/lib/nbdroot/dhcp-event
 # sysfs and the kernel's IPv6 address list; others for the host unit
 # tests only

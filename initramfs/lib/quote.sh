@@ -4,7 +4,8 @@
 # server's string, an export name). Builtins only: it runs on every boot
 # and every lease, and under emulation each fork of a subshell or sed
 # costs milliseconds (twenty values took half a second). Shared by the
-# init (root.conf) and the udhcpc event script (net-IF.conf).
+# init (root.conf); nbdroot-dhcp-event writes net-IF.conf the same way
+# (initramfs/dhcp-event/conf.c).
 kv() {
 	_v=$2 _q=
 	while :; do

@@ -65,7 +65,7 @@ nbdroot_install_key() {
 
 # called by dracut
 install() {
-	local nbdroot_client='' busybox
+	local nbdroot_client='' nbdroot_dhcp_event='' busybox
 	# shellcheck source=/dev/null # written by make install
 	. "$moddir/nbdroot.paths"
 	# both would take root=nbd: (theirs with their network stack and
@@ -92,7 +92,9 @@ install() {
 	inst_simple "$moddir/lib/network.sh" /lib/nbdroot/network.sh
 	inst_simple "$moddir/lib/attach.sh" /lib/nbdroot/attach.sh
 	inst_simple "$moddir/lib/quote.sh" /lib/nbdroot/quote.sh
-	inst_script "$moddir/lib/dhcp-event" /lib/nbdroot/dhcp-event
+	[ -x "${nbdroot_dhcp_event:-}" ] ||
+		nbdroot_fatal "no nbdroot-dhcp-event at ${nbdroot_dhcp_event:-(not in $moddir/nbdroot.paths)} (make install)"
+	inst "$nbdroot_dhcp_event" /lib/nbdroot/dhcp-event
 	inst_script "$moddir/nbdroot-attach.sh" /usr/lib/nbdroot/attach
 	inst_simple "$moddir/nbdroot.service" "$systemdsystemunitdir/nbdroot.service"
 	inst_script "$moddir/nbdroot-generator.sh" \

@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * nbdroot-dhcp-event: udhcpc's event program (udhcpc -s) in the initrd,
+ * and the init's way to describe an address it configured itself. It is
+ * the initrd's /lib/nbdroot/dhcp-event.
+ *
+ *   nbdroot-dhcp-event EVENT   with the lease in udhcpc's environment
+ *
+ * deconfig      flushes the link's IPv4 addresses (another tool, dracut's
+ *               ip=, may have set one)
+ * bound, renew  configures the lease: flush, the address, the first
+ *               router that takes as the default route, resolv.conf
+ *               when the lease names servers; then describes it
+ * static, static6, auto6, dhcp6   describes only (PROTO none, or the
+ *               event), the init having configured the link
+ *
+ * The description is /run/net-$interface.conf in klibc ipconfig's format,
+ * for the init and the real root (conf.c). A lease that cannot be
+ * configured is described instead in /run/nbdroot/dhcp-error-$interface,
+ * one line the init reports, and in the kernel log; exit 1. Each of the
+ * shell script's ip(8) calls was an exec of busybox on every boot's path,
+ * some 12 ms each under emulation: here they are rtnetlink requests.
+ * NBDROOT_RUN, NBDROOT_KMSG and NBDROOT_RESOLV move /run, /dev/kmsg and
+ * /etc/resolv.conf for the host's tests.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+
+#include "conf.h"
+#include "rtnl.h"
+
+static const char *setting(const char *name, const char *dflt)
+{
+	const char *v = getenv(name);
+
+	return v && v[0] ? v : dflt;
+}
+
+/* A link name that is safe in a path: not empty, no '/', not a dot. */
+static int link_name_ok(const char *link)
+{
+	return link[0] && strlen(link) < 16 && !strchr(link, '/') &&
+	       strcmp(link, ".") && strcmp(link, "..");
+}
+
+/* The reason in the kernel log (else on stderr) and in the file the
+ * init reads; exit 1. */
+static void __attribute__((noreturn, format(printf, 2, 3)))
+fail(const struct lease *l, const char *fmt, ...)
+{
+	char why[512], line[600], path[256];
+	const char *run = setting("NBDROOT_RUN", "/run");
+	va_list ap;
+	int fd, n;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	n = snprintf(line, sizeof(line), "<3>nbdroot: dhcp: %s\n", why);
+	fd = open(setting("NBDROOT_KMSG", "/dev/kmsg"), O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, line, (size_t)n) != n)
+		fprintf(stderr, "%s", line + 3);
+	if (fd >= 0)
+		close(fd);
+	snprintf(path, sizeof(path), "%s/nbdroot", run);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/nbdroot/dhcp-error-%s", run,
+		 l->interface);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd >= 0) {
+		n = snprintf(line, sizeof(line), "%s\n", why);
+		if (write(fd, line, (size_t)n) != n)
+			fprintf(stderr, "nbdroot: dhcp: %s: %s\n", path,
+				strerror(errno));
+		close(fd);
+	}
+	exit(1);
+}
+
+/* Dotted-quad IPv4 into *out (network order); -1 unless exactly that. */
+static int parse_ipv4(const char *s, uint32_t *out)
+{
+	unsigned char b[4];
+	unsigned int v, i, digits;
+
+	for (i = 0; i < 4; i++) {
+		for (v = 0, digits = 0; *s >= '0' && *s <= '9'; s++, digits++) {
+			v = v * 10 + (unsigned int)(*s - '0');
+			if (digits == 3 || v > 255)
+				return -1;
+		}
+		if (!digits || *s != (i < 3 ? '.' : '\0'))
+			return -1;
+		b[i] = (unsigned char)v;
+		s += i < 3;
+	}
+	memcpy(out, b, 4);
+	return 0;
+}
+
+/* A prefix length 0..32 in decimal; -1 otherwise. */
+static int parse_prefix(const char *s)
+{
+	int v = 0;
+
+	if (!s[0] || strlen(s) > 2)
+		return -1;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		v = v * 10 + (*s - '0');
+	}
+	return v <= 32 ? v : -1;
+}
+
+/* The first of the lease's routers that the kernel takes. */
+static void set_default_route(const struct lease *l, int index)
+{
+	char word[64];
+	uint32_t gw;
+	int i, err;
+
+	for (i = 0;; i++) {
+		conf_word(l->router, i, word, sizeof(word));
+		if (!word[0])
+			return;
+		if (parse_ipv4(word, &gw) < 0) {
+			fprintf(stderr, "nbdroot: dhcp: %s: router \"%s\" is not an IPv4 address\n",
+				l->interface, word);
+			continue;
+		}
+		err = rtnl_default4(index, gw);
+		if (!err)
+			return;
+		fprintf(stderr, "nbdroot: dhcp: %s: default route via %s: %s\n",
+			l->interface, word, strerror(-err));
+	}
+}
+
+static void write_resolv(const struct lease *l)
+{
+	const char *path = setting("NBDROOT_RESOLV", "/etc/resolv.conf");
+	FILE *f = fopen(path, "w");
+
+	if (!f) {
+		fprintf(stderr, "nbdroot: dhcp: %s: %s\n", path, strerror(errno));
+		return;
+	}
+	conf_resolv(f, l);
+	if (fclose(f))
+		fprintf(stderr, "nbdroot: dhcp: %s: %s\n", path, strerror(errno));
+}
+
+static void configure(const struct lease *l)
+{
+	const char *mask = l->mask[0] ? l->mask : "24";
+	uint32_t addr, bcast = 0;
+	int index, prefix, err;
+
+	if (parse_ipv4(l->ip, &addr) < 0)
+		fail(l, "%s: cannot set the leased address %s/%s: not an IPv4 address",
+		     l->interface, l->ip, mask);
+	prefix = parse_prefix(mask);
+	if (prefix < 0)
+		fail(l, "%s: cannot set the leased address %s/%s: \"%s\" is not a prefix length from 0 to 32",
+		     l->interface, l->ip, mask, mask);
+	if (l->broadcast[0] && parse_ipv4(l->broadcast, &bcast) < 0)
+		fail(l, "%s: cannot set the leased address %s/%s: broadcast \"%s\" is not an IPv4 address",
+		     l->interface, l->ip, mask, l->broadcast);
+	index = rtnl_link_index(l->interface);
+	if (index < 0)
+		fail(l, "%s: cannot set the leased address %s/%s: there is no link %s (%s)",
+		     l->interface, l->ip, mask, l->interface, strerror(-index));
+	err = rtnl_flush4(index);
+	if (err)
+		fprintf(stderr, "nbdroot: dhcp: %s: flushing its IPv4 addresses: %s\n",
+			l->interface, strerror(-err));
+	err = rtnl_add4(index, addr, (unsigned int)prefix, bcast);
+	if (err)
+		fail(l, "%s: cannot set the leased address %s/%s: %s",
+		     l->interface, l->ip, mask, strerror(-err));
+	set_default_route(l, index);
+	if (l->dns[0])
+		write_resolv(l);
+}
+
+/* net-$interface.conf, written beside and renamed into place: a reader
+ * sees the whole file or none. */
+static void describe(const struct lease *l, const char *proto)
+{
+	const char *run = setting("NBDROOT_RUN", "/run");
+	char path[256], tmp[sizeof(path) + 4];
+	FILE *f;
+	int n;
+
+	n = snprintf(path, sizeof(path), "%s/net-%s.conf", run, l->interface);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		fail(l, "%s: the path %s/net-%s.conf is too long", l->interface,
+		     run, l->interface);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (!f)
+		fail(l, "%s: cannot write %s: %s", l->interface, tmp,
+		     strerror(errno));
+	conf_write(f, l, proto);
+	if (fclose(f) || rename(tmp, path))
+		fail(l, "%s: cannot write %s: %s", l->interface, path,
+		     strerror(errno));
+}
+
+static void deconfig(const struct lease *l)
+{
+	int index = rtnl_link_index(l->interface), err;
+
+	err = index < 0 ? index : rtnl_flush4(index);
+	if (err)
+		fprintf(stderr, "nbdroot: dhcp: %s: flushing its IPv4 addresses: %s\n",
+			l->interface, strerror(-err));
+}
+
+int main(int argc, char **argv)
+{
+	const char *ev = argc == 2 ? argv[1] : "";
+	struct lease l;
+
+	lease_from_env(&l);
+	if (!link_name_ok(l.interface)) {
+		fprintf(stderr, "nbdroot-dhcp-event: interface=\"%s\" is not a link name\n",
+			l.interface);
+		return 2;
+	}
+	if (!strcmp(ev, "deconfig")) {
+		deconfig(&l);
+	} else if (!strcmp(ev, "bound") || !strcmp(ev, "renew")) {
+		configure(&l);
+		describe(&l, "dhcp");
+	} else if (!strcmp(ev, "static") || !strcmp(ev, "static6")) {
+		describe(&l, "none");
+	} else if (!strcmp(ev, "auto6") || !strcmp(ev, "dhcp6")) {
+		describe(&l, ev);
+	} else if (!ev[0]) {
+		fprintf(stderr, "usage: nbdroot-dhcp-event EVENT (udhcpc's, or static, static6, auto6, dhcp6), the lease in the environment\n");
+		return 2;
+	}
+	return 0;	/* leasefail, nak: udhcpc goes on asking */
+}
