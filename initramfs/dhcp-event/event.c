@@ -6,8 +6,9 @@
  *
  *   nbdroot-dhcp-event EVENT   with the lease in udhcpc's environment
  *
- * deconfig      flushes the link's IPv4 addresses (another tool, dracut's
- *               ip=, may have set one)
+ * deconfig      sets the link up (udhcpc runs it before its first
+ *               request) and flushes its IPv4 addresses (another tool,
+ *               dracut's ip=, may have set one)
  * bound, renew  configures the lease: flush, the address, the first
  *               router that takes as the default route, resolv.conf
  *               when the lease names servers; then describes it
@@ -219,6 +220,10 @@ static void deconfig(const struct lease *l)
 {
 	int index = rtnl_link_index(l->interface), err;
 
+	err = index < 0 ? index : rtnl_link_up(index);
+	if (err)
+		fprintf(stderr, "nbdroot: dhcp: %s: setting it up: %s\n",
+			l->interface, strerror(-err));
 	err = index < 0 ? index : rtnl_flush4(index);
 	if (err)
 		fprintf(stderr, "nbdroot: dhcp: %s: flushing its IPv4 addresses: %s\n",

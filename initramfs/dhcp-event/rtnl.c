@@ -12,6 +12,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <linux/if_addr.h>
+#include <linux/if_link.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
@@ -23,6 +24,7 @@ struct rtnl_req {
 	struct nlmsghdr nh;
 	union {
 		struct ifaddrmsg ifa;
+		struct ifinfomsg ifi;
 		struct rtmsg rt;
 	} u;
 	unsigned char attrs[64];
@@ -225,6 +227,18 @@ int rtnl_flush4(int index)
 			err = 0;	/* gone with an earlier one */
 	}
 	return err;
+}
+
+int rtnl_link_up(int index)
+{
+	struct rtnl_req r;
+
+	req_init(&r, RTM_NEWLINK, 0, sizeof(r.u.ifi));
+	r.u.ifi.ifi_family = AF_UNSPEC;
+	r.u.ifi.ifi_index = index;
+	r.u.ifi.ifi_flags = IFF_UP;
+	r.u.ifi.ifi_change = IFF_UP;
+	return ask(&r);
 }
 
 int rtnl_add4(int index, uint32_t addr, unsigned int prefix, uint32_t bcast)

@@ -13,6 +13,9 @@
 /* LINK's interface index, or -errno (ENODEV: no such link). */
 int rtnl_link_index(const char *link);
 
+/* Sets the link up (administratively; the carrier is the driver's). */
+int rtnl_link_up(int index);
+
 /* Removes every IPv4 address of the link. */
 int rtnl_flush4(int index);
 

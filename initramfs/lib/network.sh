@@ -13,6 +13,7 @@ DHCP_EVENT=/lib/nbdroot/dhcp-event
 # sysfs and the kernel's IPv6 address list; others for the host unit
 # tests only
 NET_SYS=${NBDROOT_SYS:-/sys}
+net_fifo_used=
 NET_IF_INET6=${NBDROOT_IF_INET6:-/proc/net/if_inet6}
 
 # net_find_links: the Ethernet-like links, in the kernel's order, in
@@ -101,14 +102,19 @@ net_dhcp() {
 		return 1
 	fi
 	_fifo=/run/nbdroot/udhcpc.exits
-	[ ! -e "$_fifo" ] || rm -f "$_fifo"
-	mkfifo "$_fifo" || { echo "cannot make $_fifo"; return 1; }
+	# nbdroot-early made the first try's (an exec less on every boot); a
+	# later try makes its own, which no client of an earlier one holds
+	if [ -n "$net_fifo_used" ] || [ ! -p "$_fifo" ]; then
+		[ ! -e "$_fifo" ] || rm -f "$_fifo"
+		mkfifo "$_fifo" || { echo "cannot make $_fifo"; return 1; }
+	fi
+	net_fifo_used=1
 	# read-write, here and in the clients' subshells: no open waits for
 	# the other side, and a client that exits late writes to no one
 	exec 8<>"$_fifo"
 	for _l in "$@"; do
 		[ -z "$net_also6" ] || net_v6_start "$_l" auto
-		ip link set "$_l" up 2>/dev/null
+		# udhcpc's first event, deconfig, sets the link up (dhcp-event)
 		(udhcpc -i "$_l" -f -q -n -t "$_secs" -T 1 -A 1 -O rootpath \
 			-p "/run/nbdroot/dhcp-$_l.pid" -s "$DHCP_EVENT" \
 			>"/run/nbdroot/udhcpc-$_l.log" 2>&1

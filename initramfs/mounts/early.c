@@ -8,8 +8,8 @@
  *
  *   devtmpfs on /dev, /dev/console as stdin, stdout and stderr when the
  *   kernel found none in the archive, proc on /proc, sysfs on /sys,
- *   tmpfs on /run, /run/nbdroot, and printk_devkmsg on (our messages
- *   must not be rate-limited away)
+ *   tmpfs on /run, /run/nbdroot and in it the FIFO udhcpc.exits, and
+ *   printk_devkmsg on (our messages must not be rate-limited away)
  *
  * then it execs "/bin/sh /lib/nbdroot/init" with the kernel's arguments,
  * adding NBDROOT_EARLY_UPTIME=SECONDS (when the kernel handed over, for
@@ -35,6 +35,7 @@
 #define SHELL		"/bin/sh"
 #define SCRIPT		"/lib/nbdroot/init"
 #define UPTIME_VAR	"NBDROOT_EARLY_UPTIME="
+#define UDHCPC_EXITS	"/run/nbdroot/udhcpc.exits"	/* lib/network.sh */
 /* "NBDROOT_EARLY_UPTIME=" and "4294967295.99" with room to spare */
 #define UPTIME_MAX	64
 
@@ -135,9 +136,14 @@ static void later_mounts(void)
 {
 	mount_one("sysfs", "/sys", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
 	/* no /run/nbdroot on the initramfs itself: the shell mounts /run then */
-	if (mount_one("tmpfs", "/run", MS_NOSUID | MS_NODEV, "mode=0755") == 0 &&
-	    mkdir("/run/nbdroot", 0755) < 0 && errno != EEXIST)
-		say("mkdir", "/run/nbdroot", errno);
+	if (mount_one("tmpfs", "/run", MS_NOSUID | MS_NODEV, "mode=0755") == 0) {
+		if (mkdir("/run/nbdroot", 0755) < 0 && errno != EEXIST)
+			say("mkdir", "/run/nbdroot", errno);
+		/* where net_dhcp (lib/network.sh) hears its DHCP clients
+		 * exit: made here, it costs the shell no exec of mkfifo */
+		else if (mknod(UDHCPC_EXITS, S_IFIFO | 0600, 0) < 0)
+			say("mkfifo", UDHCPC_EXITS, errno);
+	}
 	write_file("/proc/sys/kernel/printk_devkmsg", "on\n");
 }
 

@@ -5,7 +5,8 @@
 # tool's, set before, goes), sets the default route through the first
 # router the kernel takes, writes resolv.conf, and is described in
 # net-eth9.conf (compared whole with what the init and klibc's readers
-# expect). deconfig leaves the link without IPv4. A lease that cannot be
+# expect). deconfig sets the link up (the init leaves that to udhcpc's
+# first event) and leaves it without IPv4. A lease that cannot be
 # configured is not described: the reason, naming the link and the
 # values, is left for the init and written to the kernel log (a file
 # here). A hostile server's values are kept as they are when read back
@@ -105,11 +106,14 @@ grep -q 'router "10.9.9.300" is not an IPv4 address' "$run/stderr" &&
 [ ! -e "$run/resolv.conf" ] && ok "a lease without servers leaves resolv.conf alone" ||
 	fail "resolv.conf written for a lease without dns"
 
-# 3. deconfig: no IPv4 left
+# 3. deconfig, udhcpc's first event: the link up, no IPv4 left
+ip link set eth9 down
 event "$work/deconfig" deconfig
 got=$(addrs)
 [ -z "$got" ] && ok "deconfig flushes the link's IPv4 addresses" ||
 	fail "after deconfig the link holds \"$got\""
+ip -o link show eth9 | grep -q '[<,]UP[,>]' && ok "deconfig sets the link up" ||
+	fail "after deconfig the link is not up: $(ip -o link show eth9)"
 
 # 4. leases that cannot be configured: nothing described, the reason left
 # check NAME WANT VAR=VALUE...: a lease that fails with WANT

@@ -2,8 +2,8 @@
 # nbdroot-early and nbdroot-switch on the host, for real, in a private
 # mount namespace and a chroot built like the initrd (static busybox):
 # - nbdroot-early as PID 1's /init mounts devtmpfs, proc, sysfs and tmpfs
-#   with the initrd's options, makes /run/nbdroot, and runs "/bin/sh
-#   /lib/nbdroot/init" with the kernel's arguments as they were (blanks
+#   with the initrd's options, makes /run/nbdroot and net_dhcp's FIFO in
+#   it, and runs "/bin/sh /lib/nbdroot/init" with the kernel's arguments as they were (blanks
 #   and all) and NBDROOT_EARLY_UPTIME set to /proc/uptime's first word;
 # - with /proc missing it says so ("nbdroot: early: mount proc on /proc"),
 #   on the console and in the kernel log, and the shell init still runs,
@@ -73,6 +73,7 @@ i=0
 for a in "$@"; do i=$((i + 1)); echo "arg$i=[$a]"; done
 [ -r /proc/mounts ] && busybox awk '{ print "mount", $2, $3, $4 }' /proc/mounts
 [ -d /run/nbdroot ] && echo "made /run/nbdroot"
+[ -p /run/nbdroot/udhcpc.exits ] && echo "made the FIFO /run/nbdroot/udhcpc.exits"
 busybox cat /proc/sys/kernel/printk_devkmsg 2>/dev/null | busybox sed 's/^/devkmsg=/'
 exec nbdroot-switch /root /sbin/init "$@"
 EOF
@@ -112,6 +113,7 @@ expect "proc on /proc, nosuid,nodev,noexec" "$work/ok.out" '^mount /proc proc rw
 expect "sysfs on /sys, nosuid,nodev,noexec" "$work/ok.out" '^mount /sys sysfs rw,nosuid,nodev,noexec'
 expect "tmpfs on /run, nosuid,nodev, mode 0755" "$work/ok.out" '^mount /run tmpfs rw,nosuid,nodev.*mode=755'
 expect "/run/nbdroot made" "$work/ok.out" '^made /run/nbdroot$'
+expect "net_dhcp's FIFO made" "$work/ok.out" '^made the FIFO /run/nbdroot/udhcpc.exits$'
 # printk.devkmsg= on the host's command line locks it: nothing to see
 if echo "$devkmsg" 2>/dev/null >/proc/sys/kernel/printk_devkmsg; then
 	expect "printk_devkmsg on" "$work/ok.out" '^devkmsg=on$'
