@@ -251,7 +251,7 @@ fuzz-dhcp-event: $(BUILD)/fuzz/fuzz-dhcp-event
 	@mkdir -p $(BUILD)/fuzz/corpus-dhcp-event
 	$(BUILD)/fuzz/fuzz-dhcp-event -max_total_time=$(FUZZ_SECONDS) -timeout=20 \
 		-max_len=4096 -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/ \
-		$(BUILD)/fuzz/corpus-dhcp-event
+		$(BUILD)/fuzz/corpus-dhcp-event tests/fuzz/corpus-dhcp-event
 
 # libFuzzer over what a TLS 1.3 server sends client/tls (the harness
 # seals its input with the client's keys to reach past the encryption).

@@ -64,7 +64,7 @@ void conf_kv(FILE *f, const char *name, const char *value)
 	fputs("'\n", f);
 }
 
-void conf_word(const char *s, int n, char *buf, size_t sz)
+int conf_word(const char *s, int n, char *buf, size_t sz)
 {
 	size_t len;
 
@@ -73,15 +73,16 @@ void conf_word(const char *s, int n, char *buf, size_t sz)
 		s += strspn(s, BLANKS);
 		len = strcspn(s, BLANKS);
 		if (!len)
-			return;
+			return 0;
 		if (!n--)
 			break;
 		s += len;
 	}
-	if (len < sz) {
-		memcpy(buf, s, len);
-		buf[len] = '\0';
-	}
+	if (len >= sz)
+		return -1;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	return 1;
 }
 
 /* ip6 "ADDRESS/LEN": the address, then the length ("" without one). */
@@ -143,7 +144,7 @@ static int made_of(const char *s, size_t len, const char *chars)
 #define HEX		DIGITS "abcdefABCDEF"
 #define NAME_CHARS	DIGITS "abcdefghijklmnopqrstuvwxyz" \
 			"ABCDEFGHIJKLMNOPQRSTUVWXYZ.-_"
-#define MAX_NS		63	/* an IPv6 address with a zone fits */
+#define MAX_NS		63	/* longer than any address written out */
 
 void conf_resolv(FILE *f, const struct lease *l)
 {

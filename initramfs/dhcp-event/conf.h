@@ -32,8 +32,8 @@ void conf_write(FILE *f, const struct lease *l, const char *proto);
  * characters (a server's newline makes no line of its own). */
 void conf_resolv(FILE *f, const struct lease *l);
 
-/* The Nth (from 0) blank-separated word of s into buf (size sz), "" when
- * there are fewer or it does not fit. */
-void conf_word(const char *s, int n, char *buf, size_t sz);
+/* The Nth (from 0) blank-separated word of s into buf (size sz): 1, or
+ * 0 when there are fewer words, -1 when it does not fit (buf "" both). */
+int conf_word(const char *s, int n, char *buf, size_t sz);
 
 #endif

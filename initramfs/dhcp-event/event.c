@@ -129,10 +129,10 @@ static void set_default_route(const struct lease *l, int index)
 	int i, err;
 
 	for (i = 0;; i++) {
-		conf_word(l->router, i, word, sizeof(word));
-		if (!word[0])
+		err = conf_word(l->router, i, word, sizeof(word));
+		if (!err)
 			return;
-		if (parse_ipv4(word, &gw) < 0) {
+		if (err < 0 || parse_ipv4(word, &gw) < 0) {
 			fprintf(stderr, "nbdroot: dhcp: %s: router \"%s\" is not an IPv4 address\n",
 				l->interface, word);
 			continue;
@@ -145,17 +145,31 @@ static void set_default_route(const struct lease *l, int index)
 	}
 }
 
+/* Whether f was written whole and closed; f is closed either way. */
+static int closed_whole(FILE *f)
+{
+	int bad = ferror(f);
+
+	return !(fclose(f) | bad);
+}
+
+/* resolv.conf written beside and renamed into place: two links' leases
+ * at once leave one whole file. */
 static void write_resolv(const struct lease *l)
 {
 	const char *path = setting("NBDROOT_RESOLV", "/etc/resolv.conf");
-	FILE *f = fopen(path, "w");
+	char tmp[256];
+	FILE *f;
+	int n;
 
+	n = snprintf(tmp, sizeof(tmp), "%s.%s", path, l->interface);
+	f = n > 0 && (size_t)n < sizeof(tmp) ? fopen(tmp, "w") : NULL;
 	if (!f) {
 		fprintf(stderr, "nbdroot: dhcp: %s: %s\n", path, strerror(errno));
 		return;
 	}
 	conf_resolv(f, l);
-	if (fclose(f))
+	if (!closed_whole(f) || rename(tmp, path))
 		fprintf(stderr, "nbdroot: dhcp: %s: %s\n", path, strerror(errno));
 }
 
@@ -211,7 +225,7 @@ static void describe(const struct lease *l, const char *proto)
 		fail(l, "%s: cannot write %s: %s", l->interface, tmp,
 		     strerror(errno));
 	conf_write(f, l, proto);
-	if (fclose(f) || rename(tmp, path))
+	if (!closed_whole(f) || rename(tmp, path))
 		fail(l, "%s: cannot write %s: %s", l->interface, path,
 		     strerror(errno));
 }

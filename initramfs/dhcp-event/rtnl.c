@@ -18,7 +18,8 @@
 
 #include "rtnl.h"
 
-#define MAX_FLUSH	32	/* IPv4 addresses removed from one link */
+#define MAX_FLUSH	32	/* IPv4 addresses one dump collects */
+#define FLUSH_ROUNDS	8	/* dumps before a flush gives up (E2BIG) */
 
 struct rtnl_req {
 	struct nlmsghdr nh;
@@ -35,7 +36,7 @@ struct addr4 {
 	unsigned char prefix;
 };
 
-static unsigned char rx[8192];
+static unsigned char rx[8192] __attribute__((aligned(NLMSG_ALIGNTO)));
 
 int rtnl_link_index(const char *link)
 {
@@ -127,8 +128,13 @@ static int wait_reply(int s, uint32_t seq,
 				return -EPROTO;
 			if (nh->nlmsg_seq != seq)
 				continue;
-			if (nh->nlmsg_type == NLMSG_DONE)
-				return 0;
+			if (nh->nlmsg_type == NLMSG_DONE) {
+				int e = 0;	/* a dump that failed says why */
+
+				if (len >= NLMSG_HDRLEN + sizeof(e))
+					memcpy(&e, NLMSG_DATA(nh), sizeof(e));
+				return e < 0 ? e : 0;
+			}
 			if (nh->nlmsg_type != NLMSG_ERROR) {
 				if (fn)
 					fn(nh, arg);
@@ -170,14 +176,14 @@ static void take_addr(const struct nlmsghdr *nh, void *arg)
 	const struct ifaddrmsg *ifa = NLMSG_DATA(nh);
 	const struct rtattr *a;
 	struct addr4 x = { 0, 0, 0 };
-	size_t rem;
+	int rem;
 
 	if (nh->nlmsg_type != RTM_NEWADDR ||
 	    nh->nlmsg_len < NLMSG_LENGTH(sizeof(*ifa)) ||
 	    ifa->ifa_family != AF_INET || (int)ifa->ifa_index != fl->index ||
 	    fl->n >= MAX_FLUSH)
 		return;
-	rem = nh->nlmsg_len - NLMSG_LENGTH(sizeof(*ifa));
+	rem = (int)(nh->nlmsg_len - NLMSG_LENGTH(sizeof(*ifa)));
 	a = (const struct rtattr *)((const unsigned char *)ifa +
 				    NLMSG_ALIGN(sizeof(*ifa)));
 	for (; RTA_OK(a, rem); a = RTA_NEXT(a, rem)) {
@@ -206,27 +212,45 @@ static int del_addr(int index, const struct addr4 *x)
 	return ask(&r);
 }
 
-int rtnl_flush4(int index)
+/* One dump of the link's IPv4 addresses (at most MAX_FLUSH) into fl. */
+static int list_addrs(int index, struct flush_list *fl)
 {
-	struct flush_list fl = { .index = index, .n = 0 };
 	struct rtnl_req r;
-	unsigned int i;
 	int s = rtnl_open(), err;
 
+	fl->index = index;
+	fl->n = 0;
 	if (s < 0)
 		return s;
 	req_init(&r, RTM_GETADDR, NLM_F_DUMP, sizeof(r.u.ifa));
 	r.u.ifa.ifa_family = AF_INET;
 	err = send_req(s, &r);
 	if (!err)
-		err = wait_reply(s, r.nh.nlmsg_seq, take_addr, &fl);
+		err = wait_reply(s, r.nh.nlmsg_seq, take_addr, fl);
 	close(s);
-	for (i = 0; !err && i < fl.n; i++) {
-		err = del_addr(index, &fl.a[i]);
-		if (err == -EADDRNOTAVAIL)
-			err = 0;	/* gone with an earlier one */
-	}
 	return err;
+}
+
+/* Dumps and deletes until a dump finds none: a link may hold more
+ * addresses than one list takes. */
+int rtnl_flush4(int index)
+{
+	struct flush_list fl;
+	unsigned int i, round;
+	int err;
+
+	for (round = 0; round < FLUSH_ROUNDS; round++) {
+		err = list_addrs(index, &fl);
+		if (err || !fl.n)
+			return err;
+		for (i = 0; i < fl.n; i++) {
+			err = del_addr(index, &fl.a[i]);
+			/* secondaries go with their primary */
+			if (err && err != -EADDRNOTAVAIL)
+				return err;
+		}
+	}
+	return -E2BIG;
 }
 
 int rtnl_link_up(int index)

@@ -5,7 +5,8 @@
  * separated by NUL bytes. Checked on every input:
  * - net-LINK.conf is one NAME='...' line per key, in order, and each
  *   value reads back (sh's quoting undone: '\'' is ') as the field with
- *   its control characters as '?';
+ *   its control characters as '?', or for the keys made from fields, as
+ *   a model here makes them (the Nth word, the IPv6 address's parts);
  * - resolv.conf holds only "search NAME" and "nameserver ADDRESS" lines
  *   of name and address characters.
  * A difference aborts, which libFuzzer reports with the input.
@@ -94,23 +95,72 @@ static const char *field_of(const struct lease *l, const char *key)
 	return NULL;
 }
 
+/* The model of a made key: the Nth blank-separated word of s when it is
+ * shorter than 64 bytes, else "". */
+static void nth_word(const char *s, int n, char *out)
+{
+	char *copy = strdup(s), *save = NULL, *w;
+
+	out[0] = '\0';
+	for (w = strtok_r(copy, " \t\n", &save); w && n > 0; n--)
+		w = strtok_r(NULL, " \t\n", &save);
+	if (w && strlen(w) < 64)
+		strcpy(out, w);
+	free(copy);
+}
+
+/* What a made key holds for l, into want (as long as the input). */
+static int made_key(const struct lease *l, const char *key, char *want)
+{
+	const char *slash = strrchr(l->ip6, '/');
+	int v4 = l->ip[0] != '\0', v6 = l->ip6[0] != '\0';
+
+	want[0] = '\0';
+	if (!strcmp(key, "IPV4GATEWAY"))
+		nth_word(l->router, 0, want);
+	else if (!strcmp(key, "IPV4DNS0") && v4)
+		nth_word(l->dns, 0, want);
+	else if (!strcmp(key, "IPV4DNS1") && v4)
+		nth_word(l->dns, 1, want);
+	else if (!strcmp(key, "IPV6DNS0") && v6)
+		nth_word(l->dns, 0, want);
+	else if (!strcmp(key, "IPV6DNS1") && v6)
+		nth_word(l->dns, 1, want);
+	else if (!strcmp(key, "ROOTSERVER"))
+		strcpy(want, l->siaddr[0] ? l->siaddr : l->serverid);
+	else if (!strcmp(key, "IPV6PREFIXLEN") && slash)
+		strcpy(want, slash + 1);
+	else if (!strcmp(key, "IPV6ADDR")) {
+		size_t n = slash ? (size_t)(slash - l->ip6) : strlen(l->ip6);
+
+		if (n < 64) {
+			memcpy(want, l->ip6, n);
+			want[n] = '\0';
+		}
+	} else if (!strcmp(key, "PROTO"))
+		strcpy(want, "dhcp");
+	return 0;
+}
+
 static void check_conf(const struct lease *l, const char *text)
 {
 	const char *pos = text, *field, *c;
-	char *v = malloc(strlen(text) + 1);
+	char *v = malloc(strlen(text) + 1), *want = malloc(strlen(text) + 1);
 	unsigned int i;
 
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
 		read_line(&pos, keys[i], v);
 		field = field_of(l, keys[i]);
-		if (field)
-			check_value(v, field);
+		if (!field)
+			made_key(l, keys[i], want);
+		check_value(v, field ? field : want);
 		for (c = v; *c; c++)
 			if ((unsigned char)*c < 0x20 || *c == 0x7f)
 				abort();
 	}
 	if (*pos)
 		abort();	/* a line after the last key */
+	free(want);
 	free(v);
 }
 
