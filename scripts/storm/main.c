@@ -245,7 +245,7 @@ static void report(struct run *r, long long ovf, long long syn, double cpu)
 	qsort(r->rlat_us, r->nrlat, sizeof(*r->rlat_us), cmp_u32);
 	printf("n=%u done=%u failed=%u stuck=%u requests=%" PRIu64
 	       " trace_requests=%u max_outstanding=%u mismatches=%" PRIu64
-	       " slowest=%.3f median=%.3f p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f"
+	       " slowest=%.4f median=%.4f p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f"
 	       " read_p50_ms=%.3f read_p99_ms=%.3f read_p999_ms=%.3f"
 	       " connect_med_ms=%.1f connect_max_ms=%.1f"
 	       " listen_overflows=%lld syncookies=%lld server_cpu=%.2f\n",
