@@ -18,7 +18,10 @@
  * The description is /run/net-$interface.conf in klibc ipconfig's format,
  * for the init and the real root (conf.c). A lease that cannot be
  * configured is described instead in /run/nbdroot/dhcp-error-$interface,
- * one line the init reports, and in the kernel log; exit 1. Each of the
+ * one line the init reports, and in the kernel log; exit 1. deconfig and
+ * a lease each log "nbdroot: time: dhcp-EVENT UPTIME" at debug level,
+ * the init's stage lines (nbdroot(7)): udhcpc's start and the exchange,
+ * apart in the boot's breakdown. Each of the
  * shell script's ip(8) calls was an exec of busybox on every boot's path,
  * some 12 ms each under emulation: here they are rtnetlink requests.
  * NBDROOT_RUN, NBDROOT_KMSG and NBDROOT_RESOLV move /run, /dev/kmsg and
@@ -83,6 +86,31 @@ fail(const struct lease *l, const char *fmt, ...)
 		close(fd);
 	}
 	exit(1);
+}
+
+/* "nbdroot: time: dhcp-EVENT UPTIME" in the kernel log, at debug level. */
+static void log_time(const char *ev)
+{
+	char up[32] = "", line[96];
+	ssize_t r;
+	int fd = open("/proc/uptime", O_RDONLY | O_CLOEXEC), n;
+
+	if (fd < 0)
+		return;
+	r = read(fd, up, sizeof(up) - 1);
+	close(fd);
+	if (r <= 0)
+		return;
+	up[r] = '\0';
+	up[strcspn(up, " \n")] = '\0';
+	n = snprintf(line, sizeof(line), "<7>nbdroot: time: dhcp-%s %s\n", ev, up);
+	fd = open(setting("NBDROOT_KMSG", "/dev/kmsg"), O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	if (n > 0 && (size_t)n < sizeof(line) && write(fd, line, (size_t)n) < 0) {
+		/* the kernel log refused it: a time line is not worth more */
+	}
+	close(fd);
 }
 
 /* Dotted-quad IPv4 into *out (network order); -1 unless exactly that. */
@@ -256,8 +284,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (!strcmp(ev, "deconfig")) {
+		log_time(ev);
 		deconfig(&l);
 	} else if (!strcmp(ev, "bound") || !strcmp(ev, "renew")) {
+		log_time("bound");
 		configure(&l);
 		describe(&l, "dhcp");
 	} else if (!strcmp(ev, "static") || !strcmp(ev, "static6")) {

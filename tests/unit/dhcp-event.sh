@@ -77,6 +77,9 @@ else
 	fail "lease: exit $rc, $(cat "$run/stderr"); net-eth9.conf differs: $(diff "$work/want" "$run/net-eth9.conf" 2>&1)"
 fi
 [ ! -e "$run/net-eth9.conf.tmp" ] || fail "net-eth9.conf.tmp left behind"
+grep -qE '^<7>nbdroot: time: dhcp-bound [0-9]+\.[0-9]+$' "$run/kmsg" &&
+	ok "the lease's time is in the kernel log (the boot's breakdown)" ||
+	fail "no dhcp-bound time line: $(cat "$run/kmsg")"
 got=$(addrs)
 [ "$got" = "10.9.9.9/24 " ] && ok "the link holds the lease's address alone: $got" ||
 	fail "the link's IPv4 addresses after the lease: \"$got\", want 10.9.9.9/24 alone"
