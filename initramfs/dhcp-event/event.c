@@ -68,7 +68,7 @@ fail(const struct lease *l, const char *fmt, ...)
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	n = snprintf(line, sizeof(line), "<3>nbdroot: dhcp: %s\n", why);
-	fd = open(setting("NBDROOT_KMSG", "/dev/kmsg"), O_WRONLY | O_CLOEXEC);
+	fd = open(setting("NBDROOT_KMSG", "/dev/kmsg"), O_WRONLY | O_APPEND | O_CLOEXEC);
 	if (fd < 0 || write(fd, line, (size_t)n) != n)
 		fprintf(stderr, "%s", line + 3);
 	if (fd >= 0)
@@ -104,7 +104,7 @@ static void log_time(const char *ev)
 	up[r] = '\0';
 	up[strcspn(up, " \n")] = '\0';
 	n = snprintf(line, sizeof(line), "<7>nbdroot: time: dhcp-%s %s\n", ev, up);
-	fd = open(setting("NBDROOT_KMSG", "/dev/kmsg"), O_WRONLY | O_CLOEXEC);
+	fd = open(setting("NBDROOT_KMSG", "/dev/kmsg"), O_WRONLY | O_APPEND | O_CLOEXEC);
 	if (fd < 0)
 		return;
 	if (n > 0 && (size_t)n < sizeof(line) && write(fd, line, (size_t)n) < 0) {
@@ -160,7 +160,12 @@ static void set_default_route(const struct lease *l, int index)
 		err = conf_word(l->router, i, word, sizeof(word));
 		if (!err)
 			return;
-		if (err < 0 || parse_ipv4(word, &gw) < 0) {
+		if (err < 0) {
+			fprintf(stderr, "nbdroot: dhcp: %s: router %d is too long to be an address\n",
+				l->interface, i + 1);
+			continue;
+		}
+		if (parse_ipv4(word, &gw) < 0) {
 			fprintf(stderr, "nbdroot: dhcp: %s: router \"%s\" is not an IPv4 address\n",
 				l->interface, word);
 			continue;
@@ -173,16 +178,19 @@ static void set_default_route(const struct lease *l, int index)
 	}
 }
 
-/* Whether f was written whole and closed; f is closed either way. */
+/* Whether f was written whole and closed; f is closed either way.
+ * klibc's fclose does not report its own flush's failure: flush first. */
 static int closed_whole(FILE *f)
 {
-	int bad = ferror(f);
+	int bad = fflush(f) != 0 || ferror(f);
 
 	return !(fclose(f) | bad);
 }
 
 /* resolv.conf written beside and renamed into place: two links' leases
- * at once leave one whole file. */
+ * at once leave one whole file (a symlink at path is replaced, as
+ * klibc's ipconfig and udhcpc's own scripts do). A failure is said in
+ * udhcpc's log and leaves the old file. */
 static void write_resolv(const struct lease *l)
 {
 	const char *path = setting("NBDROOT_RESOLV", "/etc/resolv.conf");
@@ -191,14 +199,21 @@ static void write_resolv(const struct lease *l)
 	int n;
 
 	n = snprintf(tmp, sizeof(tmp), "%s.%s", path, l->interface);
-	f = n > 0 && (size_t)n < sizeof(tmp) ? fopen(tmp, "w") : NULL;
+	if (n < 0 || (size_t)n >= sizeof(tmp)) {
+		fprintf(stderr, "nbdroot: dhcp: %s.%s: the path is too long\n",
+			path, l->interface);
+		return;
+	}
+	f = fopen(tmp, "w");
 	if (!f) {
-		fprintf(stderr, "nbdroot: dhcp: %s: %s\n", path, strerror(errno));
+		fprintf(stderr, "nbdroot: dhcp: %s: %s\n", tmp, strerror(errno));
 		return;
 	}
 	conf_resolv(f, l);
-	if (!closed_whole(f) || rename(tmp, path))
+	if (!closed_whole(f) || rename(tmp, path)) {
 		fprintf(stderr, "nbdroot: dhcp: %s: %s\n", path, strerror(errno));
+		unlink(tmp);
+	}
 }
 
 static void configure(const struct lease *l)
@@ -253,9 +268,13 @@ static void describe(const struct lease *l, const char *proto)
 		fail(l, "%s: cannot write %s: %s", l->interface, tmp,
 		     strerror(errno));
 	conf_write(f, l, proto);
-	if (!closed_whole(f) || rename(tmp, path))
+	if (!closed_whole(f) || rename(tmp, path)) {
+		int e = errno;
+
+		unlink(tmp);
 		fail(l, "%s: cannot write %s: %s", l->interface, path,
-		     strerror(errno));
+		     strerror(e));
+	}
 }
 
 static void deconfig(const struct lease *l)

@@ -13,8 +13,9 @@ DHCP_EVENT=/lib/nbdroot/dhcp-event
 # sysfs and the kernel's IPv6 address list; others for the host unit
 # tests only
 NET_SYS=${NBDROOT_SYS:-/sys}
-net_fifo_used=
 NET_IF_INET6=${NBDROOT_IF_INET6:-/proc/net/if_inet6}
+# set once net_dhcp has used nbdroot-early's FIFO (only the first try may)
+net_fifo_used=
 
 # net_find_links: the Ethernet-like links, in the kernel's order, in
 # net_found (space separated). Builtins only: the boot's path calls it.
@@ -102,9 +103,11 @@ net_dhcp() {
 		return 1
 	fi
 	_fifo=/run/nbdroot/udhcpc.exits
-	# nbdroot-early made the first try's (an exec less on every boot); a
-	# later try makes its own, which no client of an earlier one holds
-	if [ -n "$net_fifo_used" ] || [ ! -p "$_fifo" ]; then
+	# nbdroot-early made the first try's (an exec less on every boot);
+	# a later try, or an init without nbdroot-early (dracut's, one run
+	# again from a rescue shell), makes a new one, which no leftover
+	# process of an earlier try has open
+	if [ -n "$net_fifo_used" ] || [ -z "${init_early:-}" ] || [ ! -p "$_fifo" ]; then
 		[ ! -e "$_fifo" ] || rm -f "$_fifo"
 		mkfifo "$_fifo" || { echo "cannot make $_fifo"; return 1; }
 	fi

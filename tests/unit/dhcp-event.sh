@@ -93,6 +93,7 @@ esac
 printf 'search lab.example\nnameserver 10.9.9.3\nnameserver fec0::3\n' >"$work/want"
 cmp -s "$work/want" "$run/resolv.conf" && ok "resolv.conf: the domain and both servers" ||
 	fail "resolv.conf: $(cat "$run/resolv.conf" 2>&1)"
+[ ! -e "$run/resolv.conf.eth9" ] || fail "resolv.conf.eth9 left behind"
 
 # 2. a router that is not an address is passed over; renew is a lease
 ip route del default
@@ -122,6 +123,9 @@ rc=$?
 [ "$rc" = 0 ] && [ "$n" -gt 32 ] && ok "deconfig exits 0 with $n addresses on the link" ||
 	fail "deconfig: exit $rc with $n addresses ($(cat "$work/deconfig/stderr"))"
 got=$(addrs)
+grep -qE '^<7>nbdroot: time: dhcp-deconfig [0-9]+\.[0-9]+$' "$work/deconfig/kmsg" &&
+	ok "udhcpc's start is in the kernel log (the boot's breakdown)" ||
+	fail "no dhcp-deconfig time line: $(cat "$work/deconfig/kmsg")"
 [ -z "$got" ] && ok "deconfig flushes the link's IPv4 addresses" ||
 	fail "after deconfig the link holds \"$got\""
 ip -o link show eth9 | grep -q '[<,]UP[,>]' && ok "deconfig sets the link up" ||
@@ -153,6 +157,23 @@ check_fails bad-broadcast 'eth9: cannot set the leased address 10.9.9.9/24: broa
 check_fails no-link 'eth7: cannot set the leased address 10.9.9.9/24: there is no link eth7 (No such device)' \
 	ip=10.9.9.9 interface=eth7
 [ -z "$(addrs)" ] && ok "no failed lease left an address" || fail "a failed lease left $(addrs)"
+# a full /run: the write fails at the flush, and no cut file is put in place
+full=$work/full
+mkdir -p "$full" && mount -t tmpfs -o size=64k tmpfs "$full" &&
+	{ dd if=/dev/zero of="$full/fill" bs=4k 2>/dev/null; :; }
+: >"$work/full-kmsg"
+env -i PATH="$PATH" NBDROOT_RUN="$full" NBDROOT_KMSG="$work/full-kmsg" \
+	NBDROOT_RESOLV="$work/full-resolv" interface=eth9 ip=10.9.9.9 \
+	rootpath="$(printf 'x%.0s' $(seq 1 300))" "$bin" bound 2>"$work/full-stderr"
+rc=$?
+if [ "$rc" = 1 ] && [ ! -e "$full/net-eth9.conf" ] && [ ! -e "$full/net-eth9.conf.tmp" ] &&
+    grep -q "cannot write $full/net-eth9.conf: No space left on device" "$work/full-kmsg"; then
+	ok "a full /run: exit 1, no net-eth9.conf, \"No space left on device\""
+else
+	fail "a full /run: exit $rc, files $(ls "$full"), log \"$(cat "$work/full-kmsg" "$work/full-stderr")\""
+fi
+umount "$full"
+ip -4 addr flush dev eth9
 run=$work/bad-name
 event "$run" bound ip=10.9.9.9 interface=../x
 rc=$?
