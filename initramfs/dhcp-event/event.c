@@ -47,6 +47,20 @@ static const char *setting(const char *name, const char *dflt)
 	return v && v[0] ? v : dflt;
 }
 
+/* One line (with its "<N>" level) in the kernel log: 0, or -1 when the
+ * log cannot be opened or refuses it. */
+static int kmsg(const char *line, size_t n)
+{
+	int fd = open(setting("NBDROOT_KMSG", "/dev/kmsg"),
+		      O_WRONLY | O_APPEND | O_CLOEXEC), ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, line, n) == (ssize_t)n;
+	close(fd);
+	return ok ? 0 : -1;
+}
+
 /* A link name that is safe in a path: not empty, no '/', not a dot. */
 static int link_name_ok(const char *link)
 {
@@ -68,11 +82,8 @@ fail(const struct lease *l, const char *fmt, ...)
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
 	n = snprintf(line, sizeof(line), "<3>nbdroot: dhcp: %s\n", why);
-	fd = open(setting("NBDROOT_KMSG", "/dev/kmsg"), O_WRONLY | O_APPEND | O_CLOEXEC);
-	if (fd < 0 || write(fd, line, (size_t)n) != n)
+	if (kmsg(line, (size_t)n) < 0)
 		fprintf(stderr, "%s", line + 3);
-	if (fd >= 0)
-		close(fd);
 	snprintf(path, sizeof(path), "%s/nbdroot", run);
 	mkdir(path, 0755);
 	snprintf(path, sizeof(path), "%s/nbdroot/dhcp-error-%s", run,
@@ -104,13 +115,9 @@ static void log_time(const char *ev)
 	up[r] = '\0';
 	up[strcspn(up, " \n")] = '\0';
 	n = snprintf(line, sizeof(line), "<7>nbdroot: time: dhcp-%s %s\n", ev, up);
-	fd = open(setting("NBDROOT_KMSG", "/dev/kmsg"), O_WRONLY | O_APPEND | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	if (n > 0 && (size_t)n < sizeof(line) && write(fd, line, (size_t)n) < 0) {
-		/* the kernel log refused it: a time line is not worth more */
-	}
-	close(fd);
+	/* refused: a time line is not worth more */
+	if (n > 0 && (size_t)n < sizeof(line))
+		kmsg(line, (size_t)n);
 }
 
 /* Dotted-quad IPv4 into *out (network order); -1 unless exactly that. */
@@ -178,13 +185,18 @@ static void set_default_route(const struct lease *l, int index)
 	}
 }
 
-/* Whether f was written whole and closed; f is closed either way.
- * klibc's fclose does not report its own flush's failure: flush first. */
-static int closed_whole(FILE *f)
+/* f, written to tmp, closed and renamed to path: 0, or errno with tmp
+ * removed. klibc's fclose does not report its own flush's failure, so
+ * the flush comes first. */
+static int put_in_place(FILE *f, const char *tmp, const char *path)
 {
-	int bad = fflush(f) != 0 || ferror(f);
+	int bad = fflush(f) != 0 || ferror(f), e;
 
-	return !(fclose(f) | bad);
+	if (!(fclose(f) | bad) && !rename(tmp, path))
+		return 0;
+	e = errno ? errno : EIO;
+	unlink(tmp);
+	return e;
 }
 
 /* resolv.conf written beside and renamed into place: two links' leases
@@ -196,7 +208,7 @@ static void write_resolv(const struct lease *l)
 	const char *path = setting("NBDROOT_RESOLV", "/etc/resolv.conf");
 	char tmp[256];
 	FILE *f;
-	int n;
+	int n, err;
 
 	n = snprintf(tmp, sizeof(tmp), "%s.%s", path, l->interface);
 	if (n < 0 || (size_t)n >= sizeof(tmp)) {
@@ -210,10 +222,9 @@ static void write_resolv(const struct lease *l)
 		return;
 	}
 	conf_resolv(f, l);
-	if (!closed_whole(f) || rename(tmp, path)) {
-		fprintf(stderr, "nbdroot: dhcp: %s: %s\n", path, strerror(errno));
-		unlink(tmp);
-	}
+	err = put_in_place(f, tmp, path);
+	if (err)
+		fprintf(stderr, "nbdroot: dhcp: %s: %s\n", path, strerror(err));
 }
 
 static void configure(const struct lease *l)
@@ -256,7 +267,7 @@ static void describe(const struct lease *l, const char *proto)
 	const char *run = setting("NBDROOT_RUN", "/run");
 	char path[256], tmp[sizeof(path) + 4];
 	FILE *f;
-	int n;
+	int n, err;
 
 	n = snprintf(path, sizeof(path), "%s/net-%s.conf", run, l->interface);
 	if (n < 0 || (size_t)n >= sizeof(path))
@@ -268,24 +279,26 @@ static void describe(const struct lease *l, const char *proto)
 		fail(l, "%s: cannot write %s: %s", l->interface, tmp,
 		     strerror(errno));
 	conf_write(f, l, proto);
-	if (!closed_whole(f) || rename(tmp, path)) {
-		int e = errno;
-
-		unlink(tmp);
+	err = put_in_place(f, tmp, path);
+	if (err)
 		fail(l, "%s: cannot write %s: %s", l->interface, path,
-		     strerror(e));
-	}
+		     strerror(err));
 }
 
 static void deconfig(const struct lease *l)
 {
 	int index = rtnl_link_index(l->interface), err;
 
-	err = index < 0 ? index : rtnl_link_up(index);
+	if (index < 0) {
+		fprintf(stderr, "nbdroot: dhcp: %s: %s\n", l->interface,
+			strerror(-index));
+		return;
+	}
+	err = rtnl_link_up(index);
 	if (err)
 		fprintf(stderr, "nbdroot: dhcp: %s: setting it up: %s\n",
 			l->interface, strerror(-err));
-	err = index < 0 ? index : rtnl_flush4(index);
+	err = rtnl_flush4(index);
 	if (err)
 		fprintf(stderr, "nbdroot: dhcp: %s: flushing its IPv4 addresses: %s\n",
 			l->interface, strerror(-err));

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * rtnetlink for a lease: flush a link's IPv4 addresses, add one, add a
- * default route. One request at a time on a NETLINK_ROUTE socket; every
+ * default route. One request at a time on one NETLINK_ROUTE socket; every
  * message the kernel returns is checked to lie within what was read
  * before its header or attributes are looked at.
  */
@@ -55,11 +55,17 @@ int rtnl_link_index(const char *link)
 	return r;
 }
 
-static int rtnl_open(void)
+/* The process's one rtnetlink socket, opened at the first request and
+ * closed by the exit: each event is one short-lived process. */
+static int rtnl_sock(void)
 {
+	static int sock = -1;
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
-	int s = socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
+	int s;
 
+	if (sock >= 0)
+		return sock;
+	s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
 	if (s < 0)
 		return -errno;
 	if (bind(s, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
@@ -68,7 +74,8 @@ static int rtnl_open(void)
 		close(s);
 		return -e;
 	}
-	return s;
+	sock = s;
+	return sock;
 }
 
 static void put_u32(struct rtnl_req *r, unsigned short type, uint32_t v)
@@ -89,17 +96,6 @@ static void req_init(struct rtnl_req *r, unsigned short type,
 	r->nh.nlmsg_len = NLMSG_LENGTH(body);
 	r->nh.nlmsg_type = type;
 	r->nh.nlmsg_flags = NLM_F_REQUEST | flags;
-	r->nh.nlmsg_seq = 1;
-}
-
-static int send_req(int s, struct rtnl_req *r)
-{
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-
-	if (sendto(s, r, r->nh.nlmsg_len, 0, (struct sockaddr *)&kernel,
-		   sizeof(kernel)) < 0)
-		return -errno;
-	return 0;
 }
 
 /*
@@ -148,19 +144,29 @@ static int wait_reply(int s, uint32_t seq,
 	}
 }
 
-/* One request, its ACK or error. */
-static int ask(struct rtnl_req *r)
+/* Sends r (its own sequence number) and reads the answers: fn sees a
+ * dump's messages; 0 at the ACK or the dump's end, else -errno. */
+static int exchange(struct rtnl_req *r,
+		    void (*fn)(const struct nlmsghdr *nh, void *arg), void *arg)
 {
-	int s = rtnl_open(), err;
+	static uint32_t seq;
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	int s = rtnl_sock();
 
 	if (s < 0)
 		return s;
+	r->nh.nlmsg_seq = ++seq;
+	if (sendto(s, r, r->nh.nlmsg_len, 0, (struct sockaddr *)&kernel,
+		   sizeof(kernel)) < 0)
+		return -errno;
+	return wait_reply(s, seq, fn, arg);
+}
+
+/* One request, its ACK or error. */
+static int ask(struct rtnl_req *r)
+{
 	r->nh.nlmsg_flags |= NLM_F_ACK;
-	err = send_req(s, r);
-	if (!err)
-		err = wait_reply(s, r->nh.nlmsg_seq, NULL, NULL);
-	close(s);
-	return err;
+	return exchange(r, NULL, NULL);
 }
 
 struct flush_list {
@@ -216,19 +222,12 @@ static int del_addr(int index, const struct addr4 *x)
 static int list_addrs(int index, struct flush_list *fl)
 {
 	struct rtnl_req r;
-	int s = rtnl_open(), err;
 
 	fl->index = index;
 	fl->n = 0;
-	if (s < 0)
-		return s;
 	req_init(&r, RTM_GETADDR, NLM_F_DUMP, sizeof(r.u.ifa));
 	r.u.ifa.ifa_family = AF_INET;
-	err = send_req(s, &r);
-	if (!err)
-		err = wait_reply(s, r.nh.nlmsg_seq, take_addr, fl);
-	close(s);
-	return err;
+	return exchange(&r, take_addr, fl);
 }
 
 /* Dumps and deletes until a dump finds none: a link may hold more
