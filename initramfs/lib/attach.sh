@@ -149,9 +149,13 @@ retry() {
 # root=/dev/nbd0pN and devices for swap (the defaults today; said here so
 # a kernel with other defaults still boots). The kernel command line's
 # nbd.PARAM=VALUE comes after them and wins (nbdroot-modload, modprobe).
+# module_args NAME sets mod_args: a variable, not output, since a $(...)
+# is a fork (7 ms under emulation) on every boot's path.
+# shellcheck disable=SC2034 # read by modules.sh and the dracut hook
 module_args() {
 	case $1 in
-	nbd) echo "nbds_max=16 max_part=16" ;;
+	nbd) mod_args="nbds_max=16 max_part=16" ;;
+	*) mod_args= ;;
 	esac
 }
 

@@ -33,7 +33,8 @@ nr_shell=
 [ -z "$nr_debug" ] || set -x
 attach_setup
 run_hooks init-top
-# shellcheck disable=SC2046 # the options are words
-modprobe nbd $(module_args nbd) || fail "modules: modprobe nbd failed"
+module_args nbd
+# shellcheck disable=SC2086 # the options are words
+modprobe nbd $mod_args || fail "modules: modprobe nbd failed"
 attach_and_mount
 exit 0
