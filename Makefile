@@ -82,7 +82,7 @@ UNIT_BIN   += $(BUILD)/unit/test-client-tls13-klibc
 .PHONY: all initrd check unit unit-asan qemu-tests demo deps clean shellcheck fuzz fuzz-tls fuzz-client
 
 all: client/nbd-client server/nbd-server initramfs/dhcp6/nbdroot-dhcp6 \
-	initramfs/dhcp-event/nbdroot-dhcp-event \
+	initramfs/dhcp-event/nbdroot-dhcp-event initramfs/dhcp4/nbdroot-dhcp4 \
 	initramfs/modload/nbdroot-modload initramfs/mounts/nbdroot-early initramfs/mounts/nbdroot-switch
 
 # the server's STARTTLS (server/tls.c) is GnuTLS
@@ -107,11 +107,21 @@ initramfs/dhcp6/nbdroot-dhcp6: initramfs/dhcp6/dhcp6.c initramfs/dhcp6/parse.c i
 
 # udhcpc's event program (the initrd's /lib/nbdroot/dhcp-event): the
 # lease configured over rtnetlink in one exec, static klibc.
-DHCP_EVENT_SRC := initramfs/dhcp-event/event.c initramfs/dhcp-event/conf.c \
+DHCP_APPLY_SRC := initramfs/dhcp-event/apply.c initramfs/dhcp-event/conf.c \
 	initramfs/dhcp-event/rtnl.c
-initramfs/dhcp-event/nbdroot-dhcp-event: $(DHCP_EVENT_SRC) initramfs/dhcp-event/conf.h \
-		initramfs/dhcp-event/rtnl.h
+DHCP_APPLY_H := initramfs/dhcp-event/apply.h initramfs/dhcp-event/conf.h \
+	initramfs/dhcp-event/rtnl.h
+initramfs/dhcp-event/nbdroot-dhcp-event: initramfs/dhcp-event/event.c \
+		$(DHCP_APPLY_SRC) $(DHCP_APPLY_H)
 	$(KLCC) -static $(KLCFLAGS) -o $@ $(filter %.c,$^)
+	strip $@
+
+# The init's DHCPv4 client, in place of udhcpc and its event program:
+# static klibc, the lease set by the event program's apply.c.
+initramfs/dhcp4/nbdroot-dhcp4: initramfs/dhcp4/dhcp4.c initramfs/dhcp4/packet.c \
+		initramfs/dhcp4/packet.h $(DHCP_APPLY_SRC) $(DHCP_APPLY_H) \
+		common/byteorder.h
+	$(KLCC) -static $(KLCFLAGS) -Iinitramfs/dhcp-event -o $@ $(filter %.c,$^)
 	strip $@
 
 # The init's modules in one exec, not one insmod each, with the matching
@@ -272,7 +282,7 @@ fuzz-client-tls: $(BUILD)/fuzz/fuzz-client-tls
 # executables), TLS_PSK=FILE (the key, and kTLS's modules); see
 # initramfs/mkinitrd --help.
 initrd: client/nbd-client initramfs/dhcp6/nbdroot-dhcp6 initramfs/modload/nbdroot-modload \
-	initramfs/dhcp-event/nbdroot-dhcp-event \
+	initramfs/dhcp-event/nbdroot-dhcp-event initramfs/dhcp4/nbdroot-dhcp4 \
 	initramfs/mounts/nbdroot-early initramfs/mounts/nbdroot-switch
 	initramfs/mkinitrd --kver "$(KVER)" --out "$(OUT)" \
 		$(if $(MODULES),--modules "$(MODULES)") \
@@ -385,10 +395,11 @@ install: all
 	install -m 755 initramfs/dracut/95nbdroot/*.sh $(DRACUTMOD)/
 	install -m 644 initramfs/dracut/95nbdroot/nbdroot.service $(DRACUTMOD)/
 	install -m 644 initramfs/lib/*.sh $(DRACUTMOD)/lib/
-	printf "nbdroot_client='%s'\nnbdroot_dhcp6='%s'\nnbdroot_dhcp_event='%s'\n" \
+	printf "nbdroot_client='%s'\nnbdroot_dhcp6='%s'\nnbdroot_dhcp_event='%s'\nnbdroot_dhcp4='%s'\n" \
 		"$(PREFIX)/sbin/nbd-client" \
 		"$(PREFIX)/lib/nbdroot/initramfs/dhcp6/nbdroot-dhcp6" \
 		"$(PREFIX)/lib/nbdroot/initramfs/dhcp-event/nbdroot-dhcp-event" \
+		"$(PREFIX)/lib/nbdroot/initramfs/dhcp4/nbdroot-dhcp4" \
 		>$(DRACUTMOD)/nbdroot.paths
 	install -d $(NBDROOTLIB)/client $(NBDROOTLIB)/initramfs/lib \
 		$(NBDROOTLIB)/scripts $(DESTDIR)$(PREFIX)/share/man/man5 \
@@ -403,6 +414,8 @@ install: all
 	install -m 755 initramfs/dhcp6/nbdroot-dhcp6 $(NBDROOTLIB)/initramfs/dhcp6/
 	install -d $(NBDROOTLIB)/initramfs/dhcp-event
 	install -m 755 initramfs/dhcp-event/nbdroot-dhcp-event $(NBDROOTLIB)/initramfs/dhcp-event/
+	install -d $(NBDROOTLIB)/initramfs/dhcp4
+	install -m 755 initramfs/dhcp4/nbdroot-dhcp4 $(NBDROOTLIB)/initramfs/dhcp4/
 	install -d $(NBDROOTLIB)/initramfs/modload
 	install -m 755 initramfs/modload/nbdroot-modload $(NBDROOTLIB)/initramfs/modload/
 	install -d $(NBDROOTLIB)/initramfs/mounts
@@ -456,5 +469,5 @@ shellcheck:
 
 clean:
 	rm -rf $(BUILD) client/nbd-client server/nbd-server initramfs/dhcp6/nbdroot-dhcp6 \
-		initramfs/dhcp-event/nbdroot-dhcp-event \
+		initramfs/dhcp-event/nbdroot-dhcp-event initramfs/dhcp4/nbdroot-dhcp4 \
 		initramfs/modload/nbdroot-modload initramfs/mounts/nbdroot-early initramfs/mounts/nbdroot-switch

@@ -7,8 +7,9 @@
 # The caller provides info() and fail(); these functions print a reason
 # and return 1 on failure.
 
-# udhcpc's event program, and how the init describes a link it set up
-# itself (static, auto6...): initramfs/dhcp-event, in C
+# udhcpc's event program (where the initrd has no nbdroot-dhcp4), and
+# how the init describes a link it set up itself (static, auto6...):
+# initramfs/dhcp-event, in C
 DHCP_EVENT=/lib/nbdroot/dhcp-event
 # sysfs and the kernel's IPv6 address list; others for the host unit
 # tests only
@@ -83,10 +84,11 @@ net_configured() {
 	return 1
 }
 
-# net_dhcp SECONDS [LINK...]: one udhcpc per link, in parallel; returns as
-# soon as one has a lease, and stops the others. No polling: each client
-# says on a FIFO when it exits (udhcpc -q exits once bound, -n once its
-# SECONDS tries have failed), so the wait ends with the first lease, or
+# net_dhcp SECONDS [LINK...]: one DHCPv4 client per link, in parallel
+# (nbdroot-dhcp4, initramfs/dhcp4; udhcpc where the initrd lacks it);
+# returns as soon as one has a lease, and stops the others. No polling:
+# each client says on a FIFO when it exits (once bound, or once SECONDS
+# have passed without a lease), so the wait ends with the first lease, or
 # when every client has given up. With net_also6 set, IPv6
 # autoconfiguration runs on the same links, and a usable IPv6 address ends
 # the wait as a lease would (net_v6_watch says so on the same FIFO).
@@ -102,7 +104,7 @@ net_dhcp() {
 		echo "no network interface found"
 		return 1
 	fi
-	_fifo=/run/nbdroot/udhcpc.exits
+	_fifo=/run/nbdroot/dhcp.exits
 	# nbdroot-early made the first try's (an exec less on every boot);
 	# a later try, or an init without nbdroot-early (dracut's, one run
 	# again from a rescue shell), makes a new one, which no leftover
@@ -117,11 +119,19 @@ net_dhcp() {
 	exec 8<>"$_fifo"
 	for _l in "$@"; do
 		[ -z "$net_also6" ] || net_v6_start "$_l" auto
-		# udhcpc's first event, deconfig, sets the link up (dhcp-event)
-		(udhcpc -i "$_l" -f -q -n -t "$_secs" -T 1 -A 1 -O rootpath \
-			-p "/run/nbdroot/dhcp-$_l.pid" -s "$DHCP_EVENT" \
-			>"/run/nbdroot/udhcpc-$_l.log" 2>&1
-		echo "$_l" 1<>"$_fifo") &
+		# each sets its link up first; ours says its exit on the FIFO
+		# itself (a fork less), udhcpc (dracut's initrd from an older
+		# install) through a subshell
+		if command -v nbdroot-dhcp4 >/dev/null; then
+			nbdroot-dhcp4 -i "$_l" -t "$_secs" -n "$_fifo" \
+				-p "/run/nbdroot/dhcp-$_l.pid" \
+				>"/run/nbdroot/dhcp4-$_l.log" 2>&1 &
+		else
+			(udhcpc -i "$_l" -f -q -n -t "$_secs" -T 1 -A 1 -O rootpath \
+				-p "/run/nbdroot/dhcp-$_l.pid" -s "$DHCP_EVENT" \
+				>"/run/nbdroot/dhcp4-$_l.log" 2>&1
+			echo "$_l" 1<>"$_fifo") &
+		fi
 	done
 	_left=$#
 	_watch=

@@ -8,7 +8,7 @@
  *
  *   devtmpfs on /dev, /dev/console as stdin, stdout and stderr when the
  *   kernel found none in the archive, proc on /proc, sysfs on /sys,
- *   tmpfs on /run, /run/nbdroot and in it the FIFO udhcpc.exits, and
+ *   tmpfs on /run, /run/nbdroot and in it the FIFO dhcp.exits, and
  *   printk_devkmsg on (our messages must not be rate-limited away)
  *
  * then it execs "/bin/sh /lib/nbdroot/init" with the kernel's arguments,
@@ -35,7 +35,7 @@
 #define SHELL		"/bin/sh"
 #define SCRIPT		"/lib/nbdroot/init"
 #define UPTIME_VAR	"NBDROOT_EARLY_UPTIME="
-#define UDHCPC_EXITS	"/run/nbdroot/udhcpc.exits"	/* lib/network.sh */
+#define DHCP_EXITS	"/run/nbdroot/dhcp.exits"	/* lib/network.sh */
 /* "NBDROOT_EARLY_UPTIME=" and "4294967295.99" with room to spare */
 #define UPTIME_MAX	64
 
@@ -141,8 +141,8 @@ static void later_mounts(void)
 			say("mkdir", "/run/nbdroot", errno);
 		/* where net_dhcp (lib/network.sh) hears its DHCP clients
 		 * exit: made here, it costs the shell no exec of mkfifo */
-		else if (mknod(UDHCPC_EXITS, S_IFIFO | 0600, 0) < 0)
-			say("mkfifo", UDHCPC_EXITS, errno);
+		else if (mknod(DHCP_EXITS, S_IFIFO | 0600, 0) < 0)
+			say("mkfifo", DHCP_EXITS, errno);
 	}
 	write_file("/proc/sys/kernel/printk_devkmsg", "on\n");
 }

@@ -73,7 +73,7 @@ i=0
 for a in "$@"; do i=$((i + 1)); echo "arg$i=[$a]"; done
 [ -r /proc/mounts ] && busybox awk '{ print "mount", $2, $3, $4 }' /proc/mounts
 [ -d /run/nbdroot ] && echo "made /run/nbdroot"
-[ -p /run/nbdroot/udhcpc.exits ] && echo "made the FIFO /run/nbdroot/udhcpc.exits"
+[ -p /run/nbdroot/dhcp.exits ] && echo "made the FIFO /run/nbdroot/dhcp.exits"
 busybox cat /proc/sys/kernel/printk_devkmsg 2>/dev/null | busybox sed 's/^/devkmsg=/'
 exec nbdroot-switch /root /sbin/init "$@"
 EOF
@@ -113,7 +113,7 @@ expect "proc on /proc, nosuid,nodev,noexec" "$work/ok.out" '^mount /proc proc rw
 expect "sysfs on /sys, nosuid,nodev,noexec" "$work/ok.out" '^mount /sys sysfs rw,nosuid,nodev,noexec'
 expect "tmpfs on /run, nosuid,nodev, mode 0755" "$work/ok.out" '^mount /run tmpfs rw,nosuid,nodev.*mode=755'
 expect "/run/nbdroot made" "$work/ok.out" '^made /run/nbdroot$'
-expect "net_dhcp's FIFO made" "$work/ok.out" '^made the FIFO /run/nbdroot/udhcpc.exits$'
+expect "net_dhcp's FIFO made" "$work/ok.out" '^made the FIFO /run/nbdroot/dhcp.exits$'
 # printk.devkmsg= on the host's command line locks it: nothing to see
 if echo "$devkmsg" 2>/dev/null >/proc/sys/kernel/printk_devkmsg; then
 	expect "printk_devkmsg on" "$work/ok.out" '^devkmsg=on$'

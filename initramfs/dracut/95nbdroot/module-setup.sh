@@ -65,7 +65,7 @@ nbdroot_install_key() {
 
 # called by dracut
 install() {
-	local nbdroot_client='' nbdroot_dhcp_event='' busybox
+	local nbdroot_client='' nbdroot_dhcp_event='' nbdroot_dhcp4='' busybox
 	# shellcheck source=/dev/null # written by make install
 	. "$moddir/nbdroot.paths"
 	# both would take root=nbd: (theirs with their network stack and
@@ -81,6 +81,8 @@ install() {
 	# ip=dhcp6 (DHCPv6 address, name servers, boot-file URL) and the
 	# router's name servers for ip=auto6
 	[ ! -x "${nbdroot_dhcp6:-}" ] || inst "$nbdroot_dhcp6" /usr/sbin/nbdroot-dhcp6
+	# the DHCPv4 client (udhcpc where an older install names none)
+	[ ! -x "${nbdroot_dhcp4:-}" ] || inst "$nbdroot_dhcp4" /usr/sbin/nbdroot-dhcp4
 	# udhcpc only: dracut's own tools stay first in PATH
 	inst "$busybox" /usr/lib/nbdroot/busybox
 	inst_dir /usr/lib/nbdroot/bin
