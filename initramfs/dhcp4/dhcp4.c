@@ -12,7 +12,7 @@
  * (initramfs/dhcp-event/apply.c, shared with udhcpc's event program).
  * A NAK starts again from DISCOVER. Each message goes again after 1, 2,
  * then 4 s, each wait a random tenth longer, so a room that booted at
- * once does not ask in step; after SECONDS (default 60) without a lease
+ * once does not ask in step (the first waits for the link's carrier); after SECONDS (default 60) without a lease
  * it gives up. It asks with the broadcast flag (RFC 2131 4.1: without
  * an address it cannot take a unicast answer), and sends and reads IPv4
  * datagrams on a packet socket (packet.h says why). Replies it ignores
@@ -38,6 +38,8 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdint.h>
+#include <sys/auxv.h>
 #include <sys/socket.h>
 #include <sys/times.h>
 #include <linux/if_ether.h>
@@ -47,6 +49,10 @@
 #include "conf.h"
 #include "packet.h"
 #include "rtnl.h"
+
+#ifndef AT_RANDOM
+#define AT_RANDOM	25	/* include/uapi/linux/auxvec.h; klibc keeps it */
+#endif
 
 #define REQUEST_TRIES	3	/* REQUESTs before asking from DISCOVER again */
 #define WAIT_MAX_MS	4000
@@ -60,17 +66,37 @@ static long now_ms(void)
 	return (long)(unsigned long)times(NULL) * 10;
 }
 
-/* len random bytes from /dev/urandom: 0, or -1 (fail closed: a guessable
- * transaction id lets another host answer for the server). */
-static int random_bytes(void *buf, size_t len)
-{
-	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC), ok;
+/*
+ * Transaction ids and the retransmissions' jitter: a xorshift generator
+ * seeded with the 16 bytes the kernel gives every process (AT_RANDOM),
+ * the clock and the MAC address. Not /dev/urandom: at boot, before the
+ * kernel's pool is ready, a read of it first spins to gather entropy,
+ * a second under emulation, on every boot. The id needs no secrecy: it
+ * goes out in the clear in a broadcast; it tells our answers from other
+ * clients'.
+ */
+static uint64_t rng;
 
-	if (fd < 0)
-		return -1;
-	ok = read(fd, buf, len) == (ssize_t)len;
-	close(fd);
-	return ok ? 0 : -1;
+static void rng_seed(const unsigned char mac[6])
+{
+	const unsigned char *r = (const unsigned char *)getauxval(AT_RANDOM);
+	int i;
+
+	rng = 0x9e3779b97f4a7c15ull ^ (uint64_t)(unsigned long)times(NULL);
+	for (i = 0; r && i < 16; i++)
+		rng = (rng << 8 | rng >> 56) ^ r[i];
+	for (i = 0; i < 6; i++)
+		rng = (rng << 8 | rng >> 56) ^ mac[i];
+	if (!rng)
+		rng = 1;
+}
+
+static uint32_t rng_next(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return (uint32_t)(rng >> 32);
 }
 
 /* The link's Ethernet address from sysfs: 0, or -1. */
@@ -93,6 +119,44 @@ static int link_mac(const char *link, unsigned char mac[6])
 		return -1;
 	for (i = 0; i < 6; i++)
 		mac[i] = (unsigned char)m[i];
+	return 0;
+}
+
+/* The link's carrier as sysfs says it: 1, 0, or -1 (unreadable: the
+ * link is down, or gone). */
+static int link_carrier(const char *link)
+{
+	char path[96], c = 0;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/class/net/%s/carrier", link);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (read(fd, &c, 1) != 1)
+		c = 0;
+	close(fd);
+	return c == '1' ? 1 : c == '0' ? 0 : -1;
+}
+
+/*
+ * Until the link has a carrier: a NIC negotiating its link (a second or
+ * more on hardware) drops what is sent before, and the first message
+ * would go again only after its retransmission wait. A driver without
+ * carrier detection says 1 at once. 0, or -1 at the deadline.
+ */
+static int wait_carrier(const char *link, long deadline)
+{
+	int carrier;
+
+	while ((carrier = link_carrier(link)) != 1) {
+		if (now_ms() >= deadline) {
+			fprintf(stderr, "nbdroot-dhcp4: %s: no carrier (%s)\n", link,
+				carrier ? "the link is down" : "is a cable plugged in?");
+			return -1;
+		}
+		poll(NULL, 0, 5);
+	}
 	return 0;
 }
 
@@ -213,10 +277,8 @@ struct client {
 static long backoff(int tries)
 {
 	long ms = tries >= 3 ? WAIT_MAX_MS : 1000L << tries;
-	unsigned char r = 0;
 
-	random_bytes(&r, 1);
-	return ms + ms * r / 2550;
+	return ms + ms * (long)(rng_next() % 256) / 2550;
 }
 
 static void ignored(struct client *c, const char *why)
@@ -303,24 +365,13 @@ static int exchange(struct client *c, int want, int tries)
 	}
 }
 
-static int new_xid(struct client *c)
-{
-	if (random_bytes(&c->ask.xid, sizeof(c->ask.xid)) < 0) {
-		fprintf(stderr, "nbdroot-dhcp4: %s: no transaction id: cannot read /dev/urandom\n",
-			c->link);
-		return -1;
-	}
-	return 0;
-}
-
 /* DISCOVER, OFFER, REQUEST, ACK until a lease or the deadline: 0 or -1. */
 static int get_lease(struct client *c)
 {
 	int got;
 
 	for (;;) {
-		if (new_xid(c) < 0)
-			return -1;
+		c->ask.xid = rng_next();
 		c->ask.type = DHCP_DISCOVER;
 		c->ask.want = c->ask.server = 0;
 		if (exchange(c, DHCP_OFFER, 0) != DHCP_OFFER)
@@ -407,6 +458,9 @@ static int run(const char *link, int secs)
 		return 1;
 	}
 	memcpy(c.ask.mac, c.mac, 6);
+	rng_seed(c.mac);
+	c.start = now_ms();
+	c.deadline = c.start + secs * 1000L;
 	log_time("deconfig");
 	link_deconfig(&l);
 	c.index = rtnl_link_index(link);
@@ -420,9 +474,9 @@ static int run(const char *link, int secs)
 			link, strerror(errno));
 		return 1;
 	}
-	c.start = now_ms();
-	c.deadline = c.start + secs * 1000L;
-	rc = get_lease(&c);
+	rc = wait_carrier(link, c.deadline);
+	if (!rc)
+		rc = get_lease(&c);
 	close(c.s);
 	if (rc < 0) {
 		fprintf(stderr, "nbdroot-dhcp4: %s: no lease within %ds\n", link, secs);
