@@ -101,8 +101,9 @@ client/nbd-client: $(call objs,$(KLCC_OBJ),$(CLIENT_SRC) $(COMMON_SRC))
 
 # DHCPv6 and router advertisements for the init (ip=dhcp6, auto6):
 # static klibc, as the client.
-initramfs/dhcp6/nbdroot-dhcp6: initramfs/dhcp6/dhcp6.c initramfs/dhcp6/parse.c initramfs/dhcp6/parse.h common/byteorder.h
-	$(KLCC) -static $(KLCFLAGS) -o $@ $(filter %.c,$^)
+initramfs/dhcp6/nbdroot-dhcp6: initramfs/dhcp6/dhcp6.c initramfs/dhcp6/parse.c initramfs/dhcp6/parse.h common/byteorder.h \
+		initramfs/rng/rng.h
+	$(KLCC) -static $(KLCFLAGS) -Iinitramfs/rng -o $@ $(filter %.c,$^)
 	strip $@
 
 # udhcpc's event program (the initrd's /lib/nbdroot/dhcp-event): the
@@ -120,8 +121,8 @@ initramfs/dhcp-event/nbdroot-dhcp-event: initramfs/dhcp-event/event.c \
 # static klibc, the lease set by the event program's apply.c.
 initramfs/dhcp4/nbdroot-dhcp4: initramfs/dhcp4/dhcp4.c initramfs/dhcp4/packet.c \
 		initramfs/dhcp4/packet.h $(DHCP_APPLY_SRC) $(DHCP_APPLY_H) \
-		common/byteorder.h
-	$(KLCC) -static $(KLCFLAGS) -Iinitramfs/dhcp-event -o $@ $(filter %.c,$^)
+		common/byteorder.h initramfs/rng/rng.h
+	$(KLCC) -static $(KLCFLAGS) -Iinitramfs/dhcp-event -Iinitramfs/rng -o $@ $(filter %.c,$^)
 	strip $@
 
 # The init's modules in one exec, not one insmod each, with the matching

@@ -39,7 +39,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdint.h>
-#include <sys/auxv.h>
 #include <sys/socket.h>
 #include <sys/times.h>
 #include <linux/if_ether.h>
@@ -48,11 +47,8 @@
 #include "apply.h"
 #include "conf.h"
 #include "packet.h"
+#include "rng.h"
 #include "rtnl.h"
-
-#ifndef AT_RANDOM
-#define AT_RANDOM	25	/* include/uapi/linux/auxvec.h; klibc keeps it */
-#endif
 
 #define REQUEST_TRIES	3	/* REQUESTs before asking from DISCOVER again */
 #define WAIT_MAX_MS	4000
@@ -64,39 +60,6 @@ static const char *pidfile, *notify, *notify_link;
 static long now_ms(void)
 {
 	return (long)(unsigned long)times(NULL) * 10;
-}
-
-/*
- * Transaction ids and the retransmissions' jitter: a xorshift generator
- * seeded with the 16 bytes the kernel gives every process (AT_RANDOM),
- * the clock and the MAC address. Not /dev/urandom: at boot, before the
- * kernel's pool is ready, a read of it first spins to gather entropy,
- * a second under emulation, on every boot. The id needs no secrecy: it
- * goes out in the clear in a broadcast; it tells our answers from other
- * clients'.
- */
-static uint64_t rng;
-
-static void rng_seed(const unsigned char mac[6])
-{
-	const unsigned char *r = (const unsigned char *)getauxval(AT_RANDOM);
-	int i;
-
-	rng = 0x9e3779b97f4a7c15ull ^ (uint64_t)(unsigned long)times(NULL);
-	for (i = 0; r && i < 16; i++)
-		rng = (rng << 8 | rng >> 56) ^ r[i];
-	for (i = 0; i < 6; i++)
-		rng = (rng << 8 | rng >> 56) ^ mac[i];
-	if (!rng)
-		rng = 1;
-}
-
-static uint32_t rng_next(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (uint32_t)(rng >> 32);
 }
 
 /* The link's Ethernet address from sysfs: 0, or -1. */
@@ -458,7 +421,7 @@ static int run(const char *link, int secs)
 		return 1;
 	}
 	memcpy(c.ask.mac, c.mac, 6);
-	rng_seed(c.mac);
+	rng_seed(c.mac, 6);
 	c.start = now_ms();
 	c.deadline = c.start + secs * 1000L;
 	log_time("deconfig");

@@ -36,6 +36,7 @@
 
 #include "byteorder.h"
 #include "parse.h"
+#include "rng.h"
 
 #ifndef SO_BINDTODEVICE
 #define SO_BINDTODEVICE		25
@@ -175,28 +176,24 @@ static long now_ms(void)
 }
 
 /*
- * A transaction id from /dev/urandom into *xid, never 0: an answer must
- * not be guessable (RFC 8415 16.1). -1 when it cannot be read: fail
- * closed rather than use a predictable one.
+ * A transaction id, never 0 (rng.h: not /dev/urandom, which makes the
+ * boot wait a second; RFC 8415 16.1 asks for one not easily guessed,
+ * and the Solicit carries it in the clear to the whole link).
  */
-static int random_xid(unsigned long *xid)
+static unsigned long random_xid(void)
 {
-	unsigned char r[3];
-	int fd = open("/dev/urandom", O_RDONLY), ok = 0;
+	static int seeded;
+	unsigned long xid;
 
-	if (fd < 0)
-		return -1;
+	if (!seeded) {
+		rng_seed(NULL, 0);
+		seeded = 1;
+	}
 	do
-		ok = read(fd, r, sizeof(r)) == (ssize_t)sizeof(r);
-	while (ok && !(r[0] | r[1] | r[2]));
-	close(fd);
-	if (!ok)
-		return -1;
-	*xid = ((unsigned long)r[0] << 16) | ((unsigned long)r[1] << 8) | r[2];
-	return 0;
+		xid = rng_next() & 0xffffff;
+	while (!xid);
+	return xid;
 }
-
-#define NO_XID "no transaction id: cannot read /dev/urandom"
 
 
 /* Multicast to this link only, hop limit HOPS; NULL or the failed step. */
@@ -484,8 +481,7 @@ static const char *ask_address(int s, unsigned int index, unsigned char *msg,
 	const char *err;
 	size_t len;
 
-	if (random_xid(&w.xid) < 0)
-		return NO_XID;
+	w.xid = random_xid();
 	len = build_msg(msg, DHCP6_SOLICIT, w.xid, me, NULL);
 	err = exchange(s, index, msg, len, &w, secs);
 	if (err && w.seen_noaddr) {
@@ -499,8 +495,7 @@ static const char *ask_address(int s, unsigned int index, unsigned char *msg,
 	memcpy(me->server_id, adv.server_id, adv.server_id_len);
 	me->server_id_len = adv.server_id_len;
 	w = (struct dhcp6_wait){ .type = DHCP6_REPLY, .me = me, .info = info };
-	if (random_xid(&w.xid) < 0)
-		return NO_XID;
+	w.xid = random_xid();
 	len = build_msg(msg, DHCP6_REQUEST, w.xid, me, &adv);
 	err = exchange(s, index, msg, len, &w, secs);
 	if (err) {
@@ -538,8 +533,7 @@ static const char *configure(int s, unsigned int index,
 			return err;
 	}
 	set_client(&me, mac, 0);
-	if (random_xid(&w.xid) < 0)
-		return NO_XID;
+	w.xid = random_xid();
 	len = build_msg(msg, DHCP6_INFO_REQ, w.xid, &me, NULL);
 	if (!exchange(s, index, msg, len, &w, secs))
 		return NULL;
