@@ -406,7 +406,8 @@ static const char *search_name(const unsigned char *v, size_t n, size_t *pos,
 		if (c > n - p - 1)
 			return say("option 119 (domain search): a label of %u bytes at byte %u runs past the end",
 				   c, (unsigned int)p);
-		if (*olen + labels + c >= DHCP_SEARCH_MAX)
+		/* the label and the dot before it, if any, in the room left */
+		if (*olen + (labels ? 1 : 0) + c > DHCP_SEARCH_MAX)
 			return say("option 119 (domain search): longer than %u bytes written out",
 				   DHCP_SEARCH_MAX);
 		if (labels++)
@@ -431,7 +432,7 @@ static const char *get_search(const struct options *o, char *buf)
 
 	while (pos < n) {
 		if (olen) {
-			if (olen + 1 >= DHCP_SEARCH_MAX)
+			if (olen + 1 > DHCP_SEARCH_MAX)
 				return say("option 119 (domain search): longer than %u bytes written out",
 					   DHCP_SEARCH_MAX);
 			buf[olen++] = ' ';
