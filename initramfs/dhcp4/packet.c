@@ -431,6 +431,8 @@ static const char *get_search(const struct options *o, char *buf)
 	const char *err;
 
 	while (pos < n) {
+		size_t mark = olen;
+
 		if (olen) {
 			if (olen + 1 > DHCP_SEARCH_MAX)
 				return say("option 119 (domain search): longer than %u bytes written out",
@@ -440,10 +442,10 @@ static const char *get_search(const struct options *o, char *buf)
 		err = search_name(v, n, &pos, buf, &olen);
 		if (err)
 			return err;
+		/* the root name writes nothing, nor the blank before it */
+		if (olen == mark + (mark ? 1 : 0))
+			olen = mark;
 	}
-	/* the root name alone writes nothing: no trailing blank */
-	while (olen && buf[olen - 1] == ' ')
-		olen--;
 	buf[olen] = '\0';
 	return NULL;
 }
