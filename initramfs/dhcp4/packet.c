@@ -525,6 +525,9 @@ const char *dhcp_parse(const unsigned char *msg, size_t len, uint32_t xid,
 	err = gather(msg, len, &o);
 	if (err)
 		return err;
+	/* RFC 2131 table 3: every answer has one, a BOOTP server's none */
+	if (!o.seen[OPT_TYPE])
+		return "no message type (option 53): a BOOTP reply";
 	if (o.len[OPT_TYPE] != 1)
 		return say("option 53 (message type) has %u bytes, not 1",
 			   (unsigned int)o.len[OPT_TYPE]);
