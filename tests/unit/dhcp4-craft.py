@@ -4,6 +4,9 @@
 # 3397 and 1035 4.1.4 for the search list), not from packet.c: python3
 # dhcp4-craft.py DIR writes each message into DIR/NAME. All are for xid
 # 0x12345678 and client 52:54:00:12:34:56 unless their name says not.
+# With --seeds, DIR gets the fuzzer's seeds instead (tests/fuzz/
+# fuzz-dhcp4.c: a byte saying what follows, then a message or an IPv4
+# datagram that carries one).
 import os
 import struct
 import sys
@@ -197,6 +200,53 @@ cases = {
                                             b'e', b'f', b'g')) +
                             letters(b'h', b'h'))),
 }
+
+
+
+def csum(b):
+    """RFC 1071: the ones' complement of the ones' complement sum."""
+    b += b'\0' * (len(b) % 2)
+    s = sum(struct.unpack('!%dH' % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+
+def datagram(msg, src='10.0.0.1'):
+    """msg from src:67 to 255.255.255.255:68 (RFC 791, RFC 768), no
+    UDP checksum (0: none, RFC 768)."""
+    udp = struct.pack('!HHHH', 67, 68, 8 + len(msg), 0) + msg
+    h = struct.pack('!BBHHHBBH4s4s', 0x45, 0, 20 + len(udp), 0, 0, 64, 17,
+                    0, ip(src), ip('255.255.255.255'))
+    return h[:10] + struct.pack('!H', csum(h)) + h[12:] + udp
+
+
+if sys.argv[1] == '--seeds':
+    os.chdir(sys.argv[2])
+    for k in ('ack-every', 'offer', 'nak', 'overload-both', 'split-order',
+              'search-pointer', 'rootpath-quote', 'rootpath-300',
+              'search-1023'):
+        with open(k, 'wb') as f:
+            f.write(b'\0' + cases[k])
+    for k in ('ack-every', 'overload-file'):
+        with open('ip-' + k, 'wb') as f:
+            f.write(b'\1' + datagram(cases[k]))
+    # the model's makings: overload 3 (3 + 5 * 3), yiaddr, siaddr, a
+    # file name of 4 bytes, type and server, then one router option
+    # in the options field and a root path in file
+    with open('model', 'wb') as f:
+        f.write(bytes([18]) + ip('10.0.0.42') + ip('10.0.0.2') +
+                b'\4boot' + b'\1' + ip('10.0.0.1') +
+                b'\0\3\4' + ip('10.0.0.254') + b'\1\x11\4root')
+    # the same, no overload, a root path of 300 bytes in two pieces
+    with open('model-long', 'wb') as f:
+        f.write(bytes([3]) + ip('10.0.0.42') + ip('10.0.0.2') + b'\0' +
+                b'\1' + ip('10.0.0.1') + b'\0\x11\xc8' + b'r' * 200 +
+                b'\0\x11\x64' + b'r' * 100)
+    with open('round-trip', 'wb') as f:
+        f.write(b'\4\1' + struct.pack('!I', XID) + MAC + b'\0\0\3' +
+                ip('10.0.0.42') + ip('10.0.0.1'))
+    sys.exit(0)
 
 os.chdir(sys.argv[1])
 for k, v in cases.items():
