@@ -250,6 +250,20 @@ fuzz-dhcp6: $(BUILD)/fuzz/fuzz-dhcp6
 		-max_len=1501 -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/ \
 		$(BUILD)/fuzz/corpus-dhcp6 tests/fuzz/corpus-dhcp6
 
+# libFuzzer over nbdroot-dhcp4's packet code (what the boot link sends
+# the initrd before it has an address; the client's own messages framed).
+.PHONY: fuzz-dhcp4
+$(BUILD)/fuzz/fuzz-dhcp4: tests/fuzz/fuzz-dhcp4.c initramfs/dhcp4/packet.c initramfs/dhcp4/packet.h common/byteorder.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(WARN) -std=gnu11 -Icommon -Iinitramfs/dhcp4 \
+		-o $@ $< initramfs/dhcp4/packet.c
+
+fuzz-dhcp4: $(BUILD)/fuzz/fuzz-dhcp4
+	@mkdir -p $(BUILD)/fuzz/corpus-dhcp4
+	$(BUILD)/fuzz/fuzz-dhcp4 -max_total_time=$(FUZZ_SECONDS) -timeout=20 \
+		-max_len=1600 -print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/ \
+		$(BUILD)/fuzz/corpus-dhcp4 tests/fuzz/corpus-dhcp4
+
 # libFuzzer over what nbdroot-dhcp-event writes from a DHCP server's
 # values (net-LINK.conf quoting, resolv.conf lines).
 .PHONY: fuzz-dhcp-event

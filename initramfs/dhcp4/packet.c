@@ -406,7 +406,8 @@ static const char *search_name(const unsigned char *v, size_t n, size_t *pos,
 		if (c > n - p - 1)
 			return say("option 119 (domain search): a label of %u bytes at byte %u runs past the end",
 				   c, (unsigned int)p);
-		if (*olen + labels + c >= DHCP_SEARCH_MAX)
+		/* the label and the dot before it, if any, in the room left */
+		if (*olen + (labels ? 1 : 0) + c > DHCP_SEARCH_MAX)
 			return say("option 119 (domain search): longer than %u bytes written out",
 				   DHCP_SEARCH_MAX);
 		if (labels++)
@@ -430,8 +431,10 @@ static const char *get_search(const struct options *o, char *buf)
 	const char *err;
 
 	while (pos < n) {
+		size_t mark = olen;
+
 		if (olen) {
-			if (olen + 1 >= DHCP_SEARCH_MAX)
+			if (olen + 1 > DHCP_SEARCH_MAX)
 				return say("option 119 (domain search): longer than %u bytes written out",
 					   DHCP_SEARCH_MAX);
 			buf[olen++] = ' ';
@@ -439,10 +442,10 @@ static const char *get_search(const struct options *o, char *buf)
 		err = search_name(v, n, &pos, buf, &olen);
 		if (err)
 			return err;
+		/* the root name writes nothing, nor the blank before it */
+		if (olen == mark + (mark ? 1 : 0))
+			olen = mark;
 	}
-	/* the root name alone writes nothing: no trailing blank */
-	while (olen && buf[olen - 1] == ' ')
-		olen--;
 	buf[olen] = '\0';
 	return NULL;
 }
@@ -522,6 +525,9 @@ const char *dhcp_parse(const unsigned char *msg, size_t len, uint32_t xid,
 	err = gather(msg, len, &o);
 	if (err)
 		return err;
+	/* RFC 2131 table 3: every answer has one, a BOOTP server's none */
+	if (!o.seen[OPT_TYPE])
+		return "no message type (option 53): a BOOTP reply";
 	if (o.len[OPT_TYPE] != 1)
 		return say("option 53 (message type) has %u bytes, not 1",
 			   (unsigned int)o.len[OPT_TYPE]);
