@@ -19,8 +19,9 @@
 # and control characters is written so that sourcing it runs nothing. No
 # server: -t 2 gives up with exit 1, naming the link and the seconds,
 # and still tells the FIFO. Usage errors (no -i, a bad -t, a bad link
-# name): exit 2, naming the value. Needs root for the namespaces (the
-# usage errors run without it; skips after them).
+# name): exit 2, naming the value; a bad -t still tells the FIFO. Needs
+# root for the namespaces (the usage errors run without it; skips after
+# them).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 bin=$PWD/initramfs/dhcp4/nbdroot-dhcp4
@@ -75,6 +76,19 @@ usage 'nbdroot-dhcp4: -i "../x" is not a link name' -i ../x
 usage 'nbdroot-dhcp4: -i "a/b" is not a link name' -i a/b
 usage 'nbdroot-dhcp4: -i "" is not a link name' -i ''
 usage 'nbdroot-dhcp4: -i "abcdefghijklmnop" is not a link name' -i abcdefghijklmnop
+# the init waits on its FIFO for a line from each client, with no bound
+# of its own: a -t refused (rd.retry=100000 gives -t 100000) still says
+# the link there
+mkfifo "$work/usage-fifo"
+exec 3<>"$work/usage-fifo"
+out=$("$bin" -i vc -t 100000 -n "$work/usage-fifo" 2>&1 </dev/null)
+rc=$?
+notified=
+read -r -t 1 notified <&3
+exec 3>&-
+[ "$rc" = 2 ] && [ "$notified" = vc ] &&
+	ok "-t 100000 with -n: exit 2, and the FIFO heard \"vc\"" ||
+	fail "-t 100000 with -n: exit $rc, the FIFO heard \"$notified\", not \"vc\": $out"
 
 if [ "$(id -u)" != 0 ]; then
 	[ "$failures" -eq 0 ] || { echo "$checks passed, $failures failed"; exit 1; }
