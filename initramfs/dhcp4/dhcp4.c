@@ -499,7 +499,7 @@ static int usage(void)
 
 int main(int argc, char **argv)
 {
-	const char *link = NULL;
+	const char *link = NULL, *secs_arg = NULL;
 	long secs = 60;
 	char *end;
 	int opt;
@@ -510,12 +510,7 @@ int main(int argc, char **argv)
 			link = optarg;
 			break;
 		case 't':
-			secs = strtol(optarg, &end, 10);
-			if (*end || secs < 1 || secs > 86400) {
-				fprintf(stderr, "nbdroot-dhcp4: -t \"%s\" is not a number of seconds from 1 to 86400\n",
-					optarg);
-				return 2;
-			}
+			secs_arg = optarg;
 			break;
 		case 'p':
 			pidfile = optarg;
@@ -539,6 +534,16 @@ int main(int argc, char **argv)
 	}
 	notify_link = link;
 	atexit(at_exit);
+	/* read after atexit: a -t refused is said on the FIFO too, where
+	 * the init waits for every client with no bound of its own */
+	if (secs_arg) {
+		secs = strtol(secs_arg, &end, 10);
+		if (*end || secs < 1 || secs > 86400) {
+			fprintf(stderr, "nbdroot-dhcp4: -t \"%s\" is not a number of seconds from 1 to 86400\n",
+				secs_arg);
+			return 2;
+		}
+	}
 	write_pidfile();
 	return run(link, (int)secs);
 }
