@@ -538,8 +538,8 @@ int main(int argc, char **argv)
 	 * the init waits for every client with no bound of its own */
 	if (secs_arg) {
 		secs = strtol(secs_arg, &end, 10);
-		if (*end || secs < 1 || secs > 86400) {
-			fprintf(stderr, "nbdroot-dhcp4: -t \"%s\" is not a number of seconds from 1 to 86400\n",
+		if (*end || secs < 1 || secs > 999999) {
+			fprintf(stderr, "nbdroot-dhcp4: -t \"%s\" is not a number of seconds from 1 to 999999\n",
 				secs_arg);
 			return 2;
 		}
