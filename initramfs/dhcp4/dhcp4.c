@@ -378,7 +378,8 @@ static void at_exit(void)
 		unlink(pidfile);
 	if (!notify)
 		return;
-	n = snprintf(line, sizeof(line), "%s\n", notify_link);
+	/* a link name refused as too long is still said, cut */
+	n = snprintf(line, sizeof(line), "%.15s\n", notify_link);
 	fd = open(notify, O_RDWR | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0 || write(fd, line, (size_t)n) != n)
 		fprintf(stderr, "nbdroot-dhcp4: %s: %s\n", notify, strerror(errno));
@@ -528,14 +529,15 @@ int main(int argc, char **argv)
 	}
 	if (!link || optind != argc)
 		return usage();
+	notify_link = link;
+	atexit(at_exit);
+	/* checked after atexit: a link name or -t refused is said on the
+	 * FIFO too, where the init waits for every client with no bound of
+	 * its own (ip=.:dhcp names a link "." that sysfs has) */
 	if (!link_name_ok(link)) {
 		fprintf(stderr, "nbdroot-dhcp4: -i \"%s\" is not a link name\n", link);
 		return 2;
 	}
-	notify_link = link;
-	atexit(at_exit);
-	/* read after atexit: a -t refused is said on the FIFO too, where
-	 * the init waits for every client with no bound of its own */
 	if (secs_arg) {
 		secs = strtol(secs_arg, &end, 10);
 		if (*end || secs < 1 || secs > 999999) {

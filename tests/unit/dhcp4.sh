@@ -19,9 +19,9 @@
 # and control characters is written so that sourcing it runs nothing. No
 # server: -t 2 gives up with exit 1, naming the link and the seconds,
 # and still tells the FIFO. Usage errors (no -i, a bad -t, a bad link
-# name): exit 2, naming the value; a bad -t still tells the FIFO. Needs
-# root for the namespaces (the usage errors run without it; skips after
-# them).
+# name): exit 2, naming the value; a bad -t or link name still tells
+# the FIFO. Needs root for the namespaces (the usage errors run without
+# it; skips after them).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 bin=$PWD/initramfs/dhcp4/nbdroot-dhcp4
@@ -89,6 +89,20 @@ exec 3>&-
 [ "$rc" = 2 ] && [ "$notified" = vc ] &&
 	ok "-t 1000000 with -n: exit 2, and the FIFO heard \"vc\"" ||
 	fail "-t 1000000 with -n: exit $rc, the FIFO heard \"$notified\", not \"vc\": $out"
+# a link name refused too (ip=.:dhcp passes the init's checks: sysfs
+# has /sys/class/net/.); a name too long is said cut to IFNAMSIZ - 1
+for name in . abcdefghijklmnop; do
+	exec 3<>"$work/usage-fifo"
+	out=$("$bin" -i "$name" -n "$work/usage-fifo" 2>&1 </dev/null 3>&-)
+	rc=$?
+	notified=
+	read -r -t 1 notified <&3
+	exec 3>&-
+	want=${name:0:15}
+	[ "$rc" = 2 ] && [ "$notified" = "$want" ] &&
+		ok "-i $name with -n: exit 2, and the FIFO heard \"$want\"" ||
+		fail "-i $name with -n: exit $rc, the FIFO heard \"$notified\", not \"$want\": $out"
+done
 
 if [ "$(id -u)" != 0 ]; then
 	[ "$failures" -eq 0 ] || { echo "$checks passed, $failures failed"; exit 1; }
