@@ -21,8 +21,9 @@
  * "dhcp-bound" as the event program did, for the boot's breakdown.
  *
  * -p writes its pid to PIDFILE (removed at exit); -n writes "LINK" and a
- * newline to FIFO as it exits, however it exits but SIGTERM: the init
- * waits on one FIFO for the first of its links' clients.
+ * newline to FIFO as it exits, however it exits (a crash included) but
+ * SIGTERM and SIGKILL: the init waits on one FIFO for the first of its
+ * links' clients.
  *
  * Exit 0 with the lease set, 1 without one (said on stderr; a lease
  * that cannot be set is also in /run/nbdroot/dhcp-error-LINK), 2 on
@@ -54,7 +55,7 @@
 #define WAIT_MAX_MS	4000
 #define KMSG_IGNORED	3	/* ignored replies also said in the kernel log */
 
-static const char *pidfile, *notify, *notify_link;
+static const char *pidfile, *notify;
 
 /* klibc has no clock_gettime(); times() counts USER_HZ (100) ticks. */
 static long now_ms(void)
@@ -366,25 +367,43 @@ static void drop_pidfile(int sig)
 	_exit(1);
 }
 
+/* "LINK\n" for the init's FIFO, made before anything can fail */
+static char notify_line[24];
+static int notify_len;
+
+/* The line on the FIFO: 0, or -1. Opened read-write: no wait for a
+ * reader, and none that has gone blocks the exit. Async-signal-safe. */
+static int tell_init(void)
+{
+	int fd = open(notify, O_RDWR | O_NONBLOCK | O_CLOEXEC), ok;
+
+	if (fd < 0)
+		return -1;
+	ok = write(fd, notify_line, (size_t)notify_len) == notify_len;
+	close(fd);
+	return ok ? 0 : -1;
+}
+
 /* At every exit, a lease that cannot be set (lease_fail) included: the
- * pid file goes, the init hears of it. The FIFO is opened read-write:
- * no wait for a reader, and none that has gone blocks the exit. */
+ * pid file goes, the init hears of it. */
 static void at_exit(void)
 {
-	char line[24];
-	int fd, n;
-
 	if (pidfile)
 		unlink(pidfile);
-	if (!notify)
-		return;
-	/* a link name refused as too long is still said, cut */
-	n = snprintf(line, sizeof(line), "%.15s\n", notify_link);
-	fd = open(notify, O_RDWR | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0 || write(fd, line, (size_t)n) != n)
+	if (notify && tell_init() < 0)
 		fprintf(stderr, "nbdroot-dhcp4: %s: %s\n", notify, strerror(errno));
-	if (fd >= 0)
-		close(fd);
+}
+
+/* A crash too: the init waits on the FIFO with no bound of its own, and
+ * a client that died without a line there would hang the boot. */
+static void crashed(int sig)
+{
+	(void)sig;
+	if (pidfile)
+		unlink(pidfile);
+	if (notify)
+		tell_init();
+	_exit(1);
 }
 
 static void write_pidfile(void)
@@ -529,8 +548,21 @@ int main(int argc, char **argv)
 	}
 	if (!link || optind != argc)
 		return usage();
-	notify_link = link;
+	/* a link name refused as too long is still said, cut */
+	notify_len = snprintf(notify_line, sizeof(notify_line), "%.15s\n", link);
 	atexit(at_exit);
+	{
+		static const int fatal[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE,
+					     SIGABRT, SIGPIPE };
+		struct sigaction sa;
+		size_t i;
+
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = crashed;
+		sa.sa_flags = SA_RESETHAND;
+		for (i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+			sigaction(fatal[i], &sa, NULL);
+	}
 	/* checked after atexit: a link name or -t refused is said on the
 	 * FIFO too, where the init waits for every client with no bound of
 	 * its own (ip=.:dhcp names a link "." that sysfs has) */

@@ -18,7 +18,7 @@
 # (exit 1, dhcp-error-vc names it, nothing set); a root path with quotes
 # and control characters is written so that sourcing it runs nothing. No
 # server: -t 2 gives up with exit 1, naming the link and the seconds,
-# and still tells the FIFO. Usage errors (no -i, a bad -t, a bad link
+# and still tells the FIFO, as a client that crashes does. Usage errors (no -i, a bad -t, a bad link
 # name): exit 2, naming the value; a bad -t or link name still tells
 # the FIFO. Needs root for the namespaces (the usage errors run without
 # it; skips after them).
@@ -435,6 +435,29 @@ exec 3>&-
 [ "$notified" = vc ] && [ ! -e "$run/pid" ] && [ ! -e "$run/net-vc.conf" ] &&
 	ok "none: the FIFO heard \"vc\", the pid file is gone, nothing described" ||
 	fail "none: the FIFO heard \"$notified\"; files $(ls "$run")"
+
+# a crash (a parser's bug) still tells the FIFO: the init would wait
+# for its line forever
+run=$work/crash
+mkdir -p "$run"
+mkfifo "$run/fifo"
+exec 3<>"$run/fifo"
+ip netns exec "$cli" env -i NBDROOT_RUN="$run" NBDROOT_KMSG="$run/kmsg" \
+	"$bin" -i vc -t 20 -p "$run/pid" -n "$run/fifo" >"$run/out" 2>"$run/err" 3>&- &
+pid=$!
+for _ in $(seq 20); do
+	[ -s "$run/pid" ] && break
+	sleep 0.1
+done
+kill -SEGV "$pid"
+wait "$pid"
+rc=$?
+notified=
+read -r -t 1 notified <&3
+exec 3>&-
+[ "$rc" != 0 ] && [ "$notified" = vc ] && [ ! -e "$run/pid" ] &&
+	ok "crash: SIGSEGV, exit $rc, the FIFO heard \"vc\", the pid file is gone" ||
+	fail "crash: exit $rc, the FIFO heard \"$notified\"; files $(ls "$run")"
 
 # a link that does not exist: exit 1, named, the FIFO told
 run=$work/nosuch
