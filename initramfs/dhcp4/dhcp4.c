@@ -298,7 +298,9 @@ static int exchange(struct client *c, int want, int tries)
 		if (t >= next) {
 			if (tries && sent >= tries)
 				return 0;
-			c->ask.secs = (unsigned int)((t - c->start) / 1000);
+			/* RFC 2131 3.1: a REQUEST keeps its DISCOVER's */
+			if (c->ask.type == DHCP_DISCOVER)
+				c->ask.secs = (unsigned int)((t - c->start) / 1000);
 			len = dhcp_frame(buf, dhcp_build(buf + DHCP_IPUDP, &c->ask));
 			if (sendto(c->s, buf, len, 0, (struct sockaddr *)&to,
 				   sizeof(to)) < 0)

@@ -18,6 +18,9 @@
 #   holes      the subnet mask 255.0.255.0
 #   quotes     a root path with quotes, a newline, $(...) and control
 #              characters
+#   slow       the first two DISCOVERs and the first REQUEST go
+#              unanswered (the client sends each again); each message's
+#              secs field is said ("secs N DISCOVER")
 # The lease is 10.9.0.50/24 unless said; a REQUEST for another address
 # or server gets a NAK. "ready" once bound, then each message read and
 # answer sent is said on stdout.
@@ -114,6 +117,7 @@ def other(chaddr):
 
 
 xids = []     # the transactions in the order met
+seen = {}     # messages met of each type
 while True:
     b = s.recvfrom(2048)[0]
     if len(b) < 240 or b[0] != 1 or b[236:240] != COOKIE:
@@ -122,6 +126,12 @@ while True:
     if xid not in xids:
         xids.append(xid)
     addr = '10.9.0.51' if mode == 'nak' and len(xids) > 1 else '10.9.0.50'
+    seen[kind] = seen.get(kind, 0) + 1
+    if mode == 'slow':
+        say('secs %d %s' % (struct.unpack('!H', b[8:10])[0],
+                            'DISCOVER' if kind == 1 else 'REQUEST'))
+        if (kind == 1 and seen[1] <= 2) or (kind == 3 and seen[3] == 1):
+            continue
     if kind == 1:
         say('DISCOVER xid %08x transaction %d' % (xid, len(xids)))
         if mode == 'other':

@@ -13,6 +13,7 @@
 # client are passed over; a NAK starts again from DISCOVER (and is said);
 # options in the file and sname fields (option 52), a root path split in
 # three (RFC 3396) and a compressed search list split in two are read;
+# unanswered messages go again, a REQUEST with its DISCOVER's secs;
 # a reply with an option past its end and one with a 3-byte mask are
 # named in the kernel log and passed over; a mask with holes is refused
 # (exit 1, dhcp-error-vc names it, nothing set); a root path with quotes
@@ -354,6 +355,22 @@ has split "IPV4DNS0='10.9.0.53'"
 crafted search
 leased search 10.9.0.50
 has search "DOMAINSEARCH='lab.example.com boot.example.com example.org'"
+
+# lost messages are sent again, and the REQUEST's secs is the last
+# DISCOVER's (RFC 2131 3.1: "MUST use the same value ... as the
+# original DHCPDISCOVER message")
+crafted slow
+leased slow 10.9.0.50
+secs=$(grep '^secs ' "$work/slow.log" | tr '\n' ' ')
+case $secs in
+"secs 0 DISCOVER secs "[1-9]" DISCOVER secs "*)
+	# shellcheck disable=SC2086 # the words
+	set -- $secs
+	[ "$#" = 15 ] && [ "${11}" = "$8" ] && [ "${14}" = "$8" ] &&
+		ok "slow: 3 DISCOVERs, 2 REQUESTs with the last DISCOVER's secs: $secs" ||
+		fail "slow: the REQUESTs' secs are not the last DISCOVER's: $secs" ;;
+*)	fail "slow: the server saw $secs" ;;
+esac
 
 # malformed replies are named in the kernel log and passed over
 crafted malformed
