@@ -322,11 +322,12 @@ static int exchange(struct client *c, int want, int tries)
 				ignored(c, err);
 			continue;
 		}
+		/* an ACK or NAK counts from the server we asked only */
+		if (want == DHCP_ACK && c->reply.server != c->ask.server)
+			continue;
 		if (c->reply.type == want)
 			return want;
-		/* a NAK counts from the server we asked only */
-		if (c->reply.type == DHCP_NAK && want == DHCP_ACK &&
-		    c->reply.server == c->ask.server)
+		if (c->reply.type == DHCP_NAK && want == DHCP_ACK)
 			return DHCP_NAK;
 	}
 }

@@ -18,6 +18,9 @@
 #   holes      the subnet mask 255.0.255.0
 #   quotes     a root path with quotes, a newline, $(...) and control
 #              characters
+#   ackother   each REQUEST gets first an ACK of the same address from
+#              another server (identifier 10.9.0.2, root path
+#              10.9.0.2:/other) and a NAK from it, then its own
 #   slow       the first two DISCOVERs and the first REQUEST go
 #              unanswered (the client sends each again); each message's
 #              secs field is said ("secs N DISCOVER")
@@ -156,6 +159,15 @@ while True:
                  good(ACK, xid ^ 1, chaddr, '10.9.0.66'))
             send('ACK for another client',
                  good(ACK, xid, other(chaddr), '10.9.0.67'))
+        elif mode == 'ackother':
+            them = a4('10.9.0.2')
+            send('ACK from another server',
+                 message(xid, chaddr, addr, opt(53, bytes([ACK])) + opt(54, them) +
+                         opt(1, a4('255.255.255.0')) + opt(17, b'10.9.0.2:/other') +
+                         b'\xff'))
+            send('NAK from another server',
+                 message(xid, chaddr, '0.0.0.0', opt(53, bytes([NAK])) + opt(54, them) +
+                         b'\xff'))
         elif mode == 'malformed':
             bad = (opt(53, bytes([ACK])) + opt(54, SERVER) + opt(1, b'\xff\xff\xff') +
                    b'\xff')

@@ -10,7 +10,8 @@
 # file is gone after the exit and the FIFO heard "vc". dnsmasq: a lease
 # from its range with its root path. A scripted server
 # (tests/unit/dhcp4-server.py): answers for another transaction or
-# client are passed over; a NAK starts again from DISCOVER (and is said);
+# client are passed over; a NAK starts again from DISCOVER (and is said),
+# an ACK or NAK from a server not asked is passed over;
 # options in the file and sname fields (option 52), a root path split in
 # three (RFC 3396) and a compressed search list split in two are read;
 # unanswered messages go again, a REQUEST with its DISCOVER's secs;
@@ -355,6 +356,15 @@ has split "IPV4DNS0='10.9.0.53'"
 crafted search
 leased search 10.9.0.50
 has search "DOMAINSEARCH='lab.example.com boot.example.com example.org'"
+
+# an ACK or a NAK from a server other than the one asked is passed over
+# (RFC 2131 3.1: the client asked the server it named in option 54)
+crafted ackother
+leased ackother 10.9.0.50
+has ackother "ROOTPATH='10.9.0.1:10809/root'"
+! grep -q "NAK" "$work/ackother/err" &&
+	ok "ackother: the other server's NAK did not start over" ||
+	fail "ackother: $(cat "$work/ackother/err")"
 
 # lost messages are sent again, and the REQUEST's secs is the last
 # DISCOVER's (RFC 2131 3.1: "MUST use the same value ... as the
