@@ -10,12 +10,14 @@
  * did), then DISCOVER, the first OFFER, REQUEST and its ACK, and sets
  * the lease on the link and writes /run/net-LINK.conf and resolv.conf
  * (initramfs/dhcp-event/apply.c, shared with udhcpc's event program).
- * A NAK starts again from DISCOVER. Each message goes again after 1, 2,
- * then 4 s, each wait a random tenth longer, so a room that booted at
- * once does not ask in step (the first waits for the link's carrier); after SECONDS (default 60) without a lease
- * it gives up. It asks with the broadcast flag (RFC 2131 4.1: without
- * an address it cannot take a unicast answer), and sends and reads IPv4
- * datagrams on a packet socket (packet.h says why). Replies it ignores
+ * Each message goes again after 1, 2, then 4 s, each wait a random
+ * tenth longer, so a room that booted at once does not ask in step (the
+ * first waits for the link's carrier). A NAK starts again from DISCOVER
+ * after such a wait (no storm from a server that NAKs every REQUEST).
+ * After SECONDS (default 60) without a lease it gives up. It asks with
+ * the broadcast flag (RFC 2131 4.1: without an address it cannot take a
+ * unicast answer), and sends and reads IPv4 datagrams on a packet
+ * socket (packet.h says why). Replies it ignores
  * (for another client, malformed) are said on stderr, the first few in
  * the kernel log too. It logs "nbdroot: time: dhcp-deconfig" and
  * "dhcp-bound" as the event program did, for the boot's breakdown.
@@ -332,12 +334,27 @@ static int exchange(struct client *c, int want, int tries)
 	}
 }
 
-/* DISCOVER, OFFER, REQUEST, ACK until a lease or the deadline: 0 or -1. */
+/* ms milliseconds, or until the deadline if that comes first: what
+ * arrives meanwhile waits in the socket, for another transaction. */
+static void pause_ms(const struct client *c, long ms)
+{
+	long t = now_ms(), end = t + ms < c->deadline ? t + ms : c->deadline;
+
+	while ((t = now_ms()) < end)
+		poll(NULL, 0, (int)(end - t));
+}
+
+/* DISCOVER, OFFER, REQUEST, ACK until a lease or the deadline: 0 or -1.
+ * After a NAK or an ACK for another address, the next DISCOVER waits as
+ * a retransmission would: a server that refuses every REQUEST makes no
+ * storm of them (udhcpc waits 3 s). */
 static int get_lease(struct client *c)
 {
-	int got;
+	int got, refused = 0;
 
 	for (;;) {
+		if (refused)
+			pause_ms(c, backoff(refused - 1));
 		c->ask.xid = rng_next();
 		c->ask.type = DHCP_DISCOVER;
 		c->ask.want = c->ask.server = 0;
@@ -355,9 +372,11 @@ static int get_lease(struct client *c)
 			ignored(c, "the ACK's address is not the one offered");
 			fprintf(stderr, "nbdroot-dhcp4: %s: offered %s, acknowledged %s\n",
 				c->link, ntoa(c->ask.want, a), ntoa(c->reply.yiaddr, b));
+			refused++;
 		} else if (got == DHCP_NAK) {
 			fprintf(stderr, "nbdroot-dhcp4: %s: the server refused the offered address (NAK): asking again\n",
 				c->link);
+			refused++;
 		}
 	}
 }

@@ -18,6 +18,7 @@
 #   holes      the subnet mask 255.0.255.0
 #   quotes     a root path with quotes, a newline, $(...) and control
 #              characters
+#   nakall     every REQUEST gets a NAK
 #   ackother   each REQUEST gets first an ACK of the same address from
 #              another server (identifier 10.9.0.2, root path
 #              10.9.0.2:/other) and a NAK from it, then its own
@@ -151,7 +152,8 @@ while True:
         server = socket.inet_ntoa(o.get(54, bytes(4)))
         say('REQUEST xid %08x for %s from %s' % (xid, want, server))
         nak = message(xid, chaddr, '0.0.0.0', opt(53, bytes([NAK])) + opt(54, SERVER) + b'\xff')
-        if want != addr or o.get(54) != SERVER or (mode == 'nak' and len(xids) == 1):
+        if (want != addr or o.get(54) != SERVER or mode == 'nakall' or
+                (mode == 'nak' and len(xids) == 1)):
             send('NAK', nak)
             continue
         if mode == 'other':

@@ -11,7 +11,8 @@
 # from its range with its root path. A scripted server
 # (tests/unit/dhcp4-server.py): answers for another transaction or
 # client are passed over; a NAK starts again from DISCOVER (and is said),
-# an ACK or NAK from a server not asked is passed over;
+# an ACK or NAK from a server not asked is passed over, and NAKs to
+# every REQUEST bring no storm of DISCOVERs;
 # options in the file and sname fields (option 52), a root path split in
 # three (RFC 3396) and a compressed search list split in two are read;
 # unanswered messages go again, a REQUEST with its DISCOVER's secs;
@@ -284,10 +285,11 @@ grep -q "DHCPACK(vs) 10.9.0.150 $mac" "$work/dnsmasq.log" &&
 	fail "dnsmasq: no DHCPACK in its log: $(cat "$work/dnsmasq.log")"
 
 # 4. the scripted server
-# crafted MODE: dhcp4-server.py MODE, then the client
+# crafted MODE [SECONDS]: dhcp4-server.py MODE, then the client (-t
+# SECONDS, default 10)
 crafted() {
 	serve "$1" python3 "$server" "$1"
-	client "$1" 10
+	client "$1" "${2:-10}"
 }
 
 # answers for another transaction, then another client, are passed over
@@ -356,6 +358,14 @@ has split "IPV4DNS0='10.9.0.53'"
 crafted search
 leased search 10.9.0.50
 has search "DOMAINSEARCH='lab.example.com boot.example.com example.org'"
+
+# a server that NAKs every REQUEST: each new DISCOVER waits as a
+# retransmission would (1, 2, 4 s), not a storm at the link's pace
+crafted nakall 4
+n=$(grep -c '^DISCOVER' "$work/nakall.log")
+[ "$rc" = 1 ] && [ "$n" -ge 2 ] && [ "$n" -le 4 ] &&
+	ok "nakall: exit 1 after -t 4, $n DISCOVERs" ||
+	fail "nakall: exit $rc, $n DISCOVERs in 4 s"
 
 # an ACK or a NAK from a server other than the one asked is passed over
 # (RFC 2131 3.1: the client asked the server it named in option 54)
