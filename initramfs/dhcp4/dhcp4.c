@@ -364,8 +364,12 @@ static int get_lease(struct client *c)
 		c->ask.want = c->reply.yiaddr;
 		c->ask.server = c->reply.server;
 		got = exchange(c, DHCP_ACK, REQUEST_TRIES);
-		if (got == DHCP_ACK && c->reply.yiaddr == c->ask.want)
+		if (got == DHCP_ACK && c->reply.yiaddr == c->ask.want) {
+			if (c->reply.search_dropped)
+				fprintf(stderr, "nbdroot-dhcp4: %s: the lease without its %s\n",
+					c->link, c->reply.search_dropped);
 			return 0;
+		}
 		if (got == DHCP_ACK) {
 			char a[16], b[16];
 
@@ -524,6 +528,8 @@ static int read_one(const char *xid, const char *mac_text)
 		return 1;
 	}
 	printf("type %d\n", r.type);
+	if (r.search_dropped)
+		printf("left out: %s\n", r.search_dropped);
 	if (r.type == DHCP_NAK)
 		return 0;
 	to_lease("eth0", &r, &text, &l);

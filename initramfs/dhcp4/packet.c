@@ -496,9 +496,14 @@ static const char *read_options(const unsigned char *msg,
 		err = get_text(o, OPT_BOOTFILE, r->boot_file);
 	else if (!err && !(o->seen[OPT_OVERLOAD] & 1))
 		header_file(msg, r->boot_file);
-	if (!err)
-		err = get_search(o, r->search);
-	return err;
+	if (err)
+		return err;
+	/* optional, and the init does not read it: a bad one is left out */
+	if (get_search(o, r->search)) {
+		r->search[0] = '\0';
+		r->search_dropped = why;
+	}
+	return NULL;
 }
 
 const char *dhcp_parse(const unsigned char *msg, size_t len, uint32_t xid,

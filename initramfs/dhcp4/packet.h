@@ -46,6 +46,10 @@ struct dhcp_reply {
 	char hostname[DHCP_TEXT_MAX + 1], domain[DHCP_TEXT_MAX + 1];
 	char rootpath[DHCP_TEXT_MAX + 1], boot_file[DHCP_TEXT_MAX + 1];
 	char search[DHCP_SEARCH_MAX + 1];
+	/* a domain search list (119) that could not be read, left out
+	 * rather than refusing the lease (servers that send it as text
+	 * are common): why, until the next dhcp_parse; else NULL */
+	const char *search_dropped;
 };
 
 /* The message for ask into buf (at least DHCP_MSG_MAX bytes): its length. */

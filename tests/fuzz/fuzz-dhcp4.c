@@ -59,6 +59,7 @@ static void check_reply(const struct dhcp_reply *r)
 	if (r->type != DHCP_NAK)
 		CHECK(host_addr((const unsigned char *)&r->yiaddr));
 	n = strlen(s);
+	CHECK(!r->search_dropped || !n);
 	CHECK(!n || (s[0] != ' ' && s[n - 1] != ' '));
 	for (i = 0; i < n; i++)
 		CHECK(s[i] == ' ' ? s[i + 1] != ' ' : s[i] > ' ' && s[i] < 0x7f);
@@ -334,12 +335,9 @@ static void model(unsigned int overload)
 		       !strstr(err, "not a reply")));
 	nak = m.joined[53][0] == DHCP_NAK;
 	valid = model_valid(nak);
-	/* refused only for a bad value, or for a search list, which the
-	 * model does not judge */
-	if (!err)
-		CHECK(valid);
-	else if (valid)
-		CHECK(m.has[119] && !nak && strstr(err, "option 119 (domain search)"));
+	/* refused exactly for a bad value (a bad search list, which the
+	 * model does not judge, is left out, not refused) */
+	CHECK((err == NULL) == (valid != 0));
 	if (!err)
 		same_values(&r, overload);
 }

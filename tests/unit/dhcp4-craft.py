@@ -187,6 +187,7 @@ cases = {
     'search-label-type': ack(opt(119, b'\x43lab\x00')),
     'search-control': ack(opt(119, b'\x03l\x01b\x00')),
     'search-space': ack(opt(119, b'\x03l b\x00')),
+    'search-text': ack(opt(119, b'lab.example.com'), opt(12, b'client42')),
     'search-root-inside': ack(opt(119, name(b'lab') + b'\0' + name(b'dev'))),
     'search-root-last': ack(opt(119, name(b'lab') + b'\0')),
     'search-root-first': ack(opt(119, b'\0' + name(b'lab'))),
