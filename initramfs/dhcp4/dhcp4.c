@@ -17,9 +17,9 @@
  * After SECONDS (default 60) without a lease it gives up. It asks with
  * the broadcast flag (RFC 2131 4.1: without an address it cannot take a
  * unicast answer), and sends and reads IPv4 datagrams on a packet
- * socket (packet.h says why). Replies it ignores
- * (for another client, malformed) are said on stderr, the first few in
- * the kernel log too. It logs "nbdroot: time: dhcp-deconfig" and
+ * socket (packet.h says why). Replies to its transaction that it
+ * ignores (malformed) are said on stderr (the first 32), the first few
+ * in the kernel log too; other clients' are passed over silently. It logs "nbdroot: time: dhcp-deconfig" and
  * "dhcp-bound" as the event program did, for the boot's breakdown.
  *
  * -p writes its pid to PIDFILE (removed at exit); -n writes "LINK" and a
@@ -56,6 +56,7 @@
 #define REQUEST_TRIES	3	/* REQUESTs before asking from DISCOVER again */
 #define WAIT_MAX_MS	4000
 #define KMSG_IGNORED	3	/* ignored replies also said in the kernel log */
+#define LOG_IGNORED	32	/* and on stderr (a file in /run, in RAM) */
 
 static const char *pidfile, *notify;
 
@@ -252,8 +253,16 @@ static void ignored(struct client *c, const char *why)
 	char line[300];
 	int n;
 
-	fprintf(stderr, "nbdroot-dhcp4: %s: ignored a reply: %s\n", c->link, why);
-	if (c->ignored++ >= KMSG_IGNORED)
+	/* a host that floods the link with replies for our transaction
+	 * must not fill /run with their reasons */
+	if (c->ignored < LOG_IGNORED)
+		fprintf(stderr, "nbdroot-dhcp4: %s: ignored a reply: %s\n", c->link, why);
+	else if (c->ignored == LOG_IGNORED)
+		fprintf(stderr, "nbdroot-dhcp4: %s: ignored %d replies: the others are not said\n",
+			c->link, LOG_IGNORED);
+	if (c->ignored < ~0u)
+		c->ignored++;
+	if (c->ignored > KMSG_IGNORED)
 		return;
 	n = snprintf(line, sizeof(line), "<4>nbdroot: dhcp: %s: ignored a reply: %s\n",
 		     c->link, why);

@@ -19,6 +19,7 @@
 #   quotes     a root path with quotes, a newline, $(...) and control
 #              characters
 #   nakall     every REQUEST gets a NAK
+#   flood      each DISCOVER gets 200 OFFERs with a 3-byte mask first
 #   ackother   each REQUEST gets first an ACK of the same address from
 #              another server (identifier 10.9.0.2, root path
 #              10.9.0.2:/other) and a NAK from it, then its own
@@ -143,6 +144,12 @@ while True:
                  good(OFFER, xid ^ 1, chaddr, '10.9.0.66'))
             send('OFFER for another client',
                  good(OFFER, xid, other(chaddr), '10.9.0.67'))
+        elif mode == 'flood':
+            bad = message(xid, chaddr, addr, opt(53, bytes([OFFER])) + opt(54, SERVER) +
+                          opt(1, b'\xff\xff\xff') + b'\xff')
+            for _ in range(200):
+                s.sendto(bad, ('255.255.255.255', 68))
+            say('sent 200 OFFERs with a 3-byte mask')
         elif mode == 'malformed':
             cut = lease(OFFER) + bytes([17, 200]) + b'10.9.0.1:/x'
             send('OFFER cut inside option 17', message(xid, chaddr, addr, cut))

@@ -17,7 +17,8 @@
 # three (RFC 3396) and a compressed search list split in two are read;
 # unanswered messages go again, a REQUEST with its DISCOVER's secs;
 # a reply with an option past its end and one with a 3-byte mask are
-# named in the kernel log and passed over; a mask with holes is refused
+# named in the kernel log and passed over (a flood of them is not all
+# said: /run is RAM); a mask with holes is refused
 # (exit 1, dhcp-error-vc names it, nothing set); a root path with quotes
 # and control characters is written so that sourcing it runs nothing. No
 # server: -t 2 gives up with exit 1, naming the link and the seconds,
@@ -402,6 +403,17 @@ for why in "option 17 of 200 bytes runs past the end of the options field" \
 		ok "malformed: in the kernel log: $why" ||
 		fail "malformed: \"$why\" not in the kernel log: $(cat "$work/malformed/kmsg")"
 done
+
+# a flood of them: the first 32 said on stderr (a file in /run, RAM),
+# then a line saying the others are not; 3 in the kernel log
+crafted flood
+leased flood 10.9.0.50
+n=$(grep -c 'ignored a reply' "$work/flood/err")
+k=$(grep -c 'ignored a reply' "$work/flood/kmsg")
+[ "$n" = 32 ] && [ "$k" = 3 ] &&
+	grep -qxF "nbdroot-dhcp4: vc: ignored 32 replies: the others are not said" "$work/flood/err" &&
+	ok "flood: 32 ignored replies said on stderr, then that the others are not; 3 in the kernel log" ||
+	fail "flood: $n ignored replies on stderr, $k in the kernel log: $(tail -n 3 "$work/flood/err")"
 
 # a mask with holes: no lease set, the reason left for the init
 ip -n "$cli" addr add 192.168.77.7/16 dev vc
