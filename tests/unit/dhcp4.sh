@@ -22,7 +22,8 @@
 # (exit 1, dhcp-error-vc names it, nothing set); a root path with quotes
 # and control characters is written so that sourcing it runs nothing. No
 # server: -t 2 gives up with exit 1, naming the link and the seconds,
-# and still tells the FIFO, as a client that crashes does. Usage errors (no -i, a bad -t, a bad link
+# and still tells the FIFO, as a client that crashes does; nor does
+# one on a link without carrier, naming that. Usage errors (no -i, a bad -t, a bad link
 # name): exit 2, naming the value; a bad -t or link name still tells
 # the FIFO. Needs root for the namespaces (the usage errors run without
 # it; skips after them).
@@ -484,6 +485,25 @@ exec 3>&-
 [ "$notified" = vc ] && [ ! -e "$run/pid" ] && [ ! -e "$run/net-vc.conf" ] &&
 	ok "none: the FIFO heard \"vc\", the pid file is gone, nothing described" ||
 	fail "none: the FIFO heard \"$notified\"; files $(ls "$run")"
+
+# no carrier (the server's end down): nothing sent, exit 1 at -t,
+# naming the cause, the FIFO told
+ip -n "$srv" link set vs down
+run=$work/nocarrier
+mkdir -p "$run"
+mkfifo "$run/fifo"
+exec 3<>"$run/fifo"
+ip netns exec "$cli" env -i NBDROOT_RUN="$run" NBDROOT_KMSG="$run/kmsg" \
+	timeout 10 "$bin" -i vc -t 2 -n "$run/fifo" >"$run/out" 2>"$run/err" 3>&-
+rc=$?
+notified=
+read -r -t 1 notified <&3
+exec 3>&-
+ip -n "$srv" link set vs up
+[ "$rc" = 1 ] && [ "$notified" = vc ] &&
+	grep -qxF "nbdroot-dhcp4: vc: no carrier (is a cable plugged in?)" "$run/err" &&
+	ok "nocarrier: exit 1, the cause named, the FIFO heard \"vc\"" ||
+	fail "nocarrier: exit $rc, FIFO \"$notified\": $(cat "$run/err")"
 
 # a crash (a parser's bug) still tells the FIFO: the init would wait
 # for its line forever
