@@ -19,13 +19,15 @@
  * unicast answer), and sends and reads IPv4 datagrams on a packet
  * socket (packet.h says why). Replies to its transaction that it
  * ignores (malformed) are said on stderr (the first 32), the first few
- * in the kernel log too; other clients' are passed over silently. It logs "nbdroot: time: dhcp-deconfig" and
- * "dhcp-bound" as the event program did, for the boot's breakdown.
+ * in the kernel log too; other clients' are passed over silently. It
+ * logs "nbdroot: time: dhcp-deconfig" and "dhcp-bound" as the event
+ * program did, for the boot's breakdown.
  *
  * -p writes its pid to PIDFILE (removed at exit); -n writes "LINK" and a
  * newline to FIFO as it exits, however it exits (a crash included) but
- * SIGTERM and SIGKILL: the init waits on one FIFO for the first of its
- * links' clients.
+ * SIGTERM and SIGKILL, for a caller that waits on one FIFO for the first
+ * of several links' clients. The init itself runs it in a subshell that
+ * writes the line, SIGKILL included (lib/network.sh).
  *
  * Exit 0 with the lease set, 1 without one (said on stderr; a lease
  * that cannot be set is also in /run/nbdroot/dhcp-error-LINK), 2 on

@@ -119,13 +119,16 @@ net_dhcp() {
 	exec 8<>"$_fifo"
 	for _l in "$@"; do
 		[ -z "$net_also6" ] || net_v6_start "$_l" auto
-		# each sets its link up first; ours says its exit on the FIFO
-		# itself (a fork less), udhcpc (dracut's initrd from an older
-		# install) through a subshell
+		# each sets its link up first. The subshell says the client's
+		# exit on the FIFO however it ends (killed, or not run at all),
+		# which the client's own -n cannot: the wait below has no bound
+		# of its own. udhcpc where the initrd lacks ours (dracut's from
+		# an older install).
 		if command -v nbdroot-dhcp4 >/dev/null; then
-			nbdroot-dhcp4 -i "$_l" -t "$_secs" -n "$_fifo" \
+			(nbdroot-dhcp4 -i "$_l" -t "$_secs" \
 				-p "/run/nbdroot/dhcp-$_l.pid" \
-				>"/run/nbdroot/dhcp4-$_l.log" 2>&1 &
+				>"/run/nbdroot/dhcp4-$_l.log" 2>&1
+			echo "$_l" 1<>"$_fifo") &
 		else
 			(udhcpc -i "$_l" -f -q -n -t "$_secs" -T 1 -A 1 -O rootpath \
 				-p "/run/nbdroot/dhcp-$_l.pid" -s "$DHCP_EVENT" \
