@@ -18,9 +18,10 @@ ok() { echo "ok: $*"; }
 
 cp -R Makefile common server client tests "$work/" || exit 1
 mkdir -p "$work/initramfs" &&
-	cp -R initramfs/dhcp6 initramfs/dhcp-event initramfs/modload initramfs/mounts "$work/initramfs/" || exit 1
+	cp -R initramfs/dhcp6 initramfs/dhcp4 initramfs/dhcp-event initramfs/rng \
+		initramfs/modload initramfs/mounts "$work/initramfs/" || exit 1
 rm -f "$work/initramfs/dhcp6/nbdroot-dhcp6" "$work/initramfs/modload/nbdroot-modload" \
-	"$work/initramfs/dhcp-event/nbdroot-dhcp-event" \
+	"$work/initramfs/dhcp-event/nbdroot-dhcp-event" "$work/initramfs/dhcp4/nbdroot-dhcp4" \
 	"$work/initramfs/mounts/nbdroot-early" "$work/initramfs/mounts/nbdroot-switch"
 rm -f "$work/server/nbd-server" "$work/client/nbd-client"
 cd "$work" || exit 1

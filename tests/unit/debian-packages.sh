@@ -71,7 +71,7 @@ kver=$(ls -1 /lib/modules | sort -V | tail -n 1)
 # zstd, mkinitrd's default
 zstd -dcq "$work/initrd.img" >"$work/initrd.cpio"
 # two archives: the device nodes, then the files
-for f in sbin/nbd-client sbin/nbdroot-dhcp6 sbin/nbdroot-modload lib/nbdroot/dhcp-event \
+for f in sbin/nbd-client sbin/nbdroot-dhcp4 sbin/nbdroot-dhcp6 sbin/nbdroot-modload lib/nbdroot/dhcp-event \
     sbin/nbdroot-switch init lib/nbdroot/init; do
 	{ cpio -t; cpio -t; } <"$work/initrd.cpio" 2>/dev/null | grep -qx "$f" ||
 		fail "the installed mkinitrd's initrd has no $f"
