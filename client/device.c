@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
+#include <sys/utsname.h>
 #include <linux/fs.h>
 
 #include "nbd-client.h"
@@ -62,14 +63,34 @@ int device_check(const char *device)
 	return 0;
 }
 
-/* Partition tables are read without udev (BLKRRPART); best effort. */
+/*
+ * Whether an open of the device reads its partition table: since Linux
+ * 5.11 nbd.ko marks the disk for a scan whenever it sets the size (with
+ * set_capacity_and_notify), and the next open scans it. Before, only
+ * BLKRRPART did, and on a newer kernel BLKRRPART after that open reads
+ * the table a second time (seen: the same three reads twice over the
+ * network on every boot).
+ */
+static int kernel_scans_at_open(void)
+{
+	unsigned int major = 0, minor = 0;
+	struct utsname u;
+
+	if (uname(&u) < 0 || sscanf(u.release, "%u.%u", &major, &minor) != 2)
+		return 0;
+	return major > 5 || (major == 5 && minor >= 11);
+}
+
+/* Partition tables are read without udev: by the kernel at this open,
+ * or by BLKRRPART on an older kernel; best effort. */
 void device_rescan(const char *device)
 {
 	int fd = open(device, O_RDONLY);
 
 	if (fd < 0)
 		return;
-	ioctl(fd, BLKRRPART, NULL);
+	if (!kernel_scans_at_open())
+		ioctl(fd, BLKRRPART, NULL);
 	close(fd);
 }
 

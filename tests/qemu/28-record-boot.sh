@@ -2,7 +2,8 @@
 # scripts/record-boot records a real boot: the busybox test root boots
 # through nbdkit's log filter until the guest's root-rw check passes (it
 # writes a file and syncs). The trace it writes is a valid storm trace
-# holding the superblock's read and the guest's write, and the storm
+# holding the superblock's read and the guest's write, and one read of
+# the partition table (the attach scans it once), and the storm
 # driver replays it against our server with every read equal to the
 # image's bytes.
 # shellcheck source=tests/qemu/lib.sh
@@ -23,6 +24,12 @@ xz -dc "$work/boot.trace.xz" >"$work/boot.trace" || fail "the trace is not xz"
 # ext4's superblock is bytes 1024..2047 of the root: the mount read it
 awk '$1 == "r" && $4 == "R" && $6 <= 1024 && $6 + $7 >= 2048 { f = 1 } END { exit !f }' \
 	"$work/boot.trace" || fail "no read of the superblock in the trace"
+# the partition table (offset 0) is read once: the client's open lets
+# the kernel scan it, and on this kernel no BLKRRPART scans it again
+# (client/device.c)
+zero=$(awk '$1 == "r" && $4 == "R" && $6 == 0' "$work/boot.trace" | wc -l)
+[ "$zero" -eq 1 ] || fail "offset 0 read $zero times: the partition table more than once?"
+echo "ok: the partition table was read once"
 writes=$(awk '$1 == "r" && $4 == "W"' "$work/boot.trace" | wc -l)
 [ "$writes" -ge 1 ] || fail "the guest's write is not in the trace"
 echo "ok: the trace holds the superblock's read and $writes writes"
