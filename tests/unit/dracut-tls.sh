@@ -2,8 +2,9 @@
 # The dracut module with a TLS key, on the host (no VM): dracut builds an
 # initrd with nbdroot_tls_psk=FILE in a configuration directory of its
 # own, and the initrd holds the key as /etc/nbdroot/tls.psk, mode 0600,
-# with its bytes, and the kernel's TLS modules; a bad key line stops the
-# build naming the file and line. The VM tests' dracut setup (a base
+# with its bytes, and the kernel's TLS modules (and, the module's own,
+# nbdroot-dhcp4); a bad key line stops the build naming the file and
+# line. The VM tests' dracut setup (a base
 # directory of links: this machine's dracut is not touched).
 # The harness checks for an initrd of ours at load; this test boots none.
 INITRD=/dev/null
@@ -35,6 +36,10 @@ echo "ok: etc/nbdroot/tls.psk is in it, mode 0600"
 lsinitrd -f etc/nbdroot/tls.psk "$work/good.img" 2>/dev/null | cmp -s - "$work/key.psk" ||
 	fail "tls.psk is not the key file"
 echo "ok: tls.psk holds the key's bytes"
+# not TLS's, but the module's: its DHCPv4 client in place of udhcpc
+grep -qE ' usr/sbin/nbdroot-dhcp4$' "$work/list" ||
+	fail "no usr/sbin/nbdroot-dhcp4 in the module's initrd"
+echo "ok: the module carries nbdroot-dhcp4"
 for m in tls chacha20poly1305 chacha_generic poly1305_generic; do
 	grep -qE "/$m\\.ko(\\.[a-z]+)?\$" "$work/list" || fail "module $m is missing"
 	echo "ok: module $m is in it"
