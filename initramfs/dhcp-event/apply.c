@@ -27,7 +27,7 @@ static const char *setting(const char *name, const char *dflt)
 
 /* One line (with its "<N>" level) in the kernel log: 0, or -1 when the
  * log cannot be opened or refuses it. */
-static int kmsg(const char *line, size_t n)
+int kmsg(const char *line, size_t n)
 {
 	int fd = open(setting("NBDROOT_KMSG", "/dev/kmsg"),
 		      O_WRONLY | O_APPEND | O_CLOEXEC), ok;

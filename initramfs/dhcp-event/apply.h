@@ -12,6 +12,10 @@
 /* A link name that is safe in a path: not empty, no '/', not a dot. */
 int link_name_ok(const char *link);
 
+/* One line (with its "<N>" level) in the kernel log: 0, or -1 when the
+ * log cannot be opened or refuses it. */
+int kmsg(const char *line, size_t n);
+
 /* "nbdroot: time: dhcp-EV UPTIME" in the kernel log, at debug level. */
 void log_time(const char *ev);
 

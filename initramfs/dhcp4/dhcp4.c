@@ -268,17 +268,8 @@ static void ignored(struct client *c, const char *why)
 		return;
 	n = snprintf(line, sizeof(line), "<4>nbdroot: dhcp: %s: ignored a reply: %s\n",
 		     c->link, why);
-	if (n > 0 && (size_t)n < sizeof(line)) {
-		int fd = open(getenv("NBDROOT_KMSG") ? getenv("NBDROOT_KMSG") : "/dev/kmsg",
-			      O_WRONLY | O_APPEND | O_CLOEXEC);
-
-		if (fd >= 0) {
-			if (write(fd, line, (size_t)n) < 0)
-				fprintf(stderr, "nbdroot-dhcp4: kernel log: %s\n",
-					strerror(errno));
-			close(fd);
-		}
-	}
+	if (n > 0 && (size_t)n < sizeof(line) && kmsg(line, (size_t)n) < 0)
+		fprintf(stderr, "nbdroot-dhcp4: kernel log: %s\n", strerror(errno));
 }
 
 /*
