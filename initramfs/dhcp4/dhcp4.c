@@ -387,6 +387,8 @@ static int get_lease(struct client *c)
 	}
 }
 
+/* SIGTERM: the pid file goes, the FIFO is not told (above). Set before
+ * the file is written: a SIGTERM sent once it is there removes it. */
 static void drop_pidfile(int sig)
 {
 	(void)sig;
@@ -451,7 +453,6 @@ static void write_pidfile(void)
 	if (write(fd, buf, (size_t)n) != n)
 		fprintf(stderr, "nbdroot-dhcp4: %s: %s\n", pidfile, strerror(errno));
 	close(fd);
-	signal(SIGTERM, drop_pidfile);
 }
 
 static int run(const char *link, int secs)
@@ -608,6 +609,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	signal(SIGTERM, drop_pidfile);
 	write_pidfile();
 	return run(link, (int)secs);
 }

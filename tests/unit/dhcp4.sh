@@ -528,6 +528,31 @@ exec 3>&-
 	ok "crash: SIGSEGV, exit $rc, the FIFO heard \"vc\", the pid file is gone" ||
 	fail "crash: exit $rc, the FIFO heard \"$notified\"; files $(ls "$run")"
 
+# SIGTERM (a caller that has its lease from another link): the pid file
+# goes, the FIFO is not told (nbdroot-dhcp4's header comment)
+run=$work/term
+mkdir -p "$run"
+mkfifo "$run/fifo"
+exec 3<>"$run/fifo"
+ip netns exec "$cli" env -i NBDROOT_RUN="$run" NBDROOT_KMSG="$run/kmsg" \
+	"$bin" -i vc -t 20 -p "$run/pid" -n "$run/fifo" >"$run/out" 2>"$run/err" 3>&- &
+pid=$!
+for _ in $(seq 20); do
+	[ -s "$run/pid" ] && break
+	sleep 0.1
+done
+written=$(cat "$run/pid" 2>/dev/null)
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+notified=
+read -r -t 1 notified <&3
+exec 3>&-
+[ "$rc" = 1 ] && [ "$written" = "$pid" ] && [ -z "$notified" ] &&
+	[ ! -e "$run/pid" ] &&
+	ok "term: SIGTERM, exit 1, the pid file ($written) is gone, the FIFO not told" ||
+	fail "term: exit $rc, pid file \"$written\" for $pid, the FIFO heard \"$notified\"; files $(ls "$run")"
+
 # a link that does not exist: exit 1, named, the FIFO told
 run=$work/nosuch
 mkdir -p "$run"
