@@ -200,7 +200,6 @@ static __attribute__((noreturn)) void idle_child(struct daemon *d,
 	if (write(d->pool.report[1], &me, sizeof(me)) != sizeof(me))
 		srv_log("prefork: child %d could not report its client: %s",
 			(int)me, strerror(errno));
-	daemon_tune_socket(d->cfg, fd);
 	daemon_child(d, fd, greeted, orig);
 }
 

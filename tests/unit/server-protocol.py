@@ -625,7 +625,11 @@ def child_sockopts(srv, cport):
                 if fd < 0:
                     return None
                 with socket.socket(fileno=fd) as s:
-                    if s.getpeername()[1] != cport:
+                    try:
+                        peer = s.getpeername()
+                    except OSError:     # a waiting child's listener
+                        continue
+                    if peer[1] != cport:
                         continue
                     return (s.getsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE),
                             s.getsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE),
@@ -640,12 +644,19 @@ def child_sockopts(srv, cport):
 def keepalive_tuned():
     """A client that negotiated and then vanished (no FIN, no RST) is
     found by TCP keepalive, with the configured idle time, interval and
-    count, and by a user timeout to match when data is unacknowledged."""
+    count, and by a user timeout to match when data is unacknowledged:
+    accepted by the server itself and by a pre-forked child (both
+    inherit the options from the listening socket)."""
+    for extra in ("", "prefork = 2\n"):
+        keepalive_tuned_with(extra)
+
+
+def keepalive_tuned_with(extra):
     path, data = make_image()
     cfg = os.path.join(TMP, "keepalive.conf")
     with open(cfg, "w") as f:
         f.write("[generic]\nkeepaliveidle = 7\nkeepaliveinterval = 3\n"
-                "keepalivecount = 4\n")
+                "keepalivecount = 4\n" + extra)
     srv = Server("-C", cfg, path)
     try:
         c = Client(srv.port).greet()
