@@ -286,21 +286,34 @@ static void reap(struct daemon *d)
 }
 
 /*
- * The child keeps SIGTERM blocked (inherited from daemon_run) except while
- * it waits for a client's next message: see io_wait_mask().
+ * A child's signals, set before its client comes where it can be (a
+ * pre-forked child: pool.c). The child keeps SIGTERM blocked (inherited
+ * from daemon_run) except while it waits for a client's next message: see
+ * io_wait_mask().
  */
-void daemon_child(struct daemon *d, int fd, size_t greeted,
-		  const sigset_t *orig)
+void daemon_child_signals(const sigset_t *orig)
+{
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGCHLD, SIG_DFL);
+	io_wait_mask(orig);
+}
+
+/* Serves the client on fd in a child whose signals are set. */
+void daemon_child_serve(struct daemon *d, int fd, size_t greeted)
 {
 	int i;
 
 	for (i = 0; i < d->l.nfds; i++)
 		close(d->l.fds[i]);
 	pool_child_close(d);
-	signal(SIGHUP, SIG_IGN);
-	signal(SIGCHLD, SIG_DFL);
-	io_wait_mask(orig);
 	_exit(serve_client(fd, fd, d->cfg, true, greeted) < 0 ? 1 : 0);
+}
+
+void daemon_child(struct daemon *d, int fd, size_t greeted,
+		  const sigset_t *orig)
+{
+	daemon_child_signals(orig);
+	daemon_child_serve(d, fd, greeted);
 }
 
 /*
