@@ -5,9 +5,9 @@
  * fork every page the child writes is copied on its first write, and a
  * code page it has not run yet is mapped on its first fetch; on a virtual
  * machine where one fault costs 14 to 18 us (the machines of issue 15),
- * the 30 faults of one connect, from accept to the answer to the first
- * option, were about 0.3 ms of a 1.5 ms connect, nbdkit's (a threaded
- * server, its pages long mapped) 0.9 ms.
+ * the 29 faults of one connect, from the wait to the end of GO, made it
+ * 1.6 ms where nbdkit's (a threaded server, its pages long mapped) took
+ * 0.85; with them taken in advance it is 0.95.
  *
  * What a connect touches: the stack below the waiting frame, the
  * server's own code, libc's formatting (the peer's address and the log
