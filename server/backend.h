@@ -47,6 +47,7 @@ ssize_t cow_pread(struct cow *w, void *buf, size_t len, uint64_t off);
 ssize_t cow_pwrite(struct cow *w, const void *buf, size_t len, uint64_t off);
 int cow_sync(struct cow *w);
 int cow_close(struct cow *w);
+size_t cow_struct_size(void);
 int cow_rebase(struct cow *w, int base);
 bool cow_has_blocks(const struct cow *w);
 int cow_client_path(const struct export *e, const char *addr,

@@ -44,10 +44,14 @@ int serve_client(int in, int out, const struct config *cfg, bool exits_after,
 		 size_t greeted);
 int daemon_run(struct daemon *d);
 int daemon_track(struct daemon *d, pid_t pid);
-void daemon_tune_socket(const struct config *cfg, int fd);
 void daemon_child(struct daemon *d, int fd, size_t greeted,
 		  const sigset_t *orig)
 	__attribute__((noreturn));
+void daemon_child_signals(const sigset_t *orig);
+void daemon_child_serve(struct daemon *d, int fd, size_t greeted)
+	__attribute__((noreturn));
+/* prefault.c */
+void prefault_child(const struct config *cfg);
 
 int pool_open(struct daemon *d);
 bool pool_active(const struct daemon *d);

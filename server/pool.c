@@ -184,8 +184,9 @@ static __attribute__((noreturn)) void idle_child(struct daemon *d,
 
 	close_fd(&d->pool.report[0]);
 	close_fd(&d->pool.hold[1]);
-	signal(SIGHUP, SIG_IGN);
+	daemon_child_signals(orig);
 	cow_spares_make(d->cfg);
+	prefault_child(d->cfg);
 	ep = idle_epoll(d);
 	if (ep < 0)
 		_exit(1);
@@ -200,8 +201,7 @@ static __attribute__((noreturn)) void idle_child(struct daemon *d,
 	if (write(d->pool.report[1], &me, sizeof(me)) != sizeof(me))
 		srv_log("prefork: child %d could not report its client: %s",
 			(int)me, strerror(errno));
-	daemon_tune_socket(d->cfg, fd);
-	daemon_child(d, fd, greeted, orig);
+	daemon_child_serve(d, fd, greeted);
 }
 
 /* Children that serve clients (not idle, not leaving an old pool). */
