@@ -11,11 +11,15 @@
  *
  * What a connect touches: the stack below the waiting frame, the
  * server's own code, libc's formatting (the peer's address and the log
- * line), the clock, and the heap blocks it allocates (the exports'
- * openings, the option buffer). The allocations are made and freed in
- * the order the connection makes them, so that its own come from the
- * same, now present, pages; and the stack is written a page at a time.
- * Nothing here changes what the child does, only when its pages come.
+ * line), the clock, and the heap blocks it allocates: the exports'
+ * openings, the option buffer, and after GO the request and reply
+ * buffers. malloc would map those two anew for each client (two mmaps,
+ * their first pages' faults, two munmaps at its end); with the threshold
+ * for a mapping of their own raised above their size they come from the
+ * heap. The allocations are made and freed in the order the connection
+ * makes them, so that its own come from the same, now present, pages;
+ * and the stack is written a page at a time. Nothing here changes what
+ * the child answers, only when its pages come and where its buffers lie.
  * The whole program's data is not written in advance: at about 80 pages,
  * 1.4 ms a child, a refilling pool would take that from the clients it
  * serves.
@@ -38,6 +42,14 @@
 #define PREFAULT_STACK	(48u << 10)	/* a connect's deepest use, and more */
 #define PAGE		4096u
 #define PREFAULT_KEEP	(4 << 20)	/* freed heap kept, not trimmed */
+#define PREFAULT_MMAP_MIN (1 << 20)	/* the request buffers from the heap */
+#define PREFAULT_BUF	(4 * PAGE)	/* of each, written in advance */
+
+_Static_assert(SRV_IBUF_SIZE < PREFAULT_MMAP_MIN &&
+	       SRV_OBUF_SIZE < PREFAULT_MMAP_MIN,
+	       "the request buffers would be mapped, not taken from the heap");
+_Static_assert(SRV_IBUF_SIZE + SRV_OBUF_SIZE + SRV_MAX_OPT_DATA < PREFAULT_KEEP,
+	       "the freed buffers would be trimmed back to the kernel");
 
 extern const char __executable_start[], etext[];
 
@@ -77,11 +89,13 @@ static void run_libc(const struct config *cfg)
 		sink = strstr(cfg->exports->path, "%s");
 }
 
-/* The heap blocks of conn_preopen, cow_open and the option buffer. */
+/* The heap blocks of conn_preopen, cow_open, the option buffer and
+ * transmit's request and reply buffers, the first pages of the last two
+ * written (a request's header and a short read's reply). */
 static void run_allocations(const struct config *cfg)
 {
 	const struct export *e;
-	void *pre, *cow, *opt;
+	void *pre, *cow, *opt, *in, *out;
 	size_t n = 0;
 
 	for (e = cfg->exports; e; e = e->next)
@@ -89,14 +103,25 @@ static void run_allocations(const struct config *cfg)
 	/* the blocks freed here must not go back to the kernel: the
 	 * connection's would then come from new pages again */
 	mallopt(M_TRIM_THRESHOLD, PREFAULT_KEEP);
+	mallopt(M_MMAP_THRESHOLD, PREFAULT_MMAP_MIN);
 	pre = calloc(n ? n : 1, sizeof(struct preopened));
 	cow = calloc(1, cow_struct_size());
 	opt = malloc(SRV_MAX_OPT_DATA);
 	if (opt)
 		memset(opt, 0, PAGE);
+	in = malloc(SRV_IBUF_SIZE);
+	out = malloc(SRV_OBUF_SIZE);
+	if (in)
+		memset(in, 0, PREFAULT_BUF);
+	if (out)
+		memset(out, 0, PREFAULT_BUF);
 	sink = pre;
 	sink = cow;
 	sink = opt;
+	sink = in;
+	sink = out;
+	free(out);
+	free(in);
 	free(opt);
 	free(cow);
 	free(pre);
