@@ -145,13 +145,17 @@ grep -qx "gateway 127.0.0.1:$A: dead (pid $ga)" "$TMP/status" ||
 timeout 20 nbdinfo --size "nbd://127.0.0.1:$B/$c1" >/dev/null || fail "B stopped serving"
 "$LAB" stop "$D" || fail "ceph-lab stop"
 started=
-# alive: a process, not a zombie waiting for its adopter to reap it
+# alive: a process, not a zombie waiting for its adopter to reap it; one
+# reaped between the two looks (its stat gone) is not alive either
 alive() {
 	kill -0 "$1" 2>/dev/null || return 1
-	! sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | grep -q '^Z'
+	alive_st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+	case "${alive_st##*) }" in
+	Z*) return 1 ;;
+	esac
 }
 for p in "$mon" "$osd" "$ga" "$gb"; do
-	alive "$p" && fail "pid $p ($(cat /proc/"$p"/comm)) still runs after stop"
+	alive "$p" && fail "pid $p ($(cat /proc/"$p"/comm 2>/dev/null)) still runs after stop"
 done
 for p in /proc/[0-9]*; do
 	tr '\0' ' ' 2>/dev/null <"$p/cmdline" | grep -qF "$D/ceph.conf" || continue
