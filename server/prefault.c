@@ -89,6 +89,16 @@ static void run_libc(const struct config *cfg)
 		sink = strstr(cfg->exports->path, "%s");
 }
 
+/* A block of size bytes, its first written bytes written (NULL: none). */
+static void *malloc_written(size_t size, size_t written)
+{
+	void *p = malloc(size);
+
+	if (p)
+		memset(p, 0, written);
+	return p;
+}
+
 /* The heap blocks of conn_preopen, cow_open, the option buffer and
  * transmit's request and reply buffers, the first pages of the last two
  * written (a request's header and a short read's reply). */
@@ -106,15 +116,9 @@ static void run_allocations(const struct config *cfg)
 	mallopt(M_MMAP_THRESHOLD, PREFAULT_MMAP_MIN);
 	pre = calloc(n ? n : 1, sizeof(struct preopened));
 	cow = calloc(1, cow_struct_size());
-	opt = malloc(SRV_MAX_OPT_DATA);
-	if (opt)
-		memset(opt, 0, PAGE);
-	in = malloc(SRV_IBUF_SIZE);
-	out = malloc(SRV_OBUF_SIZE);
-	if (in)
-		memset(in, 0, PREFAULT_BUF);
-	if (out)
-		memset(out, 0, PREFAULT_BUF);
+	opt = malloc_written(SRV_MAX_OPT_DATA, PAGE);
+	in = malloc_written(SRV_IBUF_SIZE, PREFAULT_BUF);
+	out = malloc_written(SRV_OBUF_SIZE, PREFAULT_BUF);
 	sink = pre;
 	sink = cow;
 	sink = opt;

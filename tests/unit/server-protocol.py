@@ -1039,7 +1039,7 @@ def prefork_connect_prefaulted():
         print("  %d page faults from the wait to the first read's reply, "
               "%d KiB newly mapped" % (faults, grown >> 10))
         # 32-bit glibc caps malloc's mapping threshold at 512 KiB, below
-        # the request buffer: there they are still mapped, and may be
+        # the request buffer's size: there the buffers are still mapped
         if struct.calcsize("P") == 8:
             assert grown < 64 << 10, (
                 "%d KiB mapped for the first request" % (grown >> 10))
