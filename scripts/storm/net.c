@@ -1,7 +1,8 @@
 /*
  * N clients in one poll loop over libnbd's asynchronous API. Each binds
  * its own source address (127.0.0.2, .3, ... so per-address exports such
- * as copy-on-write ones tell them apart), connects, negotiates, and
+ * as copy-on-write ones tell them apart), connects, negotiates as a
+ * booting machine's client does (NBD_OPT_GO, simple replies), and
  * issues request i of the trace once its recorded time has come and
  * fewer than its recorded in-flight count are outstanding.
  */
@@ -71,7 +72,15 @@ static int start_nbd(struct run *r, struct client *c)
 	if (!h)
 		return fail(c, "nbd_create", nbd_get_error());
 	c->nbd = h;
-	if (nbd_set_export_name(h, r->export_name) < 0 ||
+	/*
+	 * A booting machine's client (ours, Debian's) asks NBD_OPT_GO alone:
+	 * nbd.ko parses simple replies only. So does each client here, so
+	 * that every server answers what a room asks of it (libnbd would
+	 * otherwise ask for structured replies first: one more round trip,
+	 * and reads answered in chunks no kernel receives).
+	 */
+	if (nbd_set_request_structured_replies(h, false) < 0 ||
+	    nbd_set_export_name(h, r->export_name) < 0 ||
 	    nbd_aio_connect_socket(h, c->fd) < 0)
 		return fail(c, "negotiate", nbd_get_error());
 	c->fd = -1;	/* libnbd owns it now */
