@@ -388,7 +388,8 @@ wire_check() {
 # exit status, 124 when the VM had to be killed after VM_TIMEOUT seconds.
 # VM_MEM (MiB), VM_NIC (device model), VM_MAC, VM_NET_OPTS (appended to the
 # user netdev, e.g. guestfwd=...) and VM_NET_BEFORE (words placed before
-# it: devices that come first on the PCI bus) shape the VM.
+# it: devices that come first on the PCI bus) shape the VM; VM_MACHINE
+# picks QEMU's machine type (pc when unset: i440FX; q35: ICH9 and PCIe).
 boot_vm() {
 	local name=$1 append=$2
 	# shellcheck disable=SC2086 # VM_NET_BEFORE is words by design
@@ -428,7 +429,7 @@ run_vm() {
 	local name=$1 what=$2 rc
 	shift 2
 	local -a cmd=(qemu-system-x86_64 -accel tcg -m "${VM_MEM:-256}" -smp 1
-		-nodefaults -no-reboot -display none -monitor none
+		${VM_MACHINE:+-machine "$VM_MACHINE"} -nodefaults -no-reboot -display none -monitor none
 		-serial "file:$work/$name.log" -pidfile "$work/$name.pid" "$@")
 	printf '%q ' "${cmd[@]}" >"$work/$name.cmd"
 	echo "$what"
