@@ -6,7 +6,8 @@ the reply to a FLUSH, and to a write with FUA, the server has synced every
 file the connection wrote. The server runs under tests/unit/sync-shim.c,
 which logs file writes, sync calls (as they return) and replies (as they
 are sent) in one ordered log; this script drives a client and replays the
-log. Then one sync is made to fail: the client must get EIO, and so must
+log. On a copy-on-write export that includes the block map, which the
+server writes through a shared mapping and syncs with msync. Then one sync is made to fail: the client must get EIO, and so must
 every later FLUSH and FUA write on that connection (the kernel reports a
 writeback error to fsync once, then forgets it). Last, large WRITEs must
 start writeback in 8 MiB batches (one call per WRITE stalled a storm of
@@ -90,12 +91,24 @@ def replay(log, kinds):
     """
     Walks the shim's log: the files written since their last successful
     sync, by path and across processes (fdatasync on any descriptor of a
-    file syncs what every connection wrote to it: multi-conn). Returns
-    (checked replies, unsynced FLUSH/FUA replies, plain-write replies
-    that left with unsynced files, syncs before each kind of reply).
+    file syncs what every connection wrote to it: multi-conn). Stores to a
+    shared mapping are not seen, so a process's file write is taken to
+    dirty every file it has mapped too (copy-on-write: the data goes to
+    the .cow file, then the block's bit is set in the mapped .map), and
+    MS_SYNC of a mapping syncs its file. Returns (checked replies, unsynced
+    FLUSH/FUA replies, plain-write replies that left with unsynced files,
+    syncs before each kind of reply, syncs that cleaned a mapped file).
     """
-    dirty = set()
-    bad, plain_dirty, checked, since = [], 0, 0, 0
+    dirty, mapped = set(), {}
+    bad, plain_dirty, checked, since, map_syncs = [], 0, 0, 0, 0
+
+    def synced(path):
+        nonlocal since, map_syncs
+        if path in dirty and any(path in m for m in mapped.values()):
+            map_syncs += 1
+        dirty.discard(path)
+        since += 1
+
     syncs = {PLAIN: 0, FUA: 0, FLUSH: 0}
     with open(log) as f:
         for line in f:
@@ -104,9 +117,13 @@ def replay(log, kinds):
             # the server's own log is no export data
             if ev == "write" and not w[5].endswith(".log"):
                 dirty.add(w[5])
+                dirty.update(mapped.get(w[1], ()))
+            elif ev == "mmap":
+                mapped.setdefault(w[1], set()).add(w[7])
             elif ev == "sync" and w[7] == "0":
-                dirty.discard(w[8])
-                since += 1
+                synced(w[8])
+            elif ev == "msync" and w[4] == "0":
+                synced(w[5])
             elif ev == "syncfs" and w[6] == "0":
                 dirty.clear()
                 since += 1
@@ -120,7 +137,7 @@ def replay(log, kinds):
                 elif dirty:
                     bad.append("%s cookie %s: unsynced %s" %
                                (kind, w[6], sorted(dirty)))
-    return checked, bad, plain_dirty, syncs
+    return checked, bad, plain_dirty, syncs, map_syncs
 
 
 def multi_conn(port, rng, rounds):
@@ -151,7 +168,7 @@ def contract(cow):
     kinds.update(multi_conn(port, random.Random(14), 10))
     p.terminate()
     p.wait(10)
-    checked, bad, plain_dirty, syncs = replay(log, kinds)
+    checked, bad, plain_dirty, syncs, map_syncs = replay(log, kinds)
     n = {k: sum(1 for v in kinds.values() if v == k) for k in syncs}
     print("%s export: %d replies checked (%d writes, %d FUA writes, "
           "%d flushes, 10 of them on a second connection after writes on "
@@ -172,6 +189,14 @@ def contract(cow):
     print("  %d plain-write replies left with data unsynced (allowed); "
           "every FLUSH and FUA reply came after its files' syncs" %
           plain_dirty)
+    # Copy-on-write: the map's bits are what says a block is the client's,
+    # so its syncs must have been seen (else the log shows no mapping).
+    if cow:
+        print("  the block map, a shared mapping, was synced while dirty "
+              "%d times" % map_syncs)
+        if map_syncs == 0:
+            raise AssertionError("no sync of the mapped block map seen: "
+                                 "the log does not show its mapping")
 
 
 def failed_sync_stays_failed():

@@ -13,7 +13,10 @@
  *                               once by fsync and then forgotten)
  *
  * Lines: "SEQ PID write fd FD PATH", "SEQ PID sync fd FD HOW rc RC PATH",
- * "SEQ PID syncfs fd FD rc RC", "SEQ PID msync rc RC",
+ * "SEQ PID syncfs fd FD rc RC", "SEQ PID mmap fd FD len LEN PATH" (a
+ * shared, writable mapping of a file: stores to it are writes the shim
+ * cannot see), "SEQ PID msync rc RC PATH" (the file mapped at the address
+ * given, "?" when none is known; MS_SYNC only, MS_ASYNC waits for nothing),
  * "SEQ PID writeback fd FD off OFF len LEN rc RC PATH" (writeback started),
  * "SEQ PID reply fd FD cookie C error E". The log is opened O_APPEND and
  * each line is one write(2), so line order is the order of the events
@@ -328,14 +331,100 @@ int syncfs(int fd)
 	return r;
 }
 
+/*
+ * Shared writable mappings of files, inherited by forked children as the
+ * mappings themselves are: what msync syncs is found by address.
+ */
+static struct mapping {
+	uintptr_t addr;
+	size_t len;
+	char path[PATH_MAX];
+} mappings[16];
+
+static struct mapping *mapping_at(uintptr_t addr)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(mappings) / sizeof(mappings[0]); i++)
+		if (mappings[i].len && addr >= mappings[i].addr &&
+		    addr - mappings[i].addr < mappings[i].len)
+			return &mappings[i];
+	return NULL;
+}
+
+static void note_mapping(void *p, size_t len, int prot, int flags, int fd)
+{
+	struct mapping *m = NULL;
+	size_t i;
+
+	if (p == MAP_FAILED || !(flags & MAP_SHARED) || !(prot & PROT_WRITE) ||
+	    !is_file(fd))
+		return;
+	for (i = 0; !m && i < sizeof(mappings) / sizeof(mappings[0]); i++)
+		if (!mappings[i].len)
+			m = &mappings[i];
+	if (!m)
+		return;	/* the msync then names "?", which syncs nothing */
+	m->addr = (uintptr_t)p;
+	m->len = len;
+	fd_path(fd, m->path, sizeof(m->path));
+	emit("mmap fd %d len %zu %s", fd, len, m->path);
+}
+
+void *mmap(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	static void *(*real)(void *, size_t, int, int, int, off_t);
+	void *p;
+	int e;
+
+	if (!real)
+		real = next("mmap");
+	p = real(addr, len, prot, flags, fd, off);
+	e = errno;
+	note_mapping(p, len, prot, flags, fd);
+	errno = e;
+	return p;
+}
+
+void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
+{
+	return mmap(addr, len, prot, flags, fd, off);
+}
+
+int munmap(void *addr, size_t len)
+{
+	static int (*real)(void *, size_t);
+	struct mapping *m = mapping_at((uintptr_t)addr);
+
+	if (!real)
+		real = next("munmap");
+	if (m && m->addr == (uintptr_t)addr)
+		m->len = 0;
+	return real(addr, len);
+}
+
+/*
+ * MS_SYNC of a shared file mapping is a datasync of the file's mapped
+ * range (mm/msync.c: vfs_fsync_range); counted as a sync call, so it can
+ * be made to fail as the others can.
+ */
 int msync(void *addr, size_t len, int flags)
 {
 	static int (*real)(void *, size_t, int);
-	int r;
+	struct mapping *m = mapping_at((uintptr_t)addr);
+	int r, e;
 
 	if (!real)
 		real = next("msync");
 	r = real(addr, len, flags);
-	emit("msync rc %d", r);
+	e = errno;
+	if (!(flags & MS_SYNC))
+		return r;
+	if (r == 0 && fail_now()) {
+		r = -1;
+		e = EIO;
+	}
+	emit("msync rc %d %s", r, m ? m->path : "?");
+	errno = e;
 	return r;
 }
