@@ -7,9 +7,10 @@ file the connection wrote. The server runs under tests/unit/sync-shim.c,
 which logs file writes, sync calls (as they return) and replies (as they
 are sent) in one ordered log; this script drives a client and replays the
 log. On a copy-on-write export that includes the block map, which the
-server writes through a shared mapping and syncs with msync. Then one sync is made to fail: the client must get EIO, and so must
-every later FLUSH and FUA write on that connection (the kernel reports a
-writeback error to fsync once, then forgets it). Last, large WRITEs must
+server writes through a shared mapping and syncs with msync. Then one
+sync is made to fail: the client must get EIO, and so must every later
+FLUSH and FUA write on that connection (the kernel reports a writeback
+error to fsync once, then forgets it). Last, large WRITEs must
 start writeback in 8 MiB batches (one call per WRITE stalled a storm of
 200 clients rewriting the same blocks), and a FLUSH starts the count
 again.

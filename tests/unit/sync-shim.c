@@ -333,7 +333,9 @@ int syncfs(int fd)
 
 /*
  * Shared writable mappings of files, inherited by forked children as the
- * mappings themselves are: what msync syncs is found by address.
+ * mappings themselves are: what msync syncs is found by address. (The
+ * log names a mapping once, under the process that made it: the server
+ * maps a client's files in the child serving it.)
  */
 static struct mapping {
 	uintptr_t addr;
@@ -352,13 +354,27 @@ static struct mapping *mapping_at(uintptr_t addr)
 	return NULL;
 }
 
+/* Forgets the mappings [addr, addr + len) overlaps, as munmap unmaps. */
+static void forget_mappings(uintptr_t addr, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(mappings) / sizeof(mappings[0]); i++)
+		if (mappings[i].len && addr < mappings[i].addr + mappings[i].len &&
+		    mappings[i].addr < addr + len)
+			mappings[i].len = 0;
+}
+
 static void note_mapping(void *p, size_t len, int prot, int flags, int fd)
 {
 	struct mapping *m = NULL;
+	char path[PATH_MAX];
 	size_t i;
 
-	if (p == MAP_FAILED || !(flags & MAP_SHARED) || !(prot & PROT_WRITE) ||
-	    !is_file(fd))
+	if (p == MAP_FAILED)
+		return;
+	forget_mappings((uintptr_t)p, len);	/* MAP_FIXED over old ones */
+	if (!(flags & MAP_SHARED) || !(prot & PROT_WRITE) || !is_file(fd))
 		return;
 	for (i = 0; !m && i < sizeof(mappings) / sizeof(mappings[0]); i++)
 		if (!mappings[i].len)
@@ -367,7 +383,8 @@ static void note_mapping(void *p, size_t len, int prot, int flags, int fd)
 		return;	/* the msync then names "?", which syncs nothing */
 	m->addr = (uintptr_t)p;
 	m->len = len;
-	fd_path(fd, m->path, sizeof(m->path));
+	snprintf(m->path, sizeof(m->path), "%s",
+		 fd_path(fd, path, sizeof(path)));
 	emit("mmap fd %d len %zu %s", fd, len, m->path);
 }
 
@@ -394,18 +411,20 @@ void *mmap64(void *addr, size_t len, int prot, int flags, int fd, off_t off)
 int munmap(void *addr, size_t len)
 {
 	static int (*real)(void *, size_t);
-	struct mapping *m = mapping_at((uintptr_t)addr);
+	int r;
 
 	if (!real)
 		real = next("munmap");
-	if (m && m->addr == (uintptr_t)addr)
-		m->len = 0;
-	return real(addr, len);
+	r = real(addr, len);
+	if (r == 0)
+		forget_mappings((uintptr_t)addr, len);
+	return r;
 }
 
 /*
  * MS_SYNC of a shared file mapping is a datasync of the file's mapped
- * range (mm/msync.c: vfs_fsync_range); counted as a sync call, so it can
+ * range (mm/msync.c: vfs_fsync_range), its size included by the file
+ * system's fsync; counted as a sync call, so it can
  * be made to fail as the others can.
  */
 int msync(void *addr, size_t len, int flags)
