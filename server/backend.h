@@ -50,6 +50,7 @@ int cow_close(struct cow *w);
 size_t cow_struct_size(void);
 int cow_rebase(struct cow *w, int base);
 bool cow_has_blocks(const struct cow *w);
+bool cow_map_written(const char *mappath);
 int cow_client_path(const struct export *e, const char *addr,
 		    const char *ext, char *out, size_t len);
 void cow_sweep(const struct config *cfg);

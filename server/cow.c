@@ -7,7 +7,8 @@
  *
  *   ADDR,EXPORT.cow  sparse, as large as the export, data at its offsets
  *   ADDR,EXPORT.map  one bit per SRV_COW_BLOCK: set once the block's
- *                    current contents are in the .cow file
+ *                    current contents are in the .cow file; then the
+ *                    bits a FLUSH made durable (the layout is below)
  *
  * Unlike upstream nbd-server, which discards a client's writes when it
  * disconnects (a reconnecting root then sees them vanish), the files stay
@@ -55,12 +56,37 @@ struct spare {
 static struct spare *spares;
 static size_t nspares;
 
+/*
+ * The .map file, in regions of maplen bytes (a multiple of the page size):
+ *
+ *   [0, maplen)             live bits, what reads and writes go by
+ *   [maplen, 2 maplen)      flushed bits, set only after the .cow data
+ *                           they stand for was synced (cow_sync)
+ *   MAP_TAIL bytes          MAP_MAGIC and the boot id of the host that
+ *                           last set the live bits up
+ *   one byte more           cow_close's mark (its mtime), once written
+ *
+ * Nothing orders the writeback of the live bits before the data's, so
+ * after the host went down a live bit may stand for a block whose data
+ * never reached the disk (it would read as zeros): in another boot the
+ * live bits are set up again from the flushed ones, and the writes not
+ * flushed before are gone, as on a disk. A restart of the server alone
+ * keeps them, and so every write it answered (the page cache outlives
+ * the process). The map of an older server, its bits alone, is taken as
+ * flushed, as it was.
+ */
+#define MAP_MAGIC	"nbdroot-map1"
+#define MAP_MAGIC_LEN	12
+#define MAP_BOOT_LEN	36	/* /proc/sys/kernel/random/boot_id */
+#define MAP_TAIL	(MAP_MAGIC_LEN + MAP_BOOT_LEN)
+
 struct cow {
 	int base;		/* read-only */
 	int data;		/* the .cow file */
 	int mapfd;
-	unsigned char *map;	/* mmap of the .map file */
-	size_t maplen;
+	unsigned char *map;	/* mmap of the .map file's two regions */
+	uint64_t *snap;		/* maplen bytes: cow_sync's copy of the live bits */
+	size_t maplen;		/* of one region */
 	uint64_t size;
 };
 
@@ -199,19 +225,30 @@ ssize_t cow_pwrite(struct cow *w, const void *buf, size_t len, uint64_t off)
 }
 
 /*
- * FLUSH and FUA: the blocks, then the map that says they are ours. On
- * Linux, MS_SYNC of a shared mapping is a datasync of the file's mapped
- * range (mm/msync.c: vfs_fsync_range), its size included by the file
- * system's fsync, and reports the file's writeback errors as fdatasync
- * does. An fdatasync of the map after it found nothing left to write,
- * and cost 0.06 ms of each flush here. (The byte past the bits that
- * cow_close writes is the mtime marker, no data a flush must keep.)
+ * FLUSH and FUA: a copy of the live bits as they are now, then the data,
+ * then the copy into the flushed bits. A bit is set only once its block's
+ * data was written (cow_pwrite), so every bit of the copy stands for data
+ * the fdatasync covers, whichever connection of the client wrote it; one
+ * set meanwhile waits for the next flush. Bits are only ever set, so two
+ * connections flushing at once merge theirs with atomic ORs. On Linux,
+ * MS_SYNC of a shared mapping is a datasync of the file's mapped range
+ * (mm/msync.c: vfs_fsync_range), which reports writeback errors as
+ * fdatasync does.
  */
 int cow_sync(struct cow *w)
 {
+	uint64_t *live = (uint64_t *)w->map, *flushed = live + w->maplen / 8;
+	size_t i, n = w->maplen / 8;	/* maplen: whole pages */
+
+	for (i = 0; i < n; i++)
+		w->snap[i] = __atomic_load_n(&live[i], __ATOMIC_ACQUIRE);
 	if (fdatasync(w->data) < 0)
 		return -1;
-	return msync(w->map, w->maplen, MS_SYNC);
+	for (i = 0; i < n; i++)
+		if (w->snap[i] & ~__atomic_load_n(&flushed[i], __ATOMIC_RELAXED))
+			__atomic_fetch_or(&flushed[i], w->snap[i],
+					  __ATOMIC_RELAXED);
+	return msync(flushed, w->maplen, MS_SYNC);
 }
 
 /* "ADDR,EXPORT": bytes other than [A-Za-z0-9._-] become %XX. */
@@ -376,20 +413,86 @@ static int size_file(int fd, off_t len, bool empty)
 }
 
 /*
- * Gives the map its length len, where it may already be one byte longer:
- * cow_close's mark of the end of the last connection stays, without the
- * truncation a reconnecting client's open would otherwise pay (a system
- * call of some 60 us on the machines of issue 15).
+ * This host's boot id into id (MAP_BOOT_LEN bytes), read once; false when
+ * /proc does not tell it (the live bits are then kept, as they were
+ * before there were flushed ones).
  */
-static int size_map(int fd, off_t len)
+static bool boot_id(char *id)
 {
-	struct stat st;
+	static char cached[MAP_BOOT_LEN];
+	static int state;	/* 0 not read yet, 1 read, -1 unknown */
+	int fd;
 
-	if (fstat(fd, &st) < 0)
+	if (!state) {
+		fd = open("/proc/sys/kernel/random/boot_id",
+			  O_RDONLY | O_CLOEXEC);
+		state = fd >= 0 && read(fd, cached, sizeof(cached)) ==
+				   (ssize_t)sizeof(cached) ? 1 : -1;
+		if (fd >= 0)
+			close(fd);
+	}
+	if (state > 0)
+		memcpy(id, cached, sizeof(cached));
+	return state > 0;
+}
+
+/* MAP_MAGIC and this boot's id after the two regions. */
+static int map_put_tail(int fd, size_t maplen)
+{
+	char tail[MAP_TAIL];
+
+	memcpy(tail, MAP_MAGIC, MAP_MAGIC_LEN);
+	if (!boot_id(tail + MAP_MAGIC_LEN))
+		memset(tail + MAP_MAGIC_LEN, '-', MAP_BOOT_LEN);
+	return pwrite_full(fd, tail, sizeof(tail), 2 * (uint64_t)maplen);
+}
+
+/*
+ * Where the map of st_size bytes stands: 1 set up in this boot (or the
+ * boot is unknown), 0 in another one or with its tail lost, -1 not in
+ * this layout (empty, or an older server's bits alone).
+ */
+static int map_boot(int fd, size_t maplen, off_t st_size)
+{
+	char tail[MAP_TAIL], now[MAP_BOOT_LEN];
+	off_t end = (off_t)(2 * maplen + MAP_TAIL);
+
+	if (st_size != end && st_size != end + 1)
 		return -1;
-	if (st.st_size == len || st.st_size == len + 1)
+	if (pread_full(fd, tail, sizeof(tail), 2 * (uint64_t)maplen) < 0 ||
+	    memcmp(tail, MAP_MAGIC, MAP_MAGIC_LEN))
 		return 0;
-	return ftruncate(fd, len);
+	if (!boot_id(now))
+		return 1;
+	return memcmp(tail + MAP_MAGIC_LEN, now, MAP_BOOT_LEN) == 0;
+}
+
+/*
+ * Brings a map not in this layout to it, before it is mapped. Empty (a
+ * new pair): its length and tail. An older server's bits: they are both
+ * the live and the flushed ones, made durable (data first) before the
+ * tail is written, since with the tail a lost copy would read as no
+ * block at all. A crash on the way leaves a length of neither layout,
+ * and this is done again.
+ */
+static int map_convert(struct cow *w, off_t st_size)
+{
+	size_t i;
+	bool any = false;
+
+	if (st_size == 0)
+		return map_put_tail(w->mapfd, w->maplen);
+	if ((st_size != (off_t)w->maplen &&
+	     ftruncate(w->mapfd, (off_t)w->maplen) < 0) ||
+	    pread_full(w->mapfd, w->snap, w->maplen, 0) < 0)
+		return -1;
+	for (i = 0; i < w->maplen / 8; i++)
+		any |= w->snap[i] != 0;
+	if (any && (fdatasync(w->data) < 0 ||
+		    pwrite_full(w->mapfd, w->snap, w->maplen, w->maplen) < 0 ||
+		    fdatasync(w->mapfd) < 0))
+		return -1;
+	return map_put_tail(w->mapfd, w->maplen);
 }
 
 /* "copy-on-write PATH: why" for errno into why; -1. */
@@ -413,6 +516,7 @@ static int cow_setup(struct cow *w, const char *cowpath, const char *mappath,
 {
 	struct stat st;
 	bool fresh;
+	int booted;
 
 	if (fstat(w->data, &st) < 0)
 		return file_error(cowpath, why, whylen);
@@ -423,13 +527,23 @@ static int cow_setup(struct cow *w, const char *cowpath, const char *mappath,
 	if (fresh && size_file(w->data, (off_t)w->size, true) < 0)
 		return file_error(cowpath, why, whylen);
 	w->maplen = map_bytes(w->size);
-	if (size_map(w->mapfd, (off_t)w->maplen) < 0)
+	w->snap = malloc(w->maplen);
+	if (!w->snap || fstat(w->mapfd, &st) < 0)
 		return file_error(mappath, why, whylen);
-	w->map = mmap(NULL, w->maplen, PROT_READ | PROT_WRITE, MAP_SHARED,
+	booted = map_boot(w->mapfd, w->maplen, st.st_size);
+	if (booted < 0 && map_convert(w, st.st_size) < 0)
+		return file_error(mappath, why, whylen);
+	w->map = mmap(NULL, 2 * w->maplen, PROT_READ | PROT_WRITE, MAP_SHARED,
 		      w->mapfd, 0);
 	if (w->map == MAP_FAILED) {
 		w->map = NULL;
 		return file_error(mappath, why, whylen);
+	}
+	/* another boot: the flushed bits are the live ones again */
+	if (booted == 0) {
+		memcpy(w->map, w->map + w->maplen, w->maplen);
+		if (map_put_tail(w->mapfd, w->maplen) < 0)
+			return file_error(mappath, why, whylen);
 	}
 	return 0;
 }
@@ -621,8 +735,44 @@ bool cow_has_blocks(const struct cow *w)
 }
 
 /*
+ * Has the client written anything: a bit set in its .map at mappath, read
+ * without mapping it (generation.c; conn_preopen makes empty files for
+ * every client of every export, and those pin nothing). The tail, at a
+ * page boundary plus MAP_TAIL (and the mark), is no bits.
+ */
+bool cow_map_written(const char *mappath)
+{
+	unsigned char buf[4096];
+	int fd = open(mappath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat st;
+	off_t left, pos = 0;
+	ssize_t n, i;
+	bool any = false;
+
+	if (fd < 0)
+		return false;
+	if (fstat(fd, &st) < 0) {
+		close(fd);
+		return false;
+	}
+	left = st.st_size;
+	if (left % 4096 == MAP_TAIL || left % 4096 == MAP_TAIL + 1)
+		left -= left % 4096;
+	while (!any && left > 0 &&
+	       (n = pread(fd, buf, left < (off_t)sizeof(buf) ? (size_t)left :
+			  sizeof(buf), pos)) > 0) {
+		for (i = 0; i < n && !any; i++)
+			any = buf[i] != 0;
+		left -= n;
+		pos += n;
+	}
+	close(fd);
+	return any;
+}
+
+/*
  * The mtime of the map marks the end of the last connection. It is set by
- * writing a byte past the bits, not with futimens: that checks access
+ * writing a byte past the tail, not with futimens: that checks access
  * again, against the user the child has become since it opened a file
  * that may be root's (privdrop.c). 0, or -1 with errno when it could not
  * be set (everything is closed anyway).
@@ -634,9 +784,11 @@ int cow_close(struct cow *w)
 	if (!w)
 		return 0;
 	if (w->map)
-		munmap(w->map, w->maplen);
+		munmap(w->map, 2 * w->maplen);
+	free(w->snap);
 	if (w->mapfd >= 0) {
-		r = pwrite(w->mapfd, "", 1, (off_t)w->maplen) == 1 ? 0 : -1;
+		r = pwrite(w->mapfd, "", 1,
+			   (off_t)(2 * w->maplen + MAP_TAIL)) == 1 ? 0 : -1;
 		e = errno;
 		close(w->mapfd);
 	}

@@ -352,26 +352,6 @@ static int read_record(const char *path, struct cow_record *rec)
 }
 
 /*
- * Has the client written anything: a bit set in its .map (conn_preopen
- * makes empty files for every client of every export; those pin nothing).
- */
-static bool cow_written(const char *mappath)
-{
-	unsigned char buf[4096];
-	int fd = open(mappath, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	ssize_t n, i;
-	bool any = false;
-
-	if (fd < 0)
-		return false;
-	while (!any && (n = read(fd, buf, sizeof(buf))) > 0)
-		for (i = 0; i < n && !any; i++)
-			any = buf[i] != 0;
-	close(fd);
-	return any;
-}
-
-/*
  * Written in place through the descriptor opened before the privilege
  * drop (a rename would need cowdir writable by the child): under 64
  * bytes at offset 0, inside one sector, so a crash leaves the old record
@@ -432,7 +412,7 @@ int generation_cow_open(struct backend *b, const struct export *e,
 			 e->cowdir);
 		return -1;
 	}
-	have = cow_written(mpath) && read_record(rpath, &rec) == 0;
+	have = cow_map_written(mpath) && read_record(rpath, &rec) == 0;
 	if (have && (current_id(e, cur, sizeof(cur)) < 0 || strcmp(cur, rec.id)))
 		return open_cow_base(b, e, addr, rpath, &rec, why, whylen);
 	if (cow_open(b, e, path, addr, why, whylen) < 0)
@@ -800,7 +780,7 @@ static bool cow_keeps(const struct export *e, const char *id)
 		    read_record(path, &rec) < 0 || strcmp(rec.id, id))
 			continue;
 		memcpy(path + strlen(path) - 3, "map", 3);
-		keep = cow_written(path);
+		keep = cow_map_written(path);
 	}
 	closedir(dir);
 	return keep;

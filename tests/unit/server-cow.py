@@ -22,7 +22,11 @@ to seconds by the LD_PRELOAD shim cow-setup-delay.c) leaves the first's
 writes in place. The export allows several connections (CAN_MULTI_CONN):
 two connections of one client writing the two halves of the same fresh
 blocks at once, pipelined, both land (neither's copy of a block from the
-base undoes the other's half).
+base undoes the other's half). After a restart of the server a client
+reads all its writes, flushed or not; after a restart of the host (the
+boot id in its map's tail changed by the test) the flushed ones, and the
+base where its writes were not flushed, never zeros. A map of an older
+server (bits alone) is taken as flushed.
 
 Usage: server-cow.py SERVER_BINARY COW_SETUP_DELAY_SO
 """
@@ -381,6 +385,115 @@ def second_during_setup(base, data, shim):
     stop_own(old)
 
 
+MAP_MAGIC = b"nbdroot-map1"
+
+
+def map_tail(path):
+    """(offset of the boot id in the map's tail, the boot id)."""
+    with open(path, "rb") as f:
+        m = f.read()
+    at = len(m) - len(m) % 4096
+    assert m[at:at + 12] == MAP_MAGIC, "no tail in %s (%d bytes)" % (
+        path, len(m))
+    return at + 12, m[at + 12:at + 48]
+
+
+def another_boot(path):
+    """The map as a host that went down would leave it: set up in
+    another boot."""
+    at, _ = map_tail(path)
+    with open(path, "r+b") as f:
+        f.seek(at)
+        f.write(b"00000000-0000-4000-8000-000000000000")
+
+
+def restart(cfg):
+    """Stops the test's own server and starts it again on cfg."""
+    global server
+    server.send_signal(signal.SIGTERM)
+    assert server.wait(10) == 0, "server exit status %s" % server.returncode
+    return start_server(cfg)
+
+
+def host_restart(base, data):
+    """Unflushed writes stay across a restart of the server and go across
+    one of the host; flushed ones stay across both."""
+    old, port, cowdir = cow_server("boot", "lab", base)
+    cfg = os.path.join(TMP, "boot.conf")
+    mapf = os.path.join(cowdir, "127.0.0.7,lab.map")
+    rng = random.Random(21)
+    kept, lost = rng.randbytes(4096), rng.randbytes(3000)
+    c = Client(port, "127.0.0.7")
+    c.go(b"lab")
+    c.write(2 * 4096, kept)
+    assert c.cmd(CMD_FLUSH, 0, 0)[0] == 0, "FLUSH failed"
+    c.write(5 * 4096 + 100, lost)	# a partial block: base around it
+    c.bye()
+    port = restart(cfg)
+    c = Client(port, "127.0.0.7")
+    c.go(b"lab")
+    assert c.read(2 * 4096, 4096) == kept, "flushed write lost on restart"
+    assert c.read(5 * 4096 + 100, 3000) == lost, \
+        "a write answered but not flushed was lost by a server restart"
+    c.bye()
+    print("ok: a restart of the server keeps the writes, flushed or not")
+    _, boot = map_tail(mapf)
+    with open("/proc/sys/kernel/random/boot_id", "rb") as f:
+        assert boot == f.read(36), "tail boot id %r" % boot
+    server.send_signal(signal.SIGTERM)
+    assert server.wait(10) == 0, "server exit status %s" % server.returncode
+    another_boot(mapf)
+    port = start_server(cfg)
+    c = Client(port, "127.0.0.7")
+    c.go(b"lab")
+    assert c.read(2 * 4096, 4096) == kept, "flushed write lost on reboot"
+    got = c.read(5 * 4096, 4096)
+    assert got == data[5 * 4096:6 * 4096], \
+        "after the host's restart the unflushed block reads %s" % (
+            "zeros" if got == bytes(4096) else "its write" if
+            got[100:3100] == lost else "other bytes")
+    again = rng.randbytes(4096)
+    c.write(5 * 4096, again, CMD_FLAG_FUA)
+    assert c.read(5 * 4096, 4096) == again, "a write after the restore"
+    c.bye()
+    _, boot2 = map_tail(mapf)
+    assert boot2 == boot, "the tail was not set up for this boot: %r" % boot2
+    print("ok: after a restart of the host the flushed write stays and the "
+          "unflushed block reads the base, not zeros")
+    older_map(port, cowdir, data)
+    stop_own(old)
+
+
+def older_map(port, cowdir, data):
+    """A pair of an older server: the map is bits alone (one page here)
+    and its mark byte; its blocks count as flushed."""
+    mine = random.Random(22).randbytes(4096)
+    with open(os.path.join(cowdir, "127.0.0.8,lab.cow"), "wb") as f:
+        f.truncate(SIZE)
+        f.seek(3 * 4096)
+        f.write(mine)
+    mapf = os.path.join(cowdir, "127.0.0.8,lab.map")
+    with open(mapf, "wb") as f:
+        f.write(bytes([1 << 3]) + bytes(4095) + b"\0")
+    c = Client(port, "127.0.0.8")
+    c.go(b"lab")
+    assert c.read(3 * 4096, 4096) == mine, "the older map's block is lost"
+    assert c.read(4 * 4096, 4096) == data[4 * 4096:5 * 4096], "base"
+    c.bye()
+    size = os.path.getsize(mapf)
+    assert size in (2 * 4096 + 48, 2 * 4096 + 49), "map of %d bytes" % size
+    with open(mapf, "rb") as f:
+        m = f.read()
+    assert m[4096] == 1 << 3, "the older bits are not flushed ones"
+    another_boot(mapf)
+    c = Client(port, "127.0.0.8")
+    c.go(b"lab")
+    assert c.read(3 * 4096, 4096) == mine, \
+        "the older map's block is lost after a restart of the host"
+    c.bye()
+    print("ok: an older server's map is read, then kept as flushed bits")
+
+
 def main():
     base = os.path.join(TMP, "base.img")
     data = random.Random(4).randbytes(SIZE)
@@ -503,6 +616,7 @@ def main():
     assert server.wait(10) == 0, "server exit status %s" % server.returncode
     spares_become_pairs(base, data)
     second_during_setup(base, data, SHIM)
+    host_restart(base, data)
 
 
 try:
