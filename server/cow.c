@@ -57,7 +57,7 @@ static struct spare *spares;
 static size_t nspares;
 
 /*
- * The .map file, in regions of maplen bytes (a multiple of the page size):
+ * The .map file, in regions of maplen bytes (a multiple of 4 KiB):
  *
  *   [0, maplen)             live bits, what reads and writes go by
  *   [maplen, 2 maplen)      flushed bits, set only after the .cow data
@@ -225,6 +225,19 @@ ssize_t cow_pwrite(struct cow *w, const void *buf, size_t len, uint64_t off)
 }
 
 /*
+ * MS_SYNC of len bytes of the mapping from p, widened to whole pages:
+ * regions are whole 4 KiB blocks, a page may be larger (64 KiB).
+ */
+static int map_msync(const struct cow *w, unsigned char *p, size_t len)
+{
+	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t from = ((uintptr_t)p - (uintptr_t)w->map) & ~(page - 1);
+
+	return msync(w->map + from, (size_t)((uintptr_t)p + len -
+					     (uintptr_t)w->map - from), MS_SYNC);
+}
+
+/*
  * FLUSH and FUA: a copy of the live bits as they are now, then the data,
  * then the copy into the flushed bits. A bit is set only once its block's
  * data was written (cow_pwrite), so every bit of the copy stands for data
@@ -248,7 +261,7 @@ int cow_sync(struct cow *w)
 		if (w->snap[i] & ~__atomic_load_n(&flushed[i], __ATOMIC_RELAXED))
 			__atomic_fetch_or(&flushed[i], w->snap[i],
 					  __ATOMIC_RELAXED);
-	return msync(flushed, w->maplen, MS_SYNC);
+	return map_msync(w, (unsigned char *)flushed, w->maplen);
 }
 
 /* "ADDR,EXPORT": bytes other than [A-Za-z0-9._-] become %XX. */
@@ -448,13 +461,13 @@ static int map_put_tail(int fd, size_t maplen)
 }
 
 /*
- * Where the map of st_size bytes stands: 1 set up in this boot (or the
- * boot is unknown), 0 in another one or with its tail lost, -1 not in
- * this layout (empty, or an older server's bits alone).
+ * Where the map of st_size bytes stands: 1 set up in this boot (or a
+ * boot not known, then or now), 0 in another one or with its tail lost,
+ * -1 not in this layout (empty, or an older server's bits alone).
  */
 static int map_boot(int fd, size_t maplen, off_t st_size)
 {
-	char tail[MAP_TAIL], now[MAP_BOOT_LEN];
+	char tail[MAP_TAIL], now[MAP_BOOT_LEN], unknown[MAP_BOOT_LEN];
 	off_t end = (off_t)(2 * maplen + MAP_TAIL);
 
 	if (st_size != end && st_size != end + 1)
@@ -462,9 +475,31 @@ static int map_boot(int fd, size_t maplen, off_t st_size)
 	if (pread_full(fd, tail, sizeof(tail), 2 * (uint64_t)maplen) < 0 ||
 	    memcmp(tail, MAP_MAGIC, MAP_MAGIC_LEN))
 		return 0;
-	if (!boot_id(now))
+	memset(unknown, '-', sizeof(unknown));
+	if (!boot_id(now) ||
+	    !memcmp(tail + MAP_MAGIC_LEN, unknown, MAP_BOOT_LEN))
 		return 1;
 	return memcmp(tail + MAP_MAGIC_LEN, now, MAP_BOOT_LEN) == 0;
+}
+
+/*
+ * A map kept as set up: the flushed bits are in the live ones (a no-op in
+ * the boot that set them, where live holds them all already; where the
+ * boot is not known, a flushed bit whose live one never reached the disk
+ * before a crash is kept).
+ */
+static void map_keep(struct cow *w)
+{
+	uint64_t *live = (uint64_t *)w->map, *flushed = live + w->maplen / 8;
+	uint64_t f;
+	size_t i;
+
+
+	for (i = 0; i < w->maplen / 8; i++) {
+		f = __atomic_load_n(&flushed[i], __ATOMIC_RELAXED);
+		if (f & ~__atomic_load_n(&live[i], __ATOMIC_RELAXED))
+			__atomic_fetch_or(&live[i], f, __ATOMIC_RELEASE);
+	}
 }
 
 /*
@@ -544,6 +579,8 @@ static int cow_setup(struct cow *w, const char *cowpath, const char *mappath,
 		memcpy(w->map, w->map + w->maplen, w->maplen);
 		if (map_put_tail(w->mapfd, w->maplen) < 0)
 			return file_error(mappath, why, whylen);
+	} else {
+		map_keep(w);
 	}
 	return 0;
 }
@@ -786,12 +823,18 @@ int cow_close(struct cow *w)
 	if (w->map)
 		munmap(w->map, 2 * w->maplen);
 	free(w->snap);
-	if (w->mapfd >= 0) {
+	/*
+	 * Marked only once mapped, so in the layout: a byte past an older
+	 * server's map whose conversion failed would make it look like one
+	 * of another boot, and its bits would be taken from an empty region.
+	 */
+	if (w->map && w->mapfd >= 0) {
 		r = pwrite(w->mapfd, "", 1,
 			   (off_t)(2 * w->maplen + MAP_TAIL)) == 1 ? 0 : -1;
 		e = errno;
-		close(w->mapfd);
 	}
+	if (w->mapfd >= 0)
+		close(w->mapfd);
 	if (w->data >= 0)
 		close(w->data);	/* drops the lock */
 	if (w->base >= 0)

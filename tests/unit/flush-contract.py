@@ -10,7 +10,8 @@ log. On a copy-on-write export that includes the block map, which the
 server writes through a shared mapping and syncs with msync. Then one
 sync is made to fail: the client must get EIO, and so must every later
 FLUSH and FUA write on that connection (the kernel reports a writeback
-error to fsync once, then forgets it). Last, large WRITEs must
+error to fsync once, then forgets it). An older server's copy-on-write
+map whose conversion fails at that sync keeps its blocks. Last, large WRITEs must
 start writeback in 8 MiB batches (one call per WRITE stalled a storm of
 200 clients rewriting the same blocks), and a FLUSH starts the count
 again.
@@ -288,10 +289,51 @@ def write_behind():
                              "%d: %s" % (len(got), got[:8]))
 
 
+def older_map_sync_fails():
+    """An older server's map (bits alone, and its mark) whose conversion
+    fails at its data sync keeps its blocks: the failed connection leaves
+    no mark that would make it look converted, and the next one converts
+    it and reads them."""
+    log = os.path.join(TMP, "shim-older.log")
+    flag = os.path.join(TMP, "fail-older-sync")
+    conf = config(True)
+    pair = os.path.join(TMP, "cow", "127.0.0.1,disk.")
+    mine = random.Random(31).randbytes(4096)
+    with open(pair + "cow", "wb") as f:
+        f.truncate(SIZE)
+        f.seek(3 * 4096)
+        f.write(mine)
+    with open(pair + "map", "wb") as f:
+        f.write(bytes([1 << 3]) + bytes(4095) + b"\0")
+    p, port = server(conf, log, flag)
+    open(flag, "w").close()
+    try:
+        nw.Conn(port, b"disk").close()
+        refused = False
+    except (AssertionError, EOFError):
+        refused = True
+    assert not os.path.exists(flag), "the conversion made no sync call"
+    assert refused, "GO answered though the conversion's sync failed"
+    size = os.path.getsize(pair + "map")
+    c = nw.Conn(port, b"disk")
+    err, got = c.request(nw.CMD_READ, 1, 3 * 4096, 4096)
+    c.close()
+    p.terminate()
+    p.wait(10)
+    print("older map, its conversion's data sync failed: GO refused, the "
+          "map left at %d bytes; the next connection read the block %s" %
+          (size, "back" if got == mine else "WRONG"))
+    assert err == 0, "READ error %d" % err
+    assert got == mine, ("the older map's block was lost after a failed "
+                         "conversion: %s" % ("zeros" if got == bytes(4096)
+                                             else "other bytes"))
+
+
 try:
     contract(False)
     contract(True)
     failed_sync_stays_failed()
+    older_map_sync_fails()
     write_behind()
 except (AssertionError, EOFError, OSError) as e:
     print("FAIL:", e)

@@ -465,33 +465,40 @@ def host_restart(base, data):
 
 
 def older_map(port, cowdir, data):
-    """A pair of an older server: the map is bits alone (one page here)
-    and its mark byte; its blocks count as flushed."""
-    mine = random.Random(22).randbytes(4096)
-    with open(os.path.join(cowdir, "127.0.0.8,lab.cow"), "wb") as f:
-        f.truncate(SIZE)
-        f.seek(3 * 4096)
-        f.write(mine)
-    mapf = os.path.join(cowdir, "127.0.0.8,lab.map")
-    with open(mapf, "wb") as f:
-        f.write(bytes([1 << 3]) + bytes(4095) + b"\0")
-    c = Client(port, "127.0.0.8")
-    c.go(b"lab")
-    assert c.read(3 * 4096, 4096) == mine, "the older map's block is lost"
-    assert c.read(4 * 4096, 4096) == data[4 * 4096:5 * 4096], "base"
-    c.bye()
-    size = os.path.getsize(mapf)
-    assert size in (2 * 4096 + 48, 2 * 4096 + 49), "map of %d bytes" % size
-    with open(mapf, "rb") as f:
-        m = f.read()
-    assert m[4096] == 1 << 3, "the older bits are not flushed ones"
-    another_boot(mapf)
-    c = Client(port, "127.0.0.8")
-    c.go(b"lab")
-    assert c.read(3 * 4096, 4096) == mine, \
-        "the older map's block is lost after a restart of the host"
-    c.bye()
-    print("ok: an older server's map is read, then kept as flushed bits")
+    """A pair of an older server: the map is bits alone (one page here),
+    with its mark byte or without, or with a region of zeros after them
+    (a conversion cut short); its blocks count as flushed."""
+    for n, (addr, extra) in enumerate((("127.0.0.8", b"\0"),
+                                       ("127.0.0.9", b""),
+                                       ("127.0.0.10", bytes(4096)))):
+        mine = random.Random(22 + n).randbytes(4096)
+        with open(os.path.join(cowdir, addr + ",lab.cow"), "wb") as f:
+            f.truncate(SIZE)
+            f.seek(3 * 4096)
+            f.write(mine)
+        mapf = os.path.join(cowdir, addr + ",lab.map")
+        with open(mapf, "wb") as f:
+            f.write(bytes([1 << 3]) + bytes(4095) + extra)
+        c = Client(port, addr)
+        c.go(b"lab")
+        assert c.read(3 * 4096, 4096) == mine, \
+            "the older map's block is lost (map of %d bytes)" % (4096 +
+                                                                len(extra))
+        assert c.read(4 * 4096, 4096) == data[4 * 4096:5 * 4096], "base"
+        c.bye()
+        size = os.path.getsize(mapf)
+        assert size in (2 * 4096 + 48, 2 * 4096 + 49), "map of %d bytes" % size
+        with open(mapf, "rb") as f:
+            m = f.read()
+        assert m[4096] == 1 << 3, "the older bits are not flushed ones"
+        another_boot(mapf)
+        c = Client(port, addr)
+        c.go(b"lab")
+        assert c.read(3 * 4096, 4096) == mine, \
+            "the older map's block is lost after a restart of the host"
+        c.bye()
+    print("ok: an older server's map (with its mark, without, or with a "
+          "conversion cut short) is read, then kept as flushed bits")
 
 
 def main():
