@@ -224,6 +224,19 @@ ssize_t cow_pwrite(struct cow *w, const void *buf, size_t len, uint64_t off)
 	return r;
 }
 
+/* ORs n words of from into to, each only where it sets a bit. */
+static void map_or(uint64_t *to, const uint64_t *from, size_t n)
+{
+	uint64_t f;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		f = __atomic_load_n(&from[i], __ATOMIC_RELAXED);
+		if (f & ~__atomic_load_n(&to[i], __ATOMIC_RELAXED))
+			__atomic_fetch_or(&to[i], f, __ATOMIC_RELEASE);
+	}
+}
+
 /*
  * MS_SYNC of len bytes of the mapping from p, widened to whole pages:
  * regions are whole 4 KiB blocks, a page may be larger (64 KiB).
@@ -257,10 +270,7 @@ int cow_sync(struct cow *w)
 		w->snap[i] = __atomic_load_n(&live[i], __ATOMIC_ACQUIRE);
 	if (fdatasync(w->data) < 0)
 		return -1;
-	for (i = 0; i < n; i++)
-		if (w->snap[i] & ~__atomic_load_n(&flushed[i], __ATOMIC_RELAXED))
-			__atomic_fetch_or(&flushed[i], w->snap[i],
-					  __ATOMIC_RELAXED);
+	map_or(flushed, w->snap, n);
 	return map_msync(w, (unsigned char *)flushed, w->maplen);
 }
 
@@ -490,16 +500,9 @@ static int map_boot(int fd, size_t maplen, off_t st_size)
  */
 static void map_keep(struct cow *w)
 {
-	uint64_t *live = (uint64_t *)w->map, *flushed = live + w->maplen / 8;
-	uint64_t f;
-	size_t i;
+	uint64_t *live = (uint64_t *)w->map;
 
-
-	for (i = 0; i < w->maplen / 8; i++) {
-		f = __atomic_load_n(&flushed[i], __ATOMIC_RELAXED);
-		if (f & ~__atomic_load_n(&live[i], __ATOMIC_RELAXED))
-			__atomic_fetch_or(&live[i], f, __ATOMIC_RELEASE);
-	}
+	map_or(live, live + w->maplen / 8, w->maplen / 8);
 }
 
 /*
@@ -579,8 +582,8 @@ static int cow_setup(struct cow *w, const char *cowpath, const char *mappath,
 		memcpy(w->map, w->map + w->maplen, w->maplen);
 		if (map_put_tail(w->mapfd, w->maplen) < 0)
 			return file_error(mappath, why, whylen);
-	} else {
-		map_keep(w);
+	} else if (booted > 0) {
+		map_keep(w);	/* converted: flushed and live are equal */
 	}
 	return 0;
 }
