@@ -46,11 +46,16 @@
  * files took the server's core for longer than all their negotiations
  * (N = 200, one request each: the slowest connect 127 to 140 ms creating
  * the pairs, 57 to 62 with the pairs already there). Spares are empty,
- * as a file just created is; one never linked goes with its process.
+ * as a file just created is, but for the .map's length and tail, laid
+ * out for the export's size as it was then (spare_lay): the connect then
+ * writes nothing to it. One never linked goes with its process.
  */
 struct spare {
 	const struct export *e;
 	int fd[2];		/* .cow, .map; -1 once taken or not made */
+	uint64_t laid;		/* the export size the .map is laid out for */
+	dev_t dev;		/* the .map's, when laid out */
+	ino_t ino;
 };
 
 static struct spare *spares;
@@ -533,6 +538,19 @@ static int map_convert(struct cow *w, off_t st_size)
 	return map_put_tail(w->mapfd, w->maplen);
 }
 
+/*
+ * Is the map open at fd sp's spare, laid out for an export of size bytes
+ * (then it is empty and in the layout, of this boot: a spare never
+ * outlives its process, nor so the boot)?
+ */
+static bool spare_laid(const struct spare *sp, int fd, uint64_t size)
+{
+	struct stat st;
+
+	return sp && sp->laid && sp->laid == size && fstat(fd, &st) == 0 &&
+	       st.st_dev == sp->dev && st.st_ino == sp->ino;
+}
+
 /* "copy-on-write PATH: why" for errno into why; -1. */
 static int file_error(const char *path, char *why, size_t whylen)
 {
@@ -543,24 +561,28 @@ static int file_error(const char *path, char *why, size_t whylen)
 
 /*
  * cow_files' work under its lock, on the open .cow file (cowpath): opens
- * the map (mappath; from *mapspare when there is one), empties the pair
+ * the map (mappath; from sp's spare when there is one), empties the pair
  * if it is fresh, sizes and maps the map. A fresh pair's map is emptied
  * before its .cow file gets the base's size, which is what says the pair
  * is set up: a setup cut short in between is done again, and old map bits
- * never stand for blocks of an emptied .cow file.
+ * never stand for blocks of an emptied .cow file. A spare map laid out
+ * for this size is empty and in the layout already: it is kept.
  */
 static int cow_setup(struct cow *w, const char *cowpath, const char *mappath,
-		     int *mapspare, char *why, size_t whylen)
+		     struct spare *sp, char *why, size_t whylen)
 {
 	struct stat st;
-	bool fresh;
-	int booted;
+	bool fresh, laid;
+	int booted = 2;		/* laid out: neither looked at nor kept */
 
 	if (fstat(w->data, &st) < 0)
 		return file_error(cowpath, why, whylen);
 	fresh = (uint64_t)st.st_size != w->size;
-	w->mapfd = open_create(mappath, mapspare);
-	if (w->mapfd < 0 || (fresh && size_file(w->mapfd, 0, true) < 0))
+	w->mapfd = open_create(mappath, sp ? &sp->fd[1] : NULL);
+	if (w->mapfd < 0)
+		return file_error(mappath, why, whylen);
+	laid = spare_laid(sp, w->mapfd, w->size);
+	if (fresh && !laid && size_file(w->mapfd, 0, true) < 0)
 		return file_error(mappath, why, whylen);
 	if (fresh && size_file(w->data, (off_t)w->size, true) < 0)
 		return file_error(cowpath, why, whylen);
@@ -568,7 +590,8 @@ static int cow_setup(struct cow *w, const char *cowpath, const char *mappath,
 	w->snap = malloc(w->maplen);
 	if (!w->snap || fstat(w->mapfd, &st) < 0)
 		return file_error(mappath, why, whylen);
-	booted = map_boot(w->mapfd, w->maplen, st.st_size);
+	if (!laid)
+		booted = map_boot(w->mapfd, w->maplen, st.st_size);
 	if (booted < 0 && map_convert(w, st.st_size) < 0)
 		return file_error(mappath, why, whylen);
 	w->map = mmap(NULL, 2 * w->maplen, PROT_READ | PROT_WRITE, MAP_SHARED,
@@ -582,8 +605,8 @@ static int cow_setup(struct cow *w, const char *cowpath, const char *mappath,
 		memcpy(w->map, w->map + w->maplen, w->maplen);
 		if (map_put_tail(w->mapfd, w->maplen) < 0)
 			return file_error(mappath, why, whylen);
-	} else if (booted > 0) {
-		map_keep(w);	/* converted: flushed and live are equal */
+	} else if (booted == 1) {
+		map_keep(w);	/* converted or laid out: all bits are 0 */
 	}
 	return 0;
 }
@@ -597,7 +620,7 @@ static int cow_setup(struct cow *w, const char *cowpath, const char *mappath,
  * clear the map (and so lose the blocks) the first has begun to write.
  */
 static int cow_files(struct cow *w, const char *dir, const char *key,
-		     int *spare, char *why, size_t whylen)
+		     struct spare *sp, char *why, size_t whylen)
 {
 	char cowpath[4096], mappath[4096];
 	int r;
@@ -607,11 +630,10 @@ static int cow_files(struct cow *w, const char *dir, const char *key,
 	    cow_path(mappath, sizeof(mappath), dir, key, "map", why,
 		     whylen) < 0)
 		return -1;
-	w->data = open_locked(cowpath, spare ? &spare[0] : NULL);
+	w->data = open_locked(cowpath, sp ? &sp->fd[0] : NULL);
 	if (w->data < 0 || lock_range(w->data, 0, 0, F_WRLCK) < 0)
 		return file_error(cowpath, why, whylen);
-	r = cow_setup(w, cowpath, mappath, spare ? &spare[1] : NULL, why,
-		      whylen);
+	r = cow_setup(w, cowpath, mappath, sp, why, whylen);
 	lock_range(w->data, 0, 0, F_UNLCK);
 	return r;
 }
@@ -622,37 +644,60 @@ static int open_spare(const char *dir)
 	return open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 }
 
-/* e's spare pair (fd[0] .cow, fd[1] .map), or NULL when it has none. */
-static int *spare_of(const struct export *e)
+/* e's spare pair, or NULL when it has none. */
+static struct spare *spare_of(const struct export *e)
 {
 	size_t i;
 
 	for (i = 0; i < nspares; i++)
 		if (spares[i].e == e)
-			return spares[i].fd;
+			return &spares[i];
 	return NULL;
 }
 
 /*
+ * Lays sp's .map out for the export's size as it is now: length and tail,
+ * as map_convert does on a connect. Not where the base's path depends on
+ * the client ("%s"), nor when anything fails: the map stays empty then,
+ * and the connect lays it out.
+ */
+static void spare_lay(struct spare *sp)
+{
+	const struct export *e = sp->e;
+	struct stat base, map;
+
+	if (sp->fd[1] < 0 || strstr(e->path, "%s") ||
+	    stat(e->path, &base) < 0 || !S_ISREG(base.st_mode) ||
+	    map_put_tail(sp->fd[1], map_bytes((uint64_t)base.st_size)) < 0 ||
+	    fstat(sp->fd[1], &map) < 0)
+		return;
+	sp->dev = map.st_dev;
+	sp->ino = map.st_ino;
+	sp->laid = (uint64_t)base.st_size;
+}
+
+/*
  * In a waiting pre-forked child: a spare pair in the cowdir of each
- * copy-on-write export. Where one cannot be made (no cowdir yet, a file
- * system without O_TMPFILE) that export's pairs are created as before.
- * Not over TLS: its pairs are created after the privilege drop, by a
- * user that could not open a spare made by root again (conn.c).
+ * copy-on-write export, its map laid out, and the boot id read for the
+ * tails. Where a spare cannot be made (no cowdir yet, a file system
+ * without O_TMPFILE) that export's pairs are created as before. Not over
+ * TLS: its pairs are created after the privilege drop, by a user that
+ * could not open a spare made by root again (conn.c).
  */
 void cow_spares_make(const struct config *cfg)
 {
+	char id[MAP_BOOT_LEN];
 	const struct export *e;
 	size_t n = 0;
 	int i;
 
-	if (cfg->tls || spares)
-		return;
 	for (e = cfg->exports; e; e = e->next)
 		if (e->cow)
 			n++;
-	spares = n ? calloc(n, sizeof(*spares)) : NULL;
-	if (!spares)
+	if (!n || spares)
+		return;
+	boot_id(id);	/* read once, now, for the tails of its maps */
+	if (cfg->tls || !(spares = calloc(n, sizeof(*spares))))
 		return;
 	for (e = cfg->exports; e; e = e->next) {
 		if (!e->cow)
@@ -660,7 +705,7 @@ void cow_spares_make(const struct config *cfg)
 		spares[nspares].e = e;
 		for (i = 0; i < 2; i++)
 			spares[nspares].fd[i] = open_spare(e->cowdir);
-		nspares++;
+		spare_lay(&spares[nspares++]);
 	}
 }
 

@@ -14,7 +14,9 @@ client is still connected; once cowtimeout has passed after its last
 disconnect its files are deleted (and their blocks freed) and it sees the
 base again; FLUSH and FUA succeed. With prefork, a new client's pair is
 the two unnamed spare files its waiting child made (same inodes), held
-by their names and with no spare left in the serving child; a map left
+by their names and with no spare left in the serving child; the spare map
+is laid out while the child waits (length and tail), and one laid out for
+a base since replaced by a larger one is laid out again; a map left
 without its .cow is cleared, not trusted; a symbolic link in place of a
 .cow file is refused and its target left alone. A second connection of a
 client that comes while the first sets up the client's new pair (widened
@@ -230,6 +232,42 @@ def waiting_spares(cowdir, children):
         time.sleep(0.1)
 
 
+def spare_maps(cowdir):
+    """The waiting children's spare maps, each laid out (two regions of a
+    page for SIZE and the tail of this boot): their inodes. The .cow
+    spares are empty."""
+    with open("/proc/sys/kernel/random/boot_id", "rb") as f:
+        boot = f.read(36)
+    maps = set()
+    for pid in subprocess.run(["pgrep", "-P", str(server.pid)],
+                              capture_output=True, text=True).stdout.split():
+        fds = "/proc/%s/fd" % pid
+        for fd in os.listdir(fds):
+            path = os.path.join(fds, fd)
+            try:
+                if not os.readlink(path).startswith(cowdir + "/#"):
+                    continue
+                st = os.stat(path)
+            except OSError:
+                continue
+            if st.st_size == 0:
+                continue
+            assert st.st_size == 2 * 4096 + 48, \
+                "a spare map of %d bytes, not laid out for %d" % (
+                    st.st_size, SIZE)
+            assert map_tail(path)[1] == boot, "a spare map's tail"
+            maps.add(st.st_ino)
+    return maps
+
+
+def map_bits(path, maplen, block):
+    """Block's bit in the live and the flushed region of the map."""
+    with open(path, "rb") as f:
+        m = f.read()
+    byte, bit = block >> 3, 1 << (block & 7)
+    return bool(m[byte] & bit), bool(m[maplen + byte] & bit)
+
+
 def held_files(cowdir):
     """The files in cowdir that the child serving a client holds."""
     for line in subprocess.run(["pgrep", "-P", str(server.pid)],
@@ -295,6 +333,8 @@ def spares_become_pairs(base, data):
     old, port, cowdir = cow_server("spares", "lab", base,
                                    "[generic]\nprefork = 2\n")
     spares = waiting_spares(cowdir, 2)
+    maps = spare_maps(cowdir)
+    assert len(maps) == 2, "spare maps laid out: %s" % sorted(maps)
     c = Client(port, "127.0.0.6")
     c.go(b"lab")
     mine = random.Random(12).randbytes(5000)
@@ -312,6 +352,11 @@ def spares_become_pairs(base, data):
             [st.st_ino for st in pair], sorted(spares))
     modes = [oct(st.st_mode & 0o777) for st in pair]
     assert modes == ["0o600", "0o600"], "pair modes %s" % modes
+    mapf = os.path.join(cowdir, "127.0.0.6,lab.map")
+    assert pair[1].st_ino in maps and pair[1].st_size in (2 * 4096 + 48, 2 * 4096 + 49), \
+        "the map (%d bytes) is not a laid-out spare" % pair[1].st_size
+    bits = [map_bits(mapf, 4096, b) for b in (2, 3)]
+    assert bits == [(True, True)] * 2, "the FUA write's bits %s" % bits
     print("ok: prefork: the new client's pair is its child's two spare "
           "files (inodes %s)" % " ".join(str(st.st_ino) for st in pair))
     # a map whose .cow is gone (deleted by hand) must not be believed
@@ -329,6 +374,46 @@ def spares_become_pairs(base, data):
     print("ok: prefork: a map left without its .cow is cleared; the base "
           "is read")
     symlink_refused(port, cowdir)
+    stop_own(old)
+
+
+def spare_for_another_size(data):
+    """prefork: the spares are laid out for the base as it was; the base
+    is then replaced by one whose map takes two pages a region. A new
+    client's map is laid out again for the new size: the base's last
+    block reads, a write near the end and its flush land in both
+    regions, and the map has the new length."""
+    grow = os.path.join(TMP, "grow")
+    with open(grow, "wb") as f:
+        f.write(data)
+    old, port, cowdir = cow_server("grow", "grow", grow,
+                                   "[generic]\nprefork = 2\n")
+    waiting_spares(cowdir, 2)
+    assert len(spare_maps(cowdir)) == 2, "spare maps for the old size"
+    bigger = (129 << 20) + 4096	# 33025 blocks: 4129 bytes of bits
+    rng = random.Random(31)
+    last, mine = rng.randbytes(4096), rng.randbytes(4096)
+    with open(grow + ".new", "wb") as f:
+        f.write(data)
+        f.truncate(bigger - 4096)
+        f.seek(bigger - 4096)
+        f.write(last)
+    os.rename(grow + ".new", grow)
+    c = Client(port, "127.0.0.11")
+    size, _ = c.go(b"grow")
+    assert size == bigger, "export size %s after the base grew" % size
+    assert c.read(bigger - 4096, 4096) == last, "the new base's last block"
+    c.write(bigger - 8192, mine)
+    assert c.cmd(CMD_FLUSH, 0, 0)[0] == 0, "FLUSH failed"
+    assert c.read(bigger - 8192, 4096) == mine, "the write near the end"
+    c.bye()
+    mapf = os.path.join(cowdir, "127.0.0.11,grow.map")
+    got = os.stat(mapf).st_size
+    assert got in (2 * 8192 + 48, 2 * 8192 + 49), "a map of %d bytes for %d" % (got, bigger)
+    bits = map_bits(mapf, 8192, (bigger - 8192) // 4096)
+    assert bits == (True, True), "the flushed write's bits %s" % (bits,)
+    print("ok: prefork: spare maps are laid out while the children wait; "
+          "one laid out for another size is laid out again")
     stop_own(old)
 
 
@@ -622,6 +707,7 @@ def main():
     server.send_signal(signal.SIGTERM)
     assert server.wait(10) == 0, "server exit status %s" % server.returncode
     spares_become_pairs(base, data)
+    spare_for_another_size(data)
     second_during_setup(base, data, SHIM)
     host_restart(base, data)
 
