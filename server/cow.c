@@ -53,9 +53,9 @@
 struct spare {
 	const struct export *e;
 	int fd[2];		/* .cow, .map; -1 once taken or not made */
-	uint64_t laid;		/* the export size the .map is laid out for */
-	dev_t dev;		/* the .map's, when laid out */
+	dev_t dev;		/* the .map's */
 	ino_t ino;
+	size_t maplen;		/* its regions' length, laid out; 0: empty */
 };
 
 static struct spare *spares;
@@ -539,16 +539,21 @@ static int map_convert(struct cow *w, off_t st_size)
 }
 
 /*
- * Is the map open at fd sp's spare, laid out for an export of size bytes
- * (then it is empty and in the layout, of this boot: a spare never
- * outlives its process, nor so the boot)?
+ * Is the map open at fd sp's spare, taken by this connect (had: sp held
+ * it before)? 1 yes, laid out for regions of maplen (its bits all 0, its
+ * tail of this boot: a spare never outlives its process); 0 yes, but
+ * empty or laid out for another length (a base replaced since); -1 no.
  */
-static bool spare_laid(const struct spare *sp, int fd, uint64_t size)
+static int spare_state(const struct spare *sp, bool had, int fd,
+		       size_t maplen)
 {
 	struct stat st;
 
-	return sp && sp->laid && sp->laid == size && fstat(fd, &st) == 0 &&
-	       st.st_dev == sp->dev && st.st_ino == sp->ino;
+	if (!had || sp->fd[1] >= 0 || fstat(fd, &st) < 0 ||
+	    st.st_dev != sp->dev || st.st_ino != sp->ino)
+		return -1;
+	return sp->maplen == maplen &&
+	       st.st_size == (off_t)(2 * maplen + MAP_TAIL);
 }
 
 /* "copy-on-write PATH: why" for errno into why; -1. */
@@ -565,15 +570,16 @@ static int file_error(const char *path, char *why, size_t whylen)
  * if it is fresh, sizes and maps the map. A fresh pair's map is emptied
  * before its .cow file gets the base's size, which is what says the pair
  * is set up: a setup cut short in between is done again, and old map bits
- * never stand for blocks of an emptied .cow file. A spare map laid out
- * for this size is empty and in the layout already: it is kept.
+ * never stand for blocks of an emptied .cow file. The client's spare map
+ * is kept when laid out for this length, else emptied (whatever the .cow
+ * file: its length or tail must not be taken for an older server's bits).
  */
 static int cow_setup(struct cow *w, const char *cowpath, const char *mappath,
 		     struct spare *sp, char *why, size_t whylen)
 {
+	bool fresh, had = sp && sp->fd[1] >= 0;
+	int booted = -1, spare;
 	struct stat st;
-	bool fresh, laid;
-	int booted = 2;		/* laid out: neither looked at nor kept */
 
 	if (fstat(w->data, &st) < 0)
 		return file_error(cowpath, why, whylen);
@@ -581,19 +587,21 @@ static int cow_setup(struct cow *w, const char *cowpath, const char *mappath,
 	w->mapfd = open_create(mappath, sp ? &sp->fd[1] : NULL);
 	if (w->mapfd < 0)
 		return file_error(mappath, why, whylen);
-	laid = spare_laid(sp, w->mapfd, w->size);
-	if (fresh && !laid && size_file(w->mapfd, 0, true) < 0)
+	w->maplen = map_bytes(w->size);
+	spare = spare_state(sp, had, w->mapfd, w->maplen);
+	if ((spare == 0 || (fresh && spare < 0)) &&
+	    size_file(w->mapfd, 0, true) < 0)
 		return file_error(mappath, why, whylen);
 	if (fresh && size_file(w->data, (off_t)w->size, true) < 0)
 		return file_error(cowpath, why, whylen);
-	w->maplen = map_bytes(w->size);
 	w->snap = malloc(w->maplen);
 	if (!w->snap || fstat(w->mapfd, &st) < 0)
 		return file_error(mappath, why, whylen);
-	if (!laid)
+	if (spare != 1) {
 		booted = map_boot(w->mapfd, w->maplen, st.st_size);
-	if (booted < 0 && map_convert(w, st.st_size) < 0)
-		return file_error(mappath, why, whylen);
+		if (booted < 0 && map_convert(w, st.st_size) < 0)
+			return file_error(mappath, why, whylen);
+	}
 	w->map = mmap(NULL, 2 * w->maplen, PROT_READ | PROT_WRITE, MAP_SHARED,
 		      w->mapfd, 0);
 	if (w->map == MAP_FAILED) {
@@ -606,7 +614,7 @@ static int cow_setup(struct cow *w, const char *cowpath, const char *mappath,
 		if (map_put_tail(w->mapfd, w->maplen) < 0)
 			return file_error(mappath, why, whylen);
 	} else if (booted == 1) {
-		map_keep(w);	/* converted or laid out: all bits are 0 */
+		map_keep(w);	/* not when converted or laid out: all equal */
 	}
 	return 0;
 }
@@ -656,33 +664,36 @@ static struct spare *spare_of(const struct export *e)
 }
 
 /*
- * Lays sp's .map out for the export's size as it is now: length and tail,
- * as map_convert does on a connect. Not where the base's path depends on
- * the client ("%s"), nor when anything fails: the map stays empty then,
- * and the connect lays it out.
+ * Notes which file sp's .map is and lays it out for the export's size as
+ * it is now: length and tail, as map_convert does on a connect. Not where
+ * the base's path depends on the client ("%s"), nor when anything fails:
+ * the connect empties the map then, and lays it out.
  */
 static void spare_lay(struct spare *sp)
 {
 	const struct export *e = sp->e;
 	struct stat base, map;
+	size_t maplen;
 
-	if (sp->fd[1] < 0 || strstr(e->path, "%s") ||
-	    stat(e->path, &base) < 0 || !S_ISREG(base.st_mode) ||
-	    map_put_tail(sp->fd[1], map_bytes((uint64_t)base.st_size)) < 0 ||
-	    fstat(sp->fd[1], &map) < 0)
+	if (sp->fd[1] < 0 || fstat(sp->fd[1], &map) < 0)
 		return;
 	sp->dev = map.st_dev;
 	sp->ino = map.st_ino;
-	sp->laid = (uint64_t)base.st_size;
+	if (strstr(e->path, "%s") || stat(e->path, &base) < 0 ||
+	    !S_ISREG(base.st_mode))
+		return;
+	maplen = map_bytes((uint64_t)base.st_size);
+	if (map_put_tail(sp->fd[1], maplen) == 0)
+		sp->maplen = maplen;
 }
 
 /*
- * In a waiting pre-forked child: a spare pair in the cowdir of each
- * copy-on-write export, its map laid out, and the boot id read for the
- * tails. Where a spare cannot be made (no cowdir yet, a file system
- * without O_TMPFILE) that export's pairs are created as before. Not over
- * TLS: its pairs are created after the privilege drop, by a user that
- * could not open a spare made by root again (conn.c).
+ * In a waiting pre-forked child: the boot id read for the maps' tails,
+ * and a spare pair in the cowdir of each copy-on-write export, its map
+ * laid out. Where a spare cannot be made (no cowdir yet, a file system
+ * without O_TMPFILE) that export's pairs are created as before. No
+ * spares over TLS: its pairs are created after the privilege drop, by a
+ * user that could not open a spare made by root again (conn.c).
  */
 void cow_spares_make(const struct config *cfg)
 {

@@ -15,8 +15,10 @@ disconnect its files are deleted (and their blocks freed) and it sees the
 base again; FLUSH and FUA succeed. With prefork, a new client's pair is
 the two unnamed spare files its waiting child made (same inodes), held
 by their names and with no spare left in the serving child; the spare map
-is laid out while the child waits (length and tail), and one laid out for
-a base since replaced by a larger one is laid out again; a map left
+is laid out while the child waits (length and tail) and kept as it is
+by the connect; one laid out for a base since replaced by a larger one
+is laid out again, and its old tail is never read as bits (a .cow whose
+map was deleted reads the base); a map left
 without its .cow is cleared, not trusted; a symbolic link in place of a
 .cow file is refused and its target left alone. A second connection of a
 client that comes while the first sets up the client's new pair (widened
@@ -232,32 +234,37 @@ def waiting_spares(cowdir, children):
         time.sleep(0.1)
 
 
-def spare_maps(cowdir):
-    """The waiting children's spare maps, each laid out (two regions of a
-    page for SIZE and the tail of this boot): their inodes. The .cow
-    spares are empty."""
+def spare_maps(cowdir, children=2, maplen=4096):
+    """Until `children` waiting children each hold a spare map laid out
+    (two regions of maplen and the tail of this boot): {inode: mtime}.
+    The .cow spares stay empty."""
     with open("/proc/sys/kernel/random/boot_id", "rb") as f:
         boot = f.read(36)
-    maps = set()
-    for pid in subprocess.run(["pgrep", "-P", str(server.pid)],
-                              capture_output=True, text=True).stdout.split():
-        fds = "/proc/%s/fd" % pid
-        for fd in os.listdir(fds):
-            path = os.path.join(fds, fd)
-            try:
-                if not os.readlink(path).startswith(cowdir + "/#"):
+    deadline = time.monotonic() + 10
+    while True:
+        maps, sizes = {}, []
+        for pid in subprocess.run(["pgrep", "-P", str(server.pid)],
+                                  capture_output=True,
+                                  text=True).stdout.split():
+            fds = "/proc/%s/fd" % pid
+            for fd in os.listdir(fds):
+                path = os.path.join(fds, fd)
+                try:
+                    if not os.readlink(path).startswith(cowdir + "/#"):
+                        continue
+                    st = os.stat(path)
+                    tail = map_tail(path)[1] if st.st_size else None
+                except (OSError, AssertionError):
                     continue
-                st = os.stat(path)
-            except OSError:
-                continue
-            if st.st_size == 0:
-                continue
-            assert st.st_size == 2 * 4096 + 48, \
-                "a spare map of %d bytes, not laid out for %d" % (
-                    st.st_size, SIZE)
-            assert map_tail(path)[1] == boot, "a spare map's tail"
-            maps.add(st.st_ino)
-    return maps
+                sizes.append(st.st_size)
+                if st.st_size == 2 * maplen + 48 and tail == boot:
+                    maps[st.st_ino] = st.st_mtime_ns
+        if len(maps) >= children and sizes.count(0) >= children:
+            return maps
+        assert time.monotonic() < deadline, \
+            "waiting children's spares: sizes %s, %d laid out for %d" % (
+                sizes, len(maps), maplen)
+        time.sleep(0.1)
 
 
 def map_bits(path, maplen, block):
@@ -334,9 +341,12 @@ def spares_become_pairs(base, data):
                                    "[generic]\nprefork = 2\n")
     spares = waiting_spares(cowdir, 2)
     maps = spare_maps(cowdir)
-    assert len(maps) == 2, "spare maps laid out: %s" % sorted(maps)
+    time.sleep(0.05)
     c = Client(port, "127.0.0.6")
     c.go(b"lab")
+    st = os.stat(os.path.join(cowdir, "127.0.0.6,lab.map"))
+    assert maps.get(st.st_ino) == st.st_mtime_ns, \
+        "the laid-out spare map was written again on the connect"
     mine = random.Random(12).randbytes(5000)
     c.write(8192, mine, CMD_FLAG_FUA)
     assert c.read(8192, 5000) == mine, "the client's write is not read back"
@@ -377,43 +387,73 @@ def spares_become_pairs(base, data):
     stop_own(old)
 
 
-def spare_for_another_size(data):
-    """prefork: the spares are laid out for the base as it was; the base
-    is then replaced by one whose map takes two pages a region. A new
-    client's map is laid out again for the new size: the base's last
-    block reads, a write near the end and its flush land in both
-    regions, and the map has the new length."""
-    grow = os.path.join(TMP, "grow")
-    with open(grow, "wb") as f:
+def grown_base(tag, data, blocks):
+    """A server of the test's own with prefork on a base of data, whose
+    waiting children have laid out their spare maps; then the base is
+    replaced by one of `blocks` blocks, data first, random blocks at the
+    end and at 65536 on. (old, port, cowdir, the new base's bytes at
+    those blocks as {block: bytes})."""
+    path = os.path.join(TMP, tag)
+    with open(path, "wb") as f:
         f.write(data)
-    old, port, cowdir = cow_server("grow", "grow", grow,
+    old, port, cowdir = cow_server(tag, tag, path,
                                    "[generic]\nprefork = 2\n")
     waiting_spares(cowdir, 2)
-    assert len(spare_maps(cowdir)) == 2, "spare maps for the old size"
-    bigger = (129 << 20) + 4096	# 33025 blocks: 4129 bytes of bits
-    rng = random.Random(31)
-    last, mine = rng.randbytes(4096), rng.randbytes(4096)
-    with open(grow + ".new", "wb") as f:
+    spare_maps(cowdir)
+    rng = random.Random(blocks)
+    known = {b: rng.randbytes(4096) for b in range(65536, 65544)}
+    known[blocks - 1] = rng.randbytes(4096)
+    with open(path + ".new", "wb") as f:
         f.write(data)
-        f.truncate(bigger - 4096)
-        f.seek(bigger - 4096)
-        f.write(last)
-    os.rename(grow + ".new", grow)
+        f.truncate(blocks * 4096)
+        for b, got in known.items():
+            f.seek(b * 4096)
+            f.write(got)
+    os.rename(path + ".new", path)
+    return old, port, cowdir, known
+
+
+def spare_for_another_size(data):
+    """prefork: the spares are laid out for the base as it was; the base
+    is then replaced by one whose map takes three pages a region. A new
+    client's map is laid out again for the new size: the base's last
+    block reads, a write near the end and its flush land in both
+    regions, and the map has the new length. A client whose .cow is
+    there without its map (deleted) reads the base where the spare's
+    old tail would fall in the new live bits."""
+    blocks = 98304				# 384 MiB: 12288 bytes of bits
+    old, port, cowdir, known = grown_base("grow", data, blocks)
+    end = blocks * 4096
+    mine = random.Random(31).randbytes(4096)
     c = Client(port, "127.0.0.11")
     size, _ = c.go(b"grow")
-    assert size == bigger, "export size %s after the base grew" % size
-    assert c.read(bigger - 4096, 4096) == last, "the new base's last block"
-    c.write(bigger - 8192, mine)
+    assert size == end, "export size %s after the base grew" % size
+    assert c.read(end - 4096, 4096) == known[blocks - 1], \
+        "the new base's last block"
+    c.write(end - 8192, mine)
     assert c.cmd(CMD_FLUSH, 0, 0)[0] == 0, "FLUSH failed"
-    assert c.read(bigger - 8192, 4096) == mine, "the write near the end"
+    assert c.read(end - 8192, 4096) == mine, "the write near the end"
     c.bye()
     mapf = os.path.join(cowdir, "127.0.0.11,grow.map")
     got = os.stat(mapf).st_size
-    assert got in (2 * 8192 + 48, 2 * 8192 + 49), "a map of %d bytes for %d" % (got, bigger)
-    bits = map_bits(mapf, 8192, (bigger - 8192) // 4096)
+    assert got in (2 * 12288 + 48, 2 * 12288 + 49), \
+        "a map of %d bytes for %d" % (got, end)
+    bits = map_bits(mapf, 12288, blocks - 2)
     assert bits == (True, True), "the flushed write's bits %s" % (bits,)
+    stop_own(old)
+    old, port, cowdir, known = grown_base("bare", data, blocks)
+    with open(os.path.join(cowdir, "127.0.0.12,bare.cow"), "wb") as f:
+        f.truncate(end)
+    c = Client(port, "127.0.0.12")
+    c.go(b"bare")
+    got = c.read(65536 * 4096, 8 * 4096)
+    c.bye()
+    want = b"".join(known[b] for b in range(65536, 65544))
+    assert got == want, "a .cow without its map reads %s" % (
+        "zeros" if got.count(0) > len(got) // 2 else "other bytes")
     print("ok: prefork: spare maps are laid out while the children wait; "
-          "one laid out for another size is laid out again")
+          "one laid out for another size is laid out again, and never "
+          "read as bits")
     stop_own(old)
 
 
