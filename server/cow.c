@@ -55,7 +55,7 @@ struct spare {
 	int fd[2];		/* .cow, .map; -1 once taken or not made */
 	dev_t dev;		/* the .map's */
 	ino_t ino;
-	size_t maplen;		/* its regions' length, laid out; 0: empty */
+	size_t maplen;		/* its regions' length, laid out; 0: not */
 };
 
 static struct spare *spares;
@@ -541,8 +541,9 @@ static int map_convert(struct cow *w, off_t st_size)
 /*
  * Is the map open at fd sp's spare, taken by this connect (had: sp held
  * it before)? 1 yes, laid out for regions of maplen (its bits all 0, its
- * tail of this boot: a spare never outlives its process); 0 yes, but
- * empty or laid out for another length (a base replaced since); -1 no.
+ * tail of this boot: a spare never outlives its process); 0 yes, but not
+ * laid out for this length (emptied before it was named, see
+ * spare_fit); -1 no.
  */
 static int spare_state(const struct spare *sp, bool had, int fd,
 		       size_t maplen)
@@ -554,6 +555,19 @@ static int spare_state(const struct spare *sp, bool had, int fd,
 		return -1;
 	return sp->maplen == maplen &&
 	       st.st_size == (off_t)(2 * maplen + MAP_TAIL);
+}
+
+/*
+ * Empties sp's map, still unnamed, when it is not laid out for regions
+ * of maplen (a base replaced since, a layout cut short): once named, a
+ * length or tail of another layout beside a .cow in use would be read as
+ * an older server's bits if this connect went down before emptying it.
+ */
+static void spare_fit(struct spare *sp, size_t maplen)
+{
+	if (sp && sp->fd[1] >= 0 && sp->maplen != maplen &&
+	    size_file(sp->fd[1], 0, true) == 0)
+		sp->maplen = 0;
 }
 
 /* "copy-on-write PATH: why" for errno into why; -1. */
@@ -584,10 +598,11 @@ static int cow_setup(struct cow *w, const char *cowpath, const char *mappath,
 	if (fstat(w->data, &st) < 0)
 		return file_error(cowpath, why, whylen);
 	fresh = (uint64_t)st.st_size != w->size;
+	w->maplen = map_bytes(w->size);
+	spare_fit(sp, w->maplen);
 	w->mapfd = open_create(mappath, sp ? &sp->fd[1] : NULL);
 	if (w->mapfd < 0)
 		return file_error(mappath, why, whylen);
-	w->maplen = map_bytes(w->size);
 	spare = spare_state(sp, had, w->mapfd, w->maplen);
 	if ((spare == 0 || (fresh && spare < 0)) &&
 	    size_file(w->mapfd, 0, true) < 0)

@@ -247,7 +247,11 @@ def spare_maps(cowdir, children=2, maplen=4096):
                                   capture_output=True,
                                   text=True).stdout.split():
             fds = "/proc/%s/fd" % pid
-            for fd in os.listdir(fds):
+            try:
+                names = os.listdir(fds)
+            except OSError:
+                continue
+            for fd in names:
                 path = os.path.join(fds, fd)
                 try:
                     if not os.readlink(path).startswith(cowdir + "/#"):
