@@ -610,9 +610,11 @@ static int cow_setup(struct cow *w, const char *cowpath, const char *mappath,
 	if (fresh && size_file(w->data, (off_t)w->size, true) < 0)
 		return file_error(cowpath, why, whylen);
 	w->snap = malloc(w->maplen);
-	if (!w->snap || fstat(w->mapfd, &st) < 0)
+	if (!w->snap)
 		return file_error(mappath, why, whylen);
 	if (spare != 1) {
+		if (fstat(w->mapfd, &st) < 0)
+			return file_error(mappath, why, whylen);
 		booted = map_boot(w->mapfd, w->maplen, st.st_size);
 		if (booted < 0 && map_convert(w, st.st_size) < 0)
 			return file_error(mappath, why, whylen);
