@@ -205,15 +205,30 @@ def two_connections(port, big):
     print("ok: two connections of one client wrote the halves of %d fresh "
           "blocks at once; every block has both" % count)
 
-def spare_fds(pid, cowdir):
-    """The unnamed files (O_TMPFILE) in cowdir that pid holds: inodes."""
-    found = set()
+def spare_paths(pid, cowdir):
+    """The unnamed files (O_TMPFILE) in cowdir that pid holds, as
+    /proc/PID/fd/N paths (none once pid is gone)."""
     fds = "/proc/%d/fd" % pid
-    for fd in os.listdir(fds):
+    try:
+        names = os.listdir(fds)
+    except OSError:
+        return []
+    found = []
+    for fd in names:
         try:
-            target = os.readlink(os.path.join(fds, fd))
-            if target.startswith(cowdir + "/#"):
-                found.add(os.stat(os.path.join(fds, fd)).st_ino)
+            if os.readlink(os.path.join(fds, fd)).startswith(cowdir + "/#"):
+                found.append(os.path.join(fds, fd))
+        except OSError:
+            continue
+    return found
+
+
+def spare_fds(pid, cowdir):
+    """The unnamed files in cowdir that pid holds: inodes."""
+    found = set()
+    for path in spare_paths(pid, cowdir):
+        try:
+            found.add(os.stat(path).st_ino)
         except OSError:
             continue
     return found
@@ -234,10 +249,10 @@ def waiting_spares(cowdir, children):
         time.sleep(0.1)
 
 
-def spare_maps(cowdir, children=2, maplen=4096):
-    """Until `children` waiting children each hold a spare map laid out
-    (two regions of maplen and the tail of this boot): {inode: mtime}.
-    The .cow spares stay empty."""
+def spare_maps(cowdir):
+    """Until the 2 waiting children each hold a spare map laid out (two
+    regions of a page, for SIZE, and the tail of this boot): {inode:
+    mtime}. The .cow spares stay empty."""
     with open("/proc/sys/kernel/random/boot_id", "rb") as f:
         boot = f.read(36)
     deadline = time.monotonic() + 10
@@ -246,28 +261,20 @@ def spare_maps(cowdir, children=2, maplen=4096):
         for pid in subprocess.run(["pgrep", "-P", str(server.pid)],
                                   capture_output=True,
                                   text=True).stdout.split():
-            fds = "/proc/%s/fd" % pid
-            try:
-                names = os.listdir(fds)
-            except OSError:
-                continue
-            for fd in names:
-                path = os.path.join(fds, fd)
+            for path in spare_paths(int(pid), cowdir):
                 try:
-                    if not os.readlink(path).startswith(cowdir + "/#"):
-                        continue
                     st = os.stat(path)
                     tail = map_tail(path)[1] if st.st_size else None
                 except (OSError, AssertionError):
                     continue
                 sizes.append(st.st_size)
-                if st.st_size == 2 * maplen + 48 and tail == boot:
+                if st.st_size == 2 * 4096 + 48 and tail == boot:
                     maps[st.st_ino] = st.st_mtime_ns
-        if len(maps) >= children and sizes.count(0) >= children:
+        if len(maps) >= 2 and sizes.count(0) >= 2:
             return maps
         assert time.monotonic() < deadline, \
-            "waiting children's spares: sizes %s, %d laid out for %d" % (
-                sizes, len(maps), maplen)
+            "waiting children's spares: sizes %s, %d laid out" % (
+                sizes, len(maps))
         time.sleep(0.1)
 
 
@@ -348,7 +355,8 @@ def spares_become_pairs(base, data):
     time.sleep(0.05)
     c = Client(port, "127.0.0.6")
     c.go(b"lab")
-    st = os.stat(os.path.join(cowdir, "127.0.0.6,lab.map"))
+    mapf = os.path.join(cowdir, "127.0.0.6,lab.map")
+    st = os.stat(mapf)
     assert maps.get(st.st_ino) == st.st_mtime_ns, \
         "the laid-out spare map was written again on the connect"
     mine = random.Random(12).randbytes(5000)
@@ -366,7 +374,6 @@ def spares_become_pairs(base, data):
             [st.st_ino for st in pair], sorted(spares))
     modes = [oct(st.st_mode & 0o777) for st in pair]
     assert modes == ["0o600", "0o600"], "pair modes %s" % modes
-    mapf = os.path.join(cowdir, "127.0.0.6,lab.map")
     assert pair[1].st_ino in maps and pair[1].st_size in (2 * 4096 + 48, 2 * 4096 + 49), \
         "the map (%d bytes) is not a laid-out spare" % pair[1].st_size
     bits = [map_bits(mapf, 4096, b) for b in (2, 3)]
