@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "storm.h"
@@ -230,10 +231,15 @@ static void notify(struct run *r, struct client *c, short revents)
 		nbd_aio_notify_write(c->nbd);
 }
 
-/* Milliseconds until the next scheduled event, capped at 10. */
-static int next_timeout(struct run *r, uint64_t t0)
+/*
+ * How long poll may sleep: until the next scheduled event, capped at
+ * 10 ms. In microseconds, as the floor's nanosleep waits (floor.c): a
+ * timeout rounded up to whole milliseconds issued each request up to
+ * 1 ms late, as much as one client's whole lead over another.
+ */
+static struct timespec next_timeout(struct run *r, uint64_t t0)
 {
-	uint64_t now = now_us() - t0, soonest = now + 10000, t;
+	uint64_t now = now_us() - t0, soonest = now + 10000, t, wait;
 	unsigned int i;
 	struct client *c;
 
@@ -249,7 +255,9 @@ static int next_timeout(struct run *r, uint64_t t0)
 		if (t < soonest)
 			soonest = t;
 	}
-	return soonest <= now ? 0 : (int)((soonest - now + 999) / 1000);
+	wait = soonest <= now ? 0 : soonest - now;
+	return (struct timespec){ .tv_sec = (time_t)(wait / 1000000),
+				  .tv_nsec = (long)(wait % 1000000) * 1000 };
 }
 
 int replay_net(struct run *r, uint64_t t0)
@@ -258,6 +266,7 @@ int replay_net(struct run *r, uint64_t t0)
 	struct pollfd *pfd = calloc(r->n, sizeof(*pfd));
 	unsigned int *who = calloc(r->n, sizeof(*who));
 	unsigned int i, np, left;
+	struct timespec wait;
 	int fd;
 	short ev;
 
@@ -276,7 +285,8 @@ int replay_net(struct run *r, uint64_t t0)
 		}
 		if (!left || now_us() - t0 >= limit)
 			break;
-		if (poll(pfd, np, next_timeout(r, t0)) < 0 && errno != EINTR)
+		wait = next_timeout(r, t0);
+		if (ppoll(pfd, np, &wait, NULL) < 0 && errno != EINTR)
 			goto out_free;
 		for (i = 0; i < np; i++)
 			if (pfd[i].revents)
