@@ -389,7 +389,9 @@ wire_check() {
 # VM_MEM (MiB), VM_NIC (device model), VM_MAC, VM_NET_OPTS (appended to the
 # user netdev, e.g. guestfwd=...) and VM_NET_BEFORE (words placed before
 # it: devices that come first on the PCI bus) shape the VM; VM_MACHINE
-# picks QEMU's machine type (pc when unset: i440FX; q35: ICH9 and PCIe).
+# picks QEMU's machine type (pc when unset: i440FX; q35: ICH9 and PCIe),
+# VM_SMP its number of CPUs (1 when unset: the tests and bench-boot's
+# figures are one CPU's; each is one host thread under TCG).
 boot_vm() {
 	local name=$1 append=$2
 	# shellcheck disable=SC2086 # VM_NET_BEFORE is words by design
@@ -428,7 +430,7 @@ release_vm_lock() {
 run_vm() {
 	local name=$1 what=$2 rc
 	shift 2
-	local -a cmd=(qemu-system-x86_64 -accel tcg -m "${VM_MEM:-256}" -smp 1
+	local -a cmd=(qemu-system-x86_64 -accel tcg -m "${VM_MEM:-256}" -smp "${VM_SMP:-1}"
 		${VM_MACHINE:+-machine "$VM_MACHINE"} -nodefaults -no-reboot -display none -monitor none
 		-serial "file:$work/$name.log" -pidfile "$work/$name.pid" "$@")
 	printf '%q ' "${cmd[@]}" >"$work/$name.cmd"
