@@ -88,14 +88,17 @@ static uint32_t check_request(const struct conn *c,
 
 /*
  * One read of at most room bytes into c->ibuf: what the socket already
- * holds is taken without a poll. What read returned.
+ * holds is taken without a poll, except when idle (waiting for a request
+ * with none of it here: a booting client's next one is seldom there yet,
+ * so the wait comes first). What read returned.
  */
-static ssize_t in_read(struct conn *c, size_t room, bool msg_start)
+static ssize_t in_read(struct conn *c, size_t room, bool msg_start,
+		       bool idle)
 {
 	ssize_t r = -1;
 
 	errno = EAGAIN;
-	if (c->in_sock)
+	if (c->in_sock && !idle)
 		r = recv(c->xp.in, c->ibuf + c->ilen, room, MSG_DONTWAIT);
 	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		r = xp_read_some(&c->xp, c->ibuf + c->ilen, room, msg_start);
@@ -121,7 +124,7 @@ static ssize_t in_read(struct conn *c, size_t room, bool msg_start)
 static int in_fill(struct conn *c, size_t need, bool msg_start)
 {
 	size_t have = c->ilen - c->ipos;
-	bool stop;
+	bool stop, idle;
 	ssize_t r;
 
 	while (have < need) {
@@ -135,13 +138,18 @@ static int in_fill(struct conn *c, size_t need, bool msg_start)
 			errno = EPIPE;
 			return -1;
 		}
-		stop = io_stopping();
+		/*
+		 * Idle, the wait comes next and lets a pending SIGTERM in: no
+		 * need to ask for it (a syscall per request) before.
+		 */
+		idle = msg_start && have == 0;
+		stop = idle ? io_stop_known() : io_stopping();
 		if (stop && msg_start) {
 			errno = EINTR;
 			return -1;
 		}
 		r = in_read(c, stop ? need - have : SRV_IBUF_SIZE - c->ilen,
-			    msg_start);
+			    msg_start, idle);
 		if (r < 0 && errno == EINTR && !msg_start)
 			continue;
 		if (r < 0)
