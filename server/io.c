@@ -41,16 +41,6 @@ void io_wait_mask(const sigset_t *unblocked)
 }
 
 /*
- * SIGTERM or SIGINT known to have arrived, without asking which are
- * pending: enough right before the wait for a message's first byte,
- * whose mask lets a pending one in (with no mask, none is blocked).
- */
-bool io_stop_known(void)
-{
-	return srv_stopping && !ignore_stop;
-}
-
-/*
  * SIGTERM or SIGINT has arrived, even if it is still blocked (pending):
  * a busy connection then learns of it before reading more.
  */
@@ -61,7 +51,7 @@ bool io_stopping(void)
 	if (!srv_stopping && have_wait_mask && sigpending(&set) == 0 &&
 	    (sigismember(&set, SIGTERM) == 1 || sigismember(&set, SIGINT) == 1))
 		srv_stopping = 1;
-	return io_stop_known();
+	return srv_stopping && !ignore_stop;
 }
 
 int64_t now_ms(void)

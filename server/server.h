@@ -175,7 +175,6 @@ struct xport {
 extern volatile int srv_stopping;
 void io_wait_mask(const sigset_t *unblocked);
 void io_ignore_stop(bool on);
-bool io_stop_known(void);
 bool io_stopping(void);
 int64_t now_ms(void);
 int wait_writable(int fd, int64_t deadline);

@@ -139,11 +139,12 @@ static int in_fill(struct conn *c, size_t need, bool msg_start)
 			return -1;
 		}
 		/*
-		 * Idle, the wait comes next and lets a pending SIGTERM in: no
-		 * need to ask for it (a syscall per request) before.
+		 * A pending SIGTERM is asked for even when idle: the wait's
+		 * mask lets it in only if the wait sleeps, not when a request
+		 * is there already.
 		 */
 		idle = msg_start && have == 0;
-		stop = idle ? io_stop_known() : io_stopping();
+		stop = io_stopping();
 		if (stop && msg_start) {
 			errno = EINTR;
 			return -1;

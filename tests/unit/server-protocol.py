@@ -832,6 +832,46 @@ def sigterm_answers_what_it_read():
           % (sent[0], answered))
 
 
+def sigterm_reads_nothing_queued():
+    """SIGTERM while a child is busy sending a large reply, its client's
+    next request already queued on the socket: the child finishes the
+    request in hand and stops without reading the queued one (nbd.ko
+    sends it again after reconnecting). The wait for a request's first
+    byte lets a pending SIGTERM in only when it sleeps, and with a request
+    queued it does not, so the child must ask for the pending signal
+    itself."""
+    size = 32 << 20
+    path, _ = make_image(name="big.img", size=size)
+    srv = Server(path)
+    c = Client(srv.port, timeout=10).greet()
+    c.go()
+    c.req(CMD_READ, 1, 0, size)
+    time.sleep(0.3)  # the reply fills the socket's buffers: the child waits
+    c.req(CMD_READ, 2, 0, 4096)
+    time.sleep(0.3)
+    srv.p.send_signal(signal.SIGTERM)
+    time.sleep(0.5)  # passed on to the child, pending while it writes
+    got = bytearray()
+    try:
+        while True:
+            chunk = c.s.recv(1 << 20)
+            if not chunk:
+                break
+            got += chunk
+    except (ConnectionResetError, socket.timeout):
+        pass  # the close may cut reply 1 short: it is sent again
+    assert srv.p.wait(10) == 0, "exit status %s" % srv.p.returncode
+    log = srv.logtext()
+    assert "1 requests, stopped by SIGTERM" in log, log
+    assert len(got) >= 16 and struct.unpack(">IIQ", bytes(got[:16])) == \
+        (SIMPLE_MAGIC, 0, 1), "reply 1's header: %r" % bytes(got[:16])
+    assert len(got) <= 16 + size, \
+        "%d bytes after reply 1: the queued READ was read and answered" \
+        % (len(got) - 16 - size)
+    print("  %d of reply 1's %d bytes came before the close; no reply 2"
+          % (len(got), 16 + size))
+
+
 def default_user():
     """Root without a user: the child serving a client is nobody, and
     still serves a root-only file and checks a root-only authfile (opened
@@ -1145,7 +1185,8 @@ CASES = (bad_inputs, handshake_deadline_and_idle_clients,
          maxconnections, failed_go_frees_its_slot,
          authfile_and_per_client_files, inetd_mode,
          keepalive_tuned, prefork_connect_prefaulted, listen_fds, privilege_drop, log_lines_whole,
-         sigterm_answers_what_it_read, default_user,
+         sigterm_answers_what_it_read, sigterm_reads_nothing_queued,
+         default_user,
          greeting_once_on_every_path, greeting_before_exports_open)
 chosen = select_cases(CASES, sys.argv[2:])
 for fn in chosen:
