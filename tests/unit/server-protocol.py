@@ -832,6 +832,26 @@ def sigterm_answers_what_it_read():
           % (sent[0], answered))
 
 
+def sigterm_pending_in_child(master, within=10):
+    """Whether a child of master comes to hold SIGTERM pending (the
+    master passes it on; the child, busy, keeps it blocked)."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                with open("/proc/%s/status" % pid) as f:
+                    st = dict(l.split(":\t", 1) for l in f if ":\t" in l)
+            except OSError:
+                continue
+            if int(st.get("PPid", "0")) != master:
+                continue
+            pend = int(st["ShdPnd"], 16) | int(st["SigPnd"], 16)
+            if pend & (1 << (signal.SIGTERM - 1)):
+                return True
+        time.sleep(0.05)
+    return False
+
+
 def sigterm_reads_nothing_queued():
     """SIGTERM while a child is busy sending a large reply, its client's
     next request already queued on the socket: the child finishes the
@@ -850,7 +870,8 @@ def sigterm_reads_nothing_queued():
     c.req(CMD_READ, 2, 0, 4096)
     time.sleep(0.3)
     srv.p.send_signal(signal.SIGTERM)
-    time.sleep(0.5)  # passed on to the child, pending while it writes
+    assert sigterm_pending_in_child(srv.p.pid), \
+        "SIGTERM never reached the busy child: %s" % srv.logtext()
     got = bytearray()
     try:
         while True:
