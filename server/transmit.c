@@ -88,17 +88,14 @@ static uint32_t check_request(const struct conn *c,
 
 /*
  * One read of at most room bytes into c->ibuf: what the socket already
- * holds is taken without a poll, except when idle (waiting for a request
- * with none of it here: a booting client's next one is seldom there yet,
- * so the wait comes first). What read returned.
+ * holds is taken without a poll. What read returned.
  */
-static ssize_t in_read(struct conn *c, size_t room, bool msg_start,
-		       bool idle)
+static ssize_t in_read(struct conn *c, size_t room, bool msg_start)
 {
 	ssize_t r = -1;
 
 	errno = EAGAIN;
-	if (c->in_sock && !idle)
+	if (c->in_sock)
 		r = recv(c->xp.in, c->ibuf + c->ilen, room, MSG_DONTWAIT);
 	if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		r = xp_read_some(&c->xp, c->ibuf + c->ilen, room, msg_start);
@@ -124,7 +121,7 @@ static ssize_t in_read(struct conn *c, size_t room, bool msg_start,
 static int in_fill(struct conn *c, size_t need, bool msg_start)
 {
 	size_t have = c->ilen - c->ipos;
-	bool stop, idle;
+	bool stop;
 	ssize_t r;
 
 	while (have < need) {
@@ -138,19 +135,13 @@ static int in_fill(struct conn *c, size_t need, bool msg_start)
 			errno = EPIPE;
 			return -1;
 		}
-		/*
-		 * A pending SIGTERM is asked for even when idle: the wait's
-		 * mask lets it in only if the wait sleeps, not when a request
-		 * is there already.
-		 */
-		idle = msg_start && have == 0;
 		stop = io_stopping();
 		if (stop && msg_start) {
 			errno = EINTR;
 			return -1;
 		}
 		r = in_read(c, stop ? need - have : SRV_IBUF_SIZE - c->ilen,
-			    msg_start, idle);
+			    msg_start);
 		if (r < 0 && errno == EINTR && !msg_start)
 			continue;
 		if (r < 0)
