@@ -832,18 +832,16 @@ def sigterm_answers_what_it_read():
           % (sent[0], answered))
 
 
-def sigterm_pending_in_child(master, within=10):
-    """Whether a child of master comes to hold SIGTERM pending (the
-    master passes it on; the child, busy, keeps it blocked)."""
+def sigterm_pending_in_child(srv, within=10):
+    """Whether a child of srv comes to hold SIGTERM pending (the master
+    passes it on; the child, busy, keeps it blocked)."""
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
-        for pid in filter(str.isdigit, os.listdir("/proc")):
+        for pid in server_children(srv):
             try:
-                with open("/proc/%s/status" % pid) as f:
+                with open("/proc/%d/status" % pid) as f:
                     st = dict(l.split(":\t", 1) for l in f if ":\t" in l)
             except OSError:
-                continue
-            if int(st.get("PPid", "0")) != master:
                 continue
             pend = int(st["ShdPnd"], 16) | int(st["SigPnd"], 16)
             if pend & (1 << (signal.SIGTERM - 1)):
@@ -870,7 +868,7 @@ def sigterm_reads_nothing_queued():
     c.req(CMD_READ, 2, 0, 4096)
     time.sleep(0.3)
     srv.p.send_signal(signal.SIGTERM)
-    assert sigterm_pending_in_child(srv.p.pid), \
+    assert sigterm_pending_in_child(srv), \
         "SIGTERM never reached the busy child: %s" % srv.logtext()
     got = bytearray()
     try:
