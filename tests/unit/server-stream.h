@@ -227,6 +227,21 @@ static inline int st_run_tx(const struct stream *in, const struct config *cfg,
 	return r;
 }
 
+/*
+ * Removes dir/10.0.0.7,root.cow and .map, the copy-on-write pair of
+ * client 10.0.0.7 on export "root", and then dir itself.
+ */
+static inline void st_remove_cow_pair(const char *dir)
+{
+	char p[128];
+
+	snprintf(p, sizeof(p), "%s/10.0.0.7,root.cow", dir);
+	CHECK_EQ(unlink(p), 0);
+	snprintf(p, sizeof(p), "%s/10.0.0.7,root.map", dir);
+	CHECK_EQ(unlink(p), 0);
+	CHECK_EQ(rmdir(dir), 0);
+}
+
 /* A configuration with one export "" over a fresh make_image(size). */
 static inline struct config *st_config(size_t size)
 {

@@ -70,17 +70,6 @@ static bool named_from(const char *dir, const char *ext, const ino_t *inos,
 	return false;
 }
 
-static void remove_pair(const char *dir)
-{
-	char p[128];
-
-	snprintf(p, sizeof(p), "%s/" ADDR ",root.cow", dir);
-	CHECK_EQ(unlink(p), 0);
-	snprintf(p, sizeof(p), "%s/" ADDR ",root.map", dir);
-	CHECK_EQ(unlink(p), 0);
-	CHECK_EQ(rmdir(dir), 0);
-}
-
 /*
  * Spares laid out for a base of base_then bytes, the base then sized to
  * base_now: a client writes a block through the first open, which is
@@ -131,7 +120,7 @@ static void second_open(size_t base_then, size_t base_now)
 	CHECK_EQ(export_close(&two), 0);
 out:
 	cow_spares_drop();
-	remove_pair(dir);
+	st_remove_cow_pair(dir);
 	unlink(e->path);
 	config_free(cfg);
 }

@@ -176,17 +176,6 @@ static void test_read_errors(void)
 	free(out.b);
 }
 
-static void unlink_cow(const char *dir)
-{
-	char p[64];
-
-	snprintf(p, sizeof(p), "%s/10.0.0.7,root.cow", dir);
-	CHECK_EQ(unlink(p), 0);
-	snprintf(p, sizeof(p), "%s/10.0.0.7,root.map", dir);
-	CHECK_EQ(unlink(p), 0);
-	CHECK_EQ(rmdir(dir), 0);
-}
-
 static void test_cow_files(void)
 {
 	const char *base = cfg->exports->path;
@@ -211,7 +200,7 @@ static void test_cow_files(void)
 	pwrite_errno = 0;
 	CHECK_EQ(cow_open(&b, &e, base, "10.0.0.7", why, sizeof(why)), 0);
 	CHECK_EQ(export_close(&b), 0);
-	unlink_cow(dir);
+	st_remove_cow_pair(dir);
 	free(longdir);
 }
 
