@@ -7,7 +7,8 @@
 # server with other data makes the driver report
 # mismatches and fail; clients of a server that never greets are stuck at
 # the deadline, refused ones failed; -c writes each client's line; -P
-# sends client i to port + i. The floor mode replays the shipped Debian boot
+# sends client i to port + i; -p counts the CPU of the server's children
+# still alive at the end. The floor mode replays the shipped Debian boot
 # trace; a malformed trace is refused naming its line. Host only.
 cd "$(dirname "$0")/../.." || exit 1
 # shellcheck source=tests/unit/server-lib
@@ -195,6 +196,22 @@ case " $out " in
 *) fail "floor: want done=3 requests=$((reqs * 3)) mismatches=0 in: $out" ;;
 esac
 echo "ok: the floor replayed the Debian boot trace ($reqs requests) for 3 clients"
+
+# -p counts a process under the server that is still alive at the end (a
+# cow-each instance whose client never finished): a shell whose child
+# spins through the run, which no one reaps until it is killed.
+sh -c 'sh -c "while :; do :; done" & wait' &
+spinner_parent=$!
+out=$(timeout 60 "$STORM" -f -n 1 -x 50 -t 30 -i "$TMP/sparse.img" \
+	-p "$spinner_parent" "$TMP/boot.trace")
+rc=$?
+pkill -P "$spinner_parent"
+wait "$spinner_parent" 2>/dev/null
+[ "$rc" -eq 0 ] || fail "storm -f -p exit $rc: $out"
+cpu=$(field server_cpu "$out")
+awk -v c="$cpu" 'BEGIN { exit !(c >= 0.5) }' ||
+	fail "-p: a child spinning for the whole run counted $cpu CPU seconds, want at least 0.5: $out"
+echo "ok: -p counts the CPU of a server's child still alive at the end ($cpu s)"
 
 # A malformed trace is refused, naming the line and the value.
 printf 'nbdroot-trace 1\nc 1 0\nr 1 10 X - 0 4096 20 1\n' >"$TMP/bad.trace"
