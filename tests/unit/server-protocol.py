@@ -1090,7 +1090,10 @@ def prefork_connect_prefaulted():
             serving_pid(srv, c), pid)
         faults = minor_faults(pid) - before
         print("  %d page faults from the wait to the end of GO" % faults)
-        assert faults <= 4, "%d page faults in the connect" % faults
+        # 4 in every run here (malloc's chunk headers landing on heap pages
+        # the prefault did not write), once 5 (CI, 7 Dec 2026); 22 to 24
+        # with prefault_child doing nothing
+        assert faults <= 8, "%d page faults in the connect" % faults
         c.req(CMD_READ, 1, 0, 4096)
         assert c.reply(1, 4096) == (0, data[:4096]), "read after GO"
         faults = minor_faults(pid) - before
