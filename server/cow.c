@@ -256,6 +256,20 @@ static int map_msync(const struct cow *w, unsigned char *p, size_t len)
 }
 
 /*
+ * Drops the .cow file's clean pages from the page cache. A client reads
+ * back almost none of what it wrote: its own page cache holds it (the
+ * recorded Debian boot reads 1 of its 162 writes' blocks again). Kept,
+ * a room's overlays (500 clients of that boot: 7.3 GiB) push the base
+ * image that every client reads out of the server's memory, and each
+ * client's writes take fresh pages, where dropped ones are handed to the
+ * next writer. Pages written since the fdatasync are dirty and stay.
+ */
+static void overlay_drop(const struct cow *w)
+{
+	(void)posix_fadvise(w->data, 0, 0, POSIX_FADV_DONTNEED);
+}
+
+/*
  * FLUSH and FUA: a copy of the live bits as they are now, then the data,
  * then the copy into the flushed bits. A bit is set only once its block's
  * data was written (cow_pwrite), so every bit of the copy stands for data
@@ -265,6 +279,8 @@ static int map_msync(const struct cow *w, unsigned char *p, size_t len)
  * MS_SYNC of a shared mapping is a datasync of the file's mapped range
  * (mm/msync.c: vfs_fsync_range), which reports writeback errors as
  * fdatasync does.
+ *
+ * The data synced leaves the server's page cache (overlay_drop).
  */
 int cow_sync(struct cow *w)
 {
@@ -275,6 +291,7 @@ int cow_sync(struct cow *w)
 		w->snap[i] = __atomic_load_n(&live[i], __ATOMIC_ACQUIRE);
 	if (fdatasync(w->data) < 0)
 		return -1;
+	overlay_drop(w);
 	map_or(flushed, w->snap, n);
 	return map_msync(w, (unsigned char *)flushed, w->maplen);
 }

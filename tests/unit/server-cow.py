@@ -30,7 +30,9 @@ base undoes the other's half). After a restart of the server a client
 reads all its writes, flushed or not; after a restart of the host (the
 boot id in its map's tail changed by the test) the flushed ones, and the
 base where its writes were not flushed, never zeros. A map of an older
-server (bits alone) is taken as flushed.
+server (bits alone) is taken as flushed. Once a FLUSH has synced a
+client's overlay, none of it stays in the server's page cache (fincore),
+and it reads back the same.
 
 Usage: server-cow.py SERVER_BINARY COW_SETUP_DELAY_SO
 """
@@ -204,6 +206,40 @@ def two_connections(port, big):
     c2.bye()
     print("ok: two connections of one client wrote the halves of %d fresh "
           "blocks at once; every block has both" % count)
+
+
+def page_cached(path):
+    """Bytes of path in the page cache, by util-linux's fincore."""
+    out = subprocess.run(["fincore", "--bytes", "--noheadings", "--output",
+                          "RES", path], capture_output=True, text=True)
+    assert out.returncode == 0, "fincore %s: %s" % (path, out.stderr)
+    return int(out.stdout.split()[0])
+
+
+def flush_drops_pages(port):
+    """A FLUSH leaves none of the client's synced overlay in the cache."""
+    fs = subprocess.run(["stat", "-f", "-c", "%T", COWDIR],
+                        capture_output=True, text=True).stdout.strip()
+    if fs == "tmpfs":
+        print("skipped: cowdir on tmpfs, whose pages cannot be dropped")
+        return
+    n = 2 << 20
+    payload = random.Random(12).randbytes(n)
+    c = Client(port, "127.0.0.5")
+    c.go(b"big")
+    c.write(4096, payload)
+    cow = os.path.join(COWDIR, "127.0.0.5,big.cow")
+    before = page_cached(cow)
+    assert before >= n, "only %d of the %d bytes written are cached" % (
+        before, n)
+    assert c.cmd(CMD_FLUSH, 0, 0)[0] == 0, "FLUSH failed"
+    after = page_cached(cow)
+    assert after == 0, "%s keeps %d bytes in the page cache after FLUSH" % (
+        cow, after)
+    assert c.read(4096, n) == payload, "the data read back after the drop"
+    c.bye()
+    print("ok: FLUSH dropped the %d bytes of the client's overlay from the "
+          "page cache; they read back from the disk" % before)
 
 def spare_paths(pid, cowdir):
     """The unnamed files (O_TMPFILE) in cowdir that pid holds, as
@@ -705,6 +741,7 @@ def main():
     assert "127.0.0.2,lab.cow" in files and "127.0.0.3,lab.map" in files, files
     print("ok: base unchanged; per-client files %s" % " ".join(files))
     two_connections(port, big)
+    flush_drops_pages(port)
 
     # A reconnects within the timeout: its writes are still there.
     a.bye()
