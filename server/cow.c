@@ -262,7 +262,8 @@ static int map_msync(const struct cow *w, unsigned char *p, size_t len)
  * a room's overlays (500 clients of that boot: 7.3 GiB) push the base
  * image that every client reads out of the server's memory, and each
  * client's writes take fresh pages, where dropped ones are handed to the
- * next writer. Pages written since the fdatasync are dirty and stay.
+ * next writer. Pages another connection of the client wrote since the
+ * fdatasync are dirty: the advice starts their writeback, and they stay.
  */
 static void overlay_drop(const struct cow *w)
 {

@@ -39,6 +39,7 @@ Usage: server-cow.py SERVER_BINARY COW_SETUP_DELAY_SO
 import hashlib
 import os
 import random
+import shutil
 import signal
 import socket
 import struct
@@ -216,12 +217,28 @@ def page_cached(path):
     return int(out.stdout.split()[0])
 
 
+def cache_drops(directory):
+    """Does the file system under directory drop synced pages when told?
+    (tmpfs, ramfs and DAX keep them, or have no page cache.)"""
+    probe = os.path.join(directory, "probe")
+    with open(probe, "wb") as f:
+        f.write(b"p" * 65536)
+        f.flush()
+        os.fsync(f.fileno())
+        os.posix_fadvise(f.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+    kept = page_cached(probe)
+    os.unlink(probe)
+    return kept == 0
+
+
 def flush_drops_pages(port):
     """A FLUSH leaves none of the client's synced overlay in the cache."""
-    fs = subprocess.run(["stat", "-f", "-c", "%T", COWDIR],
-                        capture_output=True, text=True).stdout.strip()
-    if fs == "tmpfs":
-        print("skipped: cowdir on tmpfs, whose pages cannot be dropped")
+    if not shutil.which("fincore"):
+        print("skipped: the page-cache drop (util-linux fincore not found)")
+        return
+    if not cache_drops(TMP):
+        print("skipped: the page-cache drop (%s keeps synced pages when "
+              "told to drop them)" % TMP)
         return
     n = 2 << 20
     payload = random.Random(12).randbytes(n)

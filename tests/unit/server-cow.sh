@@ -2,7 +2,7 @@
 # Copy-on-write exports: per-client data, an untouched base, survival of a
 # reconnection and deletion after cowtimeout (cases in server-cow.py).
 cd "$(dirname "$0")/../.." || exit 1
-for tool in python3 ss timeout gcc fincore; do
+for tool in python3 ss timeout gcc; do
 	command -v "$tool" >/dev/null 2>&1 ||
 		{ echo "skipped: $tool not installed"; exit 77; }
 done
