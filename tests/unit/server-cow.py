@@ -258,6 +258,7 @@ def flush_drops_pages(port):
     print("ok: FLUSH dropped the %d bytes of the client's overlay from the "
           "page cache; they read back from the disk" % before)
 
+
 def spare_paths(pid, cowdir):
     """The unnamed files (O_TMPFILE) in cowdir that pid holds, as
     /proc/PID/fd/N paths (none once pid is gone)."""
